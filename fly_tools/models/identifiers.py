@@ -1,0 +1,120 @@
+"""Validated identifiers: every value that lands in a URL path or query is checked here."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated
+
+from pydantic import AfterValidator, Field
+
+# Characters that could change which URL is requested, named so the error can say which.
+_PATH_ALTERING = {
+    "/": "'/'",
+    "\\": "'\\'",
+    "?": "'?'",
+    "#": "'#'",
+    "%": "'%'",
+    "&": "'&'",
+    ";": "';'",
+}
+
+
+def _describe_bad_chars(value: str) -> str:
+    found = [label for ch, label in _PATH_ALTERING.items() if ch in value]
+    if ".." in value:
+        found.append("'..'")
+    if any(ch.isspace() for ch in value):
+        found.append("whitespace")
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in value):
+        found.append("control characters")
+    if any(ord(ch) > 127 for ch in value):
+        found.append("non-ASCII characters")
+    return ", ".join(found)
+
+
+def _identifier(kind: str, pattern: str, form: str, example: str, max_len: int) -> AfterValidator:
+    compiled = re.compile(pattern)
+
+    def check(value: str) -> str:
+        if compiled.fullmatch(value) and len(value) <= max_len:
+            return value
+        bad = _describe_bad_chars(value)
+        shown = value if len(value) <= 40 else value[:37] + "..."
+        reason = f" (contains {bad})" if bad else ""
+        raise ValueError(f"{kind} must be {form}, e.g. {example!r}; got {shown!r}{reason}")
+
+    return AfterValidator(check)
+
+
+AppName = Annotated[
+    str,
+    _identifier(
+        "app name",
+        r"[a-z0-9](?:[a-z0-9-]*[a-z0-9])?",
+        "1-63 lower-case letters, digits or dashes, not starting or ending with a dash",
+        "web",
+        63,
+    ),
+]
+MachineId = Annotated[
+    str,
+    _identifier("machine id", r"[a-z0-9]+", "lower-case letters and digits", "3d8d9015b23489", 64),
+]
+VolumeId = Annotated[
+    str,
+    _identifier("volume id", r"vol_[a-z0-9]+", "'vol_' then letters and digits", "vol_abc123", 64),
+]
+SecretName = Annotated[
+    str,
+    _identifier(
+        "secret name",
+        r"[A-Za-z_][A-Za-z0-9_]*",
+        "an environment variable name: letters, digits and underscores, not starting "
+        "with a digit",
+        "DATABASE_URL",
+        256,
+    ),
+]
+OrgSlug = Annotated[
+    str,
+    _identifier(
+        "org slug",
+        r"[a-z0-9](?:[a-z0-9-]*[a-z0-9])?",
+        "lower-case letters, digits or dashes (or 'personal')",
+        "personal",
+        63,
+    ),
+]
+Region = Annotated[
+    str,
+    _identifier("region", r"[a-z]{3}", "a three-letter Fly region code", "ord", 3),
+]
+VolumeName = Annotated[
+    str,
+    _identifier(
+        "volume name",
+        r"[a-z0-9_]+",
+        "up to 30 lower-case letters, digits or underscores",
+        "data",
+        30,
+    ),
+]
+MachineName = Annotated[
+    str,
+    _identifier(
+        "machine name",
+        r"[a-zA-Z0-9](?:[a-zA-Z0-9_-]*[a-zA-Z0-9])?",
+        "letters, digits, dashes or underscores",
+        "web-1",
+        63,
+    ),
+]
+LeaseNonce = Annotated[
+    str,
+    Field(min_length=1, max_length=256),
+    _identifier("lease nonce", r"[A-Za-z0-9_-]+", "the nonce returned by fly_acquire_lease", "a1b2c3", 256),
+]
+VersionId = Annotated[
+    str,
+    _identifier("version", r"[A-Za-z0-9]+", "a machine version id", "01J5X2N7M0000000000000000", 64),
+]
