@@ -67,9 +67,7 @@ class FlyArgs(BaseModel):
             return None
         skip = set(path_fields) | set(self.query_fields) | {"lease_nonce"}
         return {
-            name: _wire(value)
-            for name, value in self
-            if name not in skip and value is not None
+            name: _wire(value) for name, value in self if name not in skip and value is not None
         }
 
     def lease_nonce_header(self) -> str | None:
@@ -256,11 +254,14 @@ class UpdateMachineArgs(MachineSpecArgs):
 
     @model_validator(mode="after")
     def _has_change(self) -> UpdateMachineArgs:
-        changes = self.model_fields_set - {"app_name", "machine_id", "current_version", "lease_nonce"}
+        changes = self.model_fields_set - {
+            "app_name",
+            "machine_id",
+            "current_version",
+            "lease_nonce",
+        }
         if not changes:
-            raise ValueError(
-                "give at least one change (image, cpus, memory_mb, env, config, ...)"
-            )
+            raise ValueError("give at least one change (image, cpus, memory_mb, env, config, ...)")
         return self
 
     def update_body(self, current: dict[str, Any]) -> dict[str, Any]:

@@ -69,8 +69,7 @@ SecretName = Annotated[
     _identifier(
         "secret name",
         r"[A-Za-z_][A-Za-z0-9_]*",
-        "an environment variable name: letters, digits and underscores, not starting "
-        "with a digit",
+        "an environment variable name: letters, digits and underscores, not starting with a digit",
         "DATABASE_URL",
         256,
     ),
@@ -112,9 +111,13 @@ MachineName = Annotated[
 LeaseNonce = Annotated[
     str,
     Field(min_length=1, max_length=256),
-    _identifier("lease nonce", r"[A-Za-z0-9_-]+", "the nonce returned by fly_acquire_lease", "a1b2c3", 256),
+    _identifier(
+        "lease nonce", r"[A-Za-z0-9_-]+", "the nonce returned by fly_acquire_lease", "a1b2c3", 256
+    ),
 ]
 VersionId = Annotated[
     str,
-    _identifier("version", r"[A-Za-z0-9]+", "a machine version id", "01J5X2N7M0000000000000000", 64),
+    _identifier(
+        "version", r"[A-Za-z0-9]+", "a machine version id", "01J5X2N7M0000000000000000", 64
+    ),
 ]
