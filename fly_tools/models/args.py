@@ -14,7 +14,6 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, m
 from fly_tools.models.config import (
     Duration,
     MachineConfig,
-    MachineGuest,
     Signal7,
     Signal14,
     check_guest_size,
@@ -187,28 +186,33 @@ class MachineSpecArgs(AppArgs):
         check_guest_size(self.cpu_kind, self.cpus, self.memory_mb)
         return self
 
-    def merged_config(self, base: dict[str, Any] | None = None) -> MachineConfig:
-        """Fly's full config: ``base`` (the current one, for updates), then ``config``,
-        then the flat fields."""
+    def merged_config(self, base: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Fly's full config as JSON: ``base`` (the current one, for updates), then
+        ``config``, then the flat fields.
+
+        Only what the caller gives is validated; ``base`` comes from Fly and is passed
+        through as is, so fields this package does not model survive an update.
+        """
         merged: dict[str, Any] = dict(base or {})
-        merged.update(self.config or {})
+        if self.config:
+            merged.update(MachineConfig.model_validate(self.config).to_wire())
         if self.image is not None:
             merged["image"] = self.image
         if self.env is not None:
             merged["env"] = {**(merged.get("env") or {}), **self.env}
-        guest = dict(merged.get("guest") or {})
-        for field in ("cpus", "memory_mb", "cpu_kind"):
-            if getattr(self, field) is not None:
-                guest[field] = getattr(self, field)
-        if guest:
-            merged["guest"] = MachineGuest.model_validate(guest).model_dump(exclude_none=True)
+        sizing = {f: getattr(self, f) for f in ("cpus", "memory_mb", "cpu_kind")}
+        sizing = {f: v for f, v in sizing.items() if v is not None}
+        if sizing or (self.config and "guest" in self.config):
+            guest = {**(merged.get("guest") or {}), **sizing}
+            check_guest_size(guest.get("cpu_kind"), guest.get("cpus"), guest.get("memory_mb"))
+            merged["guest"] = guest
         if self.internal_port is not None:
             merged["services"] = [_http_service(self.internal_port)]
         if self.volume_id is not None:
             merged["mounts"] = [{"volume": self.volume_id, "path": self.mount_path}]
         if self.restart_policy is not None:
             merged["restart"] = {**(merged.get("restart") or {}), "policy": self.restart_policy}
-        return MachineConfig.model_validate(merged)
+        return merged
 
 
 def _http_service(internal_port: int) -> dict[str, Any]:
@@ -230,12 +234,12 @@ class CreateMachineArgs(MachineSpecArgs):
 
     @model_validator(mode="after")
     def _needs_image(self) -> CreateMachineArgs:
-        if self.merged_config().image is None:
+        if not self.merged_config().get("image"):
             raise ValueError("image is required to create a machine (e.g. 'nginx:1.27')")
         return self
 
     def json_body(self, path_fields: frozenset[str]) -> Any:
-        body: dict[str, Any] = {"config": self.merged_config().to_wire()}
+        body: dict[str, Any] = {"config": self.merged_config()}
         for field in ("name", "region", "skip_launch"):
             if getattr(self, field) is not None:
                 body[field] = getattr(self, field)
@@ -266,7 +270,7 @@ class UpdateMachineArgs(MachineSpecArgs):
 
     def update_body(self, current: dict[str, Any]) -> dict[str, Any]:
         """The request body, given the machine as Fly returns it from a GET."""
-        body: dict[str, Any] = {"config": self.merged_config(current.get("config")).to_wire()}
+        body: dict[str, Any] = {"config": self.merged_config(current.get("config"))}
         version = self.current_version or current.get("instance_id") or current.get("version")
         if version:
             body["current_version"] = version
@@ -275,7 +279,7 @@ class UpdateMachineArgs(MachineSpecArgs):
     def json_body(self, path_fields: frozenset[str]) -> Any:
         # Without the current config only the given fields can be sent; callers that
         # hold it use update_body() (the client does, reading the machine first).
-        return {"config": self.merged_config().to_wire()} | (
+        return {"config": self.merged_config()} | (
             {"current_version": self.current_version} if self.current_version else {}
         )
 

@@ -98,7 +98,7 @@ def test_guest_limits(kind: str, cpus: int, memory: int, ok: bool) -> None:
         memory_mb=memory,  # type: ignore[arg-type]
     )
     if ok:
-        assert build().merged_config().guest is not None
+        assert build().merged_config()["guest"]["memory_mb"] == memory
     else:
         with pytest.raises(ValidationError, match=r"cpus|memory_mb"):
             build()
@@ -146,6 +146,20 @@ def test_update_merges_into_current_config_and_guards_version() -> None:
     assert body["config"]["image"] == "web:v43"
     assert body["config"]["env"] == {"A": "1", "X": "1"}
     assert body["config"]["guest"] == {"cpus": 1, "memory_mb": 256}
+
+
+def test_update_keeps_fields_this_package_does_not_model() -> None:
+    args = a.UpdateMachineArgs(app_name="web", machine_id="abc", memory_mb=512)
+    current = {"config": {"image": "x", "guest": {"cpus": 1, "memory_mb": 256}, "newer": {"a": 1}}}
+    config = args.update_body(current)["config"]
+    assert config["newer"] == {"a": 1}
+    assert config["guest"] == {"cpus": 1, "memory_mb": 512}
+
+
+def test_update_checks_the_resulting_guest_size() -> None:
+    args = a.UpdateMachineArgs(app_name="web", machine_id="abc", cpus=4)
+    with pytest.raises(ValueError, match="memory_mb for 4 shared"):
+        args.update_body({"config": {"image": "x", "guest": {"cpus": 1, "memory_mb": 256}}})
 
 
 def test_update_needs_a_change() -> None:

@@ -1,0 +1,45 @@
+"""The Fly Machines API client: sync and async, paced to Fly's limits, retrying only what is safe."""
+
+from fly_tools.client.aio import AsyncFlyClient
+from fly_tools.client.errors import (
+    BadRequestError,
+    ConfigurationError,
+    ConflictError,
+    FlyAPIError,
+    FlyConnectionError,
+    FlyError,
+    FlyTimeoutError,
+    ForbiddenError,
+    InvalidArgumentsError,
+    NotFoundError,
+    RateLimitedError,
+    ServerError,
+    UnauthorizedError,
+    UnprocessableError,
+    WaitTimeoutError,
+)
+from fly_tools.client.limiter import FLY_LIMITS, Limit, RateLimiter
+from fly_tools.client.sync import FlyClient
+
+__all__ = [
+    "FLY_LIMITS",
+    "AsyncFlyClient",
+    "BadRequestError",
+    "ConfigurationError",
+    "ConflictError",
+    "FlyAPIError",
+    "FlyClient",
+    "FlyConnectionError",
+    "FlyError",
+    "FlyTimeoutError",
+    "ForbiddenError",
+    "InvalidArgumentsError",
+    "Limit",
+    "NotFoundError",
+    "RateLimitedError",
+    "RateLimiter",
+    "ServerError",
+    "UnauthorizedError",
+    "UnprocessableError",
+    "WaitTimeoutError",
+]

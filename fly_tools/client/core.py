@@ -1,0 +1,342 @@
+"""The client's pure core: build requests, classify responses, decide retries; no I/O.
+
+The sync and async clients only send what this module decides (see also
+:mod:`fly_tools.client.flows`, the calls that take more than one request).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import partial
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+import tenacity
+from pydantic import ValidationError
+
+from fly_tools.catalogue import ENDPOINTS, Endpoint
+from fly_tools.client.errors import (
+    MAY_HAVE_HAPPENED,
+    FlyAPIError,
+    FlyConnectionError,
+    FlyTimeoutError,
+    InvalidArgumentsError,
+    RateLimitedError,
+    ServerError,
+    advice_for,
+    error_class,
+)
+from fly_tools.client.limiter import RateLimiter
+from fly_tools.models.args import FlyArgs
+
+logger = logging.getLogger("fly_tools.client")
+
+LEASE_NONCE_HEADER = "fly-machine-lease-nonce"
+REQUEST_ID_HEADER = "fly-request-id"
+RETRYABLE_STATUSES = frozenset({502, 503, 504})
+RETRY_AFTER_CAP = 30.0
+"""Longest ``Retry-After`` the client sleeps through before retrying a 429."""
+BACKOFF = tenacity.wait_exponential(multiplier=0.25, max=4.0) + tenacity.wait_random(0, 0.25)
+"""Exponential from 0.25 s, capped at 4 s, plus up to 0.25 s of jitter."""
+MESSAGE_LIMIT = 300
+"""Characters of a non-JSON error body kept in the error message."""
+
+
+@dataclass(frozen=True)
+class RequestPlan:
+    """One HTTP request, fully decided.
+
+    Attributes:
+        endpoint: the catalogue record.
+        path: concrete path below ``/v1``, identifiers URL-quoted.
+        params: query parameters in wire form.
+        json: JSON body, or ``None`` to send none.
+        headers: per-request headers (the lease nonce); auth headers live on the client.
+        rate_key: the rate-limiter bucket this request draws from.
+        read_timeout: read timeout override in seconds (wait requests), else the default.
+    """
+
+    endpoint: Endpoint
+    path: str
+    params: tuple[tuple[str, str], ...]
+    json: Any
+    headers: Mapping[str, str]
+    rate_key: tuple[str, str]
+    read_timeout: float | None = None
+
+    @property
+    def method(self) -> str:
+        """The HTTP method."""
+        return self.endpoint.method
+
+
+# ---------------------------------------------------------------- arguments
+
+
+def resolve_endpoint(endpoint_or_name: Endpoint | str) -> Endpoint:
+    """The catalogue record for a name (records pass through)."""
+    if isinstance(endpoint_or_name, Endpoint):
+        return endpoint_or_name
+    if endpoint_or_name not in ENDPOINTS:
+        raise InvalidArgumentsError(
+            str(endpoint_or_name),
+            [f"no Fly endpoint has that name; known: {', '.join(ENDPOINTS)}"],
+        )
+    return ENDPOINTS[endpoint_or_name]
+
+
+def validate_args(endpoint: Endpoint, args: FlyArgs | Mapping[str, Any]) -> FlyArgs:
+    """``args`` as a validated instance of the endpoint's model.
+
+    Raises:
+        InvalidArgumentsError: naming each bad field and what it should be.
+    """
+    model = endpoint.args_model
+    if type(args) is model:
+        return args
+    if isinstance(args, FlyArgs):
+        # Another model's instance: check its fields against this endpoint's model.
+        args = args.model_dump(exclude_unset=True)
+    if not isinstance(args, Mapping):
+        raise InvalidArgumentsError(endpoint.name, [f"arguments must be a mapping, not {args!r}"])
+    try:
+        return model.model_validate(dict(args))
+    except ValidationError as exc:
+        raise InvalidArgumentsError(endpoint.name, describe_problems(exc, model)) from None
+
+
+def describe_problems(error: ValidationError, model: type[FlyArgs]) -> list[str]:
+    """One ``field: problem`` line per validation error, phrased as the fix."""
+    problems: list[str] = []
+    for item in error.errors(include_url=False, include_input=False):
+        location = [str(part) for part in item["loc"]]
+        field = location[0] if location else "arguments"
+        if item["type"] == "missing" and field in model.model_fields:
+            line = f"{field}: required ({model.model_fields[field].description})"
+        elif item["type"] == "extra_forbidden":
+            line = f"{field}: not an argument here; valid: {', '.join(model.model_fields)}"
+        else:
+            line = f"{'.'.join(location) or field}: {item['msg'].removeprefix('Value error, ')}"
+        if line not in problems:
+            problems.append(line)
+    return problems
+
+
+# ---------------------------------------------------------------- requests
+
+
+def rate_key(endpoint: Endpoint, args: FlyArgs) -> tuple[str, str]:
+    """The limiter bucket: the action, and the machine or app it acts on."""
+    if endpoint.rate_class == "app_delete":
+        # Fly counts app deletions across the organization, not per app.
+        return (endpoint.name, "org")
+    target = getattr(args, "machine_id", None) or getattr(args, "app_name", None) or "org"
+    return (endpoint.name, str(target))
+
+
+def build_request(
+    endpoint: Endpoint,
+    args: FlyArgs,
+    *,
+    body: Any = None,
+    read_timeout: float | None = None,
+) -> RequestPlan:
+    """The request for one call; ``body`` replaces the arguments' own JSON body."""
+    values: dict[str, str] = {}
+    for name in sorted(endpoint.path_params):
+        value = str(getattr(args, name))
+        if value in ("", ".", ".."):
+            # Models reject these already; unvalidated instances must not walk the path.
+            raise InvalidArgumentsError(endpoint.name, [f"{name}: {value!r} is not an identifier"])
+        values[name] = quote(value, safe="")
+    nonce = args.lease_nonce_header()
+    return RequestPlan(
+        endpoint=endpoint,
+        path=endpoint.render_path(values),
+        params=tuple(args.query_params()),
+        json=args.json_body(endpoint.path_params) if body is None else body,
+        headers={LEASE_NONCE_HEADER: nonce} if nonce else {},
+        rate_key=rate_key(endpoint, args),
+        read_timeout=read_timeout,
+    )
+
+
+def httpx_options(plan: RequestPlan, timeout: float) -> dict[str, Any]:
+    """Keyword arguments for ``httpx.Client.request`` / ``httpx.AsyncClient.request``."""
+    options: dict[str, Any] = {
+        "method": plan.method,
+        "url": plan.path,
+        "params": list(plan.params),
+        "headers": dict(plan.headers),
+        "timeout": httpx.Timeout(timeout, read=plan.read_timeout or timeout),
+    }
+    if plan.json is not None:
+        options["json"] = plan.json
+    return options
+
+
+def throttle(limiter: RateLimiter | None, plan: RequestPlan) -> float:
+    """Seconds to wait before sending ``plan`` (0 when limiting is off)."""
+    return limiter.reserve(plan.rate_key, plan.endpoint.rate_class) if limiter else 0.0
+
+
+# ---------------------------------------------------------------- responses
+
+
+def parse_response(plan: RequestPlan, response: httpx.Response) -> Any:
+    """The call's result for a 2xx response.
+
+    JSON becomes dicts and lists (lease envelopes unwrapped to their ``data``);
+    ``text/plain`` (OIDC) and other non-JSON bodies become ``str``; an empty body ``None``.
+
+    Raises:
+        FlyAPIError: the subclass for any other status.
+    """
+    logger.debug("%s %s -> %s", plan.method, plan.path, response.status_code)
+    if not response.is_success:
+        raise api_error(plan, response)
+    text = response.text
+    if not text.strip():
+        return None
+    if _content_type(response) == "text/plain":
+        return text.strip()
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return text  # exec may answer application/octet-stream
+    if plan.endpoint.group == "leases" and isinstance(data, dict) and "data" in data:
+        return data["data"]
+    return data
+
+
+def api_error(plan: RequestPlan, response: httpx.Response) -> FlyAPIError:
+    """The exception for an error response, with Fly's message and advice for the caller."""
+    message, fly_status = _error_details(response)
+    message = _without_token(message, response)
+    retry_after = _retry_after(response.headers.get("retry-after"))
+    return error_class(response.status_code)(
+        message,
+        status=response.status_code,
+        fly_status=fly_status,
+        request_id=response.headers.get(REQUEST_ID_HEADER),
+        method=plan.method,
+        path=plan.path,
+        advice=advice_for(
+            response.status_code,
+            message=message,
+            fly_status=fly_status,
+            endpoint=plan.endpoint.name,
+            idempotent=plan.endpoint.idempotent,
+            retry_after=retry_after,
+        ),
+        retry_after=retry_after,
+    )
+
+
+def _content_type(response: httpx.Response) -> str:
+    return str(response.headers.get("content-type", "")).split(";")[0].strip().lower()
+
+
+def _error_details(response: httpx.Response) -> tuple[str, str | None]:
+    text = response.text.strip()
+    try:
+        data = json.loads(text) if text else None
+    except ValueError:
+        data = None
+    if isinstance(data, dict):
+        message = data.get("message") or data.get("error")
+        category = data.get("status")
+        if message:
+            return str(message), category if isinstance(category, str) else None
+    if not text:
+        return response.reason_phrase or f"HTTP {response.status_code}", None
+    return (text if len(text) <= MESSAGE_LIMIT else text[:MESSAGE_LIMIT] + "…"), None
+
+
+def _without_token(text: str, response: httpx.Response) -> str:
+    # Bodies are Fly's, but an echo of the credential must never reach an error message.
+    try:
+        credential = response.request.headers.get("authorization", "").partition(" ")[2]
+    except RuntimeError:  # a response built without a request
+        return text
+    for secret in (credential, *credential.split(",")):
+        if len(secret) >= 8:
+            text = text.replace(secret, "[token]")
+    return text
+
+
+def _retry_after(value: str | None) -> float | None:
+    # Fly sends seconds; an HTTP-date falls back to the client's own backoff.
+    try:
+        seconds = float(value) if value is not None else None
+    except ValueError:
+        return None
+    return seconds if seconds is not None and 0 <= seconds < float("inf") else None
+
+
+def connection_error(plan: RequestPlan, exc: httpx.TransportError) -> FlyConnectionError:
+    """The exception for a request that got no (complete) answer."""
+    # Only these fail before any byte of the request can reach Fly.
+    sent = not isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout)
+    timed_out = isinstance(exc, httpx.TimeoutException)
+    if not sent:
+        advice = "Nothing reached Fly: check the network and the base URL, then retry."
+    elif plan.endpoint.idempotent:
+        advice = "Retrying is safe: repeating this call has no further effect."
+    else:
+        advice = MAY_HAVE_HAPPENED
+    what = "timed out" if timed_out else "failed"
+    detail = str(exc)[:MESSAGE_LIMIT] or type(exc).__name__
+    return (FlyTimeoutError if timed_out else FlyConnectionError)(
+        f"{plan.method} {plan.path} {what} before Fly answered ({detail}).",
+        method=plan.method,
+        path=plan.path,
+        request_sent=sent,
+        advice=advice,
+    )
+
+
+# ---------------------------------------------------------------- retries
+
+
+def is_retryable(endpoint: Endpoint, exc: BaseException) -> bool:
+    """Whether sending the same request again is safe and may succeed."""
+    if isinstance(exc, RateLimitedError):
+        return True  # Fly refused before acting
+    if isinstance(exc, FlyConnectionError):
+        return not exc.request_sent or endpoint.idempotent
+    if isinstance(exc, ServerError):
+        return endpoint.idempotent and exc.status in RETRYABLE_STATUSES
+    return False
+
+
+def retry_wait(state: tenacity.RetryCallState) -> float:
+    """Seconds before the next attempt: Fly's ``Retry-After`` if given, else backoff."""
+    exc = state.outcome.exception() if state.outcome else None
+    backoff = BACKOFF(state)
+    if isinstance(exc, RateLimitedError):
+        if exc.retry_after is not None:
+            return min(exc.retry_after, RETRY_AFTER_CAP)
+        return max(1.0, backoff)  # Fly refills one request per second
+    return backoff
+
+
+def retry_options(endpoint: Endpoint, max_retries: int) -> dict[str, Any]:
+    """Keyword arguments for ``tenacity.Retrying`` / ``AsyncRetrying`` (add ``sleep``)."""
+    return {
+        "retry": tenacity.retry_if_exception(partial(is_retryable, endpoint)),
+        "wait": retry_wait,
+        "stop": tenacity.stop_after_attempt(max_retries + 1),
+        "reraise": True,
+        "before_sleep": _log_retry,
+    }
+
+
+def _log_retry(state: tenacity.RetryCallState) -> None:
+    exc = state.outcome.exception() if state.outcome else None
+    delay = state.next_action.sleep if state.next_action else 0.0
+    logger.info("retrying in %.2f s (attempt %d): %s", delay, state.attempt_number + 1, exc)

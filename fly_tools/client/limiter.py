@@ -1,0 +1,100 @@
+"""Client-side throttling to Fly's per-action rate limits, so agents rarely meet a 429.
+
+Fly limits each action per machine or app: 1 request/s with bursts of 3; get-machine
+5/s with bursts of 10; app deletions 100 per minute. One token bucket per
+(action, target) pair paces calls to match.
+
+This is a small token bucket rather than a library because it needs two things the
+usual ones do not offer together: an injectable clock (so tests pace calls without
+sleeping) and a single non-blocking decision shared by the sync and async clients —
+:meth:`RateLimiter.reserve` returns how long to wait, and each client sleeps its own way.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Hashable, Mapping
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Limit:
+    """A token-bucket limit.
+
+    Attributes:
+        rate: tokens added per second (sustained requests per second).
+        burst: bucket size (requests allowed back to back after a quiet spell).
+    """
+
+    rate: float
+    burst: int
+
+    def __post_init__(self) -> None:
+        if self.rate <= 0 or self.burst < 1:
+            raise ValueError("a Limit needs rate > 0 and burst >= 1")
+
+
+FLY_LIMITS: Mapping[str, Limit] = {
+    "standard": Limit(rate=1.0, burst=3),
+    "get_machine": Limit(rate=5.0, burst=10),
+    "app_delete": Limit(rate=100 / 60, burst=100),
+}
+"""Fly's documented limits, by the catalogue's ``rate_class``."""
+
+_PRUNE_ABOVE = 4096  # buckets kept before idle (full) ones are forgotten
+
+
+@dataclass
+class _Bucket:
+    tokens: float
+    updated: float
+
+
+class RateLimiter:
+    """Token buckets keyed by (action, target), shared safely across threads and clients.
+
+    Args:
+        limits: overrides of :data:`FLY_LIMITS` by rate class; unknown classes use ``standard``.
+        clock: monotonic clock in seconds (injectable for tests).
+    """
+
+    def __init__(
+        self,
+        limits: Mapping[str, Limit] | None = None,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.limits: dict[str, Limit] = {**FLY_LIMITS, **(limits or {})}
+        self._clock = clock
+        self._buckets: dict[tuple[Hashable, str], _Bucket] = {}
+        self._lock = threading.Lock()
+
+    def reserve(self, key: Hashable, rate_class: str) -> float:
+        """Take one request slot for ``key`` now; return the seconds to wait before sending.
+
+        The slot is taken even when the answer is positive, so concurrent callers queue
+        up one interval apart instead of all retrying at once.
+        """
+        limit = self.limits.get(rate_class, self.limits["standard"])
+        with self._lock:
+            now = self._clock()
+            bucket = self._buckets.get((key, rate_class))
+            if bucket is None:
+                if len(self._buckets) >= _PRUNE_ABOVE:
+                    self._forget_idle(now)
+                bucket = self._buckets[(key, rate_class)] = _Bucket(limit.burst, now)
+            bucket.tokens = min(limit.burst, bucket.tokens + (now - bucket.updated) * limit.rate)
+            bucket.updated = now
+            bucket.tokens -= 1
+            return 0.0 if bucket.tokens >= 0 else -bucket.tokens / limit.rate
+
+    def _forget_idle(self, now: float) -> None:
+        # A bucket that has refilled completely behaves exactly like a new one.
+        for (key, rate_class), bucket in list(self._buckets.items()):
+            limit = self.limits.get(rate_class, self.limits["standard"])
+            if bucket.tokens + (now - bucket.updated) * limit.rate >= limit.burst:
+                del self._buckets[(key, rate_class)]
+
+    def __repr__(self) -> str:
+        return f"RateLimiter({len(self._buckets)} buckets)"

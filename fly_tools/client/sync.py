@@ -1,0 +1,199 @@
+"""FlyClient: the blocking Fly Machines API client (I/O only; decisions live in core)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
+
+import httpx
+import tenacity
+
+from fly_tools.catalogue import Endpoint
+from fly_tools.client import core, flows
+from fly_tools.client.errors import ConfigurationError, FlyError
+from fly_tools.client.limiter import RateLimiter
+from fly_tools.client.settings import ClientConfig, SecretToken
+from fly_tools.models.args import FlyArgs
+
+if TYPE_CHECKING:
+    from fly_tools.client.aio import AsyncFlyClient, AsyncSleep
+
+
+class FlyClient:
+    """Calls the Fly Machines API, one catalogue endpoint at a time.
+
+    Args:
+        token: Fly API token; defaults to ``FLY_API_TOKEN``, then ``FLY_ACCESS_TOKEN``.
+        base_url: API root; defaults to ``FLY_API_HOSTNAME``, then ``FLY_FLAPS_BASE_URL``,
+            then ``https://api.machines.dev``. ``/v1`` is added if missing.
+        internal: use Fly's private-network address ``http://_api.internal:4280``.
+        transport: httpx transport (e.g. ``httpx.MockTransport`` or the fake Fly API).
+        timeout: seconds for connect, read, write and pool waits.
+        rate_limit: ``True`` paces calls to Fly's limits, ``False`` turns pacing off, or
+            pass a :class:`RateLimiter` (e.g. one shared by several clients).
+        max_retries: retries of a failed request when retrying is safe; 0 disables.
+        sleep: how to sleep (injectable so tests never really sleep).
+        clock: monotonic clock for wait deadlines and the default rate limiter.
+
+    Raises:
+        ConfigurationError: no token, or a malformed token or base URL.
+    """
+
+    def __init__(
+        self,
+        token: str | None = None,
+        *,
+        base_url: str | None = None,
+        internal: bool = False,
+        transport: httpx.BaseTransport | None = None,
+        timeout: float = 30.0,
+        rate_limit: bool | RateLimiter = True,
+        max_retries: int = 3,
+        sleep: Callable[[float], None] | None = None,
+        clock: Callable[[], float] | None = None,
+    ) -> None:
+        config = ClientConfig.resolve(
+            token,
+            base_url=base_url,
+            internal=internal,
+            timeout=timeout,
+            rate_limit=rate_limit,
+            max_retries=max_retries,
+            clock=clock,
+        )
+        self._setup(config, transport, sleep or time.sleep)
+
+    def _setup(
+        self,
+        config: ClientConfig,
+        transport: httpx.BaseTransport | None,
+        sleep: Callable[[float], None],
+    ) -> None:
+        self._config = config
+        self._transport = transport
+        self._sleep = sleep
+        self._http = httpx.Client(transport=transport, **config.httpx_options())
+
+    @classmethod
+    def _with_config(
+        cls, config: ClientConfig, transport: object, sleep: Callable[[float], None] | None
+    ) -> FlyClient:
+        if transport is not None and not isinstance(transport, httpx.BaseTransport):
+            raise ConfigurationError(
+                "The async client's transport cannot serve blocking requests.",
+                advice="Create FlyClient(transport=...) with a sync transport.",
+            )
+        client = cls.__new__(cls)
+        client._setup(config, transport, sleep or time.sleep)
+        return client
+
+    @classmethod
+    def from_env(cls, **overrides: Any) -> FlyClient:
+        """A client configured from the environment; keyword arguments override it."""
+        return cls(**overrides)
+
+    @property
+    def token(self) -> SecretToken:
+        """The API token in its holder: ``repr`` and ``str`` never show it."""
+        return self._config.token
+
+    @property
+    def base_url(self) -> str:
+        """The API root, ending in ``/v1``."""
+        return self._config.base_url
+
+    def call(self, endpoint_or_name: Endpoint | str, args: FlyArgs | Mapping[str, Any]) -> Any:
+        """Call one endpoint.
+
+        Args:
+            endpoint_or_name: a catalogue record or its name, e.g. ``"fly_get_machine"``.
+            args: the endpoint's argument model, or a mapping validated against it.
+
+        Returns:
+            Parsed JSON (dict or list), ``str`` for text answers, ``None`` for an empty body.
+
+        Raises:
+            InvalidArgumentsError: bad arguments; nothing was sent.
+            FlyAPIError: Fly answered with an error status (a subclass per status).
+            FlyConnectionError: no complete answer from Fly.
+        """
+        endpoint = core.resolve_endpoint(endpoint_or_name)
+        validated = core.validate_args(endpoint, args)
+        return self._run(flows.call_flow(endpoint, validated, self._config.clock))
+
+    def wait(
+        self,
+        app_name: str,
+        machine_id: str,
+        state: str | list[str] = "started",
+        timeout: int = 60,
+        version: str | None = None,
+    ) -> dict[str, Any]:
+        """Block until the machine reaches ``state``, up to ``timeout`` seconds in total.
+
+        Raises:
+            WaitTimeoutError: the state was not reached in time.
+        """
+        args = flows.wait_arguments(app_name, machine_id, state, timeout, version)
+        return flows.as_dict(self.call("fly_wait_machine", args))
+
+    def to_async(self, *, sleep: AsyncSleep | None = None) -> AsyncFlyClient:
+        """An async client sharing this one's token, base URL, transport and rate limiter.
+
+        Args:
+            sleep: async sleep for the new client (default :func:`asyncio.sleep`).
+        """
+        from fly_tools.client.aio import AsyncFlyClient
+
+        return AsyncFlyClient._with_config(self._config, self._transport, sleep)
+
+    def _run(self, flow: flows.Flow) -> Any:
+        outcome: Any = None
+        failure: FlyError | None = None
+        while True:
+            try:
+                step = flows.drive_step(flow, outcome, failure)
+            except StopIteration as done:
+                return done.value
+            outcome, failure = None, None
+            try:
+                outcome = self._perform(step)
+            except FlyError as exc:
+                failure = exc
+
+    def _perform(self, step: core.RequestPlan | flows.Pause) -> Any:
+        if isinstance(step, flows.Pause):
+            self._sleep(step.seconds)
+            return None
+        options = core.retry_options(step.endpoint, self._config.max_retries)
+        return tenacity.Retrying(sleep=self._sleep, **options)(self._send, step)
+
+    def _send(self, plan: core.RequestPlan) -> Any:
+        delay = core.throttle(self._config.limiter, plan)
+        if delay > 0:
+            self._sleep(delay)
+        try:
+            response = self._http.request(**core.httpx_options(plan, self._config.timeout))
+        except httpx.TransportError as exc:
+            raise core.connection_error(plan, exc) from exc
+        return core.parse_response(plan, response)
+
+    def close(self) -> None:
+        """Close the HTTP connections."""
+        self._http.close()
+
+    def __enter__(self) -> FlyClient:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(base_url={self.base_url!r})"

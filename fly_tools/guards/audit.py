@@ -1,0 +1,289 @@
+"""The audit trail: one record per tool call, in plain English, to pluggable sinks."""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Literal, Protocol, get_args
+
+from pydantic import BaseModel, SecretStr
+
+from fly_tools.catalogue import ENDPOINTS, Endpoint
+from fly_tools.guards.decisions import Target, Verdict, target_of
+from fly_tools.guards.describe import action_phrase
+from fly_tools.guards.redact import redact_args, scrub
+
+Outcome = Literal["ok", "error", "not_executed"]
+"""What happened after the decision: the call succeeded, failed, or never ran."""
+
+_VERDICTS: tuple[str, ...] = get_args(Verdict)
+_OUTCOMES: tuple[str, ...] = get_args(Outcome)
+_log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class AuditRecord:
+    """One tool call, as it is kept.
+
+    Attributes:
+        time: when the call finished, ISO-8601 UTC (``2025-05-01T12:00:00.000Z``).
+        agent_id: the agent that made the call, if known.
+        tool: tool name.
+        target: the resource acted on.
+        args: the arguments, secret values redacted.
+        decision: how the call was let through or stopped (see ``Verdict``).
+        decided_by: who or what decided (``console``, ``policy``, ``approve_all`` ...).
+        outcome: ``ok``, ``error`` or ``not_executed``.
+        status: the HTTP status of a failed call, if there was one.
+        error: the error or refusal reason, secret values scrubbed.
+        duration_ms: time from the call to its end.
+        sentence: the whole record in one plain-English sentence.
+    """
+
+    time: str
+    agent_id: str | None
+    tool: str
+    target: Target
+    args: Mapping[str, Any]
+    decision: Verdict
+    decided_by: str
+    outcome: Outcome
+    status: int | None
+    error: str | None
+    duration_ms: float
+    sentence: str = field(default="")
+
+    def __post_init__(self) -> None:
+        if self.decision not in _VERDICTS:
+            raise ValueError(f"decision must be one of {', '.join(_VERDICTS)}")
+        if self.outcome not in _OUTCOMES:
+            raise ValueError(f"outcome must be one of {', '.join(_OUTCOMES)}")
+        if not self.sentence:
+            object.__setattr__(self, "sentence", sentence_for(self))
+
+    @classmethod
+    def build(
+        cls,
+        *,
+        agent_id: str | None,
+        endpoint: Endpoint,
+        args: BaseModel | Mapping[str, Any] | None,
+        decision: Verdict,
+        decided_by: str,
+        outcome: Outcome,
+        status: int | None = None,
+        error: str | None = None,
+        duration_ms: float = 0.0,
+        secrets: Iterable[str | SecretStr] = (),
+    ) -> AuditRecord:
+        """A record stamped now, with arguments redacted and known secrets scrubbed.
+
+        Args:
+            agent_id: the agent, if known.
+            endpoint: the endpoint called.
+            args: validated arguments, the raw ones of an invalid call, or ``None``.
+            decision: how the call was let through or stopped.
+            decided_by: who or what decided.
+            outcome: what happened.
+            status: HTTP status of a failure.
+            error: error or refusal text.
+            duration_ms: how long the call took.
+            secrets: values to scrub from the error text and arguments (the token,
+                secret values seen in this session).
+        """
+        secrets = tuple(secrets)
+        redacted = redact_args(endpoint, args) if args is not None else {}
+        if secrets:
+            redacted = json.loads(scrub(json.dumps(redacted), secrets))
+        return cls(
+            time=_now(),
+            agent_id=agent_id,
+            tool=endpoint.name,
+            target=target_of(endpoint, args),
+            args=redacted,
+            decision=decision,
+            decided_by=decided_by,
+            outcome=outcome,
+            status=status,
+            error=scrub(error, secrets) if error is not None else None,
+            duration_ms=round(duration_ms, 3),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-able form, the target as a dict."""
+        return {
+            "time": self.time,
+            "agent_id": self.agent_id,
+            "tool": self.tool,
+            "target": self.target.to_dict(),
+            "args": dict(self.args),
+            "decision": self.decision,
+            "decided_by": self.decided_by,
+            "outcome": self.outcome,
+            "status": self.status,
+            "error": self.error,
+            "duration_ms": self.duration_ms,
+            "sentence": self.sentence,
+        }
+
+    def to_json(self) -> str:
+        """One line of JSON."""
+        return json.dumps(self.to_dict(), ensure_ascii=False, default=str)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> AuditRecord:
+        """Read back :meth:`to_dict`'s output."""
+        values = dict(data)
+        values["target"] = Target.from_dict(values.get("target") or {})
+        return cls(**values)
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def sentence_for(record: AuditRecord) -> str:
+    """The record as one sentence.
+
+    ``ops-bot stopped machine 3d8d9015b23489 in app web — approved by console.``
+    ``ops-bot's attempt to delete app web was refused: the readonly scope cannot call it.``
+    ``ops-bot's attempt to stop machine 3d8d9015b23489 in app web failed: 404 not found.``
+    """
+    endpoint = ENDPOINTS.get(record.tool)
+    subject = record.agent_id or "The agent"
+    if endpoint is None:
+        done, attempt = f"called {record.tool} on {record.target}", f"call {record.tool}"
+    else:
+        done = action_phrase(endpoint, record.target, past=True)
+        attempt = action_phrase(endpoint, record.target)
+    error = (record.error or "").strip().rstrip(".")  # the sentence brings its own period
+    reason = f": {error}" if error else ""
+    if record.decision == "refused":
+        return f"{subject}'s attempt to {attempt} was refused{reason}."
+    if record.decision == "rejected":
+        return f"{subject}'s attempt to {attempt} was rejected by {record.decided_by}{reason}."
+    approval = {
+        "approved": f"approved by {record.decided_by}",
+        "edited": f"edited and approved by {record.decided_by}",
+    }.get(record.decision)
+    aside = f" ({approval})" if approval else ""
+    if record.outcome == "error":
+        detail = error
+        if record.status is not None and str(record.status) not in detail:
+            detail = f"{record.status} {detail}".rstrip()
+        failure = f": {detail}" if detail else ""
+        return f"{subject}'s attempt to {attempt} failed{failure}{aside}."
+    if record.outcome == "not_executed":
+        return f"{subject}'s attempt to {attempt} was not executed{reason}{aside}."
+    return f"{subject} {done} — {approval}." if approval else f"{subject} {done}."
+
+
+# ---------------------------------------------------------------- sinks
+
+
+class AuditSink(Protocol):
+    """Where audit records go."""
+
+    def write(self, record: AuditRecord) -> None:
+        """Store or forward one record."""
+
+
+class JsonlSink:
+    """Appends each record as one line of JSON to a file, written and flushed at once."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
+
+    def write(self, record: AuditRecord) -> None:
+        """Append ``record``."""
+        line = (record.to_json() + "\n").encode("utf-8")
+        # Unbuffered append: one write per record, so lines from several writers do
+        # not interleave, and nothing is left sitting in a buffer if the process dies.
+        with self._lock, self.path.open("ab", buffering=0) as file:
+            file.write(line)
+
+    def __repr__(self) -> str:
+        return f"JsonlSink({str(self.path)!r})"
+
+
+class LoggingSink:
+    """Logs each record's sentence; the record itself is in the log record's ``audit_record``."""
+
+    def __init__(self, logger: logging.Logger | None = None, level: int = logging.INFO) -> None:
+        self.logger = logger or logging.getLogger("fly_tools.audit")
+        self.level = level
+
+    def write(self, record: AuditRecord) -> None:
+        """Log ``record``."""
+        self.logger.log(self.level, "%s", record.sentence, extra={"audit_record": record})
+
+
+class MemorySink:
+    """Keeps records in ``records``, for tests and notebooks."""
+
+    def __init__(self) -> None:
+        self.records: list[AuditRecord] = []
+        self._lock = threading.Lock()
+
+    def write(self, record: AuditRecord) -> None:
+        """Keep ``record``."""
+        with self._lock:
+            self.records.append(record)
+
+
+class AuditLog:
+    """Sends every record to each sink; a failing sink is logged, never raised to the call."""
+
+    def __init__(self, *sinks: AuditSink) -> None:
+        self.sinks: tuple[AuditSink, ...] = sinks
+
+    def record(self, record: AuditRecord) -> None:
+        """Write ``record`` to every sink."""
+        for sink in self.sinks:
+            try:
+                sink.write(record)
+            except Exception as exc:
+                _log.warning("audit sink %r failed: %s: %s", sink, type(exc).__name__, exc)
+
+
+def read_jsonl(path: str | Path) -> list[AuditRecord]:
+    """Records from a :class:`JsonlSink` file, in order.
+
+    Raises:
+        ValueError: naming the line that is not a valid record.
+    """
+    records: list[AuditRecord] = []
+    with Path(path).open(encoding="utf-8") as file:
+        for number, line in enumerate(file, start=1):
+            if not line.strip():
+                continue
+            try:
+                records.append(AuditRecord.from_dict(json.loads(line)))
+            except (ValueError, TypeError) as exc:
+                raise ValueError(f"{path}:{number}: not an audit record ({exc})") from None
+    return records
+
+
+def format_trail(
+    records: Iterable[AuditRecord], *, agent: str | None = None, decision: str | None = None
+) -> str:
+    """A numbered plain-English trail, optionally for one agent or one decision."""
+    if decision is not None and decision not in _VERDICTS:
+        raise ValueError(f"unknown decision {decision!r}; use one of: {', '.join(_VERDICTS)}")
+    chosen = [
+        r
+        for r in records
+        if (agent is None or r.agent_id == agent) and (decision is None or r.decision == decision)
+    ]
+    if not chosen:
+        return "No audit records match." if agent or decision else "No audit records."
+    return "\n".join(
+        f"{n}. {r.time} {r.sentence} ({r.duration_ms:.0f} ms)" for n, r in enumerate(chosen, 1)
+    )

@@ -1,0 +1,332 @@
+"""Turns Fly's JSON answers into short text a model can act on; the full JSON stays in the artifact.
+
+Every summary names what happened and the fields an operator needs (ids, names, states,
+regions, image, size, IPs, checks), and stays bounded: long lists are summarised with
+counts by state and region, the first rows, and how to narrow the list.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from fly_tools.catalogue import Endpoint
+from fly_tools.models.args import FlyArgs
+
+MAX_ROWS = 20
+"""Rows shown before a list is summarised."""
+MAX_TEXT = 1500
+"""Characters of command output shown in content."""
+
+
+def summarise(endpoint: Endpoint, args: FlyArgs, result: Any) -> str:
+    """Concise text for the model describing the outcome of ``endpoint`` called with ``args``."""
+    render = _RENDERERS.get(endpoint.name, _render_action)
+    return render(endpoint, args, result)
+
+
+# ---------------------------------------------------------------- single resources
+
+
+def machine_line(m: Mapping[str, Any]) -> str:
+    """One line per machine: id, name, state, region, size, image, IP, checks."""
+    config = m.get("config") or {}
+    parts = [
+        str(m.get("id", "?")),
+        str(m.get("name", "")),
+        str(m.get("state", "?")),
+        str(m.get("region", "?")),
+        _size(config.get("guest") or {}),
+        f"image={_short_image(config.get('image') or _image_ref(m))}",
+    ]
+    if m.get("private_ip"):
+        parts.append(f"ip={m['private_ip']}")
+    checks = _checks(m.get("checks") or [])
+    if checks:
+        parts.append(f"checks {checks}")
+    return " ".join(p for p in parts if p)
+
+
+def machine_detail(m: Mapping[str, Any]) -> str:
+    """A few lines describing one machine."""
+    config = m.get("config") or {}
+    lines = [f"Machine {machine_line(m)}"]
+    version = m.get("instance_id") or m.get("version")
+    if version:
+        lines.append(f"version {version}, updated {m.get('updated_at', '?')}")
+    mounts = config.get("mounts") or []
+    if mounts:
+        lines.append(
+            "mounts: " + ", ".join(f"{x.get('volume')} at {x.get('path')}" for x in mounts)
+        )
+    services = config.get("services") or []
+    if services:
+        lines.append("services: " + ", ".join(_service(s) for s in services))
+    for check in m.get("checks") or []:
+        if check.get("status") != "passing":
+            lines.append(f"check {check.get('name')} {check.get('status')}")
+    if m.get("host_status") not in (None, "ok"):
+        lines.append(f"host {m['host_status']}: state may be stale")
+    return "\n".join(lines)
+
+
+def volume_line(v: Mapping[str, Any]) -> str:
+    """One line per volume: id, name, size, region, state, attachment."""
+    attached = v.get("attached_machine_id")
+    where = f"attached to machine {attached}" if attached else "not attached"
+    return (
+        f"{v.get('id', '?')} {v.get('name', '')} {v.get('size_gb', '?')}GB "
+        f"{v.get('region', '?')} {v.get('state', '?')} {where}"
+    )
+
+
+def _size(guest: Mapping[str, Any]) -> str:
+    if not guest:
+        return ""
+    return (
+        f"{guest.get('cpu_kind', 'shared')}-{guest.get('cpus', 1)}x/{guest.get('memory_mb', '?')}MB"
+    )
+
+
+def _image_ref(m: Mapping[str, Any]) -> str:
+    ref = m.get("image_ref") or {}
+    if not ref.get("repository"):
+        return "?"
+    return f"{ref.get('registry', '')}/{ref['repository']}:{ref.get('tag', '')}".lstrip("/")
+
+
+def _short_image(image: str) -> str:
+    return image if len(image) <= 60 else image[:57] + "..."
+
+
+def _checks(checks: Sequence[Mapping[str, Any]]) -> str:
+    if not checks:
+        return ""
+    passing = sum(1 for c in checks if c.get("status") == "passing")
+    return f"{passing}/{len(checks)} passing"
+
+
+def _service(s: Mapping[str, Any]) -> str:
+    ports = ",".join(str(p.get("port")) for p in s.get("ports") or [] if p.get("port"))
+    return f"{s.get('protocol', 'tcp')} {ports or '-'}->{s.get('internal_port')}"
+
+
+# ---------------------------------------------------------------- lists
+
+
+def _summarise_list(
+    noun: str,
+    rows: Sequence[Mapping[str, Any]],
+    line: Callable[[Mapping[str, Any]], str],
+    hint: str,
+    *,
+    by: Sequence[str] = ("state", "region"),
+) -> str:
+    if not rows:
+        return f"No {noun}s found."
+    head = [f"{len(rows)} {noun}{'s' if len(rows) != 1 else ''}."]
+    if len(rows) > 3:
+        for key in by:
+            counts = Counter(str(r.get(key, "?")) for r in rows)
+            head.append(f"By {key}: " + ", ".join(f"{k} {n}" for k, n in counts.most_common(12)))
+    body = [line(r) for r in rows[:MAX_ROWS]]
+    if len(rows) > MAX_ROWS:
+        body.append(f"... {len(rows) - MAX_ROWS} more not shown. {hint}")
+    return "\n".join(head + body)
+
+
+def _render_apps(endpoint: Endpoint, args: FlyArgs, result: Any) -> str:
+    apps = (result or {}).get("apps") or []
+
+    def line(a: Mapping[str, Any]) -> str:
+        return f"{a.get('name')} {a.get('status', '?')} machines={a.get('machine_count', '?')}"
+
+    return _summarise_list("app", apps, line, "Use fly_get_app for one app.", by=("status",))
+
+
+def _render_machines(endpoint: Endpoint, args: FlyArgs, result: Any) -> str:
+    hint = "Narrow with state=[...] or region=..., or use fly_get_machine."
+    return _summarise_list("machine", result or [], machine_line, hint)
+
+
+def _render_volumes(endpoint: Endpoint, args: FlyArgs, result: Any) -> str:
+    return _summarise_list("volume", result or [], volume_line, "Use fly_get_volume for one.")
+
+
+def _render_secrets(endpoint: Endpoint, args: FlyArgs, result: Any) -> str:
+    secrets = (result or {}).get("secrets") or []
+
+    def line(s: Mapping[str, Any]) -> str:
+        return f"{s.get('name')} digest={s.get('digest', '?')} updated {s.get('updated_at', '?')}"
+
+    return _summarise_list("secret", secrets, line, "", by=()) + "\n(values are never shown)"
+
+
+def _render_events(endpoint: Endpoint, args: FlyArgs, result: Any) -> str:
+    def line(e: Mapping[str, Any]) -> str:
+        return f"{e.get('timestamp', '?')} {e.get('type', '?')} {e.get('status', '')} ({e.get('source', '?')})"
+
+    return _summarise_list("event", result or [], line, "Pass limit to see fewer.", by=())
+
+
+def _render_versions(endpoint: Endpoint, args: FlyArgs, result: Any) -> str:
+    def line(v: Mapping[str, Any]) -> str:
+        image = (v.get("user_config") or {}).get("image", "?")
+        return f"{v.get('version', '?')} image={_short_image(image)}"
+
+    return _summarise_list("version", result or [], line, "", by=())
+
+
+def _render_processes(endpoint: Endpoint, args: FlyArgs, result: Any) -> str:
+    def line(p: Mapping[str, Any]) -> str:
+        return f"pid {p.get('pid')} cpu={p.get('cpu')} rss={p.get('rss')} {p.get('command', '')}"
+
+    return _summarise_list("process", result or [], line, "Sort with sort_by.", by=())
+
+
+# ---------------------------------------------------------------- one-off shapes
+
+
+def _render_app(endpoint: Endpoint, args: FlyArgs, result: Any) -> str:
+    a = result or {}
+    org = (a.get("organization") or {}).get("slug", "?")
+    return (
+        f"App {a.get('name')} status={a.get('status', '?')} org={org} "
+        f"network={a.get('network', '?')} machines={a.get('machine_count', '?')} "
+        f"volumes={a.get('volume_count', '?')}"
+    )
+
+
+def _render_created_app(endpoint: Endpoint, args: FlyArgs, result: Any) -> str:
+    app = getattr(args, "app_name", "?")
+    return f"Created app {app} (id {(result or {}).get('id', '?')}). Add machines to it next."
+
+
+def _render_machine(endpoint: Endpoint, args: FlyArgs, result: Any) -> str:
+    verb = {"fly_create_machine": "Created", "fly_update_machine": "Updated"}.get(endpoint.name)
+    detail = machine_detail(result or {})
+    return f"{verb} machine.\n{detail}" if verb else detail
+
+
+def _render_volume(endpoint: Endpoint, args: FlyArgs, result: Any) -> str:
+    verb = {"fly_create_volume": "Created", "fly_delete_volume": "Deleted"}.get(endpoint.name, "")
+    return f"{verb} volume {volume_line(result or {})}".strip().replace("  ", " ")
+
+
+def _render_extend(endpoint: Endpoint, args: FlyArgs, result: Any) -> str:
+    volume = (result or {}).get("volume") or {}
+    text = f"Extended volume {volume_line(volume)}"
+    if (result or {}).get("needs_restart"):
+        text += "\nThe attached machine must restart to use the new space."
+    return text
+
+
+def _render_exec(endpoint: Endpoint, args: FlyArgs, result: Any) -> str:
+    if isinstance(result, str):
+        return f"Command ran. Output:\n{_clip(result)}"
+    r = result or {}
+    text = f"Command exited with code {r.get('exit_code', '?')}."
+    for stream in ("stdout", "stderr"):
+        if r.get(stream):
+            text += f"\n{stream}:\n{_clip(str(r[stream]))}"
+    return text
+
+
+def _render_wait(endpoint: Endpoint, args: FlyArgs, result: Any) -> str:
+    r = result or {}
+    machine = getattr(args, "machine_id", "?")
+    return (
+        f"Machine {machine} reached state {r.get('state', '?')} (version {r.get('version', '?')})."
+    )
+
+
+def _render_lease(endpoint: Endpoint, args: FlyArgs, result: Any) -> str:
+    r = result or {}
+    machine = getattr(args, "machine_id", "?")
+    if endpoint.name == "fly_release_lease":
+        return f"Released the lease on machine {machine}."
+    text = (
+        f"Lease on machine {machine}: owner {r.get('owner', '?')}, expires_at {r.get('expires_at', '?')}"
+        f" ({r.get('description') or 'no description'})."
+    )
+    if endpoint.name == "fly_acquire_lease" and r.get("nonce"):
+        text += f" nonce={r['nonce']} — pass it as lease_nonce to change this machine."
+    return text
+
+
+def _render_secret_change(endpoint: Endpoint, args: FlyArgs, result: Any) -> str:
+    name = getattr(args, "secret_name", "?")
+    version = (result or {}).get("version", "?")
+    verb = "Set" if endpoint.name == "fly_set_secret" else "Deleted"
+    return (
+        f"{verb} secret {name} (secrets version {version}). Machines pick it up on their "
+        "next update or restart."
+    )
+
+
+def _render_oidc(endpoint: Endpoint, args: FlyArgs, result: Any) -> str:
+    # The JWT is a credential: it stays in the artifact, out of the conversation.
+    aud = getattr(args, "aud", None) or "default"
+    size = len(result) if isinstance(result, str) else 0
+    return (
+        f"Issued an OIDC token (JWT, {size} characters) for audience {aud}; it is in the artifact."
+    )
+
+
+def _render_action(endpoint: Endpoint, args: FlyArgs, result: Any) -> str:
+    machine = getattr(args, "machine_id", None)
+    app = getattr(args, "app_name", None)
+    what = f"machine {machine}" if machine else f"app {app}"
+    verb = endpoint.name.removeprefix("fly_").split("_")[0]
+    done = {"start": "Started", "stop": "Stopping", "restart": "Restarting", "suspend": "Suspending",
+            "signal": "Signalled", "delete": "Deleting"}.get(verb, verb.capitalize())  # fmt: skip
+    text = f"{done} {what}"
+    if app and machine:
+        text += f" in app {app}"
+    if isinstance(result, Mapping) and result.get("previous_state"):
+        text += f" (was {result['previous_state']})"
+    follow = {
+        "start": "Call fly_wait_machine with state='started' to confirm.",
+        "stop": "Call fly_wait_machine with state='stopped' to confirm.",
+        "restart": "Call fly_wait_machine with state='started' to confirm.",
+        "suspend": "Call fly_wait_machine with state='suspended' to confirm.",
+        "delete": "It is being destroyed.",
+    }.get(verb, "")
+    return f"{text}. {follow}".strip()
+
+
+def _clip(text: str) -> str:
+    return (
+        text
+        if len(text) <= MAX_TEXT
+        else text[:MAX_TEXT] + f"\n... ({len(text)} characters in all)"
+    )
+
+
+_RENDERERS: dict[str, Callable[[Endpoint, FlyArgs, Any], str]] = {
+    "fly_list_apps": _render_apps,
+    "fly_get_app": _render_app,
+    "fly_create_app": _render_created_app,
+    "fly_list_machines": _render_machines,
+    "fly_get_machine": _render_machine,
+    "fly_create_machine": _render_machine,
+    "fly_update_machine": _render_machine,
+    "fly_exec_machine": _render_exec,
+    "fly_wait_machine": _render_wait,
+    "fly_list_machine_processes": _render_processes,
+    "fly_list_machine_events": _render_events,
+    "fly_list_machine_versions": _render_versions,
+    "fly_acquire_lease": _render_lease,
+    "fly_get_lease": _render_lease,
+    "fly_release_lease": _render_lease,
+    "fly_list_volumes": _render_volumes,
+    "fly_get_volume": _render_volume,
+    "fly_create_volume": _render_volume,
+    "fly_extend_volume": _render_extend,
+    "fly_delete_volume": _render_volume,
+    "fly_list_secrets": _render_secrets,
+    "fly_set_secret": _render_secret_change,
+    "fly_delete_secret": _render_secret_change,
+    "fly_request_oidc_token": _render_oidc,
+}

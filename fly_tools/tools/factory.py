@@ -1,0 +1,80 @@
+"""Builds one LangChain tool from one catalogue record; no class per tool."""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import Annotated, Any, Literal
+
+from langchain_core.tools import BaseTool, InjectedToolArg, StructuredTool
+from pydantic import Field, create_model
+
+from fly_tools.catalogue import Endpoint
+from fly_tools.models.args import FlyArgs
+from fly_tools.tools.pipeline import ToolOutput, ToolRuntime, reject_invalid, run_async, run_sync
+
+
+def tool_metadata(endpoint: Endpoint, app: str | None) -> dict[str, Any]:
+    """Metadata carried by each tool: tier, scopes, group, operationId and MCP-style hints."""
+    return {
+        "risk": endpoint.risk.label,
+        "scopes": sorted(endpoint.scopes),
+        "group": endpoint.group,
+        "operation_id": endpoint.operation_id,
+        "method": endpoint.method,
+        "path": endpoint.path,
+        "bound_app": app,
+        "readOnlyHint": endpoint.read_only,
+        "destructiveHint": endpoint.risk.name == "DESTRUCTIVE",
+        "idempotentHint": endpoint.idempotent,
+        "openWorldHint": True,
+    }
+
+
+def bound_schema(model: type[FlyArgs], app: str) -> type[FlyArgs]:
+    """``model`` with ``app_name`` pinned to ``app`` and hidden from the model-facing schema.
+
+    The field stays in the validating schema as a one-value literal, so a call naming any
+    other app fails validation before anything runs.
+    """
+    pinned = Annotated[Literal[app], InjectedToolArg]  # type: ignore[valid-type]
+    return create_model(
+        f"{model.__name__}Bound",
+        __base__=model,
+        __module__=model.__module__,
+        app_name=(pinned, Field(default=app, description=f"Always {app!r}.")),
+    )
+
+
+def make_tool(endpoint: Endpoint, runtime: ToolRuntime) -> BaseTool:
+    """The LangChain tool for ``endpoint``, running through ``runtime``'s guards."""
+    schema: type[FlyArgs] = endpoint.args_model
+    app = runtime.guard.app
+    if app is not None and "app_name" in schema.model_fields:
+        schema = bound_schema(schema, app)
+
+    return StructuredTool(
+        name=endpoint.name,
+        description=_description(endpoint),
+        args_schema=schema,
+        func=partial(_invoke, runtime, endpoint),
+        coroutine=partial(_ainvoke, runtime, endpoint),
+        response_format="content_and_artifact",
+        handle_tool_error=True,
+        handle_validation_error=partial(reject_invalid, runtime, endpoint),
+        metadata=tool_metadata(endpoint, app),
+        tags=["fly", endpoint.group, endpoint.risk.label],
+    )
+
+
+def _invoke(runtime: ToolRuntime, endpoint: Endpoint, **kwargs: Any) -> ToolOutput:
+    return run_sync(runtime, endpoint, kwargs)
+
+
+async def _ainvoke(runtime: ToolRuntime, endpoint: Endpoint, **kwargs: Any) -> ToolOutput:
+    return await run_async(runtime, endpoint, kwargs)
+
+
+def _description(endpoint: Endpoint) -> str:
+    tier = endpoint.risk.label
+    note = "" if endpoint.read_only else f" Risk: {tier}."
+    return endpoint.description + note

@@ -1,0 +1,101 @@
+"""Fixtures for the guardrail tests: valid arguments for every endpoint, action requests."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+from fly_tools.catalogue import ENDPOINTS, Endpoint
+from fly_tools.guards import ActionRequest, describe_action, redact_args, target_of
+from fly_tools.models.args import FlyArgs
+
+SECRET_VALUE = "s3cr3t-value-do-not-leak"
+"""A secret value: tests search every output for it."""
+
+TOKEN = "fm2_guards-test-token-91c2e7"
+"""A Fly token: tests search every output for it."""
+
+SAMPLE: dict[str, Any] = {
+    "app_name": "web",
+    "machine_id": "3d8d9015b23489",
+    "volume_id": "vol_abc123",
+    "secret_name": "DATABASE_URL",
+    "org_slug": "personal",
+    "value": SECRET_VALUE,
+    "command": ["ls", "-la", "/data"],
+    "signal": "SIGHUP",
+    "lease_nonce": "n0nce",
+    "size_gb": 20,
+    "name": "data",
+    "region": "ord",
+}
+
+
+def sample_args(endpoint: Endpoint, **overrides: Any) -> FlyArgs:
+    """Valid arguments for ``endpoint``: its required fields from ``SAMPLE``, plus overrides."""
+    data = {
+        name: SAMPLE[name]
+        for name, field in endpoint.args_model.model_fields.items()
+        if field.is_required()
+    }
+    if endpoint.name in ("fly_create_machine", "fly_update_machine"):
+        data["image"] = "nginx:1.27"
+    data.update(overrides)
+    return endpoint.args_model.model_validate(data)
+
+
+def make_request(tool: str, *, agent_id: str | None = "ops-bot", **overrides: Any) -> ActionRequest:
+    """The action request the toolkit would build for ``tool`` with sample arguments."""
+    endpoint = ENDPOINTS[tool]
+    args = sample_args(endpoint, **overrides)
+    return ActionRequest(
+        tool=tool,
+        group=endpoint.group,
+        risk=endpoint.risk,
+        args=redact_args(endpoint, args),
+        target=target_of(endpoint, args),
+        description=describe_action(endpoint, args),
+        agent_id=agent_id,
+    )
+
+
+class ScriptedInput:
+    """Stands in for ``input()``: answers in order, then end of input."""
+
+    def __init__(self, *answers: str) -> None:
+        self._answers: Iterator[str] = iter(answers)
+        self.prompts: list[str] = []
+
+    def __call__(self, prompt: str = "") -> str:
+        self.prompts.append(prompt)
+        try:
+            return next(self._answers)
+        except StopIteration:
+            raise EOFError from None
+
+
+@pytest.fixture
+def request_for() -> Callable[..., ActionRequest]:
+    return make_request
+
+
+@pytest.fixture
+def args_for() -> Callable[..., FlyArgs]:
+    return sample_args
+
+
+@pytest.fixture
+def scripted() -> Callable[..., ScriptedInput]:
+    return ScriptedInput
+
+
+@pytest.fixture
+def secret_value() -> str:
+    return SECRET_VALUE
+
+
+@pytest.fixture
+def token() -> str:
+    return TOKEN

@@ -1,0 +1,157 @@
+"""Plain-English descriptions: every endpoint, the state lookups, the consequences."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from fly_tools.catalogue import ENDPOINTS
+from fly_tools.guards import CONSEQUENCES, Target, action_phrase, describe_action, state_lookup
+from fly_tools.models.args import FlyArgs
+from fly_tools.risk import RiskTier
+
+MACHINE = {"id": "3d8d9015b23489", "name": "web-1", "state": "started", "region": "ord"}
+VOLUME = {"id": "vol_abc123", "name": "data", "size_gb": 10, "attached_machine_id": "3d8d9015b2"}
+APP = {"name": "web", "machine_count": 3, "volume_count": 1}
+STATE_FOR: dict[str, dict[str, Any]] = {
+    "fly_get_machine": MACHINE,
+    "fly_get_volume": VOLUME,
+    "fly_get_app": APP,
+}
+
+
+def test_consequences_cover_exactly_the_gated_endpoints() -> None:
+    gated = {e.name for e in ENDPOINTS.records if e.risk >= RiskTier.DISRUPTIVE}
+    assert set(CONSEQUENCES) == gated
+
+
+@pytest.mark.parametrize("name", list(ENDPOINTS))
+def test_every_endpoint_gets_a_sensible_description(
+    name: str, args_for: Callable[..., FlyArgs], secret_value: str
+) -> None:
+    endpoint = ENDPOINTS[name]
+    args = args_for(endpoint)
+    lookup = state_lookup(endpoint, args)
+    text = describe_action(endpoint, args, STATE_FOR[lookup[0]] if lookup else None)
+
+    assert text[0].isupper()
+    assert text.endswith(".")
+    assert len(text) < 400
+    assert "fly_" not in text
+    assert "None" not in text
+    assert secret_value not in text
+    assert str(Target(endpoint.target)).split()[-1] in text  # names the kind of target
+    for identifier in ("3d8d9015b23489", "vol_abc123", "DATABASE_URL"):
+        if identifier in args.model_dump().values():
+            assert identifier in text
+    if endpoint.risk >= RiskTier.DISRUPTIVE:
+        assert text.endswith(CONSEQUENCES[name])
+    else:
+        assert not any(text.endswith(c) for c in CONSEQUENCES.values())
+
+
+def test_stop_machine_reads_as_the_brief_example(args_for: Callable[..., FlyArgs]) -> None:
+    endpoint = ENDPOINTS["fly_stop_machine"]
+    assert describe_action(endpoint, args_for(endpoint), MACHINE) == (
+        "Stop machine 3d8d9015b23489 (web-1, started, ord) in app web. "
+        "It stops serving until started again."
+    )
+
+
+def test_delete_volume_shows_size_and_attachment(args_for: Callable[..., FlyArgs]) -> None:
+    endpoint = ENDPOINTS["fly_delete_volume"]
+    assert describe_action(endpoint, args_for(endpoint), VOLUME) == (
+        "Delete volume vol_abc123 (data, 10 GB, attached to machine 3d8d9015b2) in app web. "
+        "Its data is erased permanently."
+    )
+    detached = {"size_gb": 1, "attached_machine_id": ""}
+    assert "(1 GB, not attached)" in describe_action(endpoint, args_for(endpoint), detached)
+
+
+def test_delete_app_counts_what_goes_with_it(args_for: Callable[..., FlyArgs]) -> None:
+    endpoint = ENDPOINTS["fly_delete_app"]
+    text = describe_action(endpoint, args_for(endpoint, force=True), APP)
+    assert text.startswith("Delete app web (3 machines, 1 volume), with force=true. ")
+
+
+def test_chosen_arguments_are_shown_and_long_ones_cut(args_for: Callable[..., FlyArgs]) -> None:
+    endpoint = ENDPOINTS["fly_update_machine"]
+    args = args_for(endpoint, memory_mb=512, env={"API_KEY": "k-123", "MODE": "x" * 200})
+    text = describe_action(endpoint, args)
+    assert "with image=nginx:1.27, memory_mb=512, env=" in text
+    assert "k-123" not in text
+    assert "…" in text
+    assert "lease_nonce" not in describe_action(endpoint, args_for(endpoint, lease_nonce="n1"))
+
+
+def test_create_app_names_its_organization(args_for: Callable[..., FlyArgs]) -> None:
+    endpoint = ENDPOINTS["fly_create_app"]
+    assert (
+        describe_action(endpoint, args_for(endpoint)) == "Create app web in organization personal."
+    )
+
+
+def test_state_that_is_not_a_mapping_or_lacks_fields_is_ignored(
+    args_for: Callable[..., FlyArgs],
+) -> None:
+    endpoint = ENDPOINTS["fly_stop_machine"]
+    args = args_for(endpoint)
+    plain = describe_action(endpoint, args)
+    assert describe_action(endpoint, args, {"state": 3, "name": None}) == plain
+    not_a_mapping: Any = ["started"]
+    assert describe_action(endpoint, args, not_a_mapping) == plain
+
+
+@pytest.mark.parametrize("name", list(ENDPOINTS))
+def test_state_lookup_is_a_valid_cheap_read(name: str, args_for: Callable[..., FlyArgs]) -> None:
+    endpoint = ENDPOINTS[name]
+    lookup = state_lookup(endpoint, args_for(endpoint))
+    if endpoint.read_only or endpoint.target in ("secret", "org"):
+        assert lookup is None
+        return
+    if endpoint.target == "app":
+        assert lookup == (
+            ("fly_get_app", {"app_name": "web"}) if name == "fly_delete_app" else None
+        )
+        return
+    assert lookup is not None
+    tool, lookup_args = lookup
+    read = ENDPOINTS[tool]
+    assert read.read_only
+    assert read.target == endpoint.target
+    read.args_model.model_validate(lookup_args)
+
+
+@pytest.mark.parametrize(
+    ("name", "target", "present", "past"),
+    [
+        ("fly_stop_machine", Target("machine", "web", "m1"), "stop machine m1 in app web",
+         "stopped machine m1 in app web"),
+        ("fly_list_machine_events", Target("machine", "web", "m1"),
+         "list the events of machine m1 in app web", "listed the events of machine m1 in app web"),
+        ("fly_create_machine", Target("app", "web"), "create a machine in app web",
+         "created a machine in app web"),
+        ("fly_list_apps", Target("org", None, "acme"), "list the apps in organization acme",
+         "listed the apps in organization acme"),
+        ("fly_acquire_lease", Target("machine", "web", "m1"),
+         "acquire the lease for machine m1 in app web",
+         "acquired the lease for machine m1 in app web"),
+        ("fly_exec_machine", Target("machine", "web", "m1"),
+         "run a command in machine m1 in app web", "ran a command in machine m1 in app web"),
+        ("fly_get_volume", Target("volume", "web", "vol_1"), "show volume vol_1 in app web",
+         "read volume vol_1 in app web"),
+        ("fly_set_secret", Target("secret", "web", "K"), "set secret K in app web",
+         "set secret K in app web"),
+        ("fly_request_oidc_token", Target("org"), "request the OIDC token for the organization",
+         "requested the OIDC token for the organization"),
+        ("fly_signal_machine", Target("machine", "web", "m1"), "signal machine m1 in app web",
+         "signalled machine m1 in app web"),
+    ],
+)  # fmt: skip
+def test_action_phrase_from_the_tool_name(
+    name: str, target: Target, present: str, past: str
+) -> None:
+    assert action_phrase(ENDPOINTS[name], target) == present
+    assert action_phrase(ENDPOINTS[name], target, past=True) == past
