@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from functools import partial
 from typing import Annotated, Any, Literal
 
 from langchain_core.tools import BaseTool, InjectedToolArg, StructuredTool
-from pydantic import Field, create_model
+from pydantic import Field, ValidationError, create_model
 
 from fly_tools.catalogue import Endpoint
 from fly_tools.models.args import FlyArgs
@@ -52,26 +51,36 @@ def make_tool(endpoint: Endpoint, runtime: ToolRuntime) -> BaseTool:
     if app is not None and "app_name" in schema.model_fields:
         schema = bound_schema(schema, app)
 
+    calls = _EndpointCalls(runtime, endpoint)
     return StructuredTool(
         name=endpoint.name,
         description=_description(endpoint),
         args_schema=schema,
-        func=partial(_invoke, runtime, endpoint),
-        coroutine=partial(_ainvoke, runtime, endpoint),
+        func=calls.run,
+        coroutine=calls.arun,
         response_format="content_and_artifact",
         handle_tool_error=True,
-        handle_validation_error=partial(reject_invalid, runtime, endpoint),
+        handle_validation_error=calls.invalid,
         metadata=tool_metadata(endpoint, app),
         tags=["fly", endpoint.group, endpoint.risk.label],
     )
 
 
-def _invoke(runtime: ToolRuntime, endpoint: Endpoint, **kwargs: Any) -> ToolOutput:
-    return run_sync(runtime, endpoint, kwargs)
+class _EndpointCalls:
+    """The tool's entry points, as bound methods (agent runtimes inspect their signatures)."""
 
+    def __init__(self, runtime: ToolRuntime, endpoint: Endpoint) -> None:
+        self.runtime = runtime
+        self.endpoint = endpoint
 
-async def _ainvoke(runtime: ToolRuntime, endpoint: Endpoint, **kwargs: Any) -> ToolOutput:
-    return await run_async(runtime, endpoint, kwargs)
+    def run(self, **kwargs: Any) -> ToolOutput:
+        return run_sync(self.runtime, self.endpoint, kwargs)
+
+    async def arun(self, **kwargs: Any) -> ToolOutput:
+        return await run_async(self.runtime, self.endpoint, kwargs)
+
+    def invalid(self, err: ValidationError) -> str:
+        return reject_invalid(self.runtime, self.endpoint, err)
 
 
 def _description(endpoint: Endpoint) -> str:

@@ -82,7 +82,9 @@ def test_include_and_exclude(client: FlyClient) -> None:
         ({"include": []}, "no tools"),
     ],
 )
-def test_construction_fails_closed(client: FlyClient, kwargs: dict[str, object], message: str) -> None:
+def test_construction_fails_closed(
+    client: FlyClient, kwargs: dict[str, object], message: str
+) -> None:
     with pytest.raises(ValueError, match=message):
         FlyToolkit(client=client, **kwargs)  # type: ignore[arg-type]
 
@@ -102,7 +104,9 @@ def test_app_binding_hides_and_pins_app_name(
     assert requests_seen[-1].url.path == "/v1/apps/web/machines"
 
 
-def test_bound_tool_refuses_another_app(client: FlyClient, requests_seen: list[httpx.Request]) -> None:
+def test_bound_tool_refuses_another_app(
+    client: FlyClient, requests_seen: list[httpx.Request]
+) -> None:
     tool = {t.name: t for t in FlyToolkit(client=client, scope="deploy", app="web").get_tools()}[
         "fly_get_machine"
     ]
@@ -186,7 +190,9 @@ def test_gated_tool_without_hook_is_refused(
 def test_invalid_arguments_name_the_field_and_send_nothing(
     client: FlyClient, requests_seen: list[httpx.Request]
 ) -> None:
-    tool = {t.name: t for t in FlyToolkit(client=client, scope="org").get_tools()}["fly_get_machine"]
+    tool = {t.name: t for t in FlyToolkit(client=client, scope="org").get_tools()}[
+        "fly_get_machine"
+    ]
     message = tool.invoke(
         {"type": "tool_call", "id": "1", "name": tool.name,
          "args": {"app_name": "web", "machine_id": "../../apps/other"}}

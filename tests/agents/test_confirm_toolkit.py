@@ -1,0 +1,209 @@
+"""The toolkit's confirmation hook with plain tool.invoke/ainvoke, policy, and the audit trail."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from fly_tools import (
+    ActionRequest,
+    AgentPolicy,
+    Approve,
+    AuditLog,
+    Decision,
+    Edit,
+    FlyToolkit,
+    JsonlSink,
+    LoggingSink,
+    MemorySink,
+    Reject,
+    approve_all,
+    deny_all,
+)
+from fly_tools.testing import FakeFly
+from fly_tools.testing.world import VOL_DATA, VOL_DATA_OLD, WEB_1, WEB_2
+
+
+def toolkit_for(fake: FakeFly, **kwargs: Any) -> tuple[dict[str, Any], MemorySink]:
+    sink = MemorySink()
+    kwargs.setdefault("scope", "deploy")
+    kwargs.setdefault("app", "web")
+    toolkit = FlyToolkit(
+        client=fake.client(scope="deploy", app="web"), audit=AuditLog(sink), **kwargs
+    )
+    return {t.name: t for t in toolkit.get_tools()}, sink
+
+
+def sent(fake: FakeFly, method: str) -> list[str]:
+    return [r.path for r in fake.requests if r.method == method]
+
+
+def test_hook_sees_a_described_request_and_approves() -> None:
+    seen: list[ActionRequest] = []
+
+    def hook(request: ActionRequest) -> Decision:
+        seen.append(request)
+        return Approve(by="alice")
+
+    fake = FakeFly.demo()
+    tools, sink = toolkit_for(fake, confirm=hook, agent_id="ops-bot")
+    tools["fly_delete_volume"].invoke({"volume_id": VOL_DATA_OLD})
+    (request,) = seen
+    assert request.tool == "fly_delete_volume"
+    assert request.target.id == VOL_DATA_OLD and request.target.app == "web"
+    assert "3 GB" in request.description and "not attached" in request.description
+    assert sent(fake, "DELETE") == [f"/v1/apps/web/volumes/{VOL_DATA_OLD}"]
+    (record,) = sink.records
+    assert (record.decision, record.decided_by, record.outcome) == ("approved", "alice", "ok")
+    assert record.sentence.startswith("ops-bot deleted volume")
+    assert "approved by alice" in record.sentence
+
+
+def test_reject_sends_nothing_and_tells_the_model_not_to_retry() -> None:
+    fake = FakeFly.demo()
+    tools, sink = toolkit_for(fake, confirm=deny_all)
+    content = tools["fly_delete_volume"].invoke({"volume_id": VOL_DATA_OLD})
+    assert "Not executed" in content and "not retry" in content.lower()
+    assert sent(fake, "DELETE") == []
+    assert sink.records[0].decision == "rejected"
+
+
+def test_edit_is_validated_again_and_runs_edited() -> None:
+    fake = FakeFly.demo()
+    tools, sink = toolkit_for(fake, confirm=lambda r: Edit({"volume_id": VOL_DATA_OLD}, by="bob"))
+    tools["fly_extend_volume"].invoke({"volume_id": VOL_DATA, "size_gb": 400})
+    # The edit replaced the arguments entirely, so it lacks size_gb: refused as invalid.
+    assert sent(fake, "PUT") == []
+    assert sink.records[-1].decision == "rejected"
+    tools2, sink2 = toolkit_for(
+        fake, confirm=lambda r: Edit({"volume_id": VOL_DATA, "size_gb": 11}, by="bob")
+    )
+    tools2["fly_extend_volume"].invoke({"volume_id": VOL_DATA, "size_gb": 400})
+    assert fake.state.apps["web"].volumes[VOL_DATA].size_gb == 11
+    assert sink2.records[-1].decision == "edited"
+
+
+def test_edit_cannot_widen_the_scope() -> None:
+    fake = FakeFly.demo()
+    hook = lambda r: Edit({"volume_id": VOL_DATA_OLD, "app_name": "worker"}, by="mallory")  # noqa: E731
+    tools, sink = toolkit_for(fake, confirm=hook)
+    content = tools["fly_delete_volume"].invoke({"volume_id": VOL_DATA_OLD})
+    assert "Not executed" in content
+    assert sent(fake, "DELETE") == []
+
+
+def test_hook_that_raises_counts_as_reject() -> None:
+    def broken(request: ActionRequest) -> Decision:
+        raise RuntimeError("approval service down")
+
+    fake = FakeFly.demo()
+    tools, sink = toolkit_for(fake, confirm=broken)
+    content = tools["fly_delete_volume"].invoke({"volume_id": VOL_DATA_OLD})
+    assert "Not executed" in content
+    assert sent(fake, "DELETE") == []
+
+
+async def test_async_hook_on_the_async_path() -> None:
+    async def hook(request: ActionRequest) -> Decision:
+        await asyncio.sleep(0)
+        return Reject("not during business hours", by="pager")
+
+    fake = FakeFly.demo()
+    tools, sink = toolkit_for(fake, confirm=hook)
+    content = await tools["fly_delete_volume"].ainvoke({"volume_id": VOL_DATA_OLD})
+    assert "business hours" in content
+    assert sent(fake, "DELETE") == []
+    tools2, _ = toolkit_for(fake, confirm=approve_all)
+    await tools2["fly_delete_volume"].ainvoke({"volume_id": VOL_DATA_OLD})
+    assert sent(fake, "DELETE") == [f"/v1/apps/web/volumes/{VOL_DATA_OLD}"]
+
+
+def test_confirm_at_lower_threshold_gates_disruptive_calls() -> None:
+    fake = FakeFly.demo()
+    tools, sink = toolkit_for(fake, confirm=deny_all, confirm_at="disruptive")
+    tools["fly_stop_machine"].invoke({"machine_id": WEB_2})
+    tools["fly_get_machine"].invoke({"machine_id": WEB_2})
+    assert sent(fake, "POST") == []
+    assert [r.decision for r in sink.records] == ["rejected", "allowed"]
+
+
+def test_policy_intersects_with_scope(tmp_path: Path) -> None:
+    policy_file = tmp_path / "policy.toml"
+    policy_file.write_text(
+        'agent_id = "ops-bot"\n[groups]\nmachines = "read"\ncontrol = "full"\n'
+        '[tools]\nfly_exec_machine = "deny"\nfly_list_volumes = "allow"\n'
+    )
+    policy = AgentPolicy.from_file(policy_file)
+    fake = FakeFly.demo()
+    tools, sink = toolkit_for(fake, policy=policy, confirm=approve_all)
+    assert set(tools) == {
+        "fly_list_machines", "fly_get_machine", "fly_start_machine", "fly_stop_machine",
+        "fly_restart_machine", "fly_suspend_machine", "fly_signal_machine",
+        "fly_wait_machine", "fly_list_volumes",
+    }  # fmt: skip
+    readonly, _ = toolkit_for(fake, policy=policy, scope="readonly")
+    assert set(readonly) == {
+        "fly_list_machines",
+        "fly_get_machine",
+        "fly_wait_machine",
+        "fly_list_volumes",
+    }
+    with pytest.raises(ValueError, match="fly_nuke"):
+        AgentPolicy.from_dict({"agent_id": "x", "tools": {"fly_nuke": "allow"}})
+
+
+def test_audit_to_jsonl_and_logging_redacts(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    fake = FakeFly.demo()
+    path = tmp_path / "audit.jsonl"
+    token = fake.tokens["deploy"]
+    toolkit = FlyToolkit(
+        client=fake.client(scope="deploy", app="web"), scope="deploy", app="web",
+        audit=AuditLog(JsonlSink(path), LoggingSink()), agent_id="ops-bot", confirm=approve_all,
+    )  # fmt: skip
+    tools = {t.name: t for t in toolkit.get_tools()}
+    with caplog.at_level(logging.INFO, logger="fly_tools.audit"):
+        tools["fly_set_secret"].invoke({"secret_name": "API_KEY", "value": "hunter2-zz"})
+        tools["fly_delete_secret"].invoke({"secret_name": "API_KEY"})
+        tools["fly_get_machine"].invoke({"machine_id": "0000000000dead"})
+        tools["fly_exec_machine"].invoke({"machine_id": WEB_1, "command": ["ls"]})
+    lines = path.read_text().splitlines()
+    assert len(lines) == 4
+    records = [json.loads(line) for line in lines]
+    assert [r["outcome"] for r in records] == ["ok", "ok", "error", "ok"]
+    assert records[2]["status"] == 404
+    everything = path.read_text() + caplog.text + repr([r.__dict__ for r in caplog.records])
+    assert "hunter2" not in everything
+    assert token not in everything
+    assert len(caplog.records) == 4
+
+
+async def test_200_concurrent_async_calls_give_200_records() -> None:
+    fake = FakeFly.demo()
+    sink = MemorySink()
+    toolkit = FlyToolkit(
+        client=fake.client(scope="deploy", app="web"), scope="deploy", app="web",
+        audit=AuditLog(sink),
+    )  # fmt: skip
+    tool = {t.name: t for t in toolkit.get_tools()}["fly_list_volumes"]
+    results = await asyncio.gather(*(tool.ainvoke({}) for _ in range(200)))
+    assert len(results) == 200
+    assert len(sink.records) == 200
+    assert all(r.outcome == "ok" for r in sink.records)
+
+
+def test_invalid_arguments_are_audited_as_refused() -> None:
+    fake = FakeFly.demo()
+    tools, sink = toolkit_for(fake)
+    message = tools["fly_get_volume"].invoke(
+        {"type": "tool_call", "id": "x", "name": "fly_get_volume", "args": {"volume_id": "../x"}}
+    )
+    assert "volume_id" in str(message.content)
+    assert [r.decision for r in sink.records] == ["refused"]
+    assert fake.requests == []

@@ -1,0 +1,113 @@
+"""What the model reads: concise content with the key fields; errors that read as advice."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from langchain_core.messages import ToolMessage
+
+from fly_tools import ENDPOINTS, FlyToolkit, approve_all
+from fly_tools.testing import FakeFly
+from fly_tools.testing.world import VOL_DATA, VOL_DATA_OLD, WEB_1, WEB_3
+from tests.tools.world import prepared_world
+
+MAX_CONTENT = 2000
+
+
+def invoke(tool_name: str, args: dict[str, Any], fake: FakeFly | None = None) -> ToolMessage:
+    fake = fake or FakeFly.demo()
+    toolkit = FlyToolkit(client=fake.client(), scope="org", confirm=approve_all)
+    tool = next(t for t in toolkit.get_tools() if t.name == tool_name)
+    message = tool.invoke({"type": "tool_call", "id": "c1", "name": tool_name, "args": args})
+    assert isinstance(message, ToolMessage)
+    return message
+
+
+@pytest.mark.parametrize("name", list(ENDPOINTS))
+def test_every_tool_answers_concisely(name: str) -> None:
+    fake, example = prepared_world(name)
+    message = invoke(name, example, fake)
+    content = str(message.content)
+    assert message.status != "error", content
+    assert 10 < len(content) <= MAX_CONTENT
+    assert message.artifact is not None
+
+
+def test_list_machines_carries_operator_fields() -> None:
+    content = str(invoke("fly_list_machines", {"app_name": "web"}).content)
+    assert content.startswith("3 machines.")
+    for expected in (WEB_1, "web-1", "started", "ord", "ams", "stopped", "registry.fly.io/web:v42"):
+        assert expected in content
+    assert "shared-1x/256MB" in content
+
+
+def test_get_machine_is_a_fifth_of_the_raw_json() -> None:
+    message = invoke("fly_get_machine", {"app_name": "web", "machine_id": WEB_1})
+    content = str(message.content)
+    raw = json.dumps(message.artifact)
+    assert len(content) <= 0.2 * len(raw), (len(content), len(raw))
+    for expected in (WEB_1, "started", "ord", "image=", "ip=", "checks 1/1 passing", VOL_DATA):
+        assert expected in content
+
+
+def test_volumes_show_attachment() -> None:
+    content = str(invoke("fly_list_volumes", {"app_name": "web"}).content)
+    assert f"{VOL_DATA} data 10GB ord" in content
+    assert f"attached to machine {WEB_1}" in content
+    assert f"{VOL_DATA_OLD} data_old 3GB ord" in content
+    assert "not attached" in content
+
+
+def test_secret_values_never_in_content() -> None:
+    message = invoke(
+        "fly_set_secret", {"app_name": "web", "secret_name": "API_KEY", "value": "hunter2-xyz"}
+    )
+    assert "hunter2" not in str(message.content)
+    listing = invoke("fly_list_secrets", {"app_name": "web"})
+    assert "DATABASE_URL" in str(listing.content)
+    assert "values are never shown" in str(listing.content)
+
+
+def test_large_lists_are_summarised_with_hints() -> None:
+    fake = FakeFly.demo()
+    client = fake.client()
+    for i in range(40):
+        client.call(
+            "fly_create_machine",
+            {"app_name": "web", "image": "nginx", "region": "ord" if i % 2 else "ams"},
+        )
+    content = str(invoke("fly_list_machines", {"app_name": "web"}, fake).content)
+    assert content.startswith("43 machines.")
+    assert "By region:" in content
+    assert "more not shown" in content
+    assert "Narrow with state=" in content
+    assert len(content) <= MAX_CONTENT * 2
+
+
+def test_not_found_reads_as_advice() -> None:
+    message = invoke("fly_get_machine", {"app_name": "web", "machine_id": "0000000000dead"})
+    assert message.status == "error"
+    text = str(message.content)
+    assert "404" in text
+    assert "scope" in text.lower()
+
+
+def test_delete_running_machine_error_says_what_to_do() -> None:
+    message = invoke("fly_delete_machine", {"app_name": "web", "machine_id": WEB_1})
+    assert message.status == "error"
+    text = str(message.content).lower()
+    assert "stop" in text or "force" in text
+
+
+def test_start_points_to_wait() -> None:
+    content = str(invoke("fly_start_machine", {"app_name": "web", "machine_id": WEB_3}).content)
+    assert "fly_wait_machine" in content
+
+
+def test_oidc_token_stays_out_of_content() -> None:
+    message = invoke("fly_request_oidc_token", {"aud": "sts.amazonaws.com"})
+    assert isinstance(message.artifact, str)
+    assert message.artifact.count(".") == 2
+    assert message.artifact not in str(message.content)
