@@ -55,8 +55,10 @@ def test_hook_sees_a_described_request_and_approves() -> None:
     tools["fly_delete_volume"].invoke({"volume_id": VOL_DATA_OLD})
     (request,) = seen
     assert request.tool == "fly_delete_volume"
-    assert request.target.id == VOL_DATA_OLD and request.target.app == "web"
-    assert "3 GB" in request.description and "not attached" in request.description
+    assert request.target.id == VOL_DATA_OLD
+    assert request.target.app == "web"
+    assert "3 GB" in request.description
+    assert "not attached" in request.description
     assert sent(fake, "DELETE") == [f"/v1/apps/web/volumes/{VOL_DATA_OLD}"]
     (record,) = sink.records
     assert (record.decision, record.decided_by, record.outcome) == ("approved", "alice", "ok")
@@ -68,7 +70,8 @@ def test_reject_sends_nothing_and_tells_the_model_not_to_retry() -> None:
     fake = FakeFly.demo()
     tools, sink = toolkit_for(fake, confirm=deny_all)
     content = tools["fly_delete_volume"].invoke({"volume_id": VOL_DATA_OLD})
-    assert "Not executed" in content and "not retry" in content.lower()
+    assert "Not executed" in content
+    assert "not retry" in content.lower()
     assert sent(fake, "DELETE") == []
     assert sink.records[0].decision == "rejected"
 
@@ -91,7 +94,7 @@ def test_edit_is_validated_again_and_runs_edited() -> None:
 def test_edit_cannot_widen_the_scope() -> None:
     fake = FakeFly.demo()
     hook = lambda r: Edit({"volume_id": VOL_DATA_OLD, "app_name": "worker"}, by="mallory")  # noqa: E731
-    tools, sink = toolkit_for(fake, confirm=hook)
+    tools, _sink = toolkit_for(fake, confirm=hook)
     content = tools["fly_delete_volume"].invoke({"volume_id": VOL_DATA_OLD})
     assert "Not executed" in content
     assert sent(fake, "DELETE") == []
@@ -102,7 +105,7 @@ def test_hook_that_raises_counts_as_reject() -> None:
         raise RuntimeError("approval service down")
 
     fake = FakeFly.demo()
-    tools, sink = toolkit_for(fake, confirm=broken)
+    tools, _sink = toolkit_for(fake, confirm=broken)
     content = tools["fly_delete_volume"].invoke({"volume_id": VOL_DATA_OLD})
     assert "Not executed" in content
     assert sent(fake, "DELETE") == []
@@ -114,7 +117,7 @@ async def test_async_hook_on_the_async_path() -> None:
         return Reject("not during business hours", by="pager")
 
     fake = FakeFly.demo()
-    tools, sink = toolkit_for(fake, confirm=hook)
+    tools, _sink = toolkit_for(fake, confirm=hook)
     content = await tools["fly_delete_volume"].ainvoke({"volume_id": VOL_DATA_OLD})
     assert "business hours" in content
     assert sent(fake, "DELETE") == []
@@ -140,7 +143,7 @@ def test_policy_intersects_with_scope(tmp_path: Path) -> None:
     )
     policy = AgentPolicy.from_file(policy_file)
     fake = FakeFly.demo()
-    tools, sink = toolkit_for(fake, policy=policy, confirm=approve_all)
+    tools, _sink = toolkit_for(fake, policy=policy, confirm=approve_all)
     assert set(tools) == {
         "fly_list_machines", "fly_get_machine", "fly_start_machine", "fly_stop_machine",
         "fly_restart_machine", "fly_suspend_machine", "fly_signal_machine",

@@ -60,7 +60,7 @@ def test_run_pauses_before_the_destructive_call() -> None:
 
 def test_reject_sends_nothing() -> None:
     fake = FakeFly.demo()
-    agent, toolkit = _agent(fake, call("fly_delete_volume", volume_id=VOL_DATA_OLD))
+    agent, _toolkit = _agent(fake, call("fly_delete_volume", volume_id=VOL_DATA_OLD))
     _, config = _start(agent, "reject")
     decision = {"type": "reject", "message": "keep it"}
     result = agent.invoke(Command(resume={"decisions": [decision]}), config)
