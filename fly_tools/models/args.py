@@ -37,6 +37,18 @@ VOLUME = "Volume id, e.g. 'vol_abc123' (from fly_list_volumes)."
 NONCE = "Lease nonce, only if the machine is leased (from fly_acquire_lease)."
 
 
+def lean_schema(schema: dict[str, Any]) -> None:
+    """Show each optional field as its type alone (used as ``json_schema_extra``)."""
+    # An optional field is shown as its type alone: the model may leave it out, and
+    # "anyOf [T, null], default null" costs tokens in every tool definition sent.
+    for prop in schema.get("properties", {}).values():
+        options = prop.get("anyOf")
+        nullable = options and len(options) == 2 and {"type": "null"} in options
+        if nullable and "default" in prop and prop["default"] is None:
+            del prop["anyOf"], prop["default"]
+            prop.update(next(o for o in options if o != {"type": "null"}))
+
+
 class FlyArgs(BaseModel):
     """Base of every endpoint's arguments.
 
@@ -44,7 +56,7 @@ class FlyArgs(BaseModel):
     path, query nor ``lease_nonce`` form the JSON body when ``sends_body`` is true.
     """
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=False)
+    model_config = ConfigDict(extra="forbid", json_schema_extra=lean_schema)
 
     query_fields: ClassVar[tuple[str, ...]] = ()
     sends_body: ClassVar[bool] = False

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Annotated
 
-from pydantic import AfterValidator, Field
+from pydantic import AfterValidator
 
 # Characters that could change which URL is requested, named so the error can say which.
 _PATH_ALTERING = {
@@ -110,7 +110,6 @@ MachineName = Annotated[
 ]
 LeaseNonce = Annotated[
     str,
-    Field(min_length=1, max_length=256),
     _identifier(
         "lease nonce", r"[A-Za-z0-9_-]+", "the nonce returned by fly_acquire_lease", "a1b2c3", 256
     ),

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from typing import Annotated, Any, Literal
+from weakref import WeakKeyDictionary
 
 from langchain_core.tools import BaseTool, InjectedToolArg, StructuredTool
-from pydantic import Field, ValidationError, create_model
+from langchain_core.tools.base import ArgsSchema
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
 from fly_tools.catalogue import Endpoint
-from fly_tools.models.args import FlyArgs
+from fly_tools.models.args import FlyArgs, lean_schema
 from fly_tools.tools.pipeline import ToolOutput, ToolRuntime, reject_invalid, run_async, run_sync
 
 
@@ -44,6 +46,33 @@ def bound_schema(model: type[FlyArgs], app: str) -> type[FlyArgs]:
     )
 
 
+class FlyTool(StructuredTool):
+    """The one tool class: a ``StructuredTool`` whose model-facing schema stays lean."""
+
+    @property
+    def tool_call_schema(self) -> ArgsSchema:
+        """LangChain's schema for tool calls, with optional fields shown as their type alone."""
+        subset = super().tool_call_schema
+        if not isinstance(subset, type) or not issubclass(subset, BaseModel):
+            return subset
+        lean = _LEAN.get(subset)
+        if lean is None:
+            fields: dict[str, Any] = {
+                name: (field.annotation, field) for name, field in subset.model_fields.items()
+            }
+            lean = create_model(
+                subset.__name__,
+                __config__=ConfigDict(json_schema_extra=lean_schema),
+                __doc__=subset.__doc__,
+                **fields,
+            )
+            _LEAN[subset] = lean
+        return lean
+
+
+_LEAN: WeakKeyDictionary[type[BaseModel], type[BaseModel]] = WeakKeyDictionary()
+
+
 def make_tool(endpoint: Endpoint, runtime: ToolRuntime) -> BaseTool:
     """The LangChain tool for ``endpoint``, running through ``runtime``'s guards."""
     schema: type[FlyArgs] = endpoint.args_model
@@ -52,7 +81,7 @@ def make_tool(endpoint: Endpoint, runtime: ToolRuntime) -> BaseTool:
         schema = bound_schema(schema, app)
 
     calls = _EndpointCalls(runtime, endpoint)
-    return StructuredTool(
+    return FlyTool(
         name=endpoint.name,
         description=_description(endpoint),
         args_schema=schema,
