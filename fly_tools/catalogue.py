@@ -22,6 +22,33 @@ _PATH_PARAM = re.compile(r"\{(\w+)\}")
 
 
 @dataclass(frozen=True)
+class Limit:
+    """A token-bucket rate limit.
+
+    Attributes:
+        rate: tokens added per second (sustained requests per second).
+        burst: bucket size (requests allowed back to back after a quiet spell).
+    """
+
+    rate: float
+    burst: int
+
+    def __post_init__(self) -> None:
+        if self.rate <= 0 or self.burst < 1:
+            raise ValueError("a Limit needs rate > 0 and burst >= 1")
+
+
+FLY_LIMITS: Mapping[str, Limit] = {
+    "standard": Limit(rate=1.0, burst=3),
+    "get_machine": Limit(rate=5.0, burst=10),
+    "app_delete": Limit(rate=100 / 60, burst=100),
+}
+"""Fly's documented per-action limits, by :attr:`Endpoint.rate_class`: 1/s with bursts
+of 3; get-machine 5/s with bursts of 10; app deletions 100 per minute. The client paces
+to them and the fake enforces them."""
+
+
+@dataclass(frozen=True)
 class Endpoint:
     """One Fly Machines API endpoint, as a tool sees it.
 

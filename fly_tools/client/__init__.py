@@ -1,5 +1,6 @@
 """The Fly Machines API client: sync and async, paced to Fly's limits, retrying only what is safe."""
 
+from fly_tools.catalogue import FLY_LIMITS, Limit
 from fly_tools.client.aio import AsyncFlyClient
 from fly_tools.client.errors import (
     BadRequestError,
@@ -18,7 +19,7 @@ from fly_tools.client.errors import (
     UnprocessableError,
     WaitTimeoutError,
 )
-from fly_tools.client.limiter import FLY_LIMITS, Limit, RateLimiter
+from fly_tools.client.limiter import RateLimiter
 from fly_tools.client.sync import FlyClient
 
 __all__ = [

@@ -17,30 +17,7 @@ import time
 from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass
 
-
-@dataclass(frozen=True)
-class Limit:
-    """A token-bucket limit.
-
-    Attributes:
-        rate: tokens added per second (sustained requests per second).
-        burst: bucket size (requests allowed back to back after a quiet spell).
-    """
-
-    rate: float
-    burst: int
-
-    def __post_init__(self) -> None:
-        if self.rate <= 0 or self.burst < 1:
-            raise ValueError("a Limit needs rate > 0 and burst >= 1")
-
-
-FLY_LIMITS: Mapping[str, Limit] = {
-    "standard": Limit(rate=1.0, burst=3),
-    "get_machine": Limit(rate=5.0, burst=10),
-    "app_delete": Limit(rate=100 / 60, burst=100),
-}
-"""Fly's documented limits, by the catalogue's ``rate_class``."""
+from fly_tools.catalogue import FLY_LIMITS, Limit
 
 _PRUNE_ABOVE = 4096  # buckets kept before idle (full) ones are forgotten
 

@@ -12,7 +12,8 @@ README = Path(__file__).parents[2] / "README.md"
 
 def test_readme_table_is_current() -> None:
     text = README.read_text()
-    assert README_BEGIN in text and README_END in text, "README lacks the generated tool table"
+    assert README_BEGIN in text, "README lacks the generated tool table"
+    assert README_END in text, "README lacks the end of the generated tool table"
     start = text.index(README_BEGIN)
     end = text.index(README_END) + len(README_END)
     assert text[start:end] == readme_section(), (

@@ -1,0 +1,30 @@
+"""An embedded fake of the Fly Machines API: stateful, scoped, spec-valid, with faults.
+
+    from fly_tools.testing import FakeFly, Fault
+
+    fake = FakeFly.demo()                       # org acme, apps web and worker
+    client = fake.client(scope="deploy")        # a FlyClient wired to the fake
+    fake.inject(Fault.status(503), count=2, match="POST /apps/*/machines")
+    fake.clock.advance(5)                       # virtual time: nothing really waits
+
+Layers: :mod:`~fly_tools.testing.state` (world and rules, no HTTP) under
+:mod:`~fly_tools.testing.http` (routes from the catalogue, httpx transport, ASGI app),
+under :class:`FakeFly` (the facade). ``python -m fly_tools.testing`` serves it over HTTP.
+"""
+
+from fly_tools.testing.clock import FakeClock
+from fly_tools.testing.errors import FlyApiError
+from fly_tools.testing.fake import BASE_URL, FakeFly, SpecViolationError
+from fly_tools.testing.faults import Fault, FaultRule
+from fly_tools.testing.http import LoggedRequest
+
+__all__ = [
+    "BASE_URL",
+    "FakeClock",
+    "FakeFly",
+    "Fault",
+    "FaultRule",
+    "FlyApiError",
+    "LoggedRequest",
+    "SpecViolationError",
+]

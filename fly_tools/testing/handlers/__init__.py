@@ -1,0 +1,11 @@
+"""The fake's endpoint handlers, one per catalogue endpoint, registered on import."""
+
+from fly_tools.catalogue import ENDPOINTS
+from fly_tools.testing.calls import ROUTES
+from fly_tools.testing.handlers import apps, control, machines, volumes
+
+_missing = set(ENDPOINTS) - set(ROUTES)
+if _missing:
+    raise RuntimeError(f"catalogue endpoints without a handler: {sorted(_missing)}")
+
+__all__ = ["ROUTES", "apps", "control", "machines", "volumes"]

@@ -1,0 +1,383 @@
+"""The fake's world apart from HTTP: orgs, apps, machines, volumes, secrets, and Fly's rules.
+
+Every method works on the fake's clock and raises :mod:`fly_tools.testing.errors`
+exceptions that already carry Fly's status; nothing here knows about requests.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import TypeAdapter
+
+from fly_tools.models.config import MachineConfig
+from fly_tools.models.identifiers import AppName
+from fly_tools.testing.clock import FakeClock, iso
+from fly_tools.testing.errors import (
+    BadRequestError,
+    ConflictError,
+    NotFoundError,
+    UnprocessableError,
+    require_valid,
+)
+from fly_tools.testing.ids import IdSource, digest
+from fly_tools.testing.machines import DURATION, Machine, Step
+from fly_tools.testing.volumes import MAX_SIZE_GB, Volume
+
+DEFAULT_REGION = "iad"
+DEFAULT_GUEST = {"cpu_kind": "shared", "cpus": 1, "memory_mb": 256}
+_APP_NAME = TypeAdapter(AppName)
+
+
+def app_not_found(name: str) -> NotFoundError:
+    """The one answer for an app that does not exist or that the token cannot reach.
+
+    Both cases answer alike so that a token cannot probe other organizations' apps.
+    """
+    return NotFoundError(f"app {name!r} not found, or the token's scope cannot reach it")
+
+
+@dataclass
+class Org:
+    """A Fly organization."""
+
+    slug: str
+    name: str
+    internal_numeric_id: int
+
+    def to_wire(self) -> dict[str, Any]:
+        """Fly's ``AppOrganizationInfo``."""
+        return {
+            "name": self.name,
+            "slug": self.slug,
+            "internal_numeric_id": self.internal_numeric_id,
+        }
+
+
+@dataclass(eq=False)
+class Secret:
+    """An app secret; its value never leaves the fake."""
+
+    name: str
+    value: str = field(repr=False)
+    created_at: float
+    updated_at: float
+
+    def to_wire(self) -> dict[str, Any]:
+        """Fly's ``AppSecret`` without the value."""
+        return {
+            "name": self.name,
+            "digest": digest(self.value),
+            "created_at": iso(self.created_at),
+            "updated_at": iso(self.updated_at),
+        }
+
+
+@dataclass(eq=False)
+class App:
+    """A Fly app and what it holds."""
+
+    id: str
+    name: str
+    org: Org
+    network: str
+    created_at: float
+    internal_numeric_id: int
+    machines: dict[str, Machine] = field(default_factory=dict)
+    volumes: dict[str, Volume] = field(default_factory=dict)
+    secrets: dict[str, Secret] = field(default_factory=dict)
+    secrets_version: int = 0
+
+    def live_machines(self) -> list[Machine]:
+        """Machines not destroyed."""
+        return [m for m in self.machines.values() if not m.destroyed]
+
+    @property
+    def primary_region(self) -> str:
+        """Where new machines and volumes go when no region is given."""
+        live = self.live_machines()
+        return live[0].region if live else DEFAULT_REGION
+
+    def to_wire(self) -> dict[str, Any]:
+        """Fly's ``App``."""
+        machines = self.live_machines()
+        return {
+            "id": self.id,
+            "name": self.name,
+            "status": "deployed" if machines else "pending",
+            "network": self.network,
+            "internal_numeric_id": self.internal_numeric_id,
+            "machine_count": len(machines),
+            "volume_count": len(self.volumes),
+            "organization": self.org.to_wire(),
+        }
+
+
+class FakeState:
+    """Orgs, apps and everything in them, on the fake's clock.
+
+    Args:
+        clock: the fake's clock.
+        ids: where new ids come from.
+    """
+
+    def __init__(self, clock: FakeClock, ids: IdSource) -> None:
+        self.clock = clock
+        self.ids = ids
+        self.orgs: dict[str, Org] = {}
+        self.apps: dict[str, App] = {}
+
+    def now(self) -> float:
+        """The fake's current time."""
+        return self.clock.now()
+
+    # ------------------------------------------------------------ orgs and apps
+
+    def add_org(self, slug: str, name: str) -> Org:
+        """Create an organization (orgs are made by :class:`FakeFly`, not by the API)."""
+        return self.orgs.setdefault(slug, Org(slug, name, self.ids.number(10_000, 99_999)))
+
+    def app(self, name: str) -> App:
+        """The app called ``name``."""
+        try:
+            return self.apps[name]
+        except KeyError:
+            raise app_not_found(name) from None
+
+    def create_app(self, name: str, org_slug: str, *, network: str | None = None) -> App:
+        """Create an empty app; names are unique across every org."""
+        require_valid(_APP_NAME, name)
+        if name in self.apps:
+            raise UnprocessableError("Name has already been taken", category="name_taken")
+        org = self.orgs.get(org_slug) or self.add_org(org_slug, org_slug)
+        app = App(
+            self.ids.app_id(), name, org, network or "default", self.now(),
+            self.ids.number(100_000, 999_999),
+        )  # fmt: skip
+        self.apps[name] = app
+        return app
+
+    def delete_app(self, name: str) -> None:
+        """Delete an app with its machines, volumes and secrets."""
+        self.app(name)
+        del self.apps[name]
+
+    # ------------------------------------------------------------ machines
+
+    def machine(self, app_name: str, machine_id: str) -> Machine:
+        """A machine of ``app_name``, settled to now."""
+        machine = self.app(app_name).machines.get(machine_id)
+        if machine is None:
+            raise NotFoundError(f"machine {machine_id} not found")
+        machine.settle(self.now())
+        return machine
+
+    def live_machine(self, app_name: str, machine_id: str) -> Machine:
+        """A machine that is not destroyed: changing a destroyed one is a 404 on Fly."""
+        machine = self.machine(app_name, machine_id)
+        if machine.destroyed:
+            raise NotFoundError(f"machine {machine_id} not found")
+        return machine
+
+    def machines(self, app_name: str, *, include_deleted: bool = False) -> list[Machine]:
+        """The app's machines, oldest first, settled to now."""
+        machines = list(self.app(app_name).machines.values())
+        for machine in machines:
+            machine.settle(self.now())
+        return [m for m in machines if include_deleted or not m.destroyed]
+
+    def create_machine(
+        self,
+        app_name: str,
+        config: MachineConfig,
+        *,
+        name: str | None = None,
+        region: str | None = None,
+        skip_launch: bool = False,
+        machine_id: str | None = None,
+    ) -> Machine:
+        """Create a machine; it starts unless ``skip_launch``."""
+        app, now = self.app(app_name), self.now()
+        wire = self._config(app, config)
+        region = self._check_mounts(app, wire, region) or region or app.primary_region
+        machine = Machine(
+            id=machine_id or self.ids.machine_id(),
+            name=name or self.ids.machine_name(),
+            app=app.name,
+            region=region,
+            private_ip=self.ids.private_ip(app.org.internal_numeric_id),
+            created_at=now,
+            ids=self.ids,
+            updated_at=now,
+        )
+        machine.add_version(wire, now)
+        machine.record("launch", "created", "user", now)
+        if not skip_launch:
+            started = now + DURATION["starting"]
+            machine.steps.extend(
+                [Step(now, "starting", "start"), Step(started, "started", "start")]
+            )
+        app.machines[machine.id] = machine
+        self._attach(app, machine)
+        return machine
+
+    def update_machine(
+        self,
+        app_name: str,
+        machine_id: str,
+        config: MachineConfig,
+        *,
+        current_version: str | None = None,
+        skip_launch: bool = False,
+    ) -> Machine:
+        """Replace a machine's whole config with a new version."""
+        app, machine = self.app(app_name), self.live_machine(app_name, machine_id)
+        if current_version is not None and current_version != machine.version:
+            raise ConflictError(
+                f"machine version mismatch: the machine is at version {machine.version}, "
+                f"the update was for version {current_version}"
+            )
+        wire = self._config(app, config)
+        self._check_mounts(app, wire, machine.region, attaching=machine.id)
+        self._detach(app, machine)
+        machine.update(self.now(), wire, skip_launch=skip_launch)
+        self._attach(app, machine)
+        return machine
+
+    def destroy_machine(self, app_name: str, machine_id: str, *, force: bool) -> None:
+        """Destroy a machine and free its volume."""
+        app, machine = self.app(app_name), self.live_machine(app_name, machine_id)
+        machine.destroy(self.now(), force=force)
+        self._detach(app, machine)
+
+    def _config(self, app: App, config: MachineConfig) -> dict[str, Any]:
+        wire = config.to_wire()
+        if "guest" not in wire and "size" not in wire:
+            wire["guest"] = dict(DEFAULT_GUEST)
+        for mount in wire.get("mounts") or []:
+            volume = app.volumes.get(mount["volume"])
+            if volume is None:
+                raise BadRequestError(f"volume {mount['volume']} does not exist in app {app.name}")
+            mount |= {"name": volume.name, "size_gb": volume.size_gb, "encrypted": volume.encrypted}
+        return wire
+
+    def _check_mounts(
+        self, app: App, wire: dict[str, Any], region: str | None, attaching: str | None = None
+    ) -> str | None:
+        """Refuse mounts Fly refuses; answer the mounted volume's region, if any.
+
+        A machine can mount only a volume that is free (or already its own) and that
+        lives in the machine's region.
+        """
+        for mount in wire.get("mounts") or []:
+            volume = app.volumes[mount["volume"]]
+            if volume.attached_machine_id not in (None, attaching):
+                raise BadRequestError(
+                    f"volume {volume.id} is already attached to machine "
+                    f"{volume.attached_machine_id}"
+                )
+            if region is not None and region != volume.region:
+                raise BadRequestError(
+                    f"volume {volume.id} is in region {volume.region}, the machine in {region}: "
+                    "a machine can only mount a volume in its own region"
+                )
+            return volume.region
+        return None
+
+    def _attach(self, app: App, machine: Machine) -> None:
+        for mount in machine.config.get("mounts") or []:
+            app.volumes[mount["volume"]].attached_machine_id = machine.id
+
+    def _detach(self, app: App, machine: Machine) -> None:
+        for volume in app.volumes.values():
+            if volume.attached_machine_id == machine.id:
+                volume.attached_machine_id = None
+
+    # ------------------------------------------------------------ volumes
+
+    def volume(self, app_name: str, volume_id: str) -> Volume:
+        """A volume of ``app_name``."""
+        volume = self.app(app_name).volumes.get(volume_id)
+        if volume is None:
+            raise NotFoundError(f"volume {volume_id} not found")
+        return volume
+
+    def create_volume(
+        self,
+        app_name: str,
+        name: str,
+        *,
+        region: str | None = None,
+        size_gb: int = 3,
+        source_volume_id: str | None = None,
+        volume_id: str | None = None,
+        **settings: Any,
+    ) -> Volume:
+        """Create a volume (or fork ``source_volume_id``) in a region."""
+        app = self.app(app_name)
+        if source_volume_id is not None:
+            source = self.volume(app_name, source_volume_id)
+            region, size_gb = region or source.region, max(size_gb, source.size_gb)
+        _check_size(size_gb)
+        volume = Volume(
+            id=volume_id or self.ids.volume_id(),
+            name=name,
+            app=app.name,
+            region=region or app.primary_region,
+            zone=self.ids.zone(),
+            size_gb=size_gb,
+            created_at=self.now(),
+            **settings,
+        )
+        app.volumes[volume.id] = volume
+        return volume
+
+    def extend_volume(self, app_name: str, volume_id: str, size_gb: int) -> tuple[Volume, bool]:
+        """Grow a volume to ``size_gb`` in total; answer whether its machine must restart."""
+        app, volume = self.app(app_name), self.volume(app_name, volume_id)
+        if size_gb <= volume.size_gb:
+            raise BadRequestError(
+                f"size_gb must be greater than the volume's current {volume.size_gb} GB: "
+                "volumes can only grow"
+            )
+        _check_size(size_gb)
+        volume.size_gb = size_gb
+        machine = app.machines.get(volume.attached_machine_id or "")
+        return volume, machine is not None and machine.state == "started"
+
+    def delete_volume(self, app_name: str, volume_id: str) -> Volume:
+        """Delete a detached volume."""
+        volume = self.volume(app_name, volume_id)
+        if volume.attached_machine_id is not None:
+            raise BadRequestError(
+                f"volume {volume_id} is attached to machine {volume.attached_machine_id}: "
+                "destroy that machine (or update it without the mount) first"
+            )
+        del self.app(app_name).volumes[volume_id]
+        volume.state = "destroyed"
+        return volume
+
+    # ------------------------------------------------------------ secrets
+
+    def set_secret(self, app_name: str, name: str, value: str) -> tuple[Secret, int]:
+        """Create or replace a secret; answer it and the app's new secrets version."""
+        app, now = self.app(app_name), self.now()
+        existing = app.secrets.get(name)
+        created = existing.created_at if existing else now
+        secret = app.secrets[name] = Secret(name, value, created, now)
+        app.secrets_version += 1
+        return secret, app.secrets_version
+
+    def delete_secret(self, app_name: str, name: str) -> int:
+        """Delete a secret; answer the app's new secrets version."""
+        app = self.app(app_name)
+        if app.secrets.pop(name, None) is None:
+            raise NotFoundError(f"secret {name} not found")
+        app.secrets_version += 1
+        return app.secrets_version
+
+
+def _check_size(size_gb: int) -> None:
+    if not 1 <= size_gb <= MAX_SIZE_GB:
+        raise BadRequestError(f"size_gb must be between 1 and {MAX_SIZE_GB}; got {size_gb}")

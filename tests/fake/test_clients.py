@@ -1,0 +1,76 @@
+"""Every endpoint through FlyClient and AsyncFlyClient against the fake, in-process."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+
+from fly_tools import ENDPOINTS
+from fly_tools.client import NotFoundError, UnauthorizedError
+from fly_tools.testing import FakeFly
+from tests.fake.tour import demo_reads, drive, drive_async, every_endpoint
+
+
+def test_sync_client_drives_all_31_endpoints(fake: FakeFly) -> None:
+    started, start = time.monotonic(), fake.clock.now()
+    with fake.client() as client:
+        drive(client, every_endpoint())
+    assert {r.endpoint for r in fake.requests} == set(ENDPOINTS)
+    assert "api" not in fake.state.apps
+    # Transitions and waits ran on virtual time: ten fake seconds, far less real time.
+    assert fake.clock.now() - start >= 10
+    assert time.monotonic() - started < 5
+
+
+async def test_async_client_drives_all_31_endpoints(fake: FakeFly) -> None:
+    start = fake.clock.now()
+    async with fake.async_client() as client:
+        await drive_async(client, every_endpoint())
+    assert {r.endpoint for r in fake.requests} == set(ENDPOINTS)
+    assert fake.clock.now() - start >= 10  # starts, stops and suspends took fake seconds
+
+
+def test_sync_and_async_flows_leave_the_same_trace() -> None:
+    sync_fake, async_fake = FakeFly.demo(), FakeFly.demo()
+    with sync_fake.client() as client:
+        drive(client, every_endpoint())
+
+    async def run() -> None:
+        async with async_fake.async_client() as aclient:
+            await drive_async(aclient, every_endpoint())
+
+    asyncio.run(run())
+    trace = [(r.method, r.path.split("/")[3:4], r.status) for r in sync_fake.requests]
+    assert trace == [(r.method, r.path.split("/")[3:4], r.status) for r in async_fake.requests]
+    assert sync_fake.clock.now() == async_fake.clock.now()
+
+
+def test_to_async_shares_the_fake(fake: FakeFly) -> None:
+    client = fake.client(scope="readonly")
+    drive(client, demo_reads())
+
+    async def run() -> None:
+        await drive_async(client.to_async(sleep=fake.clock.asleep), demo_reads())
+
+    asyncio.run(run())
+    assert [r.status for r in fake.requests] == [200] * 4
+
+
+def test_deploy_client_is_bound_to_its_app(fake: FakeFly) -> None:
+    with fake.client(scope="deploy", app="worker") as client:
+        assert len(client.call("fly_list_machines", {"app_name": "worker"})) == 3
+        with pytest.raises(NotFoundError, match="cannot reach"):
+            client.call("fly_list_machines", {"app_name": "web"})
+
+
+def test_revoked_token_is_refused_and_never_echoed(fake: FakeFly) -> None:
+    token = fake.issue_token("org")
+    client = fake.client(token=token)
+    fake.revoke_token(token)
+    with pytest.raises(UnauthorizedError) as caught:
+        client.call("fly_get_app", {"app_name": "web"})
+    assert caught.value.status == 401
+    assert token not in str(caught.value)
+    assert token not in repr(fake.requests)
