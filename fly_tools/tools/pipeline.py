@@ -259,21 +259,31 @@ def _allowed_by(runtime: ToolRuntime) -> str:
 # ---------------------------------------------------------------- drivers
 
 
+@dataclass(frozen=True)
+class _Done:
+    output: ToolOutput
+
+
+def _advance(
+    steps: Generator[Step, Any, ToolOutput], value: Any, error: FlyError | None
+) -> Step | _Done:
+    """Feed the last step's result (or error) in; get the next step, or the output."""
+    try:
+        return steps.throw(error) if error else steps.send(value)
+    except StopIteration as done:
+        return _Done(done.value)
+
+
 def run_sync(runtime: ToolRuntime, endpoint: Endpoint, raw: Mapping[str, Any]) -> ToolOutput:
     """Drive one call with the sync client."""
     steps = pipeline(runtime, endpoint, raw)
-    value: Any = None
-    error: BaseException | None = None
-    while True:
+    step = _advance(steps, None, None)
+    while not isinstance(step, _Done):
         try:
-            step = steps.throw(error) if error else steps.send(value)
-        except StopIteration as done:
-            return done.value  # type: ignore[no-any-return]
-        value, error = None, None
-        try:
-            value = _perform_sync(runtime, step)
+            step = _advance(steps, _perform_sync(runtime, step), None)
         except FlyError as err:
-            error = err
+            step = _advance(steps, None, err)
+    return step.output
 
 
 def _perform_sync(runtime: ToolRuntime, step: Step) -> Any:
@@ -291,18 +301,13 @@ def _perform_sync(runtime: ToolRuntime, step: Step) -> Any:
 async def run_async(runtime: ToolRuntime, endpoint: Endpoint, raw: Mapping[str, Any]) -> ToolOutput:
     """Drive one call with the async client."""
     steps = pipeline(runtime, endpoint, raw)
-    value: Any = None
-    error: BaseException | None = None
-    while True:
+    step = _advance(steps, None, None)
+    while not isinstance(step, _Done):
         try:
-            step = steps.throw(error) if error else steps.send(value)
-        except StopIteration as done:
-            return done.value  # type: ignore[no-any-return]
-        value, error = None, None
-        try:
-            value = await _perform_async(runtime, step)
+            step = _advance(steps, await _perform_async(runtime, step), None)
         except FlyError as err:
-            error = err
+            step = _advance(steps, None, err)
+    return step.output
 
 
 async def _perform_async(runtime: ToolRuntime, step: Step) -> Any:
