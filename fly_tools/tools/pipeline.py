@@ -84,7 +84,7 @@ class ToolRuntime:
     confirm_at: RiskTier = RiskTier.DESTRUCTIVE
     confirm_timeout: float | None = None
     agent_id: str | None = None
-    secrets_seen: set[str] = field(default_factory=set)
+    secrets_seen: set[str] = field(default_factory=set, repr=False)
 
     def secret_values(self, endpoint: Endpoint, args: FlyArgs | None) -> set[str]:
         """Values that must never reach a record: the token and secret values seen so far."""

@@ -210,3 +210,17 @@ def test_invalid_arguments_are_audited_as_refused() -> None:
     assert "volume_id" in str(message.content)
     assert [r.decision for r in sink.records] == ["refused"]
     assert fake.requests == []
+
+
+def test_token_and_secret_values_absent_from_reprs() -> None:
+    fake = FakeFly.demo()
+    toolkit = FlyToolkit(client=fake.client(), app="web", confirm=approve_all)
+    tools = {t.name: t for t in toolkit.get_tools()}
+    tools["fly_set_secret"].invoke({"secret_name": "X_KEY", "value": "hunter2hunter2"})
+    token = fake.tokens["org"]
+    for text in (
+        repr(toolkit), str(toolkit), repr(tools["fly_set_secret"]),
+        repr(toolkit._runtime), repr(toolkit.audit_log.sinks[0].records),  # type: ignore[attr-defined]
+    ):  # fmt: skip
+        assert "hunter2" not in text
+        assert token not in text

@@ -1,0 +1,285 @@
+"""The demo: a scripted operator under HumanInTheLoopMiddleware on the fake, and its variants."""
+
+from __future__ import annotations
+
+import io
+import os
+import pty
+import select
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from langchain_core.messages import AIMessage
+
+from fly_tools import cli
+from fly_tools.demo import (
+    DemoError,
+    DemoReport,
+    Reviewer,
+    load_model,
+    model_from_env,
+    operator_model,
+    run_demo,
+    run_live,
+)
+from fly_tools.testing import FakeFly
+from fly_tools.testing.world import VOL_DATA_OLD, WEB_2, WEB_3
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _run(fake: FakeFly, reviewer: Reviewer, **options: object) -> tuple[DemoReport, str]:
+    out = io.StringIO()
+    report = run_demo(reviewer=reviewer, fake=fake, out=out, **options)  # type: ignore[arg-type]
+    return report, out.getvalue()
+
+
+def _volume_ids(fake: FakeFly) -> list[str]:
+    return [v["id"] for v in fake.client().call("fly_list_volumes", {"app_name": "web"})]
+
+
+def _deletes(fake: FakeFly) -> list[str]:
+    return [r.path for r in fake.requests if r.method == "DELETE"]
+
+
+def test_without_a_terminal_or_flag_the_delete_is_rejected_and_said_so() -> None:
+    fake = FakeFly.demo()
+    reviewer = Reviewer.from_flags(yes=False, no=False, interactive=False)
+    report, output = _run(fake, reviewer)
+
+    assert fake.state.machine("web", WEB_3).state == "started"
+    assert _deletes(fake) == []
+    assert VOL_DATA_OLD in _volume_ids(fake)
+    assert "scripted model" in output
+    assert "no terminal to ask" in output
+    assert "pass --yes to approve" in output
+    assert [name for name, _ in report.reviews] == ["fly_delete_volume"]
+    assert "I did not delete volume data_old" in report.answer
+    last = report.records[-1]
+    assert (last.tool, last.decision, last.outcome) == ("fly_delete_volume", "rejected", "not_executed")
+
+
+def test_yes_approves_the_delete_and_the_trail_shows_every_step() -> None:
+    fake = FakeFly.demo()
+    report, output = _run(fake, Reviewer.from_flags(yes=True, no=False))
+
+    assert _deletes(fake) == [f"/v1/apps/web/volumes/{VOL_DATA_OLD}"]
+    assert VOL_DATA_OLD not in _volume_ids(fake)
+    assert [r.tool for r in report.records] == [
+        "fly_list_machines",
+        "fly_start_machine",
+        "fly_wait_machine",
+        "fly_list_volumes",
+        "fly_delete_volume",
+    ]
+    assert all(r.outcome == "ok" for r in report.records)
+    assert "Deleted volume data_old" in report.answer
+    # The printed trail and request log come from the run, not from fixed text.
+    assert "Audit trail:" in output
+    assert f"ops-bot deleted volume {VOL_DATA_OLD} in app web" in output
+    assert f"Requests that reached the fake Fly API: {len(fake.requests)}" in output
+    assert f"DELETE /v1/apps/web/volumes/{VOL_DATA_OLD} 200" in output
+
+
+def test_no_rejects_and_nothing_destructive_reaches_the_fake() -> None:
+    fake = FakeFly.demo()
+    report, output = _run(fake, Reviewer.from_flags(yes=False, no=True))
+
+    assert _deletes(fake) == []
+    assert report.reviews[0][1].by == "--no"
+    assert "rejected: the demo was run with --no" in output
+    assert report.requests == [f"{r.method} {r.path} {r.status}" for r in fake.requests]
+
+
+def test_the_plan_reads_tool_results_instead_of_fixed_ids() -> None:
+    fake = FakeFly.demo()
+    org = fake.client(scope="org")
+    org.call("fly_start_machine", {"app_name": "web", "machine_id": WEB_3})
+    org.call("fly_stop_machine", {"app_name": "web", "machine_id": WEB_2})
+    org.call("fly_wait_machine", {"app_name": "web", "machine_id": WEB_2, "state": "stopped"})
+    org.call("fly_delete_volume", {"app_name": "web", "volume_id": VOL_DATA_OLD})
+    scratch = org.call(
+        "fly_create_volume", {"app_name": "web", "name": "scratch", "region": "ams", "size_gb": 1}
+    )
+    fake.clear_requests()
+
+    report, _ = _run(fake, Reviewer("approve"))
+
+    started = [r for r in report.records if r.tool == "fly_start_machine"]
+    assert [r.target.id for r in started] == [WEB_2]
+    assert _deletes(fake) == [f"/v1/apps/web/volumes/{scratch['id']}"]
+    assert "web-2" in report.answer
+
+
+def test_an_app_with_nothing_to_delete_ends_without_a_pause() -> None:
+    fake = FakeFly.demo()
+    report, _ = _run(fake, Reviewer("reject"), app="worker")
+
+    assert report.reviews == []
+    assert "worker-3" in report.answer
+    assert "removed none" in report.answer
+
+
+def test_an_app_outside_the_demo_world_is_a_clear_error() -> None:
+    with pytest.raises(DemoError, match="not in the demo world; use one of: web, worker"):
+        _run(FakeFly.demo(), Reviewer("reject"), app="billing")
+
+
+@pytest.mark.parametrize(
+    ("answers", "approved", "by"),
+    [(["y"], True, "console"), (["n"], False, "console"), ([], False, "console")],
+)
+def test_asking_at_the_terminal(answers: list[str], approved: bool, by: str) -> None:
+    pending = iter(answers)
+
+    def answer(prompt: str) -> str:
+        try:
+            return next(pending)
+        except StopIteration:
+            raise EOFError from None
+
+    fake = FakeFly.demo()
+    report, output = _run(fake, Reviewer("ask", input=answer))
+
+    (_, review), = report.reviews
+    assert (review.approved, review.by) == (approved, by)
+    assert "Approve? [y/N]" in output
+    assert "Delete volume vol_axx7q9eglqzwqihu in app web" in output
+    assert bool(_deletes(fake)) is approved
+
+
+def test_reviewer_from_flags() -> None:
+    assert Reviewer.from_flags(yes=True, no=False, interactive=False).mode == "approve"
+    assert Reviewer.from_flags(yes=False, no=True, interactive=True).mode == "reject"
+    assert Reviewer.from_flags(yes=False, no=False, interactive=True).mode == "ask"
+    assert Reviewer.from_flags(yes=False, no=False, interactive=False).mode == "no-terminal"
+    with pytest.raises(ValueError, match="together"):
+        Reviewer.from_flags(yes=True, no=True)
+
+
+# ---------------------------------------------------------------- model choice
+
+
+def test_no_model_configured_means_the_scripted_model() -> None:
+    assert model_from_env({}) is None
+    assert model_from_env({"FLY_TOOLS_MODEL": "  "}) is None
+
+
+@pytest.mark.parametrize("spec", ["gpt", "no-such-provider:some-model"])
+def test_a_model_that_cannot_load_is_one_clear_line(spec: str) -> None:
+    with pytest.raises(DemoError) as caught:
+        load_model(spec)
+    message = str(caught.value)
+    assert "FLY_TOOLS_MODEL" in message
+    assert "\n" not in message
+
+
+def test_a_configured_model_runs_the_same_demo(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import langchain.chat_models
+
+    chosen: list[str] = []
+
+    def init_chat_model(spec: str) -> object:
+        chosen.append(spec)
+        return operator_model("web")
+
+    monkeypatch.setattr(langchain.chat_models, "init_chat_model", init_chat_model)
+    monkeypatch.setenv("FLY_TOOLS_MODEL", "someprovider:some-model")
+
+    assert cli.main(["demo", "--yes"]) == 0
+    output = capsys.readouterr().out
+    assert chosen == ["someprovider:some-model"]
+    assert "model:   ScriptedChatModel" in output
+    assert "a fixed plan that reads" not in output
+    assert "Deleted volume data_old" in output
+
+
+# ---------------------------------------------------------------- live (never for real)
+
+
+def test_live_without_a_token_names_fly_api_token(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv("FLY_API_TOKEN", raising=False)
+    monkeypatch.delenv("FLY_ACCESS_TOKEN", raising=False)
+
+    assert cli.main(["demo", "--live", "--app", "web"]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    (line,) = captured.err.splitlines()
+    assert "FLY_API_TOKEN" in line
+
+
+def test_live_needs_an_app() -> None:
+    with pytest.raises(DemoError, match="--live needs --app"):
+        run_live(reviewer=Reviewer("reject"), env={"FLY_API_TOKEN": "fm2_x"})
+
+
+def test_live_reports_a_malformed_token_without_echoing_it() -> None:
+    token = "fm2_has a space"
+    with pytest.raises(DemoError) as caught:
+        run_live(reviewer=Reviewer("reject"), app="web", env={"FLY_API_TOKEN": token})
+    # The client reads os.environ, so this is the error for the real environment's token
+    # or the missing one; either way it is one line and never the token given here.
+    assert token not in str(caught.value)
+
+
+def test_live_flags_reach_the_live_variant(monkeypatch: pytest.MonkeyPatch) -> None:
+    from fly_tools import demo
+
+    seen: dict[str, object] = {}
+
+    def run_live(**options: object) -> DemoReport:
+        seen.update(options)
+        return DemoReport(messages=[AIMessage("ok")], records=[])
+
+    monkeypatch.setattr(demo, "run_live", run_live)
+    monkeypatch.delenv("FLY_TOOLS_MODEL", raising=False)
+
+    assert cli.main(["demo", "--live", "--app", "billing", "--no"]) == 0
+    assert seen["app"] == "billing"
+    assert seen["model"] is None
+    assert isinstance(seen["reviewer"], Reviewer)
+    assert seen["reviewer"].mode == "reject"
+
+
+# ---------------------------------------------------------------- a real terminal
+
+
+def test_the_demo_asks_in_a_terminal_and_approves_on_y() -> None:
+    leader, follower = pty.openpty()
+    env = {k: v for k, v in os.environ.items() if k != "FLY_TOOLS_MODEL"}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "fly_tools.cli", "demo"],
+        stdin=follower,
+        stdout=follower,
+        stderr=follower,
+        cwd=ROOT,
+        env=env,
+    )
+    os.close(follower)
+    output = b""
+    answered = False
+    while True:
+        ready, _, _ = select.select([leader], [], [], 60)
+        assert ready, f"no output for 60 s; so far: {output.decode(errors='replace')}"
+        try:
+            chunk = os.read(leader, 4096)
+        except OSError:  # the terminal closes when the demo exits
+            break
+        if not chunk:
+            break
+        output += chunk
+        if not answered and b"Approve? [y/N]" in output:
+            os.write(leader, b"y\n")
+            answered = True
+    os.close(leader)
+    assert process.wait(timeout=60) == 0
+    text = output.decode(errors="replace")
+    assert answered
+    assert "approved [console]" in text
+    assert f"ops-bot deleted volume {VOL_DATA_OLD} in app web" in text
