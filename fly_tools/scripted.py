@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Annotated, Any
 
 from langchain_core.callbacks import CallbackManagerForLLMRun
 from langchain_core.language_models import BaseChatModel, LanguageModelInput
@@ -21,7 +21,7 @@ from langchain_core.runnables import Runnable
 from langchain_core.tools import BaseTool
 from pydantic import Field
 
-ScriptStep = AIMessage | Callable[[Sequence[BaseMessage]], AIMessage]
+ScriptStep = Callable[[Sequence[BaseMessage]], AIMessage] | AIMessage
 
 _ids = itertools.count(1)
 
@@ -48,7 +48,10 @@ def say(text: str) -> AIMessage:
 class ScriptedChatModel(BaseChatModel):
     """Plays ``script`` one step per turn; after the last step it answers ``final``."""
 
-    script: list[ScriptStep] = Field(default_factory=list)
+    # Callables first, left to right: AIMessage's own validators would choke on a function.
+    script: list[Annotated[ScriptStep, Field(union_mode="left_to_right")]] = Field(
+        default_factory=list
+    )
     final: str = "Done."
 
     @property

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from langchain_core.tools import BaseTool
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from fly_tools.catalogue import ENDPOINTS, Endpoint
 from fly_tools.guards.describe import describe_action
@@ -23,7 +23,7 @@ def interrupt_on(
     threshold: RiskTier | str = RiskTier.DESTRUCTIVE,
     *,
     allowed_decisions: Iterable[str] = ("approve", "edit", "reject"),
-) -> dict[str, dict[str, Any]]:
+) -> dict[str, Any]:
     """``interrupt_on`` for ``HumanInTheLoopMiddleware``: Fly tools at or above ``threshold``.
 
     Each entry carries ``allowed_decisions`` and a ``description`` callable that shows
@@ -73,9 +73,14 @@ class PendingCallDescription:
         self.endpoint: Endpoint | None = ENDPOINTS.get(tool.name)
         self.bound_app: str | None = metadata.get("bound_app")
         self.risk = RiskTier.parse(metadata.get("risk", RiskTier.DESTRUCTIVE))
+        # Fly tools can read what a call would touch, so the reviewer sees e.g. its size.
+        self.read_state: Callable[[BaseModel], Mapping[str, Any] | None] | None = getattr(
+            tool, "current_state", None
+        )
 
     def __call__(self, tool_call: Mapping[str, Any], state: Any, runtime: Any) -> str:
-        """Describe ``tool_call`` (a LangChain ``ToolCall``); ``state`` and ``runtime`` unused."""
+        """Describe ``tool_call`` (a LangChain ``ToolCall``); the agent's ``state`` and
+        ``runtime`` are not needed."""
         args = dict(tool_call.get("args") or {})
         if self.endpoint is None:
             return f"{self.tool_name} ({self.risk.label}) with arguments {_json(args)}."
@@ -91,7 +96,8 @@ class PendingCallDescription:
                 f"{_json(redact_args(self.endpoint, args))}. These arguments are invalid "
                 f"({where}: {problem['msg']}), so the call will fail if approved as is."
             )
-        return describe_action(self.endpoint, validated)
+        state = self.read_state(validated) if self.read_state is not None else None
+        return describe_action(self.endpoint, validated, state)
 
 
 def _json(value: Any) -> str:

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 from weakref import WeakKeyDictionary
 
 from langchain_core.tools import BaseTool, InjectedToolArg, StructuredTool
 from langchain_core.tools.base import ArgsSchema
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, create_model
 
-from fly_tools.catalogue import Endpoint
+from fly_tools.catalogue import ENDPOINTS, Endpoint
+from fly_tools.client import FlyError
+from fly_tools.guards import state_lookup
 from fly_tools.models.args import FlyArgs, lean_schema
 from fly_tools.tools.pipeline import ToolOutput, ToolRuntime, reject_invalid, run_async, run_sync
 
@@ -49,6 +52,15 @@ def bound_schema(model: type[FlyArgs], app: str) -> type[FlyArgs]:
 class FlyTool(StructuredTool):
     """The one tool class: a ``StructuredTool`` whose model-facing schema stays lean."""
 
+    _calls: _EndpointCalls | None = PrivateAttr(default=None)
+
+    def current_state(self, args: BaseModel) -> Mapping[str, Any] | None:
+        """A cheap read of what a call with ``args`` would touch (for approval prompts).
+
+        ``None`` when nothing cheap helps or the read fails; it never raises.
+        """
+        return None if self._calls is None else self._calls.current_state(args)
+
     @property
     def tool_call_schema(self) -> ArgsSchema:
         """LangChain's schema for tool calls, with optional fields shown as their type alone."""
@@ -81,7 +93,7 @@ def make_tool(endpoint: Endpoint, runtime: ToolRuntime) -> BaseTool:
         schema = bound_schema(schema, app)
 
     calls = _EndpointCalls(runtime, endpoint)
-    return FlyTool(
+    tool = FlyTool(
         name=endpoint.name,
         description=_description(endpoint),
         args_schema=schema,
@@ -93,6 +105,8 @@ def make_tool(endpoint: Endpoint, runtime: ToolRuntime) -> BaseTool:
         metadata=tool_metadata(endpoint, app),
         tags=["fly", endpoint.group, endpoint.risk.label],
     )
+    tool._calls = calls
+    return tool
 
 
 class _EndpointCalls:
@@ -110,6 +124,16 @@ class _EndpointCalls:
 
     def invalid(self, err: ValidationError) -> str:
         return reject_invalid(self.runtime, self.endpoint, err)
+
+    def current_state(self, args: BaseModel) -> Mapping[str, Any] | None:
+        lookup = state_lookup(self.endpoint, args)
+        if lookup is None:
+            return None
+        try:
+            state = self.runtime.client.call(ENDPOINTS[lookup[0]], lookup[1])
+        except FlyError:
+            return None
+        return state if isinstance(state, Mapping) else None
 
 
 def _description(endpoint: Endpoint) -> str:

@@ -37,6 +37,7 @@ from fly_tools.guards import (
     state_lookup,
     target_of,
 )
+from fly_tools.guards.upstream import UPSTREAM_DECISION
 from fly_tools.models.args import FlyArgs
 from fly_tools.risk import RiskTier
 from fly_tools.tools.content import summarise
@@ -135,6 +136,10 @@ def pipeline(
         outcome = yield from _approval(runtime, call)
         if outcome is not None:
             return outcome
+    elif runtime.confirm == "upstream" and endpoint.risk >= runtime.confirm_at:
+        upstream = UPSTREAM_DECISION.get()
+        if upstream is not None:
+            call.decision, call.decided_by = upstream
     return (yield from _send(runtime, call))
 
 

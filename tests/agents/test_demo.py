@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from langchain_core.messages import AIMessage
 
-from fly_tools import cli
+from fly_tools import FlyToolkit, cli
 from fly_tools.demo import (
     DemoError,
     DemoReport,
@@ -58,7 +58,11 @@ def test_without_a_terminal_or_flag_the_delete_is_rejected_and_said_so() -> None
     assert [name for name, _ in report.reviews] == ["fly_delete_volume"]
     assert "I did not delete volume data_old" in report.answer
     last = report.records[-1]
-    assert (last.tool, last.decision, last.outcome) == ("fly_delete_volume", "rejected", "not_executed")
+    assert (last.tool, last.decision, last.outcome) == (
+        "fly_delete_volume",
+        "rejected",
+        "not_executed",
+    )
 
 
 def test_yes_approves_the_delete_and_the_trail_shows_every_step() -> None:
@@ -66,7 +70,6 @@ def test_yes_approves_the_delete_and_the_trail_shows_every_step() -> None:
     report, output = _run(fake, Reviewer.from_flags(yes=True, no=False))
 
     assert _deletes(fake) == [f"/v1/apps/web/volumes/{VOL_DATA_OLD}"]
-    assert VOL_DATA_OLD not in _volume_ids(fake)
     assert [r.tool for r in report.records] == [
         "fly_list_machines",
         "fly_start_machine",
@@ -81,6 +84,7 @@ def test_yes_approves_the_delete_and_the_trail_shows_every_step() -> None:
     assert f"ops-bot deleted volume {VOL_DATA_OLD} in app web" in output
     assert f"Requests that reached the fake Fly API: {len(fake.requests)}" in output
     assert f"DELETE /v1/apps/web/volumes/{VOL_DATA_OLD} 200" in output
+    assert VOL_DATA_OLD not in _volume_ids(fake)
 
 
 def test_no_rejects_and_nothing_destructive_reaches_the_fake() -> None:
@@ -143,10 +147,10 @@ def test_asking_at_the_terminal(answers: list[str], approved: bool, by: str) -> 
     fake = FakeFly.demo()
     report, output = _run(fake, Reviewer("ask", input=answer))
 
-    (_, review), = report.reviews
+    ((_, review),) = report.reviews
     assert (review.approved, review.by) == (approved, by)
     assert "Approve? [y/N]" in output
-    assert "Delete volume vol_axx7q9eglqzwqihu in app web" in output
+    assert "Delete volume vol_axx7q9eglqzwqihu (data_old, 3 GB, not attached) in app web" in output
     assert bool(_deletes(fake)) is approved
 
 
@@ -214,18 +218,25 @@ def test_live_without_a_token_names_fly_api_token(
     assert "FLY_API_TOKEN" in line
 
 
-def test_live_needs_an_app() -> None:
+def test_live_needs_an_app(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FLY_API_TOKEN", "fm2_example")
+    monkeypatch.delenv("FLY_APP_NAME", raising=False)
     with pytest.raises(DemoError, match="--live needs --app"):
-        run_live(reviewer=Reviewer("reject"), env={"FLY_API_TOKEN": "fm2_x"})
+        run_live(reviewer=Reviewer("reject"))
 
 
-def test_live_reports_a_malformed_token_without_echoing_it() -> None:
+def test_live_reports_a_malformed_token_without_echoing_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     token = "fm2_has a space"
+    monkeypatch.setenv("FLY_API_TOKEN", token)
+    monkeypatch.delenv("FLY_ACCESS_TOKEN", raising=False)
     with pytest.raises(DemoError) as caught:
-        run_live(reviewer=Reviewer("reject"), app="web", env={"FLY_API_TOKEN": token})
-    # The client reads os.environ, so this is the error for the real environment's token
-    # or the missing one; either way it is one line and never the token given here.
-    assert token not in str(caught.value)
+        run_live(reviewer=Reviewer("reject"), app="web")
+    message = str(caught.value)
+    assert "token" in message
+    assert "\n" not in message
+    assert "has a space" not in message
 
 
 def test_live_flags_reach_the_live_variant(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -245,6 +256,31 @@ def test_live_flags_reach_the_live_variant(monkeypatch: pytest.MonkeyPatch) -> N
     assert seen["model"] is None
     assert isinstance(seen["reviewer"], Reviewer)
     assert seen["reviewer"].mode == "reject"
+
+
+def test_the_live_variant_reads_and_reports(monkeypatch: pytest.MonkeyPatch) -> None:
+    """run_live end to end, its toolkit's client pointed at the fake instead of Fly."""
+    fake = FakeFly.demo()
+    built: dict[str, object] = {}
+
+    def from_env(cls: type[FlyToolkit], scope: str, app: str, **options: object) -> FlyToolkit:
+        built.update(options, scope=scope, app=app)
+        return cls(client=fake.client(scope=scope, app=app), scope=scope, app=app, **options)
+
+    monkeypatch.setattr(FlyToolkit, "from_env", classmethod(from_env))
+    monkeypatch.setenv("FLY_API_TOKEN", "fm2_example")
+    out = io.StringIO()
+
+    report = run_live(reviewer=Reviewer("reject"), app="web", out=out)
+
+    assert (built["scope"], built["app"]) == ("readonly", "web")
+    assert {r.method for r in fake.requests} == {"GET"}
+    assert report.answer == (
+        f"web has 3 machine(s); stopped: web-3 ({WEB_3}). "
+        f"web has 2 volume(s); not attached: data_old ({VOL_DATA_OLD}). Nothing was changed."
+    )
+    assert "readonly scope bound to app web: 11 tools, 0 of them pause" in out.getvalue()
+    assert "Calls to Fly (all reads): 2, 2 answered" in out.getvalue()
 
 
 # ---------------------------------------------------------------- a real terminal

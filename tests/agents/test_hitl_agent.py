@@ -6,12 +6,12 @@ from typing import Any
 
 import pytest
 from langchain.agents import create_agent
-from langchain.agents.middleware import HumanInTheLoopMiddleware
 from langchain_core.messages import HumanMessage, ToolMessage
 from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.types import Command
 
-from fly_tools import FlyToolkit, RiskTier, interrupt_on
+from fly_tools import FlyToolkit, MemorySink, RiskTier, interrupt_on
+from fly_tools.agents import approval_middleware
 from fly_tools.scripted import ScriptedChatModel, call
 from fly_tools.testing import FakeFly
 from fly_tools.testing.world import VOL_DATA_OLD, WEB_2
@@ -25,15 +25,19 @@ def _agent(fake: FakeFly, *steps: Any) -> tuple[Any, FlyToolkit]:
         confirm="upstream",
         agent_id="ops-bot",
     )
-    tools = toolkit.get_tools()
-    middleware = HumanInTheLoopMiddleware(interrupt_on=interrupt_on(tools))  # type: ignore[arg-type]
     agent = create_agent(
         ScriptedChatModel(script=list(steps)),
-        tools=tools,
-        middleware=[middleware],
+        tools=toolkit.get_tools(),
+        middleware=approval_middleware(toolkit, reviewer="alice"),
         checkpointer=InMemorySaver(),
     )
     return agent, toolkit
+
+
+def _records(toolkit: FlyToolkit) -> list[Any]:
+    sink = toolkit.audit_log.sinks[0]
+    assert isinstance(sink, MemorySink)
+    return list(sink.records)
 
 
 def _deletes(fake: FakeFly) -> list[str]:
@@ -60,7 +64,7 @@ def test_run_pauses_before_the_destructive_call() -> None:
 
 def test_reject_sends_nothing() -> None:
     fake = FakeFly.demo()
-    agent, _toolkit = _agent(fake, call("fly_delete_volume", volume_id=VOL_DATA_OLD))
+    agent, toolkit = _agent(fake, call("fly_delete_volume", volume_id=VOL_DATA_OLD))
     _, config = _start(agent, "reject")
     decision = {"type": "reject", "message": "keep it"}
     result = agent.invoke(Command(resume={"decisions": [decision]}), config)
@@ -68,6 +72,14 @@ def test_reject_sends_nothing() -> None:
     assert VOL_DATA_OLD in fake.state.apps["web"].volumes
     tool_messages = [m for m in result["messages"] if isinstance(m, ToolMessage)]
     assert "keep it" in str(tool_messages[-1].content)
+    (record,) = _records(toolkit)
+    assert (record.tool, record.decision, record.decided_by) == (
+        "fly_delete_volume",
+        "rejected",
+        "alice",
+    )
+    assert record.outcome == "not_executed"
+    assert record.target.id == VOL_DATA_OLD
 
 
 def test_approve_runs_the_call() -> None:
@@ -76,11 +88,10 @@ def test_approve_runs_the_call() -> None:
     _, config = _start(agent, "approve")
     agent.invoke(Command(resume={"decisions": [{"type": "approve"}]}), config)
     assert _deletes(fake) == [f"/v1/apps/web/volumes/{VOL_DATA_OLD}"]
-    records = toolkit.audit_log.sinks[0].records  # type: ignore[attr-defined]
-    assert [(r.tool, r.decision, r.outcome) for r in records] == [
-        ("fly_delete_volume", "allowed", "ok")
+    records = _records(toolkit)
+    assert [(r.tool, r.decision, r.decided_by, r.outcome) for r in records] == [
+        ("fly_delete_volume", "approved", "alice", "ok")
     ]
-    assert records[0].decided_by == "upstream approval"
 
 
 def test_edit_runs_the_edited_call() -> None:
@@ -88,12 +99,13 @@ def test_edit_runs_the_edited_call() -> None:
     spare = fake.client().call(
         "fly_create_volume", {"app_name": "web", "name": "spare", "region": "ord"}
     )["id"]
-    agent, _ = _agent(fake, call("fly_delete_volume", volume_id=VOL_DATA_OLD))
+    agent, toolkit = _agent(fake, call("fly_delete_volume", volume_id=VOL_DATA_OLD))
     _, config = _start(agent, "edit")
     edited = {"name": "fly_delete_volume", "args": {"volume_id": spare}}
     agent.invoke(Command(resume={"decisions": [{"type": "edit", "edited_action": edited}]}), config)
     assert _deletes(fake) == [f"/v1/apps/web/volumes/{spare}"]
     assert VOL_DATA_OLD in fake.state.apps["web"].volumes
+    assert [(r.decision, r.target.id) for r in _records(toolkit)] == [("edited", spare)]
 
 
 def test_edit_cannot_reach_another_app() -> None:
