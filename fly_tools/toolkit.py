@@ -73,7 +73,8 @@ class FlyToolkit(BaseToolkit):
     """LangChain tools for the Fly Machines API, limited to what one agent may do.
 
     Args:
-        client: a :class:`FlyClient` (its async twin is derived) or :class:`AsyncFlyClient`.
+        client: a :class:`FlyClient` or :class:`AsyncFlyClient`; the other kind is derived
+            from it when a tool first needs it.
         scope: the token's scope: ``"org"``, ``"deploy"``, ``"readonly"`` or ``"machine-exec"``.
         app: bind every tool to this app; ``app_name`` disappears from the schemas.
         groups: only these capability groups.
@@ -144,7 +145,6 @@ class FlyToolkit(BaseToolkit):
             policy=self.policy,
             app_bound=self.app is not None,
         )
-        sync_client, async_client = _client_pair(self.client)
         guard = CallGuard(
             scope=self.scope,
             tool_names=frozenset(e.name for e in endpoints),
@@ -153,8 +153,7 @@ class FlyToolkit(BaseToolkit):
             exec_commands=None if self.exec_commands is None else frozenset(self.exec_commands),
         )
         self._runtime = ToolRuntime(
-            client=sync_client,
-            async_client=async_client,
+            base_client=self.client,
             guard=guard,
             audit=self.audit or AuditLog(MemorySink()),
             confirm=self.confirm,
@@ -199,9 +198,3 @@ class FlyToolkit(BaseToolkit):
     ) -> FlyToolkit:
         """A toolkit with only the READ tier: the common case for a monitoring agent."""
         return cls(client=client, scope="readonly", app=app, **kwargs)
-
-
-def _client_pair(client: FlyClient | AsyncFlyClient) -> tuple[FlyClient, AsyncFlyClient]:
-    if isinstance(client, FlyClient):
-        return client, client.to_async()
-    return client.to_sync(), client

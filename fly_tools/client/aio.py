@@ -155,6 +155,8 @@ class AsyncFlyClient:
             response = await self._http.request(**core.httpx_options(plan, self._config.timeout))
         except httpx.TransportError as exc:
             raise core.connection_error(plan, exc) from exc
+        except httpx.InvalidURL as exc:
+            raise core.unsendable(plan, exc) from None
         return core.parse_response(plan, response)
 
     async def aclose(self) -> None:

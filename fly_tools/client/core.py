@@ -278,6 +278,13 @@ def _retry_after(value: str | None) -> float | None:
     return seconds if seconds is not None and 0 <= seconds < float("inf") else None
 
 
+def unsendable(plan: RequestPlan, exc: httpx.InvalidURL) -> InvalidArgumentsError:
+    """The request could not even be built (e.g. a URL over httpx's length limit)."""
+    return InvalidArgumentsError(
+        plan.endpoint.name, [f"the request URL cannot be sent ({exc}); use shorter values"]
+    )
+
+
 def connection_error(plan: RequestPlan, exc: httpx.TransportError) -> FlyConnectionError:
     """The exception for a request that got no (complete) answer."""
     # Only these fail before any byte of the request can reach Fly.

@@ -178,6 +178,8 @@ class FlyClient:
             response = self._http.request(**core.httpx_options(plan, self._config.timeout))
         except httpx.TransportError as exc:
             raise core.connection_error(plan, exc) from exc
+        except httpx.InvalidURL as exc:
+            raise core.unsendable(plan, exc) from None
         return core.parse_response(plan, response)
 
     def close(self) -> None:

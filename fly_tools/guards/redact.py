@@ -22,7 +22,11 @@ _SECRET_NAME = re.compile(
     re.IGNORECASE,
 )
 # user:password@ inside a URL, anywhere in a string (e.g. an exec command).
-_URL_PASSWORD = re.compile(r"([a-z][a-z0-9+.-]*://[^/\s:@]+:)([^/\s@]+)(@)", re.IGNORECASE)
+# The scheme starts where no scheme character precedes it and is at most 32 long, so a
+# long word cannot make the search quadratic.
+_URL_PASSWORD = re.compile(
+    r"(?<![a-z0-9+.-])([a-z][a-z0-9+.-]{0,31}://[^/\s:@]+:)([^/\s@]+)(@)", re.IGNORECASE
+)
 # Keys whose values are payloads that often carry credentials, wherever they appear.
 _PAYLOAD_KEYS = frozenset({"stdin", "raw_value"})
 _ENV_KEYS = frozenset({"env"})
@@ -64,7 +68,7 @@ def _redact(value: Any, *, in_env: bool = False) -> Any:
     if isinstance(value, list | tuple | set | frozenset):
         return [_redact(item) for item in value]
     if isinstance(value, str):
-        return _URL_PASSWORD.sub(rf"\1{REDACTED}\3", value)
+        return _URL_PASSWORD.sub(rf"\1{REDACTED}\3", value) if "://" in value else value
     if value is None or isinstance(value, bool | int | float):
         return value
     return _redact(str(value))

@@ -107,7 +107,9 @@ def _wire(value: Any) -> Any:
 class ListAppsArgs(FlyArgs):
     query_fields = ("org_slug", "app_role")
     org_slug: OrgSlug = Field(description="Organization slug, or 'personal'.")
-    app_role: str | None = Field(default=None, description="Only apps with this role.")
+    app_role: str | None = Field(
+        default=None, max_length=64, description="Only apps with this role."
+    )
 
 
 class AppArgs(FlyArgs):

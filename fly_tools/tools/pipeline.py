@@ -7,6 +7,7 @@ perform those steps with the sync or async client, so the decisions exist only h
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Generator, Mapping
 from dataclasses import dataclass, field
@@ -34,6 +35,7 @@ from fly_tools.guards import (
     describe_action,
     redact_args,
     rejected_message,
+    scrub,
     state_lookup,
     target_of,
 )
@@ -77,8 +79,7 @@ Step: TypeAlias = Lookup | Confirm | Send
 class ToolRuntime:
     """Everything the tools of one toolkit share: clients, guard, approval and audit."""
 
-    client: FlyClient
-    async_client: AsyncFlyClient
+    base_client: FlyClient | AsyncFlyClient
     guard: CallGuard
     audit: AuditLog
     confirm: ConfirmHook | Literal["upstream"] | None = None
@@ -86,13 +87,35 @@ class ToolRuntime:
     confirm_timeout: float | None = None
     agent_id: str | None = None
     secrets_seen: set[str] = field(default_factory=set, repr=False)
+    _sync: FlyClient | None = field(default=None, init=False, repr=False)
+    _async: AsyncFlyClient | None = field(default=None, init=False, repr=False)
 
-    def secret_values(self, endpoint: Endpoint, args: FlyArgs | None) -> set[str]:
+    @property
+    def client(self) -> FlyClient:
+        """The blocking client; derived from an async one on first use."""
+        if isinstance(self.base_client, FlyClient):
+            return self.base_client
+        if self._sync is None:
+            self._sync = self.base_client.to_sync()
+        return self._sync
+
+    @property
+    def async_client(self) -> AsyncFlyClient:
+        """The async client; derived on first use, so a sync-only transport is fine
+        until a tool is awaited."""
+        if isinstance(self.base_client, AsyncFlyClient):
+            return self.base_client
+        if self._async is None:
+            self._async = self.base_client.to_async()
+        return self._async
+
+    def secret_values(self, endpoint: Endpoint | None, args: FlyArgs | None) -> set[str]:
         """Values that must never reach a record: the token and secret values seen so far."""
         value = getattr(args, "value", None)
-        if isinstance(value, SecretStr):
+        # Values too short to be a credential ("80", "true") would scrub ordinary text.
+        if isinstance(value, SecretStr) and len(value.get_secret_value()) >= 6:
             self.secrets_seen.add(value.get_secret_value())
-        return {self.client.token.reveal(), *self.secrets_seen}
+        return {self.base_client.token.reveal(), *self.secrets_seen}
 
     def gated(self, endpoint: Endpoint) -> bool:
         """Whether a call needs a human decision inside this toolkit."""
@@ -218,8 +241,11 @@ def _send(runtime: ToolRuntime, call: _Call) -> Generator[Step, Any, ToolOutput]
         _audit(runtime, call, call.decision, "error", status=status, error=str(err))
         raise ToolException(str(err)) from None
     _audit(runtime, call, call.decision, "ok", status=None)
-    artifact = result if result is not None else {}
-    return summarise(call.endpoint, call.args, result), artifact
+    content = scrub(summarise(call.endpoint, call.args, result), runtime.secret_values(None, None))
+    if runtime.secrets_seen and result is not None:
+        # A secret value set in this session never travels back, e.g. in exec output.
+        result = json.loads(scrub(json.dumps(result), runtime.secrets_seen))
+    return content, result if result is not None else {}
 
 
 def _refuse(runtime: ToolRuntime, call: _Call, reason: str) -> ToolOutput:
