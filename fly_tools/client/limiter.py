@@ -20,6 +20,9 @@ from dataclasses import dataclass
 from fly_tools.catalogue import FLY_LIMITS, Limit
 
 _PRUNE_ABOVE = 4096  # buckets kept before idle (full) ones are forgotten
+_MARGIN = 0.01
+"""A paced request waits 1% longer than the bucket needs, so network jitter and clock
+rounding cannot make it reach Fly a moment early and meet a 429."""
 
 
 @dataclass
@@ -64,7 +67,7 @@ class RateLimiter:
             bucket.tokens = min(limit.burst, bucket.tokens + (now - bucket.updated) * limit.rate)
             bucket.updated = now
             bucket.tokens -= 1
-            return 0.0 if bucket.tokens >= 0 else -bucket.tokens / limit.rate
+            return 0.0 if bucket.tokens >= 0 else -bucket.tokens / limit.rate * (1 + _MARGIN)
 
     def _forget_idle(self, now: float) -> None:
         # A bucket that has refilled completely behaves exactly like a new one.

@@ -1,0 +1,265 @@
+"""Hypothesis strategies for every tool's arguments, derived from the catalogue and tool schemas.
+
+``valid_arguments`` draws inputs a careful model could send; ``hostile_arguments`` draws
+one bad field at a time (wrong type, out of range, path-altering or oversized
+identifier, unknown enum value, missing or unknown field) and says which field is bad.
+Both read the JSON schema the model sees, so a new endpoint is covered without edits.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hypothesis import strategies as st
+
+from fly_tools.catalogue import Endpoint
+from fly_tools.testing.world import MACHINES, VOL_DATA, VOL_DATA_OLD, WEB_SECRETS
+
+Args = dict[str, Any]
+
+IDENTIFIERS = frozenset(
+    {"app_name", "machine_id", "volume_id", "secret_name", "org_slug", "region", "lease_nonce",
+     "source_volume_id", "current_version", "version", "name"}
+)  # fmt: skip
+"""Fields typed as validated identifiers (``fly_tools.models.identifiers``)."""
+
+LENIENT_TYPES: dict[str, frozenset[str]] = {
+    # Durations take a number of seconds as well as "30s" (models.config.Duration).
+    "timeout": frozenset({"integer", "float"}),
+}
+"""Value types a field accepts beyond what its schema shows, by design."""
+
+# Pieces no identifier may contain: each alters a URL, a header or is not ASCII.
+PATH_ALTERING = ["/", "/../", "..", "?", "#", "%2F", "%2e%2e", "\\", " ", "\t", "\r\n",
+                 "\x00", "&", ";", "é", "\u202e", "日本", "\U0001f642"]  # fmt: skip
+
+_SAMPLE: Args = {
+    "app_name": "web",
+    "machine_id": MACHINES["web-1"],
+    "volume_id": VOL_DATA_OLD,
+    "secret_name": WEB_SECRETS[0],
+    "org_slug": "acme",
+    "region": "ord",
+    "signal": "SIGUSR1",
+    "command": ["ls", "-la", "/data"],
+    "lease_nonce": "n0nce",
+    "value": "reliability-secret-value",
+    "image": "nginx:1.27",
+}
+_PER_TOOL: dict[str, Args] = {
+    "fly_create_app": {"app_name": "fresh-app"},
+    "fly_create_volume": {"name": "scratch"},
+    "fly_extend_volume": {"size_gb": 20},
+    "fly_delete_volume": {"volume_id": VOL_DATA_OLD},
+}
+
+
+def sample_arguments(endpoint: Endpoint, schema: dict[str, Any]) -> Args:
+    """Valid arguments for the demo world: every required field (and an image for machines)."""
+    required = set(schema.get("required", ()))
+    if endpoint.name in ("fly_create_machine", "fly_update_machine"):
+        required.add("image")
+    args = {name: _SAMPLE[name] for name in required if name in _SAMPLE}
+    args.update({k: v for k, v in _PER_TOOL.get(endpoint.name, {}).items() if k in required})
+    return args
+
+
+# ---------------------------------------------------------------- valid inputs
+
+_TEXT = st.text(max_size=40)
+_IDENTIFIER_VALUES: dict[str, st.SearchStrategy[Any]] = {
+    "app_name": st.sampled_from(["web", "worker"])
+    | st.from_regex(r"[a-z0-9](?:[a-z0-9-]{0,20}[a-z0-9])?", fullmatch=True),
+    "machine_id": st.sampled_from(sorted(MACHINES.values()))
+    | st.from_regex(r"[a-z0-9]{1,20}", fullmatch=True),
+    "volume_id": st.sampled_from([VOL_DATA, VOL_DATA_OLD])
+    | st.from_regex(r"vol_[a-z0-9]{1,16}", fullmatch=True),
+    "source_volume_id": st.sampled_from([VOL_DATA, VOL_DATA_OLD]),
+    "secret_name": st.from_regex(r"[A-Za-z_][A-Za-z0-9_]{0,30}", fullmatch=True),
+    "org_slug": st.sampled_from(["acme", "personal"]),
+    "region": st.sampled_from(["ord", "ams", "iad", "fra", "syd"]),
+    "lease_nonce": st.from_regex(r"[A-Za-z0-9_-]{1,32}", fullmatch=True),
+    "current_version": st.from_regex(r"[A-Za-z0-9]{1,26}", fullmatch=True),
+    "version": st.from_regex(r"[A-Za-z0-9]{1,26}", fullmatch=True),
+}
+_NAMES = {
+    "fly_create_volume": st.from_regex(r"[a-z0-9_]{1,30}", fullmatch=True),
+    "fly_create_machine": st.from_regex(
+        r"[a-zA-Z0-9](?:[a-zA-Z0-9_-]{0,20}[a-zA-Z0-9])?", fullmatch=True
+    ),
+}
+# cpu_kind, cpus, memory_mb together: Fly's sizes (models.config.check_guest_size).
+_GUEST = st.sampled_from(
+    [
+        ("shared", 1, 256),
+        ("shared", 2, 1024),
+        ("shared", 8, 16384),
+        ("performance", 1, 2048),
+        ("performance", 4, 16384),
+    ]
+)
+_REDRAWN = frozenset({*_IDENTIFIER_VALUES, "name"})
+"""Required fields whose sample value is replaced by a drawn one."""
+_PAIRED = frozenset({"cpu_kind", "cpus", "memory_mb", "volume_id", "mount_path"})
+"""Machine fields only valid together: drawn by ``_pair_fields``."""
+_CONFIGS = st.sampled_from(
+    [{}, {"auto_destroy": True}, {"init": {"cmd": ["bin/server"]}}, {"metadata": {"team": "a"}}]
+)
+
+
+@st.composite
+def valid_arguments(draw: st.DrawFn, endpoint: Endpoint, schema: dict[str, Any]) -> Args:
+    """Arguments that satisfy the tool's schema, with optional fields present at random."""
+    properties: dict[str, Any] = schema.get("properties", {})
+    args = sample_arguments(endpoint, schema)
+    paired = _PAIRED if "mount_path" in properties else frozenset()
+    for name, prop in properties.items():
+        if name in paired or (name in args and name not in _REDRAWN):
+            continue
+        if name not in args and not draw(st.booleans()):
+            continue
+        args[name] = _valid_value(draw, endpoint, name, prop)
+    _pair_fields(draw, endpoint, args)
+    return args
+
+
+def _valid_value(draw: st.DrawFn, endpoint: Endpoint, name: str, prop: dict[str, Any]) -> Any:
+    if name == "name" and endpoint.name in _NAMES:
+        return draw(_NAMES[endpoint.name])
+    if name in _IDENTIFIER_VALUES:
+        return draw(_IDENTIFIER_VALUES[name])
+    if name == "config":
+        return draw(_CONFIGS)
+    if name == "timeout" and prop.get("type") == "string":
+        return draw(st.sampled_from(["30s", "1m", "500ms"]) | st.integers(0, 3600))
+    return draw(_from_schema(prop))
+
+
+def _pair_fields(draw: st.DrawFn, endpoint: Endpoint, args: Args) -> None:
+    if "mount_path" not in endpoint.args_model.model_fields:
+        return
+    if draw(st.booleans()):
+        kind, cpus, memory = draw(_GUEST)
+        args.update(cpu_kind=kind, cpus=cpus, memory_mb=memory)
+    if draw(st.booleans()):
+        args.update(volume_id=draw(_IDENTIFIER_VALUES["volume_id"]), mount_path="/data")
+
+
+def _from_schema(prop: dict[str, Any]) -> st.SearchStrategy[Any]:
+    if "anyOf" in prop:
+        return st.one_of([_from_schema(option) for option in prop["anyOf"]])
+    if "enum" in prop:
+        return st.sampled_from(prop["enum"])
+    kind = prop.get("type", "string")
+    if kind == "integer":
+        return st.integers(prop.get("minimum", 0), prop.get("maximum", 10_000))
+    if kind == "boolean":
+        return st.booleans()
+    if kind == "array":
+        items = _from_schema(prop.get("items", {}))
+        if prop.get("items", {}).get("type") == "string" and "enum" not in prop["items"]:
+            items = st.text(min_size=1, max_size=20).filter(str.strip)
+        return st.lists(items, min_size=max(1, prop.get("minItems", 0)), max_size=4)
+    if kind == "object":
+        return st.dictionaries(st.from_regex(r"[A-Z][A-Z0-9_]{0,10}", fullmatch=True), _TEXT)
+    if prop.get("pattern") == "^/":
+        return st.from_regex(r"/[a-z]{1,10}", fullmatch=True)
+    return st.text(min_size=prop.get("minLength", 0), max_size=min(40, prop.get("maxLength", 40)))
+
+
+# ---------------------------------------------------------------- hostile inputs
+
+# Bad values by their own type. Words start with "z" so none reads as a boolean ("yes").
+_BAD_POOLS: dict[str, st.SearchStrategy[Any]] = {
+    "string": st.from_regex(r"z[a-z]{2,8}", fullmatch=True),
+    "integer": st.integers(2, 10**12) | st.integers(max_value=-1),
+    "float": st.floats(allow_nan=False, allow_infinity=False).filter(lambda f: not f.is_integer()),
+    "boolean": st.booleans(),
+    "array": st.lists(st.integers(), max_size=3),
+    "object": st.dictionaries(
+        st.from_regex(r"[a-z]{1,3}", fullmatch=True), st.integers(), max_size=2
+    ),
+}
+# Pools each JSON type takes in pydantic's lax mode: a bool is read as an integer, so
+# it is no wrong type for one (pydantic's documented lax conversion).
+_ACCEPTS: dict[str, frozenset[str]] = {
+    "string": frozenset({"string"}),
+    "integer": frozenset({"integer", "boolean"}),
+    "number": frozenset({"integer", "float", "boolean"}),
+    "boolean": frozenset({"boolean"}),
+    "array": frozenset({"array"}),
+    "object": frozenset({"object"}),
+}
+
+
+def _json_types(prop: dict[str, Any]) -> set[str]:
+    if "anyOf" in prop:
+        return set().union(*(_json_types(option) for option in prop["anyOf"]))
+    return {prop.get("type", "string")}
+
+
+def _wrong_type(name: str, prop: dict[str, Any]) -> st.SearchStrategy[Any] | None:
+    accepted = set(LENIENT_TYPES.get(name, frozenset()))
+    for kind in _json_types(prop):
+        accepted |= _ACCEPTS[kind]
+    options = [pool for kind, pool in _BAD_POOLS.items() if kind not in accepted]
+    return st.one_of(options) if options else None
+
+
+def _out_of_range(prop: dict[str, Any]) -> st.SearchStrategy[Any] | None:
+    options: list[st.SearchStrategy[Any]] = []
+    if "minimum" in prop:
+        options.append(st.integers(max_value=prop["minimum"] - 1) | st.just(-(10**30)))
+    if "maximum" in prop:
+        options.append(st.integers(min_value=prop["maximum"] + 1) | st.just(10**30))
+    if "maxLength" in prop:
+        options.append(st.text(min_size=prop["maxLength"] + 1, max_size=prop["maxLength"] + 50))
+        options.append(st.just("x" * 100_000))
+    if prop.get("minLength", 0) > 0:
+        options.append(st.just(""))
+    if prop.get("minItems", 0) > 0:
+        options.append(st.just([]))
+    if "enum" in prop:
+        options.append(st.text(max_size=12).filter(lambda s: s not in prop["enum"]))
+    if "enum" in prop.get("items", {}):
+        enum = prop["items"]["enum"]
+        options.append(st.lists(st.text(max_size=8).filter(lambda s: s not in enum), min_size=1))
+    return st.one_of(options) if options else None
+
+
+_BAD_IDENTIFIER = st.builds(
+    lambda head, bad, tail: head + bad + tail,
+    st.from_regex(r"[a-z0-9]{0,8}", fullmatch=True),
+    st.sampled_from(PATH_ALTERING),
+    st.from_regex(r"[a-z0-9]{0,8}", fullmatch=True),
+) | st.integers(300, 100_000).map(lambda n: "a" * n)
+
+
+@st.composite
+def hostile_arguments(
+    draw: st.DrawFn, endpoint: Endpoint, schema: dict[str, Any]
+) -> tuple[Args, str]:
+    """Valid arguments with exactly one field made bad; returns them and that field's name."""
+    properties: dict[str, Any] = schema.get("properties", {})
+    args = sample_arguments(endpoint, schema)
+    choices: list[tuple[str, st.SearchStrategy[Any] | None]] = []
+    for name, prop in properties.items():
+        choices.append((name, _wrong_type(name, prop)))
+        choices.append((name, _out_of_range(prop)))
+        if name in IDENTIFIERS:
+            choices.append((name, _BAD_IDENTIFIER))
+    usable = [(name, strategy) for name, strategy in choices if strategy is not None]
+    missing = [name for name in schema.get("required", ()) if name in args]
+    kind = draw(st.sampled_from(["value"] * 4 + ["missing"] * bool(missing) + ["unknown"]))
+    if kind == "missing":
+        field = draw(st.sampled_from(missing))
+        del args[field]
+        return args, field
+    if kind == "unknown":
+        # A distinctive prefix, so finding the name in the error text means something.
+        field = "zz_" + draw(st.from_regex(r"[a-z_]{1,10}", fullmatch=True))
+        args[field] = draw(st.integers() | _TEXT)
+        return args, field
+    field, strategy = draw(st.sampled_from(usable))
+    args[field] = draw(strategy)
+    return args, field

@@ -1,0 +1,199 @@
+"""Hostile input on every tool's schema: refused before any request; valid input matches the spec."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from fly_tools import ENDPOINTS, FlyClient, FlyToolkit, MemorySink, approve_all
+from fly_tools.guards import AuditLog
+from fly_tools.testing import BASE_URL, FakeFly
+from fly_tools.testing.http import FakeTransport
+from tests.reliability.spec_requests import request_checker
+from tests.reliability.strategies import hostile_arguments, sample_arguments, valid_arguments
+from tests.reliability.support import LeakScan, call_tool, model_schema, tools_by_name
+
+NAMES = list(ENDPOINTS)
+HOSTILE_EXAMPLES = 30
+VALID_EXAMPLES = 12
+FAST = settings(deadline=None, suppress_health_check=[HealthCheck.too_slow], database=None)
+
+
+class RecordingTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
+    """Passes requests to the fake and keeps each one, body included."""
+
+    def __init__(self, inner: FakeTransport) -> None:
+        self.inner = inner
+        self.requests: list[httpx.Request] = []
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        return self.inner.handle_request(request)
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        return await self.inner.handle_async_request(request)
+
+
+class World:
+    """A demo fake, an org toolkit on it, and what each tool's model sees."""
+
+    def __init__(self, fake: FakeFly, toolkit: FlyToolkit, recorder: RecordingTransport) -> None:
+        self.fake = fake
+        self.recorder = recorder
+        self.tools = tools_by_name(toolkit)
+        sink = toolkit.audit_log.sinks[0]
+        assert isinstance(sink, MemorySink)
+        self.audit = sink
+        self.schemas = {name: model_schema(tool) for name, tool in self.tools.items()}
+
+    def __repr__(self) -> str:  # hypothesis prints fixtures of a failing example
+        return f"World({self.fake!r})"
+
+
+@pytest.fixture(scope="module")
+def world(leak_scan: LeakScan) -> Iterator[World]:
+    fake = leak_scan.watch(FakeFly.demo())
+    recorder = RecordingTransport(fake.transport())
+    client = FlyClient(
+        fake.tokens["org"],
+        base_url=BASE_URL,
+        transport=recorder,
+        rate_limit=False,
+        sleep=fake.clock.sleep,
+        clock=fake.clock.now,
+    )
+    audit = AuditLog(MemorySink())
+    yield World(fake, FlyToolkit(client=client, confirm=approve_all, audit=audit), recorder)
+    client.close()
+
+
+def names_field(content: str, name: str) -> bool:
+    """Whether an error text names ``name`` as a word (not inside another word)."""
+    return re.search(rf"(?<![\w]){re.escape(name)}(?![\w])", content) is not None
+
+
+@pytest.mark.parametrize("name", NAMES)
+@settings(FAST, max_examples=HOSTILE_EXAMPLES)
+@given(data=st.data())
+def test_hostile_arguments_are_refused_before_any_request(
+    world: World, leak_scan: LeakScan, name: str, data: st.DataObject
+) -> None:
+    endpoint = ENDPOINTS[name]
+    args, bad = data.draw(hostile_arguments(endpoint, world.schemas[name]), label="arguments")
+    sent, audited = len(world.fake.requests), len(world.audit.records)
+
+    message = call_tool(world.tools[name], args)
+
+    leak_scan.add(f"{name} content", message.content)
+    assert message.status == "error"
+    assert "nothing was sent to Fly" in str(message.content)
+    assert names_field(str(message.content), bad), (bad, message.content)
+    assert len(world.fake.requests) == sent
+    assert [(r.tool, r.decision, r.outcome) for r in world.audit.records[audited:]] == [
+        (name, "refused", "not_executed")
+    ]
+
+
+@pytest.mark.parametrize("name", NAMES)
+@settings(FAST, max_examples=VALID_EXAMPLES)
+@given(data=st.data())
+def test_valid_arguments_send_only_requests_the_spec_allows(
+    world: World, name: str, data: st.DataObject
+) -> None:
+    endpoint = ENDPOINTS[name]
+    world.fake.reset()
+    world.recorder.requests.clear()
+    args = data.draw(valid_arguments(endpoint, world.schemas[name]), label="arguments")
+
+    message = call_tool(world.tools[name], args)
+
+    if "nothing was sent to Fly" in str(message.content):
+        # A rule the schema cannot express (e.g. guest sizes) refused it: still no request.
+        assert world.recorder.requests == []
+        return
+    assert world.recorder.requests, message.content
+    checker = request_checker()
+    for request in world.recorder.requests:
+        assert checker.problems(request) == []
+    calls = [checker.match(request) for request in world.recorder.requests]
+    operations = [call[0].operation_id for call in calls if call is not None]
+    # Besides its own request a call may only read: an update fetches the whole config,
+    # an approval describes what it will touch.
+    extra = [c[0] for c in calls if c is not None and c[0].operation_id != endpoint.operation_id]
+    assert all(op.method == "GET" for op in extra)
+    if message.status == "success":
+        assert operations[-1] == endpoint.operation_id
+    for call in calls:
+        if call is not None and call[0].operation_id == endpoint.operation_id:
+            assert call[1] == {k: str(args[k]) for k in endpoint.path_params}
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_sample_arguments_reach_fly_and_match_the_spec(world: World, name: str) -> None:
+    # The valid-input property above would pass vacuously if every draw were refused.
+    world.fake.reset()
+    world.recorder.requests.clear()
+    args = sample_arguments(ENDPOINTS[name], world.schemas[name])
+
+    call_tool(world.tools[name], args)
+
+    assert world.recorder.requests
+    assert [p for r in world.recorder.requests for p in request_checker().problems(r)] == []
+
+
+BOUND = [n for n in NAMES if "deploy" in ENDPOINTS[n].scopes and "app_name" in ENDPOINTS[n].path]
+
+
+@pytest.mark.parametrize("name", BOUND)
+def test_an_app_bound_tool_cannot_name_another_app(leak_scan: LeakScan, name: str) -> None:
+    fake = leak_scan.watch(FakeFly.demo())
+    toolkit = FlyToolkit(client=fake.client("org"), scope="org", app="web", confirm=approve_all)
+    tool = tools_by_name(toolkit)[name]
+    args = sample_arguments(ENDPOINTS[name], model_schema(tool))
+
+    message = call_tool(tool, {**args, "app_name": "worker"})
+
+    assert message.status == "error"
+    assert names_field(str(message.content), "app_name")
+    assert fake.requests == []
+
+
+def _text_fields() -> list[Any]:
+    """One case per (tool, free-text or identifier field), from the argument models."""
+    schemas = {
+        name: e.args_model.model_json_schema()["properties"] for name, e in ENDPOINTS.items()
+    }
+    cases = []
+    for name, properties in schemas.items():
+        for field_name, prop in properties.items():
+            options = prop.get("anyOf", [prop])
+            if not any(o.get("type") == "string" and "enum" not in o for o in options):
+                continue
+            cases.append(pytest.param(name, field_name, id=f"{name}.{field_name}"))
+    return cases
+
+
+@pytest.mark.parametrize(("name", "field_name"), _text_fields())
+def test_oversized_text_in_any_field_is_answered_not_raised(
+    world: World, name: str, field_name: str
+) -> None:
+    endpoint = ENDPOINTS[name]
+    world.fake.reset()
+    world.recorder.requests.clear()
+    audited = len(world.audit.records)
+    args = {**sample_arguments(endpoint, world.schemas[name]), field_name: "x" * 100_000}
+
+    message = call_tool(world.tools[name], args)
+
+    assert message.status in ("success", "error")
+    assert len(world.audit.records) == audited + 1
+    if "nothing was sent to Fly" in str(message.content):
+        assert world.recorder.requests == []
+        assert names_field(str(message.content), field_name)
