@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from pathlib import Path
 
 from benchmarks.harness import Figure, Target, table
 
@@ -25,14 +26,16 @@ SNIPPETS = {
 }
 TIMER = "import time\n_t = time.perf_counter()\n{code}\nprint(time.perf_counter() - _t)"
 TARGET = 1.3
+ROOT = Path(__file__).resolve().parents[1]
+CORE_VENV = ROOT / "benchmarks" / ".venv-core"
 
 
-def fresh_process(code: str, *flags: str) -> tuple[float, float, str]:
+def fresh_process(code: str, *flags: str, python: str = sys.executable) -> tuple[float, float, str]:
     """Run ``code`` in a new interpreter: (seconds inside, wall seconds, stderr)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("FLY_")}
     started = time.perf_counter()
     result = subprocess.run(
-        [sys.executable, *flags, "-c", TIMER.format(code=code)],
+        [python, *flags, "-c", TIMER.format(code=code)],
         capture_output=True,
         text=True,
         check=True,
@@ -53,15 +56,20 @@ def run(quick: bool = False) -> Figure:
         Target(f"cold start / `{LITERAL}` (the issue's baseline)", ours / median[LITERAL], TARGET),
         Target(f"cold start / `{EFFECTIVE}`", ours / median[EFFECTIVE], TARGET),
     ]
-    body = "\n\n".join(
-        [
-            f"Median of {repeats} fresh processes each, interleaved; import time is measured "
-            "inside the process, wall time includes starting the interpreter.",
-            _table(median, {name: statistics.median(values) for name, values in wall.items()}),
-            _where_it_goes(),
-            _notes(median),
-        ]
-    )
+    sections = [
+        f"Median of {repeats} fresh processes each, interleaved; import time is measured "
+        "inside the process, wall time includes starting the interpreter.",
+        _table(median, {name: statistics.median(values) for name, values in wall.items()}),
+        _where_it_goes(),
+        _notes(median),
+    ]
+    core = None if quick else core_only_python()
+    if core is not None:
+        core_median = _core_only(core, repeats)
+        ratio = core_median[OURS] / core_median[EFFECTIVE]
+        targets.append(Target(f"cold start / `{EFFECTIVE}`, core-only install", ratio, TARGET))
+        sections.append(_core_note(core_median, ratio))
+    body = "\n\n".join(sections)
     return Figure(6, "Cold start", body, targets, time.perf_counter() - started)
 
 
@@ -141,6 +149,44 @@ def _notes(median: dict[str, float]) -> str:
         "that measures what fly_tools itself adds; both ratios are reported. httpx "
         "imports its optional command-line tool (rich, click, pygments) whenever those are "
         "installed, as they are in this environment: that part is not fly_tools' own."
+    )
+
+
+def core_only_python() -> str | None:
+    """An interpreter with only fly-tools' core dependencies (what ``pip install fly-tools``
+    gives), in benchmarks/.venv-core; the package is reinstalled from this tree each run."""
+    python = CORE_VENV / "bin" / "python"
+    steps = []
+    if not python.exists():
+        steps.append([sys.executable, "-m", "venv", str(CORE_VENV)])
+        steps.append([str(python), "-m", "pip", "install", "--quiet", str(ROOT)])
+    steps.append(
+        [str(python), "-m", "pip", "install", "--quiet", "--no-deps", "--force-reinstall",
+         str(ROOT)]
+    )  # fmt: skip
+    for step in steps:
+        if subprocess.run(step, capture_output=True, check=False).returncode != 0:
+            return None
+    return str(python)
+
+
+def _core_only(python: str, repeats: int) -> dict[str, float]:
+    inside: dict[str, list[float]] = {OURS: [], EFFECTIVE: []}
+    for name in inside:
+        fresh_process(SNIPPETS[name], python=python)  # warm caches
+    for _ in range(repeats):
+        for name in inside:
+            inside[name].append(fresh_process(SNIPPETS[name], python=python)[0])
+    return {name: statistics.median(values) for name, values in inside.items()}
+
+
+def _core_note(median: dict[str, float], ratio: float) -> str:
+    return (
+        "In a virtualenv holding only fly-tools and its core dependencies (langchain-core, "
+        "pydantic, httpx, tenacity: what `pip install fly-tools` gives, with none of the "
+        "test tools that make httpx load its command-line extras), median of the same "
+        f"fresh processes: `{OURS}` {median[OURS] * 1e3:,.0f} ms, `{EFFECTIVE}` "
+        f"{median[EFFECTIVE] * 1e3:,.0f} ms: {ratio:.2f}×."
     )
 
 
