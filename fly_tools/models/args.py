@@ -7,9 +7,17 @@ are written for the model reading the tool schema, once, here.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    SecretStr,
+    field_validator,
+    model_validator,
+)
 
 from fly_tools.models.config import (
     Duration,
@@ -87,6 +95,11 @@ class FlyArgs(BaseModel):
         return nonce if isinstance(nonce, str) else None
 
 
+def _listed(value: Any) -> Any:
+    # Models often send one state as a bare string; a list of one is what they mean.
+    return [value] if isinstance(value, str) else value
+
+
 def _query_text(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
@@ -143,7 +156,9 @@ MachineState = Literal["created", "started", "stopped", "suspended"]
 class ListMachinesArgs(AppArgs):
     query_fields = ("region", "state", "include_deleted")
     region: Region | None = Field(default=None, description="Only machines in this region.")
-    state: list[MachineState] | None = Field(default=None, description="Only these states.")
+    state: Annotated[list[MachineState] | None, BeforeValidator(_listed)] = Field(
+        default=None, description="Only these states."
+    )
     include_deleted: bool | None = Field(default=None, description="Include destroyed ones.")
 
     def query_params(self) -> list[tuple[str, str]]:

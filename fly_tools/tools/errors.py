@@ -29,4 +29,6 @@ def _fix(kind: str, message: str) -> str:
         return "required; give a value"
     if kind == "extra_forbidden":
         return "not an argument of this tool; remove it"
+    if kind == "list_type":
+        return 'must be a list (a JSON array), e.g. ["ls", "-la"] rather than "ls -la"'
     return message

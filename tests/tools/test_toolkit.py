@@ -200,3 +200,15 @@ def test_invalid_arguments_name_the_field_and_send_nothing(
     assert "machine_id" in str(message.content)
     assert "nothing was sent" in str(message.content)
     assert requests_seen == []
+
+
+def test_a_command_string_gets_told_to_be_a_list(
+    client: FlyClient, requests_seen: list[httpx.Request]
+) -> None:
+    tool = FlyToolkit(client=client, scope="machine-exec").get_tools()[0]
+    message = tool.invoke(
+        {"type": "tool_call", "id": "1", "name": tool.name,
+         "args": {"app_name": "web", "machine_id": "abc", "command": "ls -la"}}
+    )  # fmt: skip
+    assert "command: must be a list" in str(message.content)
+    assert requests_seen == []

@@ -213,3 +213,9 @@ def test_exec_command_is_a_list() -> None:
         a.ExecMachineArgs(app_name="web", machine_id="abc", command=[])
     with pytest.raises(ValidationError, match="command"):
         a.ExecMachineArgs(app_name="web", machine_id="abc", command="ls -la")  # type: ignore[arg-type]
+
+
+def test_a_single_state_is_read_as_a_list() -> None:
+    assert a.ListMachinesArgs(app_name="web", state="stopped").query_params() == [  # type: ignore[arg-type]
+        ("state", "stopped")
+    ]
