@@ -64,7 +64,7 @@ class FlyArgs(BaseModel):
     path, query nor ``lease_nonce`` form the JSON body when ``sends_body`` is true.
     """
 
-    model_config = ConfigDict(extra="forbid", json_schema_extra=lean_schema, defer_build=True)
+    model_config = ConfigDict(extra="forbid", json_schema_extra=lean_schema)
 
     query_fields: ClassVar[tuple[str, ...]] = ()
     sends_body: ClassVar[bool] = False

@@ -46,7 +46,7 @@ Signal14 = Literal[
 class FlyModel(BaseModel):
     """Base for Fly's request shapes: unknown fields are an error, not silently dropped."""
 
-    model_config = ConfigDict(extra="forbid", populate_by_name=True, defer_build=True)
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
 
 CPU_COUNTS = (1, 2, 4, 6, 8, 10, 12, 14, 16)
