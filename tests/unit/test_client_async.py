@@ -146,12 +146,12 @@ async def test_to_async_shares_settings_transport_and_limiter(
     for _ in range(2):
         sync_client.call("fly_start_machine", M1)
         await async_client.call("fly_start_machine", M1)
-    assert sleeps.calls == [1]  # the fourth call waited: one bucket for both
+    assert sleeps.calls == [pytest.approx(1.01)]  # the fourth call waited: one bucket for both
     assert [r.url.host for r in fly.requests] == ["x.test"] * 4
     assert {r.headers["authorization"] for r in fly.requests} == {f"Bearer {token}"}
     back = async_client.to_sync(sleep=sleeps)
     back.call("fly_start_machine", M1)
-    assert sleeps.calls == [1, 1]
+    assert sleeps.calls == pytest.approx([1.01, 1.0], abs=0.011)
     await async_client.aclose()
 
 
