@@ -66,7 +66,17 @@ class AsyncFlyClient:
         self._config = config
         self._transport = transport
         self._sleep: AsyncSleep = sleep or asyncio.sleep
-        self._http = httpx.AsyncClient(transport=transport, **config.httpx_options())
+        self._http_client: httpx.AsyncClient | None = None
+
+    @property
+    def _http(self) -> httpx.AsyncClient:
+        # Made on first use: building it loads TLS certificates, which a toolkit that
+        # is only constructed (or only refuses calls) never needs.
+        if self._http_client is None:
+            self._http_client = httpx.AsyncClient(
+                transport=self._transport, **self._config.httpx_options()
+            )
+        return self._http_client
 
     @classmethod
     def _with_config(
@@ -161,7 +171,8 @@ class AsyncFlyClient:
 
     async def aclose(self) -> None:
         """Close the HTTP connections."""
-        await self._http.aclose()
+        if self._http_client is not None:
+            await self._http.aclose()
 
     async def __aenter__(self) -> AsyncFlyClient:
         return self

@@ -74,7 +74,17 @@ class FlyClient:
         self._config = config
         self._transport = transport
         self._sleep = sleep
-        self._http = httpx.Client(transport=transport, **config.httpx_options())
+        self._http_client: httpx.Client | None = None
+
+    @property
+    def _http(self) -> httpx.Client:
+        # Made on first use: building it loads TLS certificates, which a toolkit that
+        # is only constructed (or only refuses calls) never needs.
+        if self._http_client is None:
+            self._http_client = httpx.Client(
+                transport=self._transport, **self._config.httpx_options()
+            )
+        return self._http_client
 
     @classmethod
     def _with_config(
@@ -184,7 +194,8 @@ class FlyClient:
 
     def close(self) -> None:
         """Close the HTTP connections."""
-        self._http.close()
+        if self._http_client is not None:
+            self._http.close()
 
     def __enter__(self) -> FlyClient:
         return self
