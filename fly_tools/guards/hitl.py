@@ -77,6 +77,7 @@ class PendingCallDescription:
         self.read_state: Callable[[BaseModel], Mapping[str, Any] | None] | None = getattr(
             tool, "current_state", None
         )
+        self._described: dict[str, str] = {}
 
     def __call__(self, tool_call: Mapping[str, Any], state: Any, runtime: Any) -> str:
         """Describe ``tool_call`` (a LangChain ``ToolCall``); the agent's ``state`` and
@@ -96,8 +97,15 @@ class PendingCallDescription:
                 f"{_json(redact_args(self.endpoint, args))}. These arguments are invalid "
                 f"({where}: {problem['msg']}), so the call will fail if approved as is."
             )
+        call_id = tool_call.get("id")
+        if call_id and call_id in self._described:
+            # A resumed run asks again for the same call: answer without reading again.
+            return self._described[call_id]
         state = self.read_state(validated) if self.read_state is not None else None
-        return describe_action(self.endpoint, validated, state)
+        description = describe_action(self.endpoint, validated, state)
+        if call_id:
+            self._described[call_id] = description
+        return description
 
 
 def _json(value: Any) -> str:
