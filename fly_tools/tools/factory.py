@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError,
 from fly_tools.catalogue import ENDPOINTS, Endpoint
 from fly_tools.client import FlyError
 from fly_tools.guards import state_lookup
-from fly_tools.models.args import FlyArgs, lean_schema
+from fly_tools.models.base import FlyArgs, lean_schema
 from fly_tools.tools.pipeline import ToolOutput, ToolRuntime, reject_invalid, run_async, run_sync
 
 
