@@ -14,7 +14,7 @@ from fly_tools.catalogue import Endpoint
 from fly_tools.client import core, flows
 from fly_tools.client.errors import ConfigurationError, FlyError
 from fly_tools.client.limiter import RateLimiter
-from fly_tools.client.settings import ClientConfig, SecretToken
+from fly_tools.client.settings import ClientConfig, ConfiguredClient
 from fly_tools.models.args import FlyArgs
 
 if TYPE_CHECKING:
@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 AsyncSleep = Callable[[float], Awaitable[None]]
 
 
-class AsyncFlyClient:
+class AsyncFlyClient(ConfiguredClient):
     """The awaitable twin of :class:`~fly_tools.client.FlyClient`: same arguments and methods.
 
     ``sleep`` is an async callable (default :func:`asyncio.sleep`). Use ``await
@@ -90,21 +90,6 @@ class AsyncFlyClient:
         client = cls.__new__(cls)
         client._setup(config, transport, sleep)
         return client
-
-    @classmethod
-    def from_env(cls, **overrides: Any) -> AsyncFlyClient:
-        """A client configured from the environment; keyword arguments override it."""
-        return cls(**overrides)
-
-    @property
-    def token(self) -> SecretToken:
-        """The API token in its holder: ``repr`` and ``str`` never show it."""
-        return self._config.token
-
-    @property
-    def base_url(self) -> str:
-        """The API root, ending in ``/v1``."""
-        return self._config.base_url
 
     async def call(
         self, endpoint_or_name: Endpoint | str, args: FlyArgs | Mapping[str, Any]
@@ -184,6 +169,3 @@ class AsyncFlyClient:
         traceback: TracebackType | None,
     ) -> None:
         await self.aclose()
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}(base_url={self.base_url!r})"

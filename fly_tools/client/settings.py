@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
-from typing import Any, NoReturn
+from typing import Any, NoReturn, Self
 
 import httpx
 
@@ -210,3 +210,27 @@ class ClientConfig:
 
     def __repr__(self) -> str:
         return f"ClientConfig(base_url={self.base_url!r})"
+
+
+class ConfiguredClient:
+    """What the sync and async clients share: their settings, token holder and base URL."""
+
+    _config: ClientConfig
+
+    @classmethod
+    def from_env(cls, **overrides: Any) -> Self:
+        """A client configured from the environment; keyword arguments override it."""
+        return cls(**overrides)
+
+    @property
+    def token(self) -> SecretToken:
+        """The API token in its holder: ``repr`` and ``str`` never show it."""
+        return self._config.token
+
+    @property
+    def base_url(self) -> str:
+        """The API root, ending in ``/v1``."""
+        return self._config.base_url
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(base_url={self.base_url!r})"

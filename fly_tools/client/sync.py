@@ -14,14 +14,14 @@ from fly_tools.catalogue import Endpoint
 from fly_tools.client import core, flows
 from fly_tools.client.errors import ConfigurationError, FlyError
 from fly_tools.client.limiter import RateLimiter
-from fly_tools.client.settings import ClientConfig, SecretToken
+from fly_tools.client.settings import ClientConfig, ConfiguredClient
 from fly_tools.models.args import FlyArgs
 
 if TYPE_CHECKING:
     from fly_tools.client.aio import AsyncFlyClient, AsyncSleep
 
 
-class FlyClient:
+class FlyClient(ConfiguredClient):
     """Calls the Fly Machines API, one catalogue endpoint at a time.
 
     Args:
@@ -98,21 +98,6 @@ class FlyClient:
         client = cls.__new__(cls)
         client._setup(config, transport, sleep or time.sleep)
         return client
-
-    @classmethod
-    def from_env(cls, **overrides: Any) -> FlyClient:
-        """A client configured from the environment; keyword arguments override it."""
-        return cls(**overrides)
-
-    @property
-    def token(self) -> SecretToken:
-        """The API token in its holder: ``repr`` and ``str`` never show it."""
-        return self._config.token
-
-    @property
-    def base_url(self) -> str:
-        """The API root, ending in ``/v1``."""
-        return self._config.base_url
 
     def call(self, endpoint_or_name: Endpoint | str, args: FlyArgs | Mapping[str, Any]) -> Any:
         """Call one endpoint.
@@ -207,6 +192,3 @@ class FlyClient:
         traceback: TracebackType | None,
     ) -> None:
         self.close()
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}(base_url={self.base_url!r})"
