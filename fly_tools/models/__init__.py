@@ -1,7 +1,6 @@
 """Pydantic models: endpoint arguments, Fly's machine config, validated identifiers."""
 
-from fly_tools.models.args import *  # noqa: F403
-from fly_tools.models.args import FlyArgs
-from fly_tools.models.config import Duration, MachineConfig, MachineGuest
+from fly_tools.models.base import FlyArgs
+from fly_tools.models.fields import Duration
 
-__all__ = ["Duration", "FlyArgs", "MachineConfig", "MachineGuest"]
+__all__ = ["Duration", "FlyArgs"]

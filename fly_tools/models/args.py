@@ -23,7 +23,7 @@ from fly_tools.models.base import (
     LeasedMachineArgs,
     MachineArgs,
 )
-from fly_tools.models.config import Duration, Signal7, Signal14
+from fly_tools.models.fields import Duration, Signal7, Signal14
 from fly_tools.models.identifiers import (
     AppName,
     LeaseNonce,

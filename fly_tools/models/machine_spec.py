@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
 from fly_tools.models.base import MACHINE, NONCE, AppArgs
-from fly_tools.models.config import MachineConfig, check_guest_size
+from fly_tools.models.fields import check_guest_size
+
+if TYPE_CHECKING:
+    from fly_tools.models.config import MachineConfig
 from fly_tools.models.identifiers import (
     LeaseNonce,
     MachineId,
@@ -46,7 +49,7 @@ class MachineSpecArgs(AppArgs):
     @classmethod
     def _config_is_fly_config(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
         if value is not None:
-            MachineConfig.model_validate(value)
+            _machine_config().model_validate(value)
         return value
 
     @model_validator(mode="after")
@@ -65,7 +68,7 @@ class MachineSpecArgs(AppArgs):
         """
         merged: dict[str, Any] = dict(base or {})
         if self.config:
-            merged.update(MachineConfig.model_validate(self.config).to_wire())
+            merged.update(_machine_config().model_validate(self.config).to_wire())
         if self.image is not None:
             merged["image"] = self.image
         if self.env is not None:
@@ -83,6 +86,14 @@ class MachineSpecArgs(AppArgs):
         if self.restart_policy is not None:
             merged["restart"] = {**(merged.get("restart") or {}), "policy": self.restart_policy}
         return merged
+
+
+def _machine_config() -> type[MachineConfig]:
+    # Fly's whole config is some forty models: imported when a call first needs it, not
+    # with the package.
+    from fly_tools.models.config import MachineConfig
+
+    return MachineConfig
 
 
 def _http_service(internal_port: int) -> dict[str, Any]:

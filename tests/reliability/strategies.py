@@ -24,7 +24,7 @@ IDENTIFIERS = frozenset(
 """Fields typed as validated identifiers (``fly_tools.models.identifiers``)."""
 
 LENIENT_TYPES: dict[str, frozenset[str]] = {
-    # Durations take a number of seconds as well as "30s" (models.config.Duration).
+    # Durations take a number of seconds as well as "30s" (models.fields.Duration).
     "timeout": frozenset({"integer", "float"}),
 }
 """Value types a field accepts beyond what its schema shows, by design."""
@@ -88,7 +88,7 @@ _NAMES = {
         r"[a-zA-Z0-9](?:[a-zA-Z0-9_-]{0,20}[a-zA-Z0-9])?", fullmatch=True
     ),
 }
-# cpu_kind, cpus, memory_mb together: Fly's sizes (models.config.check_guest_size).
+# cpu_kind, cpus, memory_mb together: Fly's sizes (models.fields.check_guest_size).
 _GUEST = st.sampled_from(
     [
         ("shared", 1, 256),

@@ -8,7 +8,7 @@ from typing import get_args
 from pydantic import Field
 
 from fly_tools.models.args import WAIT_REQUEST_CAP, WaitState
-from fly_tools.models.config import Signal7, Signal14
+from fly_tools.models.fields import Signal7, Signal14
 from fly_tools.testing import guest
 from fly_tools.testing.calls import BodyParams, Call, Reply, Strings, route
 from fly_tools.testing.errors import BadRequestError, PreconditionFailedError, RequestTimeoutError
