@@ -99,7 +99,10 @@ class AuditRecord:
         secrets = tuple(secrets)
         redacted = redact_args(endpoint, args) if args is not None else {}
         if secrets:
-            redacted = json.loads(scrub(json.dumps(redacted), secrets))
+            text = json.dumps(redacted)
+            scrubbed = scrub(text, secrets)
+            if scrubbed != text:  # parse back only when a secret was actually there
+                redacted = json.loads(scrubbed)
         return cls(
             time=_now(),
             agent_id=agent_id,

@@ -111,3 +111,9 @@ def test_oidc_token_stays_out_of_content() -> None:
     assert isinstance(message.artifact, str)
     assert message.artifact.count(".") == 2
     assert message.artifact not in str(message.content)
+
+
+def test_every_renderer_names_a_catalogue_endpoint() -> None:
+    from fly_tools.tools.content import _RENDERERS
+
+    assert set(_RENDERERS) <= set(ENDPOINTS)
