@@ -26,6 +26,21 @@ SNIPPETS = {
 }
 TIMER = "import time\n_t = time.perf_counter()\n{code}\nprint(time.perf_counter() - _t)"
 TARGET = 1.3
+CLI_TARGET = 0.3
+"""Seconds: ``fly-tools --help`` and ``--version`` from a fresh process, on this machine."""
+CLI_FLAGS = ("--help", "--version")
+CLI_ALONE = """
+import sys, types
+package = types.ModuleType("fly_tools")  # the package's own __init__ stands aside
+package.__path__ = [{path!r}]
+package.__version__ = "0"
+sys.modules["fly_tools"] = package
+import fly_tools.cli
+try:
+    fly_tools.cli.main([{flag!r}])
+except SystemExit:
+    pass
+"""
 ROOT = Path(__file__).resolve().parents[1]
 CORE_VENV = ROOT / "benchmarks" / ".venv-core"
 
@@ -63,6 +78,12 @@ def run(quick: bool = False) -> Figure:
         _where_it_goes(),
         _notes(median),
     ]
+    cli_wall, cli_alone = command_line_start(repeats)
+    targets += [
+        Target(f"`fly-tools {flag}` wall time (s)", cli_wall[flag], CLI_TARGET, unit="")
+        for flag in CLI_FLAGS
+    ]
+    sections.append(_cli_note(cli_wall, cli_alone))
     core = None if quick else core_only_python()
     if core is not None:
         core_median = _core_only(core, repeats)
@@ -90,6 +111,47 @@ def time_snippets(
             inside[name].append(seconds)
             wall[name].append(total)
     return inside, wall
+
+
+def command_line_start(repeats: int) -> tuple[dict[str, float], dict[str, float]]:
+    """Median wall seconds of ``fly-tools --help``/``--version`` in fresh processes: as
+    installed, and with the package's ``__init__`` bypassed (the command line's own cost)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FLY_")}
+    script = Path(sys.executable).with_name("fly-tools")
+    command = [str(script)] if script.exists() else [sys.executable, "-m", "fly_tools.cli"]
+    package = str(ROOT / "fly_tools")
+    runs = {
+        "installed": {flag: [*command, flag] for flag in CLI_FLAGS},
+        "alone": {
+            flag: [sys.executable, "-c", CLI_ALONE.format(path=package, flag=flag)]
+            for flag in CLI_FLAGS
+        },
+    }
+    medians: dict[str, dict[str, float]] = {"installed": {}, "alone": {}}
+    for kind, argvs in runs.items():
+        for flag, argv in argvs.items():
+            subprocess.run(argv, capture_output=True, check=True, env=env)  # warm caches
+            times = []
+            for _ in range(repeats):
+                started = time.perf_counter()
+                subprocess.run(argv, capture_output=True, check=True, env=env, cwd=ROOT)
+                times.append(time.perf_counter() - started)
+            medians[kind][flag] = statistics.median(times)
+    return medians["installed"], medians["alone"]
+
+
+def _cli_note(installed: dict[str, float], alone: dict[str, float]) -> str:
+    rows = [
+        (f"`fly-tools {flag}`", f"{installed[flag] * 1e3:,.0f} ms", f"{alone[flag] * 1e3:,.0f} ms")
+        for flag in CLI_FLAGS
+    ]
+    return (
+        "Command-line start: wall time of a fresh `fly-tools` process (median), as "
+        "installed, and with `fly_tools/__init__.py` bypassed, which is what the command "
+        "line itself costs: it imports only its parser until a command runs. The "
+        "difference is the package's own eager imports.\n\n"
+        + table(["command", "as installed", "command line alone"], rows)
+    )
 
 
 def _table(median: dict[str, float], wall: dict[str, float]) -> str:

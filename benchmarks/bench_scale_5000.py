@@ -54,7 +54,11 @@ def run(quick: bool = False) -> Figure:
     client = FlyClient(
         fake.tokens["org"], base_url=BASE_URL, transport=fake.transport(), rate_limit=False
     )
-    tool = next(t for t in FlyToolkit(client=client).get_tools() if t.name == "fly_list_machines")
+    tool = next(
+        t
+        for t in FlyToolkit(client=client, scope="org").get_tools()
+        if t.name == "fly_list_machines"
+    )
     timings = list_latency(fake, client, tool, rounds=1 if quick else 7)
     full = tool.invoke(tool_call(tool.name, {"app_name": "big"}))
     narrowed = tool.invoke(

@@ -1,6 +1,6 @@
 """`make bench`: measure every figure of the benchmarks issue and write benchmarks/RESULTS.md.
 
-Usage: ``python benchmarks/run_all.py [--only N ...] [--quick] [--output PATH]``. All six
+Usage: ``python benchmarks/run_all.py [--only N ...] [--quick] [--output PATH]``. All seven
 figures take a few minutes; ``--quick`` makes tiny runs that check the scripts, not speed.
 """
 
@@ -31,6 +31,7 @@ FIGURES = {
     4: ("bench_content_size", "Content size vs raw JSON"),
     5: ("bench_scale_5000", "Scale: 5,000 machines"),
     6: ("bench_cold_start", "Cold start"),
+    7: ("bench_shared_limits", "Shared limits across processes"),
 }
 OUTPUT = ROOT / "benchmarks" / "RESULTS.md"
 

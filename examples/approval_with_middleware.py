@@ -1,10 +1,11 @@
 """Human approval with LangChain's HumanInTheLoopMiddleware: approve one delete, reject another.
 
-The toolkit declares that approval happens upstream (``confirm="upstream"``);
-``approval_middleware`` puts ``HumanInTheLoopMiddleware`` in front of its gated tools
-(``fly_tools.interrupt_on`` turns the risk tiers into the middleware's mapping, with a
-plain-English description of each pending call) and records each review in the
-toolkit's audit trail. The scripted model (a
+The toolkit declares that a person approves in the agent's middleware
+(``confirm=MiddlewareApproval()``); ``approval_middleware`` is a
+``HumanInTheLoopMiddleware`` in front of its gated tools (the risk tiers decide which,
+each pending call described in plain English) that turns each approval into a receipt
+bound to the exact call. The toolkit sends a gated call only with its receipt, and
+records each review in its audit trail. The scripted model (a
 fixed plan that reads the tool results) asks, in one turn, to delete the volume no
 machine uses and the stopped machine. The run pauses; a reviewer approves the first and
 rejects the second; the run resumes with ``Command(resume=...)``.
@@ -21,7 +22,14 @@ from langchain_core.messages import AIMessage, BaseMessage, ToolMessage
 from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.types import Command
 
-from fly_tools import AuditLog, FlyToolkit, MemorySink, format_trail, interrupt_on
+from fly_tools import (
+    AuditLog,
+    FlyToolkit,
+    MemorySink,
+    MiddlewareApproval,
+    format_trail,
+    interrupt_on,
+)
 from fly_tools.agents import approval_middleware
 from fly_tools.scripted import ScriptedChatModel, call, calls
 from fly_tools.testing import FakeFly
@@ -32,7 +40,7 @@ toolkit = FlyToolkit(
     client=fake.client(scope="deploy"),
     scope="deploy",
     app="web",
-    confirm="upstream",  # the middleware asks; the toolkit does not ask again
+    confirm=MiddlewareApproval(),  # only approval_middleware(toolkit) can approve
     agent_id="ops-bot",
     audit=AuditLog(memory),
 )

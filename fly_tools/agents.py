@@ -1,85 +1,324 @@
-"""LangChain v1 agent wiring: human approval in the agent's middleware, recorded in the toolkit's audit.
+"""LangChain v1 agents: a person approves gated calls in the agent's middleware, as receipts.
 
 Needs the ``agents`` extra (``langchain``, ``langgraph``)::
 
-    toolkit = FlyToolkit(client=client, scope="deploy", app="web", confirm="upstream")
+    toolkit = FlyToolkit(client=client, scope="deploy", app="web", confirm=MiddlewareApproval())
     agent = create_agent(model, toolkit.get_tools(), middleware=approval_middleware(toolkit),
                          checkpointer=InMemorySaver())
+
+:class:`FlyApprovalMiddleware` is a ``HumanInTheLoopMiddleware`` configured from the
+toolkit's tiers that asks the reviewer itself, so it alone sees each decision: it turns
+an approval into a receipt bound to the exact call (tool, arguments after app binding
+and edits, target, thread and tool-call id) that the toolkit checks when it sends. An
+edit is validated, guarded, described again and must be approved again as edited.
+Rejections and answers given in the tool's place are recorded when they are made.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from langchain.agents.middleware import AgentMiddleware, HumanInTheLoopMiddleware
-from langchain_core.messages import AIMessage, BaseMessage, ToolMessage
+from langchain.agents.middleware import HumanInTheLoopMiddleware
+from langchain.agents.middleware.human_in_the_loop import (
+    HITLRequest,
+    ToolApprovalRequest,
+)
+from langchain_core.messages import AIMessage, ToolCall, ToolMessage
+from langgraph.config import get_config
 from langgraph.prebuilt.tool_node import ToolCallRequest
-from langgraph.types import Command
+from langgraph.types import Command, interrupt
 
 from fly_tools.catalogue import ENDPOINTS
-from fly_tools.guards import AuditRecord, interrupt_on
-from fly_tools.guards.upstream import UPSTREAM_DECISION
-from fly_tools.risk import RiskTier
+from fly_tools.guards.context import CallContext
+from fly_tools.guards.decisions import MiddlewareApproval
+from fly_tools.guards.hitl import DECISION_TYPES, interrupt_on
 from fly_tools.toolkit import FlyToolkit
-
-_HITL_SOURCE = "hitl_interrupt_decision"
-_EDITED_KEY = "hitl_edited_tool_calls"  # where HumanInTheLoopMiddleware keeps edited calls
+from fly_tools.tools.pipeline import record_review
+from fly_tools.tools.runtime import PreparedCall
 
 ToolResult = ToolMessage | Command[Any]
+_EDITED_KEY = "hitl_edited_tool_calls"  # where HumanInTheLoopMiddleware keeps edits
+_SOURCE = "hitl_interrupt_decision"
+_MAX_NAME = 80
 
 
-class FlyAuditMiddleware(AgentMiddleware):
-    """Writes what ``HumanInTheLoopMiddleware`` decided about a toolkit's calls to its audit log.
+@dataclass
+class _Review:
+    """One gated call under review, and what became of it."""
 
-    A call the reviewer rejects never reaches the toolkit; this middleware records it.
-    A call the reviewer approved or edited is recorded by the toolkit as such, with the
-    reviewer named. Place it before ``HumanInTheLoopMiddleware`` (see
-    :func:`approval_middleware`).
+    call: ToolCall
+    prepared: PreparedCall
+    edited: PreparedCall | None = None
+    edited_args: dict[str, Any] | None = None
+    answer: ToolMessage | None = None
+    # Side effects wait until every question of the node is answered: a node that
+    # pauses again is run again from the start on resume.
+    grant: tuple[PreparedCall, str, str] | None = None
+    stop: tuple[str, str, str] | None = None
+
+
+class FlyApprovalMiddleware(HumanInTheLoopMiddleware):
+    """``HumanInTheLoopMiddleware`` for one toolkit whose approvals become receipts.
 
     Args:
-        toolkit: the toolkit whose audit log receives the records.
-        reviewer: who decides in the middleware, as audit records name them.
+        toolkit: a toolkit built with ``confirm=MiddlewareApproval()``.
+        reviewer: who decides, as records name them when a decision does not say
+            (a decision may carry ``"by": "alice"``).
+        allowed_decisions: what the reviewer may answer (``approve``, ``edit``,
+            ``reject``, ``respond``).
+        interrupt_mode: ``"batched"`` (one pause per model turn) or ``"per_call"``.
+        description_prefix: passed to ``HumanInTheLoopMiddleware``.
+
+    Raises:
+        ValueError: the toolkit does not use middleware approval, or an unknown decision.
     """
 
-    def __init__(self, toolkit: FlyToolkit, *, reviewer: str = "human reviewer") -> None:
-        super().__init__()
+    def __init__(
+        self,
+        toolkit: FlyToolkit,
+        *,
+        reviewer: str | None = None,
+        allowed_decisions: Sequence[str] = ("approve", "edit", "reject"),
+        interrupt_mode: str = "batched",
+        description_prefix: str = "Tool execution requires approval",
+    ) -> None:
+        if not isinstance(toolkit.confirm, MiddlewareApproval):
+            raise ValueError(
+                "approval_middleware needs a toolkit built with confirm=MiddlewareApproval(); "
+                f"this one has confirm={toolkit.confirm!r}, so its own approver decides"
+            )
+        gates = interrupt_on(
+            toolkit.get_tools(), toolkit.confirm_at, allowed_decisions=allowed_decisions
+        )
+        super().__init__(
+            interrupt_on=gates,
+            description_prefix=description_prefix,
+            interrupt_mode=interrupt_mode,  # type: ignore[arg-type]
+        )
         self.toolkit = toolkit
-        self.reviewer = reviewer
-        self._recorded: set[str] = set()
-        self._gated = {e.name for e in ENDPOINTS.records if e.risk >= toolkit.confirm_at} & set(
-            toolkit.tool_names
+        self.reviewer = reviewer or toolkit.confirm.reviewer
+        missing = [n for n in toolkit.tool_names if toolkit.gated(n) and n not in gates]
+        if missing:  # cannot happen with interrupt_on above; kept as the invariant
+            raise ValueError(f"gated tools without review: {missing}")
+
+    # ------------------------------------------------------------ batched mode
+
+    def after_model(self, state: Any, runtime: Any) -> dict[str, Any] | None:
+        """Ask about this turn's gated calls; approvals become receipts."""
+        turn = _last_turn(state) if self.interrupt_mode != "per_call" else None
+        if turn is None:
+            return _clear_edits(state) if self.interrupt_mode != "per_call" else None
+        reviews = [
+            _Review(call, self.toolkit.prepare(call["name"], call["args"], context=self._ctx(call)))
+            for call in self._gated(turn)
+        ]
+        asked = [r for r in reviews if r.prepared.refusal is None]
+        if not asked:
+            return _clear_edits(state)
+        decisions = _decisions(interrupt(self._hitl_request(asked, edited=False)), len(asked))
+        edits = {
+            r.call["id"]: self._prepare_edit(r, args)
+            for r, d in zip(asked, decisions, strict=True)
+            if (args := _edit_args(r, d)) is not None
+        }
+        return self._conclude(turn, asked, decisions, edits)
+
+    async def aafter_model(self, state: Any, runtime: Any) -> dict[str, Any] | None:
+        """Async twin of :meth:`after_model`: reads state without blocking the loop."""
+        turn = _last_turn(state) if self.interrupt_mode != "per_call" else None
+        if turn is None:
+            return _clear_edits(state) if self.interrupt_mode != "per_call" else None
+        reviews = []
+        for call in self._gated(turn):
+            prepared = await self.toolkit.aprepare(
+                call["name"], call["args"], context=self._ctx(call)
+            )
+            reviews.append(_Review(call, prepared))
+        asked = [r for r in reviews if r.prepared.refusal is None]
+        if not asked:
+            return _clear_edits(state)
+        decisions = _decisions(interrupt(self._hitl_request(asked, edited=False)), len(asked))
+        edits: dict[str | None, PreparedCall] = {}
+        for review, decision in zip(asked, decisions, strict=True):
+            if (args := _edit_args(review, decision)) is not None:
+                edits[review.call["id"]] = await self.toolkit.aprepare(
+                    review.call["name"], args, context=self._ctx(review.call)
+                )
+        return self._conclude(turn, asked, decisions, edits)
+
+    def _conclude(
+        self,
+        turn: AIMessage,
+        asked: list[_Review],
+        decisions: list[Any],
+        edits: Mapping[str | None, PreparedCall],
+    ) -> dict[str, Any]:
+        for review, decision in zip(asked, decisions, strict=True):
+            self._apply(review, decision, lambda r, _args: edits[r.call["id"]])
+        again = [r for r in asked if r.edited is not None and r.answer is None]
+        if again:
+            confirmations = _decisions(
+                interrupt(self._hitl_request(again, edited=True)), len(again)
+            )
+            for review, decision in zip(again, confirmations, strict=True):
+                self._confirm_edit(review, decision)
+        return self._finish(turn, asked)
+
+    def _prepare_edit(self, review: _Review, args: dict[str, Any]) -> PreparedCall:
+        return self.toolkit.prepare(review.call["name"], args, context=self._ctx(review.call))
+
+    def _hitl_request(self, reviews: list[_Review], *, edited: bool) -> HITLRequest:
+        actions = []
+        configs = []
+        for review in reviews:
+            prepared = review.edited if edited else review.prepared
+            assert prepared is not None
+            assert prepared.request is not None
+            description = prepared.request.description
+            if edited:
+                description = (
+                    f"Edited by the reviewer; approve or reject it as edited. {description}"
+                )
+            args = review.edited_args if edited else review.call["args"]
+            actions.append({"name": review.call["name"], "args": args, "description": description})
+            allowed = ["approve", "reject"] if edited else self._allowed(review.call["name"])
+            configs.append({"action_name": review.call["name"], "allowed_decisions": allowed})
+        return HITLRequest(action_requests=actions, review_configs=configs)  # type: ignore[typeddict-item]
+
+    def _finish(self, turn: AIMessage, reviews: list[_Review]) -> dict[str, Any]:
+        edits = {
+            r.call["id"]: {"name": r.call["name"], "args": r.edited_args}
+            for r in reviews
+            if r.edited_args is not None and r.answer is None
+        }
+        answers = [r.answer for r in reviews if r.answer is not None]
+        self._commit(reviews)
+        return {"messages": [turn, *answers], _EDITED_KEY: edits}
+
+    # ------------------------------------------------------------ decisions
+
+    def _apply(
+        self,
+        review: _Review,
+        decision: Any,
+        prepare_edit: Callable[[_Review, dict[str, Any]], PreparedCall],
+    ) -> None:
+        call = review.call
+        kind = decision.get("type") if isinstance(decision, Mapping) else None
+        who = self._who(decision)
+        if kind not in self._allowed(call["name"]):
+            self._stop(review, "rejected", who, f"the answer {kind!r} is not an allowed decision")
+        elif kind == "approve":
+            self._grant(review, review.prepared, who, "approved")
+        elif kind == "reject":
+            self._stop(review, "rejected", who, str(decision.get("message") or "rejected"))
+        elif kind == "respond":
+            self._stop(review, "responded", who, str(decision.get("message") or ""))
+        else:
+            self._edit(review, decision, who, prepare_edit)
+
+    def _edit(
+        self,
+        review: _Review,
+        decision: Mapping[str, Any],
+        who: str,
+        prepare_edit: Callable[[_Review, dict[str, Any]], PreparedCall],
+    ) -> None:
+        action = decision.get("edited_action")
+        name = action.get("name") if isinstance(action, Mapping) else None
+        args = action.get("args") if isinstance(action, Mapping) else None
+        if name != review.call["name"]:
+            self._stop(review, "rejected", who, f"an edit cannot change the tool (to {name!r})")
+            return
+        if not isinstance(args, dict):
+            self._stop(review, "rejected", who, "the edit gave no arguments")
+            return
+        prepared = prepare_edit(review, args)
+        if prepared.refusal is not None or prepared.request is None:
+            self._stop(review, "rejected", who, f"the edited call cannot run: {prepared.refusal}")
+            return
+        review.edited, review.edited_args = prepared, args
+
+    def _confirm_edit(self, review: _Review, decision: Any) -> None:
+        kind = decision.get("type") if isinstance(decision, Mapping) else None
+        who = self._who(decision)
+        if kind == "approve" and review.edited is not None:
+            self._grant(review, review.edited, who, "edited")
+        else:
+            reason = str(decision.get("message") or "") if kind == "reject" else ""
+            self._stop(review, "rejected", who, reason or "the edited call was not approved")
+
+    def _grant(self, review: _Review, prepared: PreparedCall, who: str, verdict: str) -> None:
+        review.grant = (prepared, who, verdict)
+
+    def _stop(self, review: _Review, verdict: str, who: str, reason: str) -> None:
+        call = review.call
+        review.stop = (verdict, who, reason)
+        if verdict == "responded":
+            content, status = reason, "success"
+        else:
+            content = (
+                f"Not executed: {call['name']} was rejected by {who} ({reason}). Nothing was "
+                "sent to Fly. Do not retry unless the user asks."
+            )
+            status = "error"
+        review.answer = ToolMessage(
+            content=content,
+            name=call["name"],
+            tool_call_id=call["id"],
+            status=status,
+            artifact={"executed": False, "reason": reason, "decision": verdict},
+            additional_kwargs={"lc_source": _SOURCE, "lc_data": {"decision": verdict}},
         )
 
-    def before_model(self, state: Any, runtime: Any) -> dict[str, Any] | None:
-        """Record rejections made since the model last ran (batched reviews)."""
-        self.record_rejections(state["messages"])
-        return None
+    def _commit(self, reviews: Sequence[_Review]) -> None:
+        """Issue the receipts and write the records, once every answer is in."""
+        runtime = self.toolkit._runtime
+        for review in reviews:
+            call, context = review.call, self._ctx(review.call)
+            endpoint = ENDPOINTS[call["name"]]
+            if review.stop is not None:
+                verdict, who, reason = review.stop
+                runtime.receipts.discard(context)
+                record_review(
+                    runtime, endpoint, call["args"], verdict=verdict, by=who, reason=reason,
+                    context=context, reads=review.prepared.reads,
+                )  # fmt: skip
+            elif review.grant is not None:
+                prepared, who, verdict = review.grant
+                assert prepared.request is not None
+                assert prepared.args is not None
+                version = prepared.request.facts.get("version")
+                runtime.receipts.issue(
+                    endpoint,
+                    prepared.args,
+                    decided_by=who,
+                    verdict=verdict,  # type: ignore[arg-type]
+                    context=context,
+                    version=version if isinstance(version, str) else None,
+                    digest=prepared.request.digest,
+                    reads=prepared.reads,
+                )
 
-    async def abefore_model(self, state: Any, runtime: Any) -> dict[str, Any] | None:
-        """Async twin of :meth:`before_model`."""
-        return self.before_model(state, runtime)
-
-    def after_agent(self, state: Any, runtime: Any) -> dict[str, Any] | None:
-        """Record rejections made at the end of the run."""
-        self.record_rejections(state["messages"])
-        return None
-
-    async def aafter_agent(self, state: Any, runtime: Any) -> dict[str, Any] | None:
-        """Async twin of :meth:`after_agent`."""
-        return self.after_agent(state, runtime)
+    # ------------------------------------------------------------ per-call mode and tools
 
     def wrap_tool_call(
         self, request: ToolCallRequest, handler: Callable[[ToolCallRequest], ToolResult]
     ) -> ToolResult:
-        """Tell the toolkit how the reviewer decided while the call runs."""
-        token = UPSTREAM_DECISION.set(self._verdict(request))
-        try:
-            result = handler(request)
-        finally:
-            UPSTREAM_DECISION.reset(token)
-        self._record_if_rejected(request, result)
-        return result
+        """Record calls to tools the agent does not have; ask per call in per-call mode."""
+        self._record_unknown(request)
+        if self.interrupt_mode != "per_call" or not self._is_gated(request.tool_call):
+            return super().wrap_tool_call(request, handler)
+        call = request.tool_call
+        review = _Review(
+            call, self.toolkit.prepare(call["name"], call["args"], context=self._ctx(call))
+        )
+        if review.prepared.refusal is not None or review.prepared.request is None:
+            return handler(request)  # the tool refuses it and records why
+        answer = self._per_call(review, self._prepare_edit)
+        return answer if answer is not None else self._run_reviewed(request, review, handler)
 
     async def awrap_tool_call(
         self,
@@ -87,84 +326,176 @@ class FlyAuditMiddleware(AgentMiddleware):
         handler: Callable[[ToolCallRequest], Awaitable[ToolResult]],
     ) -> ToolResult:
         """Async twin of :meth:`wrap_tool_call`."""
-        token = UPSTREAM_DECISION.set(self._verdict(request))
-        try:
-            result = await handler(request)
-        finally:
-            UPSTREAM_DECISION.reset(token)
-        self._record_if_rejected(request, result)
-        return result
+        self._record_unknown(request)
+        if self.interrupt_mode != "per_call" or not self._is_gated(request.tool_call):
+            return await super().awrap_tool_call(request, handler)
+        call = request.tool_call
+        prepared = await self.toolkit.aprepare(call["name"], call["args"], context=self._ctx(call))
+        review = _Review(call, prepared)
+        if review.prepared.refusal is not None or review.prepared.request is None:
+            return await handler(request)  # the tool refuses it and records why
+        decision = interrupt(self._approval_request(review, edited=False))
+        args = _edit_args(review, decision)
+        edited = (
+            await self.toolkit.aprepare(call["name"], args, context=self._ctx(call))
+            if args is not None
+            else None
+        )
+        self._apply(review, decision, lambda _r, _a: edited)  # type: ignore[arg-type,return-value]
+        if review.edited is not None and review.answer is None:
+            self._confirm_edit(review, interrupt(self._approval_request(review, edited=True)))
+        self._commit([review])
+        if review.answer is not None:
+            return review.answer
+        to_run, executed = self._reviewed_request(request, review)
+        return self._annotate_edited_result(await handler(to_run), to_run, executed)
 
-    def record_rejections(self, messages: Sequence[BaseMessage]) -> None:
-        """Record every reviewer rejection of this toolkit's calls not yet recorded."""
-        calls = {
-            call["id"]: call
-            for m in messages
-            if isinstance(m, AIMessage)
-            for call in m.tool_calls
-            if call.get("id")
-        }
-        for message in messages:
-            if isinstance(message, ToolMessage) and _is_rejection(message):
-                call = calls.get(message.tool_call_id)
-                if call is not None:
-                    self._record(message, call["name"], call.get("args") or {})
+    def _per_call(
+        self,
+        review: _Review,
+        prepare_edit: Callable[[_Review, dict[str, Any]], PreparedCall],
+    ) -> ToolMessage | None:
+        decision = interrupt(self._approval_request(review, edited=False))
+        self._apply(review, decision, prepare_edit)
+        if review.edited is not None and review.answer is None:
+            self._confirm_edit(review, interrupt(self._approval_request(review, edited=True)))
+        self._commit([review])
+        return review.answer
 
-    def _verdict(self, request: ToolCallRequest) -> tuple[Any, str] | None:
-        if request.tool_call["name"] not in self._gated:
-            return None
-        edited = (request.state or {}).get(_EDITED_KEY) or {}
-        return ("edited" if request.tool_call.get("id") in edited else "approved"), self.reviewer
+    def _approval_request(self, review: _Review, *, edited: bool) -> ToolApprovalRequest:
+        prepared = review.edited if edited else review.prepared
+        assert prepared is not None
+        assert prepared.request is not None
+        prefix = "Edited by the reviewer; approve or reject it as edited. " if edited else ""
+        return ToolApprovalRequest(
+            type="tool_approval",
+            tool_call_id=review.call["id"] or "",
+            name=review.call["name"],
+            args=(review.edited_args or {}) if edited else review.call["args"],
+            description=prefix + prepared.request.description,
+        )
 
-    def _record_if_rejected(self, request: ToolCallRequest, result: ToolResult) -> None:
-        if isinstance(result, ToolMessage) and _is_rejection(result):
-            self._record(result, request.tool_call["name"], request.tool_call.get("args") or {})
+    def _run_reviewed(
+        self,
+        request: ToolCallRequest,
+        review: _Review,
+        handler: Callable[[ToolCallRequest], ToolResult],
+    ) -> ToolResult:
+        to_run, executed = self._reviewed_request(request, review)
+        return self._annotate_edited_result(handler(to_run), to_run, executed)
 
-    def _record(self, message: ToolMessage, tool: str, args: Mapping[str, Any]) -> None:
-        if message.tool_call_id in self._recorded or tool not in self.toolkit.tool_names:
-            return
-        self._recorded.add(message.tool_call_id)
-        endpoint = ENDPOINTS[tool]
-        full = dict(args)
-        if self.toolkit.app is not None and "app_name" in endpoint.args_model.model_fields:
-            full["app_name"] = self.toolkit.app
-        self.toolkit.audit_log.record(
-            AuditRecord.build(
-                agent_id=self.toolkit.agent_id,
-                endpoint=endpoint,
-                args=full,
-                decision="rejected",
-                decided_by=self.reviewer,
-                outcome="not_executed",
-                error=str(message.content),
+    def _reviewed_request(
+        self, request: ToolCallRequest, review: _Review
+    ) -> tuple[ToolCallRequest, Any]:
+        if review.edited_args is None:
+            return request, None
+        executed = {"name": review.call["name"], "args": review.edited_args}
+        return request.override(
+            tool_call={**request.tool_call, "args": review.edited_args}
+        ), executed
+
+    def _record_unknown(self, request: ToolCallRequest) -> None:
+        name = request.tool_call.get("name")
+        known = isinstance(name, str) and name in ENDPOINTS
+        if request.tool is None and known and name not in self.toolkit.tool_names:
+            record_review(
+                self.toolkit._runtime,
+                ENDPOINTS[name],
+                request.tool_call.get("args") or {},
+                verdict="refused",
+                by="guard",
+                reason=f"{name} is not part of this agent's toolkit",
+                context=self._ctx(request.tool_call),
             )
+
+    # ------------------------------------------------------------ helpers
+
+    def _gated(self, turn: AIMessage) -> list[ToolCall]:
+        return [c for c in turn.tool_calls if self._is_gated(c)]
+
+    def _is_gated(self, call: Mapping[str, Any]) -> bool:
+        name = call.get("name")
+        return (
+            isinstance(name, str) and name in self.interrupt_on and name in self.toolkit.tool_names
+        )
+
+    def _allowed(self, name: str) -> list[str]:
+        return list(self.interrupt_on[name]["allowed_decisions"])
+
+    def _who(self, decision: Any) -> str:
+        named = decision.get("by") if isinstance(decision, Mapping) else None
+        if isinstance(named, str) and named.strip():
+            return " ".join(named.split())[:_MAX_NAME]
+        return self.reviewer
+
+    def _ctx(self, call: Mapping[str, Any]) -> CallContext:
+        return CallContext(
+            tool_call_id=call.get("id"), thread_id=_thread_id(), front_door="langchain"
         )
 
 
-def _is_rejection(message: ToolMessage) -> bool:
-    extra = message.additional_kwargs
-    data = extra.get("lc_data") or {}
-    return extra.get("lc_source") == _HITL_SOURCE and data.get("decision") == "reject"
+def _edit_args(review: _Review, decision: Any) -> dict[str, Any] | None:
+    """The edited arguments of an edit decision for the same tool, if that is what it is."""
+    if not isinstance(decision, Mapping) or decision.get("type") != "edit":
+        return None
+    action = decision.get("edited_action")
+    if not isinstance(action, Mapping) or action.get("name") != review.call["name"]:
+        return None
+    args = action.get("args")
+    return args if isinstance(args, dict) else None
+
+
+def _thread_id() -> str | None:
+    try:
+        configurable = get_config().get("configurable") or {}
+    except RuntimeError:
+        return None
+    thread = configurable.get("thread_id")
+    return str(thread) if thread is not None else None
+
+
+def _last_turn(state: Any) -> AIMessage | None:
+    messages = state.get("messages") or []
+    turn = next((m for m in reversed(messages) if isinstance(m, AIMessage)), None)
+    return turn if turn is not None and turn.tool_calls else None
+
+
+def _clear_edits(state: Any) -> dict[str, Any] | None:
+    return {_EDITED_KEY: {}} if state.get(_EDITED_KEY) else None
+
+
+def _decisions(answer: Any, expected: int) -> list[Any]:
+    decisions = answer.get("decisions") if isinstance(answer, Mapping) else None
+    if not isinstance(decisions, list) or len(decisions) != expected:
+        got = len(decisions) if isinstance(decisions, list) else "no list"
+        raise ValueError(
+            f"expected {{'decisions': [...]}} with {expected} decision(s), got {got}; "
+            f"each one of {', '.join(DECISION_TYPES)}"
+        )
+    return decisions
 
 
 def approval_middleware(
     toolkit: FlyToolkit,
     *,
-    threshold: RiskTier | str | None = None,
-    reviewer: str = "human reviewer",
+    reviewer: str | None = None,
     allowed_decisions: Sequence[str] = ("approve", "edit", "reject"),
-) -> list[AgentMiddleware]:
-    """The middleware pair that puts a human in front of a toolkit's gated calls.
+    interrupt_mode: str = "batched",
+    description_prefix: str = "Tool execution requires approval",
+) -> list[FlyApprovalMiddleware]:
+    """The middleware that puts a person in front of a toolkit's gated calls.
 
-    Returns ``[FlyAuditMiddleware, HumanInTheLoopMiddleware]``: the second pauses the
-    agent before every tool at or above ``threshold`` (default: the toolkit's
-    ``confirm_at``) with a plain-English description; the first records the outcome of
-    each review in the toolkit's audit log. Build the toolkit with ``confirm="upstream"``.
+    Returns ``[FlyApprovalMiddleware(toolkit, ...)]``, a ``HumanInTheLoopMiddleware``
+    that pauses before every tool at or above the toolkit's ``confirm_at`` with a
+    plain-English description, and turns each approval into the receipt the toolkit
+    needs to send the call. Build the toolkit with ``confirm=MiddlewareApproval()``.
     """
-    gate = toolkit.confirm_at if threshold is None else RiskTier.parse(threshold)
-    hitl = HumanInTheLoopMiddleware(
-        interrupt_on=interrupt_on(
-            toolkit.get_tools(), threshold=gate, allowed_decisions=allowed_decisions
+    return [
+        FlyApprovalMiddleware(
+            toolkit,
+            reviewer=reviewer,
+            allowed_decisions=allowed_decisions,
+            interrupt_mode=interrupt_mode,
+            description_prefix=description_prefix,
         )
-    )
-    return [FlyAuditMiddleware(toolkit, reviewer=reviewer), hitl]
+    ]

@@ -3,20 +3,30 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Sequence
-from typing import Any, Literal
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 from langchain_core.tools import BaseTool, BaseToolkit
-from pydantic import ConfigDict, PrivateAttr, TypeAdapter, field_validator
+from pydantic import ConfigDict, PrivateAttr, TypeAdapter, field_validator, model_validator
 
 from fly_tools.catalogue import ENDPOINTS, Endpoint
 from fly_tools.client import AsyncFlyClient, FlyClient
 from fly_tools.guards import AgentPolicy, AuditLog, ConfirmHook, MemorySink
+from fly_tools.guards.context import CallContext
+from fly_tools.guards.decisions import MiddlewareApproval
 from fly_tools.models.identifiers import AppName
-from fly_tools.risk import GROUPS, RiskTier, Scope, parse_scope
+from fly_tools.risk import GROUPS, SCOPES, RiskTier, Scope, parse_scope
 from fly_tools.tools.factory import make_tool
 from fly_tools.tools.guard import CallGuard
-from fly_tools.tools.pipeline import ToolRuntime
+from fly_tools.tools.pipeline import (
+    _UNSET,
+    drive_async,
+    drive_sync,
+    prepare_steps,
+    run_async,
+    run_sync,
+)
+from fly_tools.tools.runtime import PreparedCall, ToolOutput, ToolRuntime
 
 
 def select_endpoints(
@@ -76,16 +86,25 @@ class FlyToolkit(BaseToolkit):
         client: a :class:`FlyClient` or :class:`AsyncFlyClient`; the other kind is derived
             from it when a tool first needs it.
         scope: the token's scope: ``"org"``, ``"deploy"``, ``"readonly"`` or ``"machine-exec"``.
+            Required: there is no default, since a wider toolkit than its token is a
+            toolkit whose schemas promise calls that fail (or, with a wider token, that
+            reach further than intended). :meth:`check_token` compares it with the token.
         app: bind every tool to this app; ``app_name`` disappears from the schemas.
         groups: only these capability groups.
         max_risk: only tools at or below this tier.
         include: only these tool names.
         exclude: never these tool names.
         policy: a per-agent :class:`AgentPolicy` (deny by default), intersected with the rest.
-        confirm: a confirmation hook, or ``"upstream"`` when approval happens in the agent's
-            middleware (``HumanInTheLoopMiddleware``). ``None`` refuses every gated call.
+        confirm: who approves gated calls: a confirmation hook (sync or async), or
+            :class:`MiddlewareApproval` when a person decides in the agent's middleware
+            (:func:`fly_tools.agents.approval_middleware`). ``None`` refuses every gated
+            call. Either way a gated call is sent only with an approval receipt bound to
+            its exact arguments.
         confirm_at: the lowest tier that needs approval (default ``DESTRUCTIVE``).
         confirm_timeout: seconds a hook may take before the call counts as rejected.
+        check_scope: before the first call that changes something, ask Fly what the token
+            may do (``GET /tokens/current``, ``POST /tokens/authorize``) and refuse every
+            such call if the toolkit is wider than its token. ``False`` skips the check.
         exec_commands: programs ``fly_exec_machine`` may run (``None`` = any).
         agent_id: names the agent in audit records.
         audit: where audit records go (default: kept in memory, see ``audit_log``).
@@ -97,27 +116,58 @@ class FlyToolkit(BaseToolkit):
     model_config = ConfigDict(arbitrary_types_allowed=True)
 
     client: FlyClient | AsyncFlyClient
-    scope: Scope = "org"
+    scope: Scope
     app: str | None = None
     groups: list[str] | None = None
     max_risk: RiskTier | None = None
     include: list[str] | None = None
     exclude: list[str] | None = None
     policy: AgentPolicy | None = None
-    confirm: ConfirmHook | Literal["upstream"] | None = None
+    confirm: ConfirmHook | MiddlewareApproval | None = None
     confirm_at: RiskTier = RiskTier.DESTRUCTIVE
     confirm_timeout: float | None = 600.0
+    check_scope: bool = True
     exec_commands: list[str] | None = None
     agent_id: str | None = None
     audit: AuditLog | None = None
 
     _tools: list[BaseTool] = PrivateAttr(default_factory=list)
     _runtime: ToolRuntime = PrivateAttr()
+    _chosen: tuple[str, ...] = PrivateAttr(default=())
+
+    @model_validator(mode="before")
+    @classmethod
+    def _scope_given(cls, data: Any) -> Any:
+        if isinstance(data, dict) and data.get("scope") is None:
+            raise ValueError(
+                "scope is required: pass the scope of the token the client uses, one of "
+                f"{', '.join(SCOPES)} (e.g. scope='deploy' for `fly tokens create deploy -a APP`); "
+                "a toolkit never assumes the widest one"
+            )
+        return data
 
     @field_validator("scope", mode="before")
     @classmethod
     def _scope(cls, value: str) -> Scope:
         return parse_scope(value)
+
+    @field_validator("confirm", mode="before")
+    @classmethod
+    def _confirm(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            raise ValueError(
+                f"confirm={value!r} is not an approver: pass a hook (e.g. ConsoleApproval()), "
+                "or confirm=MiddlewareApproval() together with "
+                "fly_tools.agents.approval_middleware(toolkit) in the agent's middleware"
+            )
+        if value is not None and not callable(value) and not isinstance(value, MiddlewareApproval):
+            raise ValueError(f"confirm must be a hook, MiddlewareApproval() or None, not {value!r}")
+        return value
+
+    @field_validator("policy", mode="before")
+    @classmethod
+    def _policy(cls, value: Any) -> Any:
+        return AgentPolicy.coerce(value) if hasattr(AgentPolicy, "coerce") else value
 
     @field_validator("app")
     @classmethod
@@ -160,8 +210,10 @@ class FlyToolkit(BaseToolkit):
             confirm_at=self.confirm_at,
             confirm_timeout=self.confirm_timeout,
             agent_id=self.agent_id or (self.policy.agent_id if self.policy else None),
+            check_scope=self.check_scope,
         )
         self._tools = [make_tool(e, self._runtime) for e in endpoints]
+        self._chosen = tuple(e.name for e in endpoints)
 
     def get_tools(self) -> list[BaseTool]:
         """The tools this toolkit allows, in catalogue order."""
@@ -177,19 +229,100 @@ class FlyToolkit(BaseToolkit):
         """Names of the tools, in catalogue order."""
         return [t.name for t in self._tools]
 
+    # ------------------------------------------------------------ front doors
+
+    def gated(self, name: str) -> bool:
+        """Whether calling tool ``name`` needs a human decision in this toolkit."""
+        return self._runtime.gated(self._endpoint(name))
+
+    def call(
+        self,
+        name: str,
+        args: Mapping[str, Any],
+        *,
+        confirm: ConfirmHook | MiddlewareApproval | None = _UNSET,
+        context: CallContext | None = None,
+    ) -> ToolOutput:
+        """Run one of this toolkit's tools through the one pipeline, for front doors.
+
+        Validation, app binding, guard, approval receipt, rate limits, retries and audit
+        are exactly those of the LangChain tool.
+
+        Args:
+            name: a tool of this toolkit.
+            args: its arguments, as a model would send them.
+            confirm: the approver for this call instead of the toolkit's (``None``: no
+                approver, so a gated call is refused).
+            context: the front door's ids for the call (audit and receipts).
+
+        Returns:
+            ``(content, artifact)``.
+
+        Raises:
+            FlyToolError: invalid arguments, a refusal or rejection, or a Fly error; its
+                ``str()`` is the advice, its ``artifact`` the details.
+        """
+        return run_sync(self._runtime, self._endpoint(name), args, context, confirm)
+
+    async def acall(
+        self,
+        name: str,
+        args: Mapping[str, Any],
+        *,
+        confirm: ConfirmHook | MiddlewareApproval | None = _UNSET,
+        context: CallContext | None = None,
+    ) -> ToolOutput:
+        """Async twin of :meth:`call`."""
+        return await run_async(self._runtime, self._endpoint(name), args, context, confirm)
+
+    def prepare(
+        self, name: str, args: Mapping[str, Any], *, context: CallContext | None = None
+    ) -> PreparedCall:
+        """Validate, guard and describe a call without sending it or recording it.
+
+        Sends only the read a description needs (e.g. the volume's size).
+        """
+        return drive_sync(  # type: ignore[no-any-return]
+            self._runtime, prepare_steps(self._runtime, self._endpoint(name), args, context)
+        )
+
+    async def aprepare(
+        self, name: str, args: Mapping[str, Any], *, context: CallContext | None = None
+    ) -> PreparedCall:
+        """Async twin of :meth:`prepare`."""
+        return await drive_async(  # type: ignore[no-any-return]
+            self._runtime, prepare_steps(self._runtime, self._endpoint(name), args, context)
+        )
+
+    def _endpoint(self, name: str) -> Endpoint:
+        if name not in self._chosen:
+            raise ValueError(
+                f"{name!r} is not a tool of this toolkit; its tools: {', '.join(self._chosen)}"
+            )
+        return ENDPOINTS[name]
+
     @classmethod
     def from_env(
-        cls, scope: Scope | str = "deploy", app: str | None = None, *, internal: bool = False,
+        cls,
+        scope: Scope | str,
+        app: str | None = None,
+        *,
+        internal: bool = False,
+        limiter: Any = None,
         **kwargs: Any,
-    ) -> FlyToolkit:  # fmt: skip
+    ) -> FlyToolkit:
         """A toolkit whose client reads ``FLY_API_TOKEN`` and the base URL from the environment.
 
         For a deploy scope without ``app``, ``FLY_APP_NAME`` (set by Fly inside machines)
-        binds the app when present.
+        binds the app when present. ``limiter`` (``"memory"``, a ``redis://`` URL or a
+        limiter object) goes to the client; ``FLY_TOOLS_LIMITER_URL`` sets it otherwise.
         """
         if app is None and scope == "deploy":
             app = os.environ.get("FLY_APP_NAME") or None
-        client = FlyClient.from_env(internal=internal)
+        options: dict[str, Any] = {"internal": internal}
+        if limiter is not None:
+            options["limiter"] = limiter
+        client = FlyClient.from_env(**options)
         return cls(client=client, scope=scope, app=app, **kwargs)
 
     @classmethod

@@ -19,7 +19,13 @@ from fly_tools.client.errors import (
     UnprocessableError,
     WaitTimeoutError,
 )
-from fly_tools.client.limiter import RateLimiter
+from fly_tools.client.limiters import (
+    Limiter,
+    LimiterUnavailableError,
+    Pace,
+    RateLimiter,
+    RedisLimiter,
+)
 from fly_tools.client.sync import FlyClient
 
 __all__ = [
@@ -36,9 +42,13 @@ __all__ = [
     "ForbiddenError",
     "InvalidArgumentsError",
     "Limit",
+    "Limiter",
+    "LimiterUnavailableError",
     "NotFoundError",
+    "Pace",
     "RateLimitedError",
     "RateLimiter",
+    "RedisLimiter",
     "ServerError",
     "UnauthorizedError",
     "UnprocessableError",

@@ -11,10 +11,10 @@ import httpx
 import tenacity
 
 from fly_tools.catalogue import Endpoint
-from fly_tools.client import core, flows
+from fly_tools.client import core, flows, tokens
 from fly_tools.client.errors import ConfigurationError, FlyError
-from fly_tools.client.limiter import RateLimiter
-from fly_tools.client.settings import ClientConfig, ConfiguredClient
+from fly_tools.client.limiters import Limiter, apace
+from fly_tools.client.settings import ClientConfig, ConfiguredClient, authorization_header
 from fly_tools.models.args import FlyArgs
 
 if TYPE_CHECKING:
@@ -26,7 +26,8 @@ AsyncSleep = Callable[[float], Awaitable[None]]
 class AsyncFlyClient(ConfiguredClient):
     """The awaitable twin of :class:`~fly_tools.client.FlyClient`: same arguments and methods.
 
-    ``sleep`` is an async callable (default :func:`asyncio.sleep`). Use ``await
+    ``sleep`` is an async callable (default :func:`asyncio.sleep`). A Redis ``limiter``
+    is asked through redis.asyncio, so pacing never blocks the event loop. Use ``await
     client.call(...)``, ``await client.aclose()`` or ``async with AsyncFlyClient() as client``.
 
     Raises:
@@ -41,7 +42,8 @@ class AsyncFlyClient(ConfiguredClient):
         internal: bool = False,
         transport: httpx.AsyncBaseTransport | None = None,
         timeout: float = 30.0,
-        rate_limit: bool | RateLimiter = True,
+        rate_limit: bool | Limiter = True,
+        limiter: Limiter | str | None = None,
         max_retries: int = 3,
         sleep: AsyncSleep | None = None,
         clock: Callable[[], float] | None = None,
@@ -54,6 +56,7 @@ class AsyncFlyClient(ConfiguredClient):
             rate_limit=rate_limit,
             max_retries=max_retries,
             clock=clock,
+            limiter=limiter,
         )
         self._setup(config, transport, sleep)
 
@@ -68,15 +71,18 @@ class AsyncFlyClient(ConfiguredClient):
         self._sleep: AsyncSleep = sleep or asyncio.sleep
         self._http_client: httpx.AsyncClient | None = None
 
-    @property
-    def _http(self) -> httpx.AsyncClient:
+    async def _http(self) -> httpx.AsyncClient:
         # Made on first use: building it loads TLS certificates, which a toolkit that
-        # is only constructed (or only refuses calls) never needs.
+        # is only constructed (or only refuses calls) never needs. That is file I/O, so
+        # it happens in a worker thread, never on the event loop.
         if self._http_client is None:
-            self._http_client = httpx.AsyncClient(
-                transport=self._transport, **self._config.httpx_options()
-            )
+            client = await asyncio.to_thread(self._new_http)
+            if self._http_client is None:
+                self._http_client = client
         return self._http_client
+
+    def _new_http(self) -> httpx.AsyncClient:
+        return httpx.AsyncClient(transport=self._transport, **self._config.httpx_options())
 
     @classmethod
     def _with_config(
@@ -111,14 +117,36 @@ class AsyncFlyClient(ConfiguredClient):
         args = flows.wait_arguments(app_name, machine_id, state, timeout, version)
         return flows.as_dict(await self.call("fly_wait_machine", args))
 
+    async def current_token(self) -> dict[str, Any]:
+        """What Fly says about this client's token (``GET /tokens/current``).
+
+        :func:`~fly_tools.client.tokens.scope_from_current_token` maps it to a scope.
+        """
+        return flows.as_dict(await self._run(tokens.current_token_flow()))
+
+    async def authorize(self, access: Mapping[str, Any]) -> dict[str, Any]:
+        """Whether this client's token grants ``access`` (``POST /tokens/authorize``).
+
+        Args:
+            access: Fly's ``TokenAccess``, e.g. ``{"action": 2, "org_slug": "acme"}``.
+
+        Raises:
+            FlyAPIError: Fly refused the access (or the request).
+        """
+        header = authorization_header(self._config.token)
+        return flows.as_dict(await self._run(tokens.authorize_flow(header, access)))
+
     def to_sync(self, *, sleep: Callable[[float], None] | None = None) -> FlyClient:
         """A blocking client sharing this one's token, base URL, transport and rate limiter.
 
         Args:
-            sleep: sleep for the new client (default :func:`time.sleep`).
+            sleep: sleep for the new client (default: the blocking twin of this client's
+                sleep when it has one, as a fake clock's ``asleep`` has ``sleep``; else
+                :func:`time.sleep`).
         """
         from fly_tools.client.sync import FlyClient
 
+        sleep = sleep or getattr(getattr(self._sleep, "__self__", None), "sleep", None)
         return FlyClient._with_config(self._config, self._transport, sleep)
 
     async def _run(self, flow: flows.Flow) -> Any:
@@ -140,24 +168,26 @@ class AsyncFlyClient(ConfiguredClient):
             await self._sleep(step.seconds)
             return None
         options = core.retry_options(step.endpoint, self._config.max_retries)
-        return await tenacity.AsyncRetrying(sleep=self._sleep, **options)(self._send, step)
+        attempts = core.Attempts(step)
+        return await tenacity.AsyncRetrying(sleep=self._sleep, **options)(self._send, attempts)
 
-    async def _send(self, plan: core.RequestPlan) -> Any:
-        delay = core.throttle(self._config.limiter, plan)
-        if delay > 0:
-            await self._sleep(delay)
+    async def _send(self, attempts: core.Attempts) -> Any:
+        plan = attempts.plan
+        await apace(self._config.limiter, plan.rate_key, plan.endpoint.rate_class, self._sleep)
         try:
-            response = await self._http.request(**core.httpx_options(plan, self._config.timeout))
+            response = await (await self._http()).request(
+                **core.httpx_options(plan, self._config.timeout)
+            )
         except httpx.TransportError as exc:
-            raise core.connection_error(plan, exc) from exc
+            raise attempts.failed(core.connection_error(plan, exc)) from exc
         except httpx.InvalidURL as exc:
             raise core.unsendable(plan, exc) from None
-        return core.parse_response(plan, response)
+        return attempts.answered(response)
 
     async def aclose(self) -> None:
         """Close the HTTP connections."""
         if self._http_client is not None:
-            await self._http.aclose()
+            await self._http_client.aclose()
 
     async def __aenter__(self) -> AsyncFlyClient:
         return self

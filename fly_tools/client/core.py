@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import partial
@@ -20,17 +21,20 @@ from pydantic import ValidationError
 
 from fly_tools.catalogue import ENDPOINTS, Endpoint
 from fly_tools.client.errors import (
+    LONG_RETRY_AFTER,
     MAY_HAVE_HAPPENED,
+    BadRequestError,
     FlyAPIError,
     FlyConnectionError,
+    FlyError,
     FlyTimeoutError,
     InvalidArgumentsError,
+    NotFoundError,
     RateLimitedError,
     ServerError,
     advice_for,
     error_class,
 )
-from fly_tools.client.limiter import RateLimiter
 from fly_tools.models.args import FlyArgs
 
 logger = logging.getLogger("fly_tools.client")
@@ -38,12 +42,16 @@ logger = logging.getLogger("fly_tools.client")
 LEASE_NONCE_HEADER = "fly-machine-lease-nonce"
 REQUEST_ID_HEADER = "fly-request-id"
 RETRYABLE_STATUSES = frozenset({502, 503, 504})
-RETRY_AFTER_CAP = 30.0
-"""Longest ``Retry-After`` the client sleeps through before retrying a 429."""
+RETRY_AFTER_CAP = LONG_RETRY_AFTER
+"""Longest ``Retry-After`` the client sleeps through before retrying a 429; a longer one is
+the caller's to schedule, so the error naming the wait is raised at once."""
 BACKOFF = tenacity.wait_exponential(multiplier=0.25, max=4.0) + tenacity.wait_random(0, 0.25)
 """Exponential from 0.25 s, capped at 4 s, plus up to 0.25 s of jitter."""
 MESSAGE_LIMIT = 300
 """Characters of a non-JSON error body kept in the error message."""
+NOTE_KEY = "client_note"
+"""Key of the note the client adds to a result it had to interpret; the tools print it."""
+_CURRENT_SIZE = re.compile(r"current\D{0,20}?(\d+)\s*GB", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -179,11 +187,6 @@ def httpx_options(plan: RequestPlan, timeout: float) -> dict[str, Any]:
     return options
 
 
-def throttle(limiter: RateLimiter | None, plan: RequestPlan) -> float:
-    """Seconds to wait before sending ``plan`` (0 when limiting is off)."""
-    return limiter.reserve(plan.rate_key, plan.endpoint.rate_class) if limiter else 0.0
-
-
 # ---------------------------------------------------------------- responses
 
 
@@ -313,7 +316,8 @@ def connection_error(plan: RequestPlan, exc: httpx.TransportError) -> FlyConnect
 def is_retryable(endpoint: Endpoint, exc: BaseException) -> bool:
     """Whether sending the same request again is safe and may succeed."""
     if isinstance(exc, RateLimitedError):
-        return True  # Fly refused before acting
+        # Fly refused before acting; a wait longer than the cap is left to the caller.
+        return exc.retry_after is None or exc.retry_after <= RETRY_AFTER_CAP
     if isinstance(exc, FlyConnectionError):
         return not exc.request_sent or endpoint.idempotent
     if isinstance(exc, ServerError):
@@ -327,7 +331,7 @@ def retry_wait(state: tenacity.RetryCallState) -> float:
     backoff = BACKOFF(state)
     if isinstance(exc, RateLimitedError):
         if exc.retry_after is not None:
-            return min(exc.retry_after, RETRY_AFTER_CAP)
+            return exc.retry_after
         return max(1.0, backoff)  # Fly refills one request per second
     return backoff
 
@@ -347,3 +351,54 @@ def _log_retry(state: tenacity.RetryCallState) -> None:
     exc = state.outcome.exception() if state.outcome else None
     delay = state.next_action.sleep if state.next_action else 0.0
     logger.info("retrying in %.2f s (attempt %d): %s", delay, state.attempt_number + 1, exc)
+
+
+# ---------------------------------------------------------------- lost replies
+
+
+class Attempts:
+    """The attempts at one request, to recognise a retry that finds its own work done.
+
+    When a reply is lost after the request reached Fly, a retried delete meets 404 and
+    a retried extend meets "must be greater than the current size": the first attempt
+    did the job. That is reported as done, with a note saying so, not as a failure.
+
+    Args:
+        plan: the request being attempted.
+    """
+
+    def __init__(self, plan: RequestPlan) -> None:
+        self.plan = plan
+        self.reply_lost = False
+
+    def failed(self, error: FlyError) -> FlyError:
+        """Note a failed attempt; returns ``error`` for raising."""
+        if isinstance(error, FlyConnectionError) and error.request_sent:
+            self.reply_lost = True
+        return error
+
+    def answered(self, response: httpx.Response) -> Any:
+        """The result of an answered attempt (see :func:`parse_response`)."""
+        try:
+            return parse_response(self.plan, response)
+        except FlyAPIError as error:
+            done = done_by_lost_attempt(self.plan, error) if self.reply_lost else None
+            if done is None:
+                raise
+            logger.info("%s %s: %s", self.plan.method, self.plan.path, done[NOTE_KEY])
+            return done
+
+
+def done_by_lost_attempt(plan: RequestPlan, error: FlyAPIError) -> dict[str, Any] | None:
+    """The result to report when ``error`` shows an earlier, unanswered attempt succeeded."""
+    lost = "the first attempt succeeded but its reply was lost, and the retry found it"
+    if plan.method == "DELETE" and isinstance(error, NotFoundError):
+        verb = "released" if plan.endpoint.group == "leases" else "deleted"
+        gone = "no lease held" if verb == "released" else "already gone"
+        return {"ok": True, NOTE_KEY: f"{verb}: {lost} {gone}"}
+    size = plan.json.get("size_gb") if isinstance(plan.json, dict) else None
+    if plan.path.endswith("/extend") and isinstance(error, BadRequestError) and size:
+        current = _CURRENT_SIZE.search(error.message)
+        if current is not None and int(current.group(1)) == size:
+            return {"ok": True, NOTE_KEY: f"extended to {size} GB: {lost} at that size already"}
+    return None

@@ -230,6 +230,16 @@ def error_class(status: int) -> type[FlyAPIError]:
     return ServerError if status >= 500 else FlyAPIError
 
 
+LONG_RETRY_AFTER = 30.0
+"""A ``Retry-After`` beyond this many seconds is not slept through by the client."""
+
+
+def _duration(seconds: float) -> str:
+    if seconds >= 3600:
+        return f"about {seconds / 3600:.1f} h"
+    return f"about {seconds / 60:.0f} min" if seconds >= 60 else f"{seconds:g} s"
+
+
 CATEGORY_ADVICE: dict[str, str] = {
     "insufficient_capacity": (
         "Fly has no capacity for this in that region: choose another region (or a smaller "
@@ -271,6 +281,12 @@ def advice_for(
         return "No lease is held on this machine (or the machine does not exist)."
     if status == 403 and endpoint == "fly_get_app":
         return "The app exists but in an organization this token cannot reach."
+    if status == 429 and retry_after is not None and retry_after > LONG_RETRY_AFTER:
+        return (
+            f"Fly's rate limit was hit and Fly asks for {retry_after:g} s "
+            f"({_duration(retry_after)}) before the next try, longer than the client waits on "
+            "its own: do not retry before then; do other work or tell the user when to come back."
+        )
     if status == 429 and retry_after is not None:
         return f"Fly's rate limit was hit: slow down and retry after {retry_after:g} s."
     if status == 408 and endpoint != "fly_wait_machine":

@@ -3,8 +3,9 @@
 A flow is a generator that yields :class:`~fly_tools.client.core.RequestPlan` (send
 this) or :class:`Pause` (sleep this long) and receives each parsed response, or has the
 request's :class:`FlyError` thrown into it. Most calls are one request; updating a
-machine reads it first; waiting loops across Fly's 60-second 408s. Each client drives
-flows with its own I/O, so this logic exists once.
+machine reads it first; waiting loops across Fly's 60-second 408s and transient errors;
+creating an app reads it back until Fly serves it; reading a lease answers "no lease"
+as a normal result. Each client drives flows with its own I/O, so this logic exists once.
 """
 
 from __future__ import annotations
@@ -16,10 +17,22 @@ from typing import Any
 from pydantic import ValidationError
 
 from fly_tools.catalogue import ENDPOINTS, Endpoint
-from fly_tools.client.core import RequestPlan, build_request, describe_problems
-from fly_tools.client.errors import FlyError, InvalidArgumentsError, WaitTimeoutError
+from fly_tools.client.core import NOTE_KEY, RequestPlan, build_request, describe_problems
+from fly_tools.client.errors import (
+    FlyAPIError,
+    FlyConnectionError,
+    FlyError,
+    InvalidArgumentsError,
+    NotFoundError,
+    RateLimitedError,
+    ServerError,
+    UnauthorizedError,
+    WaitTimeoutError,
+)
 from fly_tools.models.args import (
     WAIT_REQUEST_CAP,
+    AppArgs,
+    CreateAppArgs,
     FlyArgs,
     MachineArgs,
     UpdateMachineArgs,
@@ -28,6 +41,16 @@ from fly_tools.models.args import (
 
 WAIT_READ_SLACK = 10.0
 """Seconds a wait request's read timeout allows beyond the time Fly was asked to hold it."""
+TRANSIENT = (ServerError, FlyConnectionError, RateLimitedError)
+"""Failures a wait or a readiness check outlasts: Fly-side errors, lost connections, 429s."""
+PAUSE_FIRST, PAUSE_MAX = 0.5, 2.0
+"""Pauses between attempts after a transient failure: doubling from 0.5 s up to 2 s (flyctl's)."""
+APP_READY_TIMEOUT = 60.0
+"""How long a new app may take to become usable before create-app returns anyway (flyctl's)."""
+APP_READY_READS = 40
+"""Reads of a new app at most, should the clock not move while pausing (a stalled clock)."""
+NO_LEASE: dict[str, Any] = {"lease": None}
+"""What reading the lease of a machine that holds none returns."""
 
 
 @dataclass(frozen=True)
@@ -46,6 +69,10 @@ def call_flow(endpoint: Endpoint, args: FlyArgs, clock: Callable[[], float]) -> 
         return _update_flow(endpoint, args)
     if isinstance(args, WaitMachineArgs):
         return _wait_flow(endpoint, args, clock)
+    if isinstance(args, CreateAppArgs):
+        return _create_app_flow(endpoint, args, clock)
+    if endpoint.group == "leases" and endpoint.method == "GET":
+        return _get_lease_flow(endpoint, args)
     return _single_flow(endpoint, args)
 
 
@@ -74,7 +101,10 @@ def _update_flow(endpoint: Endpoint, args: UpdateMachineArgs) -> Flow:
 
 
 def _wait_flow(endpoint: Endpoint, args: WaitMachineArgs, clock: Callable[[], float]) -> Flow:
+    # Like flyctl's wait loop: keep asking through 408s and transient failures until the
+    # caller's deadline; a 400/401/403/404 will not get better, so it ends the wait.
     deadline = clock() + args.timeout
+    pause = PAUSE_FIRST
     while True:
         started = clock()
         seconds = max(1, min(int(deadline - started), WAIT_REQUEST_CAP))
@@ -86,27 +116,76 @@ def _wait_flow(endpoint: Endpoint, args: WaitMachineArgs, clock: Callable[[], fl
         try:
             return (yield plan)
         except WaitTimeoutError as timed_out:
-            last = timed_out
+            last: FlyError = timed_out
+            delay = 1.0 if clock() - started < 1 else 0.0  # an early 408: do not spin
+        except TRANSIENT as transient:
+            last, delay = transient, transient_pause(transient, pause)
+            pause = min(pause * 2, PAUSE_MAX)
         now = clock()
-        if now < deadline and now - started < 1:  # an early 408: do not spin
-            yield Pause(min(1.0, deadline - now))
+        if delay > 0 and now < deadline:
+            yield Pause(min(delay, deadline - now))
         if clock() >= deadline:
             raise _wait_deadline_error(args, last)
 
 
-def _wait_deadline_error(args: WaitMachineArgs, last: WaitTimeoutError) -> WaitTimeoutError:
+def transient_pause(error: FlyError, pause: float) -> float:
+    """Seconds to pause after a transient failure: Fly's ``Retry-After`` if it gave one."""
+    if isinstance(error, RateLimitedError):
+        return error.retry_after if error.retry_after is not None else max(pause, 1.0)
+    return pause
+
+
+def _wait_deadline_error(args: WaitMachineArgs, last: FlyError) -> WaitTimeoutError:
     states = " or ".join(args.states)
+    because = "" if isinstance(last, WaitTimeoutError) else f" (last attempt: {last.message})"
+    api = last if isinstance(last, FlyAPIError) else None
     return WaitTimeoutError(
-        f"machine {args.machine_id} did not reach {states} within {args.timeout} s",
-        status=last.status,
-        request_id=last.request_id,
-        method=last.method,
-        path=last.path,
+        f"machine {args.machine_id} did not reach {states} within {args.timeout} s{because}",
+        status=api.status if api else 408,
+        request_id=api.request_id if api else None,
+        method=getattr(last, "method", ""),
+        path=getattr(last, "path", ""),
         advice=(
             "Call fly_wait_machine again to keep waiting, or read the machine "
             "(fly_get_machine) to see its current state."
         ),
     )
+
+
+def _create_app_flow(endpoint: Endpoint, args: CreateAppArgs, clock: Callable[[], float]) -> Flow:
+    # Fly answers 201 before the new app is served everywhere: for a while it reads as
+    # 404 (or 401). flyctl reads it back for up to a minute before using it; so does this.
+    created = yield build_request(endpoint, args)
+    result = created if isinstance(created, dict) else {"response": created}
+    read = build_request(ENDPOINTS["fly_get_app"], AppArgs(app_name=args.app_name))
+    deadline, pause = clock() + APP_READY_TIMEOUT, PAUSE_FIRST
+    for _ in range(APP_READY_READS):
+        try:
+            yield read
+            return result
+        except (NotFoundError, UnauthorizedError, *TRANSIENT) as not_yet:
+            delay = transient_pause(not_yet, pause)
+        except FlyError:
+            return result  # created; whether it is served yet cannot be read with this token
+        if clock() + delay > deadline:
+            break
+        yield Pause(delay)
+        pause = min(pause * 2, PAUSE_MAX)
+    note = (
+        f"created, but Fly did not serve app {args.app_name} within {APP_READY_TIMEOUT:g} s: "
+        "wait a minute before adding machines to it"
+    )
+    return result | {NOTE_KEY: note}
+
+
+def _get_lease_flow(endpoint: Endpoint, args: FlyArgs) -> Flow:
+    # Fly answers 404 when no lease is held: for the caller that is an answer, not a failure.
+    try:
+        return (yield build_request(endpoint, args))
+    except NotFoundError as missing:
+        if "lease" in missing.message.lower():
+            return dict(NO_LEASE)
+        raise
 
 
 def wait_arguments(

@@ -7,13 +7,13 @@ import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from importlib.metadata import PackageNotFoundError, version
 from typing import Any, NoReturn, Self
 
 import httpx
 
+from fly_tools._version import __version__
 from fly_tools.client.errors import CREDENTIALS_HINT, ConfigurationError
-from fly_tools.client.limiter import RateLimiter
+from fly_tools.client.limiters import Limiter, resolve_limiter
 
 TOKEN_ENV_VARS = ("FLY_API_TOKEN", "FLY_ACCESS_TOKEN")
 """Read in this order when no token is passed (``FLY_API_TOKEN`` is the documented one)."""
@@ -131,11 +131,8 @@ def _with_api_version(raw: str, source: str) -> str:
 
 
 def user_agent() -> str:
-    """``fly-tools/<version>``."""
-    try:
-        return f"fly-tools/{version('fly-tools')}"
-    except PackageNotFoundError:
-        return "fly-tools/unknown"
+    """``fly-tools/<version>``: no file I/O, so it is safe on an event loop."""
+    return f"fly-tools/{__version__}"
 
 
 def default_headers(token: SecretToken) -> dict[str, str]:
@@ -155,7 +152,7 @@ class ClientConfig:
         base_url: the API root, ending in ``/v1``.
         timeout: default seconds for connect, read, write and pool waits.
         max_retries: retries of a failed request when retrying is safe.
-        limiter: the shared rate limiter, or ``None`` when pacing is off.
+        limiter: the rate limiter (in-process or shared), or ``None`` when pacing is off.
         clock: monotonic clock for wait deadlines.
     """
 
@@ -163,7 +160,7 @@ class ClientConfig:
     base_url: str
     timeout: float
     max_retries: int
-    limiter: RateLimiter | None
+    limiter: Limiter | None
     clock: Callable[[], float]
 
     @classmethod
@@ -174,9 +171,10 @@ class ClientConfig:
         base_url: str | None,
         internal: bool,
         timeout: float,
-        rate_limit: bool | RateLimiter,
+        rate_limit: bool | Limiter,
         max_retries: int,
         clock: Callable[[], float] | None,
+        limiter: Limiter | str | None = None,
         env: Mapping[str, str] | None = None,
     ) -> ClientConfig:
         """Resolve the client's arguments against the environment (``os.environ``)."""
@@ -187,16 +185,12 @@ class ClientConfig:
                 advice="Use max_retries=0 to turn retries off.",
             )
         clock = clock or time.monotonic
-        if isinstance(rate_limit, RateLimiter):
-            limiter: RateLimiter | None = rate_limit
-        else:
-            limiter = RateLimiter(clock=clock) if rate_limit else None
         return cls(
             token=resolve_token(token, env),
             base_url=resolve_base_url(base_url, internal=internal, env=env),
             timeout=timeout,
             max_retries=max_retries,
-            limiter=limiter,
+            limiter=resolve_limiter(limiter, rate_limit=rate_limit, clock=clock, env=env),
             clock=clock,
         )
 

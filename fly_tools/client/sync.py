@@ -11,10 +11,10 @@ import httpx
 import tenacity
 
 from fly_tools.catalogue import Endpoint
-from fly_tools.client import core, flows
+from fly_tools.client import core, flows, tokens
 from fly_tools.client.errors import ConfigurationError, FlyError
-from fly_tools.client.limiter import RateLimiter
-from fly_tools.client.settings import ClientConfig, ConfiguredClient
+from fly_tools.client.limiters import Limiter, pace
+from fly_tools.client.settings import ClientConfig, ConfiguredClient, authorization_header
 from fly_tools.models.args import FlyArgs
 
 if TYPE_CHECKING:
@@ -33,6 +33,9 @@ class FlyClient(ConfiguredClient):
         timeout: seconds for connect, read, write and pool waits.
         rate_limit: ``True`` paces calls to Fly's limits, ``False`` turns pacing off, or
             pass a :class:`RateLimiter` (e.g. one shared by several clients).
+        limiter: how calls are paced: ``"memory"`` (this process, the default), a
+            ``redis://`` URL (shared by every process using it, ``fly-tools[redis]``) or
+            a limiter object; defaults to ``FLY_TOOLS_LIMITER_URL``. See docs/rate-limits.md.
         max_retries: retries of a failed request when retrying is safe; 0 disables.
         sleep: how to sleep (injectable so tests never really sleep).
         clock: monotonic clock for wait deadlines and the default rate limiter.
@@ -49,7 +52,8 @@ class FlyClient(ConfiguredClient):
         internal: bool = False,
         transport: httpx.BaseTransport | None = None,
         timeout: float = 30.0,
-        rate_limit: bool | RateLimiter = True,
+        rate_limit: bool | Limiter = True,
+        limiter: Limiter | str | None = None,
         max_retries: int = 3,
         sleep: Callable[[float], None] | None = None,
         clock: Callable[[], float] | None = None,
@@ -62,6 +66,7 @@ class FlyClient(ConfiguredClient):
             rate_limit=rate_limit,
             max_retries=max_retries,
             clock=clock,
+            limiter=limiter,
         )
         self._setup(config, transport, sleep or time.sleep)
 
@@ -134,14 +139,36 @@ class FlyClient(ConfiguredClient):
         args = flows.wait_arguments(app_name, machine_id, state, timeout, version)
         return flows.as_dict(self.call("fly_wait_machine", args))
 
+    def current_token(self) -> dict[str, Any]:
+        """What Fly says about this client's token (``GET /tokens/current``).
+
+        :func:`~fly_tools.client.tokens.scope_from_current_token` maps it to a scope.
+        """
+        return flows.as_dict(self._run(tokens.current_token_flow()))
+
+    def authorize(self, access: Mapping[str, Any]) -> dict[str, Any]:
+        """Whether this client's token grants ``access`` (``POST /tokens/authorize``).
+
+        Args:
+            access: Fly's ``TokenAccess``, e.g. ``{"action": 2, "org_slug": "acme"}``.
+
+        Raises:
+            FlyAPIError: Fly refused the access (or the request).
+        """
+        header = authorization_header(self._config.token)
+        return flows.as_dict(self._run(tokens.authorize_flow(header, access)))
+
     def to_async(self, *, sleep: AsyncSleep | None = None) -> AsyncFlyClient:
         """An async client sharing this one's token, base URL, transport and rate limiter.
 
         Args:
-            sleep: async sleep for the new client (default :func:`asyncio.sleep`).
+            sleep: async sleep for the new client (default: the async twin of this
+                client's sleep when it has one, as a fake clock's ``sleep`` has
+                ``asleep``; else :func:`asyncio.sleep`).
         """
         from fly_tools.client.aio import AsyncFlyClient
 
+        sleep = sleep or getattr(getattr(self._sleep, "__self__", None), "asleep", None)
         return AsyncFlyClient._with_config(self._config, self._transport, sleep)
 
     def _run(self, flow: flows.Flow) -> Any:
@@ -163,19 +190,19 @@ class FlyClient(ConfiguredClient):
             self._sleep(step.seconds)
             return None
         options = core.retry_options(step.endpoint, self._config.max_retries)
-        return tenacity.Retrying(sleep=self._sleep, **options)(self._send, step)
+        attempts = core.Attempts(step)
+        return tenacity.Retrying(sleep=self._sleep, **options)(self._send, attempts)
 
-    def _send(self, plan: core.RequestPlan) -> Any:
-        delay = core.throttle(self._config.limiter, plan)
-        if delay > 0:
-            self._sleep(delay)
+    def _send(self, attempts: core.Attempts) -> Any:
+        plan = attempts.plan
+        pace(self._config.limiter, plan.rate_key, plan.endpoint.rate_class, self._sleep)
         try:
             response = self._http.request(**core.httpx_options(plan, self._config.timeout))
         except httpx.TransportError as exc:
-            raise core.connection_error(plan, exc) from exc
+            raise attempts.failed(core.connection_error(plan, exc)) from exc
         except httpx.InvalidURL as exc:
             raise core.unsendable(plan, exc) from None
-        return core.parse_response(plan, response)
+        return attempts.answered(response)
 
     def close(self) -> None:
         """Close the HTTP connections."""

@@ -16,9 +16,18 @@ from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.types import Command, Interrupt
 
 from fly_tools.agents import approval_middleware
-from fly_tools.catalogue import ENDPOINTS
+from fly_tools.catalogue import ENDPOINTS, Endpoint
 from fly_tools.demo.plans import clip, first_line, succeeded
-from fly_tools.guards import AuditRecord, MemorySink
+from fly_tools.guards import (
+    ActionRequest,
+    AuditRecord,
+    ConsoleApproval,
+    Edit,
+    MemorySink,
+    Reject,
+    redact_args,
+    target_of,
+)
 from fly_tools.toolkit import FlyToolkit
 
 SYSTEM_PROMPT = (
@@ -40,12 +49,15 @@ class Review:
 
     @property
     def approved(self) -> bool:
-        """Whether the call may run."""
-        return bool(self.decision["type"] == "approve")
+        """Whether the call may run (as asked, or as edited)."""
+        return self.decision["type"] in ("approve", "edit")
 
 
 class Reviewer:
     """Answers the agent's pauses: as flagged, by asking at a terminal, or reject by default.
+
+    At a terminal it asks with :class:`~fly_tools.guards.ConsoleApproval`, the same prompt
+    as ``fly-tools call`` and a toolkit's console hook.
 
     Args:
         mode: ``approve`` (``--yes``), ``reject`` (``--no``), ``ask`` (a terminal is
@@ -80,32 +92,74 @@ class Reviewer:
         """Who decides, as the audit trail names them."""
         return {"approve": "--yes", "reject": "--no", "ask": "console"}.get(self.mode, "fly-tools")
 
-    def review(self, action: Mapping[str, Any], out: TextIO) -> Review:
-        """Show one paused call (its plain-English description) and decide on it."""
+    def review(
+        self, action: Mapping[str, Any], out: TextIO, *, toolkit: FlyToolkit | None = None,
+        allowed: Sequence[str] = ("approve", "reject"),
+    ) -> Review:  # fmt: skip
+        """Decide on one paused call; at a terminal through the shared console prompt.
+
+        Args:
+            action: the middleware's action request (``name``, ``args``, ``description``).
+            out: where to print.
+            toolkit: the agent's toolkit (its bound app and agent id fill in the request).
+            allowed: the decisions the middleware accepts for this call.
+        """
         risk = (ENDPOINTS[action["name"]].risk.label) if action["name"] in ENDPOINTS else "gated"
-        print(f"  || paused for approval: {action['name']} ({risk})", file=out)
-        print(f"     {action.get('description', '')}", file=out, flush=True)
-        if self.mode == "approve":
-            review = Review({"type": "approve"}, by="--yes")
-        elif self.mode == "reject":
-            review = _reject("--no", "the demo was run with --no")
-        elif self.mode == "no-terminal":
-            review = _reject("fly-tools", NO_TERMINAL)
+        print(f"  || paused for approval: {action['name']} ({risk})", file=out, flush=True)
+        if self.mode == "ask":
+            review = self._ask(action, out, toolkit, allowed)
         else:
-            review = self._ask(out)
-        verdict = "approved" if review.approved else f"rejected: {review.reason}"
+            print(f"     {action.get('description', '')}", file=out, flush=True)
+            if self.mode == "approve":
+                review = Review({"type": "approve"}, by="--yes")
+            elif self.mode == "reject":
+                review = _reject("--no", "the demo was run with --no")
+            else:
+                review = _reject("fly-tools", NO_TERMINAL)
+        verdict = {"approve": "approved", "edit": "edited"}.get(
+            review.decision["type"], f"rejected: {review.reason}"
+        )
         print(f"     {verdict} [{review.by}]", file=out, flush=True)
         return review
 
-    def _ask(self, out: TextIO) -> Review:
-        print("     Approve? [y/N] ", end="", file=out, flush=True)
-        try:
-            answer = self._input("").strip().lower()
-        except EOFError:
-            return _reject("console", "no answer (end of input)")
-        if answer in ("y", "yes"):
-            return Review({"type": "approve"}, by="console")
-        return _reject("console", "declined at the terminal")
+    def _ask(
+        self, action: Mapping[str, Any], out: TextIO, toolkit: FlyToolkit | None,
+        allowed: Sequence[str],
+    ) -> Review:  # fmt: skip
+        name = action["name"]
+        endpoint = ENDPOINTS.get(name)
+        if endpoint is None:
+            return _reject("console", f"{name} is not a Fly tool; nothing to ask about")
+        request = action_request(endpoint, action, toolkit)
+        prompt = ConsoleApproval(input=self._input, output=out, allow_edit="edit" in allowed)
+        decision = prompt(request)
+        if isinstance(decision, Reject):
+            return _reject(decision.by, decision.reason)
+        if isinstance(decision, Edit):
+            args = dict(decision.args)
+            if toolkit is not None and toolkit.app and "app_name" not in action["args"]:
+                args.pop("app_name", None)  # the bound app is filled in by the toolkit
+            edited = {"type": "edit", "edited_action": {"name": name, "args": args}}
+            return Review(edited, by=decision.by)
+        return Review({"type": "approve"}, by=decision.by)
+
+
+def action_request(
+    endpoint: Endpoint, action: Mapping[str, Any], toolkit: FlyToolkit | None
+) -> ActionRequest:
+    """The console prompt's request for a paused call: secret values redacted, bound app filled in."""
+    args = dict(action.get("args") or {})
+    if toolkit is not None and toolkit.app and "app_name" in endpoint.args_model.model_fields:
+        args.setdefault("app_name", toolkit.app)
+    return ActionRequest(
+        tool=endpoint.name,
+        group=endpoint.group,
+        risk=endpoint.risk,
+        args=redact_args(endpoint, args),
+        target=target_of(endpoint, args),
+        description=str(action.get("description", "")),
+        agent_id=toolkit.agent_id if toolkit is not None else None,
+    )
 
 
 def _reject(by: str, reason: str) -> Review:
@@ -180,8 +234,10 @@ def _answer(
     answers: dict[str, Any] = {}
     for pause in pauses:
         decisions = []
+        configs = {c["action_name"]: c for c in pause.value.get("review_configs", [])}
         for action in pause.value["action_requests"]:
-            review = reviewer.review(action, out)
+            allowed = configs.get(action["name"], {}).get("allowed_decisions", ("approve",))
+            review = reviewer.review(action, out, toolkit=toolkit, allowed=allowed)
             report.reviews.append((action["name"], review))
             decisions.append(review.decision)
         answers[pause.id] = {"decisions": decisions}

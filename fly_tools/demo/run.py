@@ -15,13 +15,14 @@ from fly_tools.client.settings import TOKEN_ENV_VARS
 from fly_tools.demo.agent import DemoReport, Reviewer, run_agent
 from fly_tools.demo.plans import first_line, operator_model, reporter_model
 from fly_tools.guards import AuditLog, MemorySink, format_trail, interrupt_on
+from fly_tools.guards.decisions import MiddlewareApproval
 from fly_tools.toolkit import FlyToolkit
 
 if TYPE_CHECKING:
     from fly_tools.testing import FakeFly
 
 MODEL_ENV = "FLY_TOOLS_MODEL"
-"""Names a chat model as ``provider:model`` for ``init_chat_model``; unset = the scripted model."""
+"""Names a chat model for ``init_chat_model`` (``provider:model`` or e.g. ``gpt-4o``); unset = the scripted model."""
 AGENT_ID = "ops-bot"
 TASK = (
     "Find the stopped machine in {app}, start it and wait until it is started; "
@@ -39,14 +40,15 @@ class DemoError(Exception):
 
 
 def load_model(spec: str) -> BaseChatModel:
-    """A chat model from ``provider:model`` via ``init_chat_model``.
+    """A chat model named as ``init_chat_model`` takes it: ``provider:model``, or a model
+    name whose provider it infers (``gpt-4o``, ``claude-sonnet-4-5``).
 
     Raises:
-        DemoError: a malformed name, or a model that cannot be loaded (for example its
-            provider package is not installed).
+        DemoError: an empty name, or a model that cannot be loaded (an unknown provider,
+            its package not installed, no credentials).
     """
-    if ":" not in spec.strip(" :"):
-        raise DemoError(f"{MODEL_ENV}={spec!r} must look like provider:model")
+    if not spec.strip(" :"):
+        raise DemoError(f"{MODEL_ENV}={spec!r} names no model; use provider:model or a model name")
     try:
         from langchain.chat_models import init_chat_model
 
@@ -96,7 +98,7 @@ def run_demo(
         client=fake.client(scope="deploy", app=app),
         scope="deploy",
         app=app,
-        confirm="upstream",
+        confirm=MiddlewareApproval(),
         agent_id=AGENT_ID,
         audit=AuditLog(MemorySink()),
     )
@@ -134,7 +136,11 @@ def run_live(
         raise DemoError("--live needs --app NAME: the app to report on")
     try:
         toolkit = FlyToolkit.from_env(
-            scope="readonly", app=app, agent_id=AGENT_ID, audit=AuditLog(MemorySink())
+            scope="readonly",
+            app=app,
+            agent_id=AGENT_ID,
+            audit=AuditLog(MemorySink()),
+            confirm=MiddlewareApproval(),
         )
     except ValidationError as exc:
         raise DemoError(f"--app {app!r}: {exc.errors()[0]['msg']}") from None

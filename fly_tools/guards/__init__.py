@@ -1,6 +1,7 @@
 """Guardrails: approval hooks, human-in-the-loop config, per-agent policy, audit, redaction."""
 
 from fly_tools.guards.audit import (
+    AuditError,
     AuditLog,
     AuditRecord,
     AuditSink,
@@ -13,7 +14,6 @@ from fly_tools.guards.audit import (
     sentence_for,
 )
 from fly_tools.guards.confirm import (
-    ConsoleApproval,
     approve_all,
     decide_async,
     decide_sync,
@@ -21,21 +21,37 @@ from fly_tools.guards.confirm import (
     from_callback,
     rejected_message,
 )
+from fly_tools.guards.console import ConsoleApproval
+from fly_tools.guards.context import CallContext
 from fly_tools.guards.decisions import (
     ActionRequest,
     Approve,
     ConfirmHook,
     Decision,
     Edit,
+    MiddlewareApproval,
     Reject,
     Target,
     Verdict,
     target_of,
 )
-from fly_tools.guards.describe import CONSEQUENCES, action_phrase, describe_action, state_lookup
+from fly_tools.guards.describe import (
+    CONSEQUENCES,
+    action_phrase,
+    describe_action,
+    facts_of,
+    state_lookup,
+    type_back_for,
+)
 from fly_tools.guards.hitl import interrupt_on
 from fly_tools.guards.policy import AgentPolicy, GroupLevel, ToolRule
-from fly_tools.guards.redact import REDACTED, contains_redacted, redact_args, scrub
+from fly_tools.guards.redact import (
+    REDACTED,
+    contains_redacted,
+    redact_args,
+    scrub,
+    secret_values_in,
+)
 
 __all__ = [
     "CONSEQUENCES",
@@ -43,9 +59,11 @@ __all__ = [
     "ActionRequest",
     "AgentPolicy",
     "Approve",
+    "AuditError",
     "AuditLog",
     "AuditRecord",
     "AuditSink",
+    "CallContext",
     "ConfirmHook",
     "ConsoleApproval",
     "Decision",
@@ -54,6 +72,7 @@ __all__ = [
     "JsonlSink",
     "LoggingSink",
     "MemorySink",
+    "MiddlewareApproval",
     "Outcome",
     "Reject",
     "Target",
@@ -66,6 +85,7 @@ __all__ = [
     "decide_sync",
     "deny_all",
     "describe_action",
+    "facts_of",
     "format_trail",
     "from_callback",
     "interrupt_on",
@@ -73,7 +93,9 @@ __all__ = [
     "redact_args",
     "rejected_message",
     "scrub",
+    "secret_values_in",
     "sentence_for",
     "state_lookup",
     "target_of",
+    "type_back_for",
 ]

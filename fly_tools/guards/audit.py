@@ -14,12 +14,14 @@ from typing import Any, Literal, Protocol, get_args
 from pydantic import BaseModel, SecretStr
 
 from fly_tools.catalogue import ENDPOINTS, Endpoint
+from fly_tools.guards.context import CallContext
 from fly_tools.guards.decisions import Target, Verdict, target_of
 from fly_tools.guards.describe import action_phrase
 from fly_tools.guards.redact import redact_args, scrub
 
-Outcome = Literal["ok", "error", "not_executed"]
-"""What happened after the decision: the call succeeded, failed, or never ran."""
+Outcome = Literal["ok", "error", "not_executed", "unknown"]
+"""What happened after the decision: the call succeeded, failed, never ran, or was cut
+short while its request was out (``unknown``: the request may have run)."""
 
 _VERDICTS: tuple[str, ...] = get_args(Verdict)
 _OUTCOMES: tuple[str, ...] = get_args(Outcome)
@@ -43,6 +45,12 @@ class AuditRecord:
         error: the error or refusal reason, secret values scrubbed.
         duration_ms: time from the call to its end.
         sentence: the whole record in one plain-English sentence.
+        context: the ids that identify the call: ``tool_call_id``, ``thread_id``,
+            ``run_id``, ``request_id`` (a front door's own), ``front_door``.
+        receipt_id: the approval receipt a gated call was sent with.
+        fly_request_id: Fly's ``fly-request-id`` of a failed call, for Fly support.
+        reads: reads the toolkit made to describe the call to its reviewer
+            (``fly_get_volume``; ``(failed)`` when the read failed).
     """
 
     time: str
@@ -57,6 +65,10 @@ class AuditRecord:
     error: str | None
     duration_ms: float
     sentence: str = field(default="")
+    context: Mapping[str, str | None] = field(default_factory=dict)
+    receipt_id: str | None = None
+    fly_request_id: str | None = None
+    reads: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.decision not in _VERDICTS:
@@ -80,6 +92,10 @@ class AuditRecord:
         error: str | None = None,
         duration_ms: float = 0.0,
         secrets: Iterable[str | SecretStr] = (),
+        context: CallContext | None = None,
+        receipt_id: str | None = None,
+        fly_request_id: str | None = None,
+        reads: tuple[str, ...] = (),
     ) -> AuditRecord:
         """A record stamped now, with arguments redacted and known secrets scrubbed.
 
@@ -95,6 +111,9 @@ class AuditRecord:
             duration_ms: how long the call took.
             secrets: values to scrub from the error text and arguments (the token,
                 secret values seen in this session).
+            context: the ids of the call, where the front door knows them.
+            receipt_id: the approval receipt the call was sent with.
+            fly_request_id: Fly's request id of a failed call.
         """
         secrets = tuple(secrets)
         redacted = redact_args(endpoint, args) if args is not None else {}
@@ -113,8 +132,12 @@ class AuditRecord:
             decided_by=decided_by,
             outcome=outcome,
             status=status,
-            error=scrub(error, secrets) if error is not None else None,
+            error=_one_line(scrub(error, secrets)) if error is not None else None,
             duration_ms=round(duration_ms, 3),
+            context={k: v for k, v in (context or CallContext()).as_dict().items() if v},
+            receipt_id=receipt_id,
+            fly_request_id=fly_request_id,
+            reads=tuple(reads),
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -132,6 +155,10 @@ class AuditRecord:
             "error": self.error,
             "duration_ms": self.duration_ms,
             "sentence": self.sentence,
+            "context": dict(self.context),
+            "receipt_id": self.receipt_id,
+            "fly_request_id": self.fly_request_id,
+            "reads": list(self.reads),
         }
 
     def to_json(self) -> str:
@@ -143,7 +170,13 @@ class AuditRecord:
         """Read back :meth:`to_dict`'s output."""
         values = dict(data)
         values["target"] = Target.from_dict(values.get("target") or {})
+        values["reads"] = tuple(values.get("reads") or ())
         return cls(**values)
+
+
+def _one_line(text: str) -> str:
+    # A record's sentence stays one line, whatever a server or a model put in the text.
+    return " ".join(text.split())
 
 
 def _now() -> str:
@@ -170,6 +203,13 @@ def sentence_for(record: AuditRecord) -> str:
         return f"{subject}'s attempt to {attempt} was refused{reason}."
     if record.decision == "rejected":
         return f"{subject}'s attempt to {attempt} was rejected by {record.decided_by}{reason}."
+    if record.decision == "pending":
+        return f"{subject}'s attempt to {attempt} was not executed: it waits for a person{reason}."
+    if record.decision == "responded":
+        return (
+            f"{subject}'s attempt to {attempt} was not executed: {record.decided_by} "
+            f"answered in its place{reason}."
+        )
     approval = {
         "approved": f"approved by {record.decided_by}",
         "edited": f"edited and approved by {record.decided_by}",
@@ -181,6 +221,8 @@ def sentence_for(record: AuditRecord) -> str:
             detail = f"{record.status} {detail}".rstrip()
         failure = f": {detail}" if detail else ""
         return f"{subject}'s attempt to {attempt} failed{failure}{aside}."
+    if record.outcome == "unknown":
+        return f"{subject}'s attempt to {attempt} ended without an answer{reason}{aside}."
     if record.outcome == "not_executed":
         return f"{subject}'s attempt to {attempt} was not executed{reason}{aside}."
     return f"{subject} {done} — {approval}." if approval else f"{subject} {done}."
@@ -212,6 +254,11 @@ class JsonlSink:
         with self._lock, self.path.open("ab", buffering=0) as file:
             file.write(line)
 
+    def check(self) -> None:
+        """Raise ``OSError`` if the file cannot be appended to."""
+        with self._lock, self.path.open("ab", buffering=0):
+            pass
+
     def __repr__(self) -> str:
         return f"JsonlSink({str(self.path)!r})"
 
@@ -229,31 +276,68 @@ class LoggingSink:
 
 
 class MemorySink:
-    """Keeps records in ``records``, for tests and notebooks."""
+    """Keeps the newest records in ``records``, for tests and notebooks.
 
-    def __init__(self) -> None:
+    Args:
+        limit: how many records to keep; the oldest are dropped past it (``None``: all).
+    """
+
+    def __init__(self, limit: int | None = 10_000) -> None:
         self.records: list[AuditRecord] = []
+        self.limit = limit
+        self.dropped = 0
         self._lock = threading.Lock()
 
     def write(self, record: AuditRecord) -> None:
         """Keep ``record``."""
         with self._lock:
             self.records.append(record)
+            if self.limit is not None and len(self.records) > self.limit:
+                excess = len(self.records) - self.limit
+                del self.records[:excess]
+                self.dropped += excess
+
+
+class AuditError(RuntimeError):
+    """A strict audit log could not write a record, so the call was stopped."""
 
 
 class AuditLog:
-    """Sends every record to each sink; a failing sink is logged, never raised to the call."""
+    """Sends every record to each sink.
 
-    def __init__(self, *sinks: AuditSink) -> None:
+    Args:
+        sinks: where records go.
+        strict: ``True`` for "no audit, no action": a failing sink raises
+            :class:`AuditError`, which stops a call before its request is sent (its
+            refusal is still attempted on the other sinks). ``False`` (default): a
+            failing sink is logged and the call goes on.
+    """
+
+    def __init__(self, *sinks: AuditSink, strict: bool = False) -> None:
         self.sinks: tuple[AuditSink, ...] = sinks
+        self.strict = strict
 
     def record(self, record: AuditRecord) -> None:
         """Write ``record`` to every sink."""
+        failed: list[str] = []
         for sink in self.sinks:
             try:
                 sink.write(record)
             except Exception as exc:
                 _log.warning("audit sink %r failed: %s: %s", sink, type(exc).__name__, exc)
+                failed.append(f"{sink!r}: {type(exc).__name__}")
+        if failed and self.strict:
+            raise AuditError(f"audit sink failed ({'; '.join(failed)})")
+
+    def check(self) -> None:
+        """Raise :class:`AuditError` now if a strict log cannot write (probe each sink)."""
+        for sink in self.sinks:
+            probe = getattr(sink, "check", None)
+            if self.strict and callable(probe):
+                try:
+                    probe()
+                except Exception as exc:
+                    raise AuditError(f"audit sink {sink!r} cannot write: {exc}") from None
 
 
 def read_jsonl(path: str | Path) -> list[AuditRecord]:

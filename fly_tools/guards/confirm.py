@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-import builtins
 import concurrent.futures
 import inspect
-import json
-import sys
 import threading
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
-from typing import Any, TextIO
+from typing import Any
 
-from fly_tools.catalogue import ENDPOINTS
+from fly_tools.catalogue import Endpoint
 from fly_tools.guards.decisions import (
     ActionRequest,
     Approve,
@@ -23,8 +20,6 @@ from fly_tools.guards.decisions import (
     Reject,
     target_of,
 )
-from fly_tools.guards.redact import REDACTED, contains_redacted
-from fly_tools.risk import RiskTier
 
 HOOK_ERROR = "hook error"
 HOOK_TIMEOUT = "hook timeout"
@@ -133,12 +128,13 @@ def _timed_out(timeout: float | None) -> Reject:
     return Reject(reason=f"no decision within {timeout:g} s", by=HOOK_TIMEOUT)
 
 
-def rejected_message(request: ActionRequest, decision: Reject) -> str:
+def rejected_message(endpoint: Endpoint, args: Any, decision: Reject) -> str:
     """What the model is told when a call was rejected: not done, and do not retry."""
     reason = f" ({decision.reason})" if decision.reason else ""
+    target = target_of(endpoint, args)
     return (
-        f"Not executed: {request.tool} on {request.target} was rejected by {decision.by}"
-        f"{reason}. Do not retry unless the user asks."
+        f"Not executed: {endpoint.name} on {target} was rejected by {decision.by}"
+        f"{reason}. Nothing was sent to Fly. Do not retry unless the user asks."
     )
 
 
@@ -197,86 +193,3 @@ def _as_decision(answer: object, name: str) -> Decision:
     if isinstance(answer, Approve | Edit | Reject):
         return replace(answer, by=name) if answer.by == "unknown" else answer
     raise TypeError(f"{name} answered {type(answer).__name__}; expected a bool or a decision")
-
-
-class ConsoleApproval:
-    """Ask at the console: shows the action, then approve (``y``), edit (``e``) or reject.
-
-    Irreversible deletes (``fly_delete_app``, ``_machine``, ``_volume``, ``_secret``) also
-    need the target's name or id typed back. End of input, or any other answer, rejects.
-    """
-
-    def __init__(
-        self,
-        *,
-        input: Callable[[str], str] = builtins.input,
-        output: TextIO = sys.stdout,
-        name: str = "console",
-    ) -> None:
-        self._input = input
-        self._output = output
-        self.name = name
-
-    def __call__(self, request: ActionRequest) -> Decision:
-        """Show ``request`` and return the person's decision."""
-        self._show(request)
-        answer = self._ask("Approve? [y]es / [e]dit / [n]o: ")
-        if answer is None:
-            return Reject(reason="no answer (end of input)", by=self.name)
-        if answer.lower() in ("y", "yes"):
-            return self._confirm_typed(request.tool, request.args, Approve(by=self.name))
-        if answer.lower() in ("e", "edit"):
-            return self._edit(request)
-        reason = "declined" if answer.lower() in ("n", "no") else f"answer {answer!r} is not y/e/n"
-        return Reject(reason=reason, by=self.name)
-
-    def _show(self, request: ActionRequest) -> None:
-        agent = f" for {request.agent_id}" if request.agent_id else ""
-        lines = [
-            f"--- Approval needed{agent}: {request.tool} ({request.risk.label}) ---",
-            request.description,
-            f"  target: {request.target}",
-            f"  args:   {json.dumps(dict(request.args), default=str)}",
-        ]
-        print("\n".join(lines), file=self._output, flush=True)
-
-    def _ask(self, prompt: str) -> str | None:
-        print(prompt, end="", file=self._output, flush=True)
-        try:
-            return self._input("").strip()
-        except EOFError:
-            return None
-
-    def _edit(self, request: ActionRequest) -> Decision:
-        text = self._ask("Arguments to change, as a JSON object: ")
-        if text is None:
-            return Reject(reason="no answer (end of input)", by=self.name)
-        try:
-            changes = json.loads(text)
-        except json.JSONDecodeError:
-            changes = None
-        if not isinstance(changes, dict):
-            return Reject(reason="the edit was not a JSON object", by=self.name)
-        args = {**request.args, **changes}
-        if contains_redacted(args):
-            reason = f"the edit must give every {REDACTED} value again"
-            return Reject(reason=reason, by=self.name)
-        return self._confirm_typed(request.tool, args, Edit(args=args, by=self.name))
-
-    def _confirm_typed(self, tool: str, args: Mapping[str, Any], decision: Decision) -> Decision:
-        expected = _name_to_type(tool, args)
-        if expected is None:
-            return decision
-        typed = self._ask(f"This cannot be undone. Type {expected} to confirm: ")
-        if typed and typed == expected:
-            return decision
-        return Reject(reason=f"confirmation did not match {expected!r}", by=self.name)
-
-
-def _name_to_type(tool: str, args: Mapping[str, Any]) -> str | None:
-    """The name a person types to approve an irreversible delete; ``None`` for other calls."""
-    endpoint = ENDPOINTS.get(tool)
-    if endpoint is None or endpoint.risk < RiskTier.DESTRUCTIVE or "_delete_" not in tool:
-        return None
-    target = target_of(endpoint, args)
-    return (target.app if target.kind == "app" else target.id) or ""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal, TypeAlias
 
 from pydantic import BaseModel
@@ -12,12 +12,13 @@ from fly_tools.catalogue import Endpoint
 from fly_tools.catalogue import Target as TargetKind
 from fly_tools.risk import Group, RiskTier
 
-Verdict = Literal["allowed", "refused", "approved", "rejected", "edited"]
+Verdict = Literal["allowed", "refused", "approved", "rejected", "edited", "responded", "pending"]
 """How a call was let through or stopped, as written in audit records.
 
 ``allowed`` (not gated, within scope and policy), ``refused`` (scope, app binding,
-policy, invalid arguments or no approver), or a human's ``approved`` / ``rejected`` /
-``edited``.
+policy, invalid arguments, no approver or no matching approval), or a human's
+``approved`` / ``rejected`` / ``edited`` / ``responded`` (answered in the tool's place,
+so the call never ran), or ``pending`` (waiting in an approvals store for a person).
 """
 
 _ID_FIELD: dict[TargetKind, str] = {
@@ -94,7 +95,24 @@ class ActionRequest:
         args: the validated arguments as JSON, secret values replaced by ``"[redacted]"``.
         target: the resource the call acts on.
         description: plain English: what will happen, where, and the consequence.
+            Facts read from Fly come first; text the model chose (commands, env values,
+            names) is quoted and marked as the model's.
         agent_id: the agent asking, if the toolkit was given one.
+        digest: a digest of the exact validated arguments (after app binding and any
+            edit). An answer is bound to it: a call whose arguments differ does not run.
+        facts: what was read from Fly about the target just now (state, size,
+            attachment, version); empty when nothing was read. Decide on these, never on
+            substrings of ``description``.
+        reversible: ``False`` when the call cannot be undone (deletes, exec, extend).
+        type_back: what a person must type back to approve (the app name, machine or
+            volume id, secret name, or the exec command's program); ``None`` when a plain
+            yes is enough.
+        edited: ``True`` when this asks about a call a reviewer edited: the edited call
+            is described again and must be approved as such.
+        tool_call_id: the agent framework's id for the call, where there is one.
+        binding: a process-independent keyed digest of the request, set for a hook that
+            keeps answers outside the process (see :class:`fly_tools.approvals.StoreApproval`);
+            empty otherwise.
     """
 
     tool: str
@@ -104,6 +122,13 @@ class ActionRequest:
     target: Target
     description: str
     agent_id: str | None = None
+    digest: str = ""
+    facts: Mapping[str, Any] = field(default_factory=dict)
+    reversible: bool = True
+    type_back: str | None = None
+    edited: bool = False
+    tool_call_id: str | None = None
+    binding: str = ""
 
 
 @dataclass(frozen=True)
@@ -139,8 +164,33 @@ class Reject:
     by: str = "unknown"
 
 
+@dataclass(frozen=True)
+class Pending(Reject):
+    """Not decided yet: a person must answer approval ``approval_id``; nothing is sent now."""
+
+    verdict: ClassVar[Verdict] = "pending"
+    approval_id: str = ""
+
+
 Decision: TypeAlias = Approve | Edit | Reject
 """A hook's answer."""
 
 ConfirmHook: TypeAlias = Callable[[ActionRequest], Decision | Awaitable[Decision]]
 """A sync or async callable that decides on an :class:`ActionRequest`."""
+
+
+@dataclass(frozen=True)
+class MiddlewareApproval:
+    """Approval mode: a person decides in the agent's middleware, not in a hook.
+
+    Pass ``confirm=MiddlewareApproval()`` to :class:`~fly_tools.FlyToolkit` and add
+    ``fly_tools.agents.approval_middleware(toolkit)`` to the agent. Only that middleware
+    can turn a reviewer's decision into an approval receipt for this toolkit; a gated
+    call without one (no middleware, a plain ``HumanInTheLoopMiddleware``, a tool called
+    directly) is refused and nothing is sent.
+
+    Attributes:
+        reviewer: who decides, as audit records name them when the decision does not.
+    """
+
+    reviewer: str = "human reviewer"

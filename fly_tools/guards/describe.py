@@ -11,6 +11,7 @@ from pydantic import BaseModel
 from fly_tools.catalogue import Endpoint
 from fly_tools.guards.decisions import Target, target_of
 from fly_tools.guards.redact import redact_args
+from fly_tools.risk import RiskTier
 
 # What a gated call costs, for the DISRUPTIVE and DESTRUCTIVE endpoints. A test keeps
 # this table and the catalogue's gated endpoints in step.
@@ -44,6 +45,11 @@ _WORDS = {"oidc": "OIDC"}
 # Arguments already said by the target phrase, or not worth a human's attention.
 _SAID = frozenset({"app_name", "machine_id", "volume_id", "secret_name", "lease_nonce"})
 _LOOKUPS = {"machine": ("fly_get_machine", "machine_id"), "volume": ("fly_get_volume", "volume_id")}
+_FACT_KEYS: Mapping[str, tuple[str, ...]] = {
+    "machine": ("name", "state", "region"),
+    "volume": ("name", "state", "size_gb", "region", "attached_machine_id"),
+    "app": ("name", "status", "machine_count", "volume_count"),
+}
 _MAX_VALUE = 80
 _MAX_SETTINGS = 320
 
@@ -67,28 +73,76 @@ def state_lookup(endpoint: Endpoint, args: BaseModel) -> tuple[str, dict[str, An
 
 
 def describe_action(
-    endpoint: Endpoint, args: BaseModel, state: Mapping[str, Any] | None = None
+    endpoint: Endpoint,
+    args: BaseModel,
+    state: Mapping[str, Any] | None = None,
+    *,
+    read: bool | None = None,
 ) -> str:
-    """One or two sentences a person can approve or reject without reading JSON.
+    """Sentences a person can approve or reject without reading JSON.
 
-    ``Stop machine 3d8d9015b23489 (web-1, started, ord) in app web. It stops serving
-    until started again.`` Secret values never appear.
+    ``Stop machine 3d8d9015b23489 in app web (read from Fly just now: named "web-1",
+    started, ord). It stops serving until started again.`` Facts read from Fly come in
+    the parenthesis; anything the agent chose (a command, env values) follows, quoted
+    and marked as the agent's. Secret values never appear.
 
     Args:
         endpoint: the endpoint being called.
         args: its validated arguments.
         state: what :func:`state_lookup`'s read returned, if it was made.
+        read: whether that read was attempted (default: whether ``state`` was given);
+            an attempted read that failed is said.
     """
     target = target_of(endpoint, args)
-    # Only the state state_lookup asks for says anything about this target.
-    looked_up = state if state_lookup(endpoint, args) is not None else None
-    phrase = action_phrase(endpoint, target, details=_state_details(endpoint, looked_up))
+    attempted = state is not None if read is None else read
+    lookup = state_lookup(endpoint, args) if attempted else None
+    phrase = action_phrase(endpoint, target)
     org = getattr(args, "org_slug", None)
     if endpoint.target == "app" and isinstance(org, str):
         phrase += f" in organization {org}"
-    sentence = f"{phrase[0].upper()}{phrase[1:]}{_settings(endpoint, args)}."
+    if lookup is not None:
+        details = _state_details(endpoint, state)
+        phrase += (
+            f" (read from Fly just now: {details})"
+            if details
+            else " (its current state could not be read)"
+        )
+    sentences = [f"{phrase[0].upper()}{phrase[1:]}."]
     consequence = CONSEQUENCES.get(endpoint.name)
-    return f"{sentence} {consequence}" if consequence else sentence
+    if consequence:
+        sentences.append(consequence)
+    chosen = _settings(endpoint, args)
+    if chosen:
+        sentences.append(f"Given by the agent, not checked: {chosen}.")
+    return " ".join(sentences)
+
+
+def facts_of(endpoint: Endpoint, state: Mapping[str, Any] | None) -> dict[str, Any]:
+    """Structured facts from a state read, for hooks that decide on data: empty if none.
+
+    Machines: ``name``, ``state``, ``region``, ``version``. Volumes: ``name``, ``state``,
+    ``size_gb``, ``region``, ``attached_machine_id``, ``attached``. Apps: ``name``,
+    ``status``, ``machine_count``, ``volume_count``.
+    """
+    if not isinstance(state, Mapping):
+        return {}
+    keys = _FACT_KEYS.get(endpoint.target, ())
+    facts = {key: state.get(key) for key in keys}
+    if endpoint.target == "machine":
+        facts["version"] = state.get("instance_id") or state.get("version")
+    if endpoint.target == "volume":
+        facts["attached"] = bool(state.get("attached_machine_id"))
+    return facts
+
+
+def type_back_for(endpoint: Endpoint, args: BaseModel) -> str | None:
+    """What a person types back to approve: the target of a delete, the machine of an exec."""
+    if endpoint.risk < RiskTier.DESTRUCTIVE:
+        return None
+    if endpoint.method != "DELETE" and "command" not in type(args).model_fields:
+        return None
+    target = target_of(endpoint, args)
+    return (target.app if target.kind == "app" else target.id) or None
 
 
 def action_phrase(
@@ -128,10 +182,13 @@ def _state_details(endpoint: Endpoint, state: Mapping[str, Any] | None) -> str:
     if not isinstance(state, Mapping):
         return ""
     parts: list[str] = []
+    name = _text(state.get("name"))
+    # Names are chosen by whoever created the resource (possibly the agent): quoted.
+    named = f"named {json.dumps(name, ensure_ascii=False)}" if name else ""
     if endpoint.target == "machine":
-        parts = [_text(state.get(key)) for key in ("name", "state", "region")]
+        parts = [named, _text(state.get("state")), _text(state.get("region"))]
     elif endpoint.target == "volume":
-        parts = [_text(state.get("name")), _size(state.get("size_gb"))]
+        parts = [named, _size(state.get("size_gb"))]
         attached = _text(state.get("attached_machine_id"))
         parts.append(f"attached to machine {attached}" if attached else "not attached")
     elif endpoint.target == "app":
@@ -139,8 +196,7 @@ def _state_details(endpoint: Endpoint, state: Mapping[str, Any] | None) -> str:
             _count(state.get("machine_count"), "machine"),
             _count(state.get("volume_count"), "volume"),
         ]
-    shown = [p for p in parts if p]
-    return f" ({', '.join(shown)})" if shown else ""
+    return ", ".join(p for p in parts if p)
 
 
 def _text(value: Any) -> str:
@@ -158,7 +214,7 @@ def _count(value: Any, noun: str) -> str:
 
 
 def _settings(endpoint: Endpoint, args: BaseModel) -> str:
-    """``, with signal=SIGTERM, timeout=30s`` for the arguments the caller chose."""
+    """``command=["ls","-la"], signal="SIGTERM"`` for the arguments the caller chose."""
     chosen = args.model_fields_set - _SAID
     if endpoint.target in ("app", "org"):
         chosen -= {"org_slug"}
@@ -168,9 +224,10 @@ def _settings(endpoint: Endpoint, args: BaseModel) -> str:
     text = ", ".join(f"{key}={_short(value)}" for key, value in shown.items())
     if len(text) > _MAX_SETTINGS:
         text = text[: _MAX_SETTINGS - 1] + "…"
-    return f", with {text}"
+    return text
 
 
 def _short(value: Any) -> str:
-    text = value if isinstance(value, str) else json.dumps(value, separators=(",", ":"))
-    return text if len(text) <= _MAX_VALUE else text[: _MAX_VALUE - 1] + "…"
+    # Always JSON, so text the agent chose is visibly quoted and cannot pose as a fact.
+    text = json.dumps(value, separators=(",", ":"), ensure_ascii=False, default=str)
+    return text if len(text) <= _MAX_VALUE else text[: _MAX_VALUE - 1] + '…"'

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from langchain_core.tools import BaseTool
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
 from fly_tools.catalogue import ENDPOINTS, Endpoint
 from fly_tools.guards.describe import describe_action
@@ -24,11 +24,14 @@ def interrupt_on(
     *,
     allowed_decisions: Iterable[str] = ("approve", "edit", "reject"),
 ) -> dict[str, Any]:
-    """``interrupt_on`` for ``HumanInTheLoopMiddleware``: Fly tools at or above ``threshold``.
+    """``interrupt_on`` for ``HumanInTheLoopMiddleware``: tools at or above ``threshold``.
 
     Each entry carries ``allowed_decisions`` and a ``description`` callable that shows
-    the reviewer the plain-English action (what, where, consequence). Tools without a
-    ``metadata["risk"]`` (not Fly tools) are left alone; read-only tools never pause.
+    the reviewer the plain-English action (what, where, consequence). A tool's tier is
+    its ``metadata["risk"]`` (every Fly tool has one); a tool without one is judged by
+    its MCP-style annotations (``destructiveHint`` true: destructive; ``readOnlyHint``
+    true: read), in ``metadata`` or ``metadata["annotations"]``. Read-only tools never
+    pause.
 
     Args:
         tools: the agent's tools, e.g. ``FlyToolkit(...).get_tools()``.
@@ -36,7 +39,9 @@ def interrupt_on(
         allowed_decisions: what the reviewer may answer.
 
     Raises:
-        ValueError: for an unknown tier or decision, or no decisions at all.
+        ValueError: an unknown tier or decision, no decisions at all, or a tool whose
+            risk cannot be told (give it ``metadata={"risk": ...}`` or annotations, or
+            leave it out): it fails closed rather than let such a tool run unreviewed.
     """
     tier = RiskTier.parse(threshold)
     decisions = list(dict.fromkeys(allowed_decisions))
@@ -47,10 +52,7 @@ def interrupt_on(
         )
     mapping: dict[str, dict[str, Any]] = {}
     for tool in tools:
-        risk = (tool.metadata or {}).get("risk")
-        if risk is None:
-            continue
-        tool_tier = RiskTier.parse(risk)
+        tool_tier = risk_of(tool)
         if tool_tier >= tier and tool_tier > RiskTier.READ:
             mapping[tool.name] = {
                 "allowed_decisions": list(decisions),
@@ -59,12 +61,36 @@ def interrupt_on(
     return mapping
 
 
+def risk_of(tool: BaseTool) -> RiskTier:
+    """A tool's tier from its metadata or annotations.
+
+    Raises:
+        ValueError: when neither says anything.
+    """
+    metadata = tool.metadata or {}
+    if metadata.get("risk") is not None:
+        return RiskTier.parse(metadata["risk"])
+    hints = {**(metadata.get("annotations") or {}), **metadata}
+    if hints.get("destructiveHint") is True:
+        return RiskTier.DESTRUCTIVE
+    if hints.get("readOnlyHint") is True:
+        return RiskTier.READ
+    if hints.get("destructiveHint") is False:
+        return RiskTier.WRITE
+    raise ValueError(
+        f"cannot tell how risky tool {tool.name!r} is: give it metadata={{'risk': 'read'|"
+        "'write'|'disruptive'|'destructive'}} or MCP annotations (readOnlyHint / "
+        "destructiveHint), or leave it out of interrupt_on's tools"
+    )
+
+
 class PendingCallDescription:
     """The middleware's ``description`` callable for one tool: describes a pending call.
 
-    Called as ``(tool_call, state, runtime)``. Arguments are validated with the
-    endpoint's model (the bound app filled in for an app-bound tool); invalid arguments
-    are shown redacted, with what is wrong, rather than failing the review.
+    Called as ``(tool_call, state, runtime)``. Arguments are validated with the tool's
+    own schema (an app-bound tool refuses any other app); invalid arguments are shown
+    redacted, with what is wrong, rather than failing the review. It reads nothing from
+    Fly; :class:`fly_tools.agents.FlyApprovalMiddleware` describes with the state read.
     """
 
     def __init__(self, tool: BaseTool) -> None:
@@ -72,40 +98,31 @@ class PendingCallDescription:
         self.tool_name = tool.name
         self.endpoint: Endpoint | None = ENDPOINTS.get(tool.name)
         self.bound_app: str | None = metadata.get("bound_app")
-        self.risk = RiskTier.parse(metadata.get("risk", RiskTier.DESTRUCTIVE))
-        # Fly tools can read what a call would touch, so the reviewer sees e.g. its size.
-        self.read_state: Callable[[BaseModel], Mapping[str, Any] | None] | None = getattr(
-            tool, "current_state", None
-        )
-        self._described: dict[str, str] = {}
+        self.risk = risk_of(tool)
 
     def __call__(self, tool_call: Mapping[str, Any], state: Any, runtime: Any) -> str:
-        """Describe ``tool_call`` (a LangChain ``ToolCall``); the agent's ``state`` and
-        ``runtime`` are not needed."""
+        """Describe ``tool_call`` (a LangChain ``ToolCall``)."""
         args = dict(tool_call.get("args") or {})
         if self.endpoint is None:
             return f"{self.tool_name} ({self.risk.label}) with arguments {_json(args)}."
+        problem = None
         if self.bound_app is not None and "app_name" in self.endpoint.args_model.model_fields:
-            args.setdefault("app_name", self.bound_app)
+            named = args.setdefault("app_name", self.bound_app)
+            if named != self.bound_app:
+                problem = f"app_name: this tool is bound to app {self.bound_app!r}"
         try:
             validated = self.endpoint.args_model.model_validate(args)
         except ValidationError as err:
-            problem = err.errors()[0]
-            where = ".".join(str(p) for p in problem["loc"]) or "arguments"
+            first = err.errors()[0]
+            where = ".".join(str(p) for p in first["loc"]) or "arguments"
+            problem = problem or f"{where}: {first['msg']}"
+        if problem is not None:
             return (
                 f"{self.tool_name} ({self.risk.label}) with arguments "
                 f"{_json(redact_args(self.endpoint, args))}. These arguments are invalid "
-                f"({where}: {problem['msg']}), so the call will fail if approved as is."
+                f"({problem}), so the call will be refused if approved."
             )
-        call_id = tool_call.get("id")
-        if call_id and call_id in self._described:
-            # A resumed run asks again for the same call: answer without reading again.
-            return self._described[call_id]
-        state = self.read_state(validated) if self.read_state is not None else None
-        description = describe_action(self.endpoint, validated, state)
-        if call_id:
-            self._described[call_id] = description
-        return description
+        return describe_action(self.endpoint, validated)
 
 
 def _json(value: Any) -> str:

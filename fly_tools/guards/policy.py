@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import re
 import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -78,21 +79,55 @@ class AgentPolicy:
     def from_file(cls, path: str | Path) -> AgentPolicy:
         """Load a ``.toml``, ``.json``, ``.yaml`` or ``.yml`` policy file.
 
+        A key given twice in one mapping is an error in every format: otherwise a later
+        ``allow`` would silently beat an earlier ``deny``.
+
         Raises:
             ImportError: for YAML when PyYAML is not installed (``fly-tools[yaml]``).
-            ValueError: for another suffix or an invalid policy.
+            ValueError: for another suffix, a duplicate key or an invalid policy.
         """
         path = Path(path)
         suffix = path.suffix.lower()
-        if suffix == ".toml":
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
-        elif suffix == ".json":
-            data = json.loads(path.read_text(encoding="utf-8"))
-        elif suffix in (".yaml", ".yml"):
-            data = _load_yaml(path.read_text(encoding="utf-8"))
-        else:
+        if suffix not in (".toml", ".json", ".yaml", ".yml"):
             raise ValueError(f"policy file {path.name!r} must end in .toml, .json, .yaml or .yml")
+        text = path.read_text(encoding="utf-8")
+        try:
+            if suffix == ".toml":
+                data = tomllib.loads(text)
+            elif suffix == ".json":
+                data = json.loads(text, object_pairs_hook=_unique_keys)
+            else:
+                data = _load_yaml(text)
+        except (tomllib.TOMLDecodeError, json.JSONDecodeError) as exc:
+            why = _toml_duplicate(text, str(exc)) or f"is not valid {suffix[1:]}: {exc}"
+            raise ValueError(f"policy file {path.name!r} {why}") from None
+        except _FileError as exc:
+            raise ValueError(f"policy file {path.name!r} {exc}") from None
         return cls.from_dict(data)
+
+    @classmethod
+    def coerce(
+        cls, value: AgentPolicy | Mapping[str, Any] | str | Path | None
+    ) -> AgentPolicy | None:
+        """A policy from what a caller may pass: a policy, a mapping or a file path.
+
+        Mappings go through :meth:`from_dict` and paths through :meth:`from_file`, so a
+        misspelt key is refused here as it is there.
+
+        Raises:
+            TypeError: for any other kind of value.
+            ValueError: for an invalid policy.
+        """
+        if value is None or isinstance(value, AgentPolicy):
+            return value
+        if isinstance(value, Mapping):
+            return cls.from_dict(value)
+        if isinstance(value, str | Path):
+            return cls.from_file(value)
+        raise TypeError(
+            "policy must be an AgentPolicy, a mapping like {'agent_id': ..., 'groups': {...}} "
+            f"or the path of a policy file; got {type(value).__name__}"
+        )
 
     def allows(self, endpoint: Endpoint) -> bool:
         """Whether this agent may call ``endpoint``."""
@@ -134,6 +169,31 @@ def _check_values(data: Mapping[Any, Any], valid: tuple[str, ...], what: str) ->
             raise ValueError(f"unknown {what} {name}={value!r}; valid: {', '.join(valid)}")
 
 
+class _FileError(ValueError):
+    """What is wrong inside a policy file; the message follows the file's name."""
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    seen: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in seen:
+            raise _FileError(f"has the key {key!r} twice; give each key once")
+        seen[key] = value
+    return seen
+
+
+def _toml_duplicate(text: str, message: str) -> str | None:
+    # tomllib refuses a repeated key but does not name it: name it from the line it points at.
+    found = re.match(r"Cannot (?:overwrite|declare) .*\(at line (\d+), column \d+\)", message)
+    if found is None:
+        return None
+    number = int(found.group(1))
+    lines = text.splitlines()
+    line = lines[number - 1] if number <= len(lines) else ""
+    key = line.split("=", 1)[0].strip().strip("[]").strip() or "?"
+    return f"has the key {key!r} twice (line {number}); give each key once"
+
+
 def _load_yaml(text: str) -> Any:
     try:
         import yaml
@@ -142,4 +202,22 @@ def _load_yaml(text: str) -> Any:
             "reading a YAML policy needs PyYAML: pip install 'fly-tools[yaml]' "
             "(or use a .toml or .json policy)"
         ) from None
-    return yaml.safe_load(text)
+
+    # PyYAML's safe loader, except that a repeated key is an error, not "last wins".
+    loader: type[yaml.SafeLoader] = type("UniqueKeyLoader", (yaml.SafeLoader,), {})
+    loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _unique_mapping)
+    try:
+        return yaml.load(text, Loader=loader)  # noqa: S506 (a SafeLoader subclass)
+    except yaml.YAMLError as exc:
+        raise _FileError(f"is not valid yaml: {exc}") from None
+
+
+def _unique_mapping(loader: Any, node: Any) -> dict[Any, Any]:
+    loader.flatten_mapping(node)
+    keys = [loader.construct_object(key, deep=True) for key, _ in node.value]
+    for index, (key, (key_node, _)) in enumerate(zip(keys, node.value, strict=True)):
+        if key in keys[:index]:
+            line = key_node.start_mark.line + 1
+            raise _FileError(f"has the key {key!r} twice (line {line}); give each key once")
+    mapping: dict[Any, Any] = loader.construct_mapping(node, deep=True)
+    return mapping

@@ -13,6 +13,7 @@ from fly_tools.catalogue import Endpoint
 
 REDACTED = "[redacted]"
 """What stands in for a secret value."""
+_SHORTEST_SECRET = 6  # shorter values ("80", "true") would scrub ordinary text
 
 # Environment variable names that usually hold credentials. Over-redacting an env value
 # costs a little readability; under-redacting leaks a credential into a log for good.
@@ -120,3 +121,34 @@ def scrub(text: str, secrets: Iterable[str | SecretStr]) -> str:
     for value in sorted(values, key=len, reverse=True):
         text = text.replace(value, REDACTED)
     return text
+
+
+def secret_values_in(endpoint: Endpoint, args: BaseModel | Mapping[str, Any]) -> set[str]:
+    """The secret values :func:`redact_args` hides in ``args``: set-secret values, exec
+    stdin, file contents, secret-looking env values, URL passwords.
+
+    A toolkit scrubs them from everything it shows afterwards (answers, artifacts,
+    errors), wherever a server or a guest echoes them back.
+    """
+    raw = args.model_dump() if isinstance(args, BaseModel) else dict(args)
+    found: set[str] = set()
+    _collect(raw, redact_args(endpoint, args), found)
+    return {value for value in found if len(value) >= _SHORTEST_SECRET}
+
+
+def _collect(raw: Any, shown: Any, found: set[str]) -> None:
+    if isinstance(raw, SecretStr):
+        found.add(raw.get_secret_value())
+    elif isinstance(raw, str):
+        if shown == REDACTED:
+            found.add(raw)
+        elif isinstance(shown, str) and shown != raw:
+            found.update(m.group(2) for m in _URL_PASSWORD.finditer(raw))
+    elif isinstance(raw, Mapping) and isinstance(shown, Mapping):
+        for key, value in raw.items():
+            if shown.get(str(key)) == REDACTED and not isinstance(value, str | SecretStr):
+                continue
+            _collect(value, shown.get(str(key)), found)
+    elif isinstance(raw, list | tuple) and isinstance(shown, list):
+        for item, shown_item in zip(raw, shown, strict=False):
+            _collect(item, shown_item, found)

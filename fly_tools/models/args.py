@@ -23,7 +23,7 @@ from fly_tools.models.base import (
     LeasedMachineArgs,
     MachineArgs,
 )
-from fly_tools.models.fields import Duration, Signal7, Signal14
+from fly_tools.models.fields import Bool, Duration, Int, OptionalInt, Signal7, Signal14
 from fly_tools.models.identifiers import (
     AppName,
     LeaseNonce,
@@ -69,7 +69,7 @@ class CreateAppArgs(FlyArgs):
 
 class DeleteAppArgs(AppArgs):
     query_fields = ("force",)
-    force: bool = Field(default=False, description="Stop all machines and delete at once.")
+    force: Bool = Field(default=False, description="Stop all machines and delete at once.")
 
 
 # ---------------------------------------------------------------- machines
@@ -83,7 +83,7 @@ class ListMachinesArgs(AppArgs):
     state: Annotated[list[MachineState] | None, BeforeValidator(_listed)] = Field(
         default=None, description="Only these states."
     )
-    include_deleted: bool | None = Field(default=None, description="Include destroyed ones.")
+    include_deleted: Bool | None = Field(default=None, description="Include destroyed ones.")
 
     def query_params(self) -> list[tuple[str, str]]:
         # Fly takes the state filter as one comma-separated value.
@@ -95,7 +95,7 @@ class ListMachinesArgs(AppArgs):
 
 class DeleteMachineArgs(LeasedMachineArgs):
     query_fields = ("force",)
-    force: bool = Field(default=False, description="Kill it first if it is running.")
+    force: Bool = Field(default=False, description="Kill it first if it is running.")
 
 
 class StopMachineArgs(LeasedMachineArgs):
@@ -124,7 +124,7 @@ class ExecMachineArgs(MachineArgs):
     command: list[str] = Field(
         min_length=1, description="Program and arguments, e.g. ['ls', '-la', '/data']."
     )
-    timeout: int | None = Field(default=None, ge=1, le=600, description="Seconds to allow.")
+    timeout: OptionalInt = Field(default=None, ge=1, le=600, description="Seconds to allow.")
     stdin: str | None = Field(default=None, description="Text fed to the command's stdin.")
     container: str | None = Field(default=None, description="Container to run in.")
 
@@ -146,7 +146,7 @@ class WaitMachineArgs(MachineArgs):
     state: WaitState | list[WaitState] = Field(
         default="started", description="State(s) to wait for; 'settled' = not transient."
     )
-    timeout: int = Field(default=60, ge=1, le=600, description="Seconds to wait in total.")
+    timeout: Int = Field(default=60, ge=1, le=600, description="Seconds to wait in total.")
     version: VersionId | None = Field(
         default=None, description="Machine version the state must belong to."
     )
@@ -171,7 +171,7 @@ class ListProcessesArgs(MachineArgs):
 
 class ListEventsArgs(MachineArgs):
     query_fields = ("limit",)
-    limit: int | None = Field(default=None, ge=1, le=50, description="Newest N events (max 50).")
+    limit: OptionalInt = Field(default=None, ge=1, le=50, description="Newest N events (max 50).")
 
 
 # ---------------------------------------------------------------- leases
@@ -179,7 +179,7 @@ class ListEventsArgs(MachineArgs):
 
 class AcquireLeaseArgs(MachineArgs):
     sends_body = True
-    ttl: int = Field(default=300, ge=1, le=3600, description="Lease lifetime in seconds.")
+    ttl: Int = Field(default=300, ge=1, le=3600, description="Lease lifetime in seconds.")
     description: str | None = Field(default=None, max_length=200, description="Why it is held.")
     lease_nonce: LeaseNonce | None = Field(
         default=None, description="Nonce of a lease you hold, to refresh it."
@@ -201,9 +201,9 @@ class CreateVolumeArgs(AppArgs):
     sends_body = True
     name: VolumeName = Field(description="Volume name, e.g. 'data'.")
     region: Region = Field(description="Region code; mount it from a machine there.")
-    size_gb: int = Field(default=1, ge=1, le=500, description="Size in GB, 1-500.")
-    encrypted: bool | None = Field(default=None, description="Encrypt at rest (default true).")
-    snapshot_retention: int | None = Field(
+    size_gb: Int = Field(default=1, ge=1, le=500, description="Size in GB, 1-500.")
+    encrypted: Bool | None = Field(default=None, description="Encrypt at rest (default true).")
+    snapshot_retention: OptionalInt = Field(
         default=None, ge=1, le=60, description="Days to keep snapshots."
     )
     source_volume_id: VolumeId | None = Field(default=None, description="Fork this volume.")
@@ -211,7 +211,7 @@ class CreateVolumeArgs(AppArgs):
 
 class ExtendVolumeArgs(VolumeArgs):
     sends_body = True
-    size_gb: int = Field(ge=1, le=500, description="New total size in GB (grow only, max 500).")
+    size_gb: Int = Field(ge=1, le=500, description="New total size in GB (grow only, max 500).")
 
 
 # ---------------------------------------------------------------- secrets
@@ -236,7 +236,7 @@ class OidcTokenArgs(FlyArgs):
         max_length=512,
         description="Audience claim, e.g. 'sts.amazonaws.com'.",
     )
-    aws_principal_tags: bool | None = Field(default=None, description="Add AWS principal tags.")
+    aws_principal_tags: Bool | None = Field(default=None, description="Add AWS principal tags.")
 
 
 __all__ = [

@@ -12,7 +12,19 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
-from fly_tools.models.fields import Duration, Signal7, check_guest_size
+from fly_tools.models.fields import (
+    Bool,
+    Duration,
+    FiniteJson,
+    GuestPath,
+    Int,
+    OptionalInt,
+    OptionalNumber,
+    Signal7,
+    check_finite_tree,
+    check_guest_size,
+)
+from fly_tools.models.identifiers import EnvMap, EnvName
 
 
 class FlyModel(BaseModel):
@@ -23,11 +35,11 @@ class FlyModel(BaseModel):
 
 class MachineGuest(FlyModel):
     cpu_kind: Literal["shared", "performance"] | None = None
-    cpus: int | None = None
-    memory_mb: int | None = None
+    cpus: OptionalInt = None
+    memory_mb: OptionalInt = None
     gpu_kind: str | None = None
-    gpus: int | None = Field(default=None, ge=0)
-    max_memory_mb: int | None = Field(default=None, ge=256)
+    gpus: OptionalInt = Field(default=None, ge=0)
+    max_memory_mb: OptionalInt = Field(default=None, ge=256)
     host_dedication_id: str | None = None
     kernel_args: list[str] | None = None
     persist_rootfs: Literal["never", "always", "restart"] | None = None
@@ -43,29 +55,29 @@ class MachineInit(FlyModel):
     exec: list[str] | None = None
     entrypoint: list[str] | None = None
     cmd: list[str] | None = None
-    tty: bool | None = None
-    swap_size_mb: int | None = Field(default=None, ge=0)
+    tty: Bool | None = None
+    swap_size_mb: OptionalInt = Field(default=None, ge=0)
     kernel_args: list[str] | None = None
 
 
 class HTTPResponseOptions(FlyModel):
-    headers: dict[str, Any] | None = None
-    pristine: bool | None = None
+    headers: dict[str, FiniteJson] | None = None
+    pristine: Bool | None = None
 
 
 class ReplayCache(FlyModel):
     name: str | None = None
     path_prefix: str | None = None
-    ttl_seconds: int | None = None
+    ttl_seconds: OptionalInt = None
     type: Literal["cookie", "header"] | None = None
-    allow_bypass: bool | None = None
+    allow_bypass: Bool | None = None
 
 
 class HTTPOptions(FlyModel):
-    compress: bool | None = None
-    h2_backend: bool | None = None
-    headers_read_timeout: int | None = None
-    idle_timeout: int | None = None
+    compress: Bool | None = None
+    h2_backend: Bool | None = None
+    headers_read_timeout: OptionalInt = None
+    idle_timeout: OptionalInt = None
     response: HTTPResponseOptions | None = None
     replay_cache: list[ReplayCache] | None = None
 
@@ -73,7 +85,7 @@ class HTTPOptions(FlyModel):
 class TLSOptions(FlyModel):
     alpn: list[str] | None = None
     versions: list[str] | None = None
-    default_self_signed: bool | None = None
+    default_self_signed: Bool | None = None
 
 
 class ProxyProtoOptions(FlyModel):
@@ -81,11 +93,11 @@ class ProxyProtoOptions(FlyModel):
 
 
 class MachinePort(FlyModel):
-    port: int | None = Field(default=None, ge=1, le=65535)
-    start_port: int | None = Field(default=None, ge=1, le=65535)
-    end_port: int | None = Field(default=None, ge=1, le=65535)
+    port: OptionalInt = Field(default=None, ge=1, le=65535)
+    start_port: OptionalInt = Field(default=None, ge=1, le=65535)
+    end_port: OptionalInt = Field(default=None, ge=1, le=65535)
     handlers: list[str] | None = None
-    force_https: bool | None = None
+    force_https: Bool | None = None
     http_options: HTTPOptions | None = None
     tls_options: TLSOptions | None = None
     proxy_proto_options: ProxyProtoOptions | None = None
@@ -98,7 +110,7 @@ class HeaderValues(FlyModel):
 
 class MachineServiceCheck(FlyModel):
     type: Literal["tcp", "http"] | None = None
-    port: int | None = Field(default=None, ge=1, le=65535)
+    port: OptionalInt = Field(default=None, ge=1, le=65535)
     interval: Duration | None = None
     timeout: Duration | None = None
     grace_period: Duration | None = None
@@ -106,7 +118,7 @@ class MachineServiceCheck(FlyModel):
     path: str | None = None
     protocol: Literal["http", "https"] | None = None
     tls_server_name: str | None = None
-    tls_skip_verify: bool | None = None
+    tls_skip_verify: Bool | None = None
     headers: list[HeaderValues] | None = None
 
 
@@ -116,8 +128,8 @@ class MachineCheck(MachineServiceCheck):
 
 class ServiceConcurrency(FlyModel):
     type: Literal["connections", "requests"] | None = None
-    soft_limit: int | None = Field(default=None, ge=0)
-    hard_limit: int | None = Field(default=None, ge=0)
+    soft_limit: OptionalInt = Field(default=None, ge=0)
+    hard_limit: OptionalInt = Field(default=None, ge=0)
 
 
 def _autostop(value: Any) -> Any:
@@ -131,11 +143,11 @@ def _autostop(value: Any) -> Any:
 
 class MachineService(FlyModel):
     protocol: Literal["tcp", "udp"]
-    internal_port: int = Field(ge=1, le=65535)
+    internal_port: Int = Field(ge=1, le=65535)
     ports: list[MachinePort] | None = None
-    autostart: bool | None = None
+    autostart: Bool | None = None
     autostop: Annotated[Literal["off", "stop", "suspend"] | None, BeforeValidator(_autostop)] = None
-    min_machines_running: int | None = Field(default=None, ge=0)
+    min_machines_running: OptionalInt = Field(default=None, ge=0)
     concurrency: ServiceConcurrency | None = None
     checks: list[MachineServiceCheck] | None = None
     force_instance_key: str | None = None
@@ -144,21 +156,21 @@ class MachineService(FlyModel):
 
 class MachineMount(FlyModel):
     volume: str = Field(pattern=r"^vol_[a-z0-9]+$")
-    path: str = Field(pattern=r"^/")
+    path: GuestPath
     name: str | None = None
-    encrypted: bool | None = None
-    size_gb: int | None = Field(default=None, ge=1, le=500)
-    extend_threshold_percent: int | None = Field(default=None, ge=0, le=100)
-    add_size_gb: int | None = Field(default=None, ge=0)
-    size_gb_limit: int | None = Field(default=None, ge=1, le=500)
-    add_size_percent: int | None = Field(default=None, ge=0)
-    min_add_size_gb: int | None = Field(default=None, ge=0)
+    encrypted: Bool | None = None
+    size_gb: OptionalInt = Field(default=None, ge=1, le=500)
+    extend_threshold_percent: OptionalInt = Field(default=None, ge=0, le=100)
+    add_size_gb: OptionalInt = Field(default=None, ge=0)
+    size_gb_limit: OptionalInt = Field(default=None, ge=1, le=500)
+    add_size_percent: OptionalInt = Field(default=None, ge=0)
+    min_add_size_gb: OptionalInt = Field(default=None, ge=0)
 
 
 class MachineRestart(FlyModel):
     policy: Literal["no", "always", "on-failure", "spot-price"] | None = None
-    max_retries: int | None = Field(default=None, ge=0)
-    gpu_bid_price: float | None = None
+    max_retries: OptionalInt = Field(default=None, ge=0)
+    gpu_bid_price: OptionalNumber = None
 
 
 class StopConfig(FlyModel):
@@ -167,11 +179,11 @@ class StopConfig(FlyModel):
 
 
 class File(FlyModel):
-    guest_path: str = Field(pattern=r"^/")
+    guest_path: GuestPath
     raw_value: str | None = None
     secret_name: str | None = None
     image_config: str | None = None
-    mode: int | None = Field(default=None, ge=0, le=0o7777)
+    mode: OptionalInt = Field(default=None, ge=0, le=0o7777)
 
     @model_validator(mode="after")
     def _one_source(self) -> File:
@@ -182,12 +194,12 @@ class File(FlyModel):
 
 
 class MachineSecret(FlyModel):
-    env_var: str
+    env_var: EnvName
     name: str | None = None
 
 
 class EnvFrom(FlyModel):
-    env_var: str | None = None
+    env_var: EnvName | None = None
     field_ref: Literal["id", "version", "app_name", "private_ip", "region", "image"] | None = None
 
 
@@ -195,15 +207,15 @@ class MachineProcess(FlyModel):
     exec: list[str] | None = None
     entrypoint: list[str] | None = None
     cmd: list[str] | None = None
-    env: dict[str, str] | None = None
+    env: EnvMap | None = None
     user: str | None = None
     secrets: list[MachineSecret] | None = None
-    ignore_app_secrets: bool | None = None
+    ignore_app_secrets: Bool | None = None
     env_from: list[EnvFrom] | None = None
 
 
 class Static(FlyModel):
-    guest_path: str
+    guest_path: GuestPath
     url_prefix: str
     tigris_bucket: str | None = None
     index_document: str | None = None
@@ -220,7 +232,7 @@ class DNSForwardRule(FlyModel):
 
 
 class DNSConfig(FlyModel):
-    skip_registration: bool | None = None
+    skip_registration: Bool | None = None
     nameservers: list[str] | None = None
     searches: list[str] | None = None
     options: list[DNSOption] | None = None
@@ -230,36 +242,49 @@ class DNSConfig(FlyModel):
 
 
 class MachineMetrics(FlyModel):
-    port: int | None = Field(default=None, ge=1, le=65535)
+    port: OptionalInt = Field(default=None, ge=1, le=65535)
     path: str | None = None
-    https: bool | None = None
+    https: Bool | None = None
 
 
 class MachineRootfs(FlyModel):
     persist: Literal["never", "always", "restart"] | None = None
-    size_gb: int | None = Field(default=None, ge=1)
+    size_gb: OptionalInt = Field(default=None, ge=1)
 
 
 class CacheDrive(FlyModel):
-    size_mb: int | None = Field(default=None, ge=1)
+    size_mb: OptionalInt = Field(default=None, ge=1)
 
 
 class Spot(FlyModel):
-    max_price_fraction: float | None = Field(default=None, gt=0, le=1)
+    max_price_fraction: OptionalNumber = Field(default=None, gt=0, le=1)
 
 
 class ContainerConfig(FlyModel):
-    # Containers are restricted to some orgs; their nested shapes are passed through.
+    # Containers are restricted to some orgs: the parts shared with machines are checked
+    # like theirs, the rest (healthchecks, depends_on) passed through once finite.
     model_config = ConfigDict(extra="allow")
     name: str | None = None
     image: str | None = None
+    env: EnvMap | None = None
+    env_from: list[EnvFrom] | None = None
+    secrets: list[MachineSecret] | None = None
+    files: list[File] | None = None
+    restart: MachineRestart | None = None
+    stop: StopConfig | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _finite(cls, data: Any) -> Any:
+        check_finite_tree(data, "container")
+        return data
 
 
 class MachineConfig(FlyModel):
     """The whole configuration of a machine (Fly's ``fly.MachineConfig``)."""
 
     image: str | None = Field(default=None, min_length=1)
-    env: dict[str, str] | None = None
+    env: EnvMap | None = None
     metadata: dict[str, str] | None = None
     guest: MachineGuest | None = None
     size: str | None = None
@@ -268,7 +293,7 @@ class MachineConfig(FlyModel):
     checks: dict[str, MachineCheck] | None = None
     mounts: list[MachineMount] | None = Field(default=None, max_length=1)
     restart: MachineRestart | None = None
-    auto_destroy: bool | None = None
+    auto_destroy: Bool | None = None
     schedule: Literal["hourly", "daily", "weekly", "monthly"] | None = None
     processes: list[MachineProcess] | None = None
     files: list[File] | None = None
@@ -280,7 +305,7 @@ class MachineConfig(FlyModel):
     rootfs: MachineRootfs | None = None
     cache_drive: CacheDrive | None = None
     containers: list[ContainerConfig] | None = None
-    disable_machine_autostart: bool | None = None
+    disable_machine_autostart: Bool | None = None
     spot: Spot | None = None
 
     def to_wire(self) -> dict[str, Any]:

@@ -16,6 +16,7 @@ _PATH_ALTERING = {
     "%": "'%'",
     "&": "'&'",
     ";": "';'",
+    "=": "'='",
 }
 
 
@@ -64,16 +65,30 @@ VolumeId = Annotated[
     str,
     _identifier("volume id", r"vol_[a-z0-9]+", "'vol_' then letters and digits", "vol_abc123", 64),
 ]
+_ENV_NAME = r"[A-Za-z_][A-Za-z0-9_]*"
+_ENV_FORM = "letters, digits and underscores, not starting with a digit (at most 256)"
 SecretName = Annotated[
     str,
     _identifier(
-        "secret name",
-        r"[A-Za-z_][A-Za-z0-9_]*",
-        "an environment variable name: letters, digits and underscores, not starting with a digit",
-        "DATABASE_URL",
-        256,
+        "secret name", _ENV_NAME, f"an environment variable name: {_ENV_FORM}", "DATABASE_URL", 256
     ),
 ]
+EnvName = Annotated[
+    str, _identifier("environment variable name", _ENV_NAME, _ENV_FORM, "LOG_LEVEL", 256)
+]
+"""A name a process environment can hold and a shell can read: no '=', NUL, CR/LF or spaces."""
+
+
+def _env_value(value: str) -> str:
+    # A process environment is C strings: a NUL would cut the value short on the machine.
+    if "\x00" in value:
+        raise ValueError("an environment variable value cannot contain a NUL character")
+    return value
+
+
+EnvValue = Annotated[str, AfterValidator(_env_value)]
+EnvMap = dict[EnvName, EnvValue]
+"""Environment variables: validated names to values."""
 OrgSlug = Annotated[
     str,
     _identifier(

@@ -7,11 +7,18 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import Field, field_validator, model_validator
 
 from fly_tools.models.base import MACHINE, NONCE, AppArgs
-from fly_tools.models.fields import check_guest_size
+from fly_tools.models.fields import (
+    Bool,
+    GuestPath,
+    OptionalInt,
+    check_finite_tree,
+    check_guest_size,
+)
 
 if TYPE_CHECKING:
     from fly_tools.models.config import MachineConfig
 from fly_tools.models.identifiers import (
+    EnvMap,
     LeaseNonce,
     MachineId,
     MachineName,
@@ -25,30 +32,37 @@ class MachineSpecArgs(AppArgs):
     """The common machine settings as flat fields, plus the rest of Fly's config in one."""
 
     image: str | None = Field(default=None, min_length=1, description="Docker image.")
-    cpus: int | None = Field(default=None, description="vCPUs: 1, 2, 4, 6, 8 … 16.")
-    memory_mb: int | None = Field(default=None, description="RAM in MB, a multiple of 256.")
+    cpus: OptionalInt = Field(default=None, description="vCPUs: 1, 2, 4, 6, 8 … 16.")
+    memory_mb: OptionalInt = Field(default=None, description="RAM in MB, a multiple of 256.")
     cpu_kind: Literal["shared", "performance"] | None = Field(default=None, description="CPU kind.")
-    env: dict[str, str] | None = Field(default=None, description="Environment variables.")
-    internal_port: int | None = Field(
+    env: EnvMap | None = Field(
+        default=None,
+        description="Environment variables by name (letters, digits, _), e.g. {'LOG_LEVEL': 'debug'}.",
+    )
+    internal_port: OptionalInt = Field(
         default=None, ge=1, le=65535, description="Serve this port publicly on 80/443 (HTTP)."
     )
     volume_id: VolumeId | None = Field(default=None, description="Volume to mount.")
-    mount_path: str | None = Field(
-        default=None, pattern=r"^/", description="Where to mount volume_id, e.g. '/data'."
+    mount_path: GuestPath | None = Field(
+        default=None, description="Where to mount volume_id, e.g. '/data'."
     )
     restart_policy: Literal["no", "always", "on-failure"] | None = Field(
         default=None, description="Restart policy."
     )
-    config: dict[str, Any] | None = Field(
+    # Not named "config": LangChain takes that keyword for its own run configuration and
+    # would drop the field on every invoke (tests/unit/test_reserved_names.py).
+    machine_config: dict[str, Any] | None = Field(
         default=None,
-        description="Any other Fly machine config fields (services, checks, init, ...); "
-        "flat fields above take precedence.",
+        description="Any other fields of Fly's machine config, as Fly names them: services, "
+        "checks, init, processes, metadata, files, stop_config, ... The flat fields above "
+        "take precedence.",
     )
 
-    @field_validator("config")
+    @field_validator("machine_config")
     @classmethod
-    def _config_is_fly_config(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
+    def _is_fly_config(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
         if value is not None:
+            check_finite_tree(value, "machine_config")
             _machine_config().model_validate(value)
         return value
 
@@ -61,21 +75,21 @@ class MachineSpecArgs(AppArgs):
 
     def merged_config(self, base: dict[str, Any] | None = None) -> dict[str, Any]:
         """Fly's full config as JSON: ``base`` (the current one, for updates), then
-        ``config``, then the flat fields.
+        ``machine_config``, then the flat fields.
 
         Only what the caller gives is validated; ``base`` comes from Fly and is passed
         through as is, so fields this package does not model survive an update.
         """
         merged: dict[str, Any] = dict(base or {})
-        if self.config:
-            merged.update(_machine_config().model_validate(self.config).to_wire())
+        if self.machine_config:
+            merged.update(_machine_config().model_validate(self.machine_config).to_wire())
         if self.image is not None:
             merged["image"] = self.image
         if self.env is not None:
             merged["env"] = {**(merged.get("env") or {}), **self.env}
         sizing = {f: getattr(self, f) for f in ("cpus", "memory_mb", "cpu_kind")}
         sizing = {f: v for f, v in sizing.items() if v is not None}
-        if sizing or (self.config and "guest" in self.config):
+        if sizing or (self.machine_config and "guest" in self.machine_config):
             guest = {**(merged.get("guest") or {}), **sizing}
             check_guest_size(guest.get("cpu_kind"), guest.get("cpus"), guest.get("memory_mb"))
             merged["guest"] = guest
@@ -111,7 +125,7 @@ class CreateMachineArgs(MachineSpecArgs):
     sends_body = True
     name: MachineName | None = Field(default=None, description="Machine name (optional).")
     region: Region | None = Field(default=None, description="Region code, e.g. 'ord'.")
-    skip_launch: bool | None = Field(default=None, description="Create without starting.")
+    skip_launch: Bool | None = Field(default=None, description="Create without starting.")
 
     @model_validator(mode="after")
     def _needs_image(self) -> CreateMachineArgs:
@@ -146,7 +160,9 @@ class UpdateMachineArgs(MachineSpecArgs):
             "lease_nonce",
         }
         if not changes:
-            raise ValueError("give at least one change (image, cpus, memory_mb, env, config, ...)")
+            raise ValueError(
+                "give at least one change (image, cpus, memory_mb, env, machine_config, ...)"
+            )
         return self
 
     def update_body(self, current: dict[str, Any]) -> dict[str, Any]:

@@ -8,10 +8,12 @@ for app-bound tokens, its app) says what it reaches. The answers follow Fly:
   do. A ``readonly`` token writing gets ``token is read-only``; a ``machine-exec``
   token doing anything but exec gets ``token can only run exec``; a ``deploy`` token
   listing or creating apps gets ``needs an org token`` (it is bound to one app).
-- an app outside the token's reach (another org's app, or for an app-bound token any
-  other app): 404 ``app ... not found, or the token's scope cannot reach it`` — the
-  same answer as for an app that does not exist, as Fly's guide describes, so a token
-  cannot probe which names exist elsewhere.
+- another organization's app: 403, as Fly answers (fly-go reads a 403 on get-app as
+  "the name is taken by an app you cannot access").
+- for an app-bound token, another app of its own org: 404 ``app ... not found, or the
+  token's scope cannot reach it``, the same answer as for an app that does not exist.
+- an app that does not exist, or that was created a moment ago and is not served yet
+  (:data:`~fly_tools.testing.state.APP_READY_DELAY`): 404.
 """
 
 from __future__ import annotations
@@ -50,6 +52,7 @@ class Token:
     org: str
     app: str | None
     owner: str
+    token_id: str = ""
 
 
 class TokenBook:
@@ -65,7 +68,7 @@ class TokenBook:
             raise ValueError("a deploy token is bound to one app: pass app=...")
         value = "fm2_" + secrets.token_urlsafe(32)
         owner = f"{checked}-token@{org}" if app is None else f"{checked}-token@{app}.{org}"
-        self._tokens[value] = Token(checked, org, app, owner)
+        self._tokens[value] = Token(checked, org, app, owner, "tok_" + secrets.token_hex(8))
         return value
 
     def revoke(self, value: str) -> None:
@@ -94,8 +97,10 @@ def authorize(fly: FakeState, token: Token, endpoint: Endpoint, app_name: str | 
     if app_name is None:
         return
     app = fly.apps.get(app_name)
-    if app is None or app.org.slug != token.org or token.app not in (None, app_name):
+    if app is None or fly.now() < app.ready_at or token.app not in (None, app_name):
         raise app_not_found(app_name)
+    if app.org.slug != token.org:
+        raise ForbiddenError(f"not authorized to access app {app_name!r}")
 
 
 def resolve_org(token: Token, org_slug: str) -> str:

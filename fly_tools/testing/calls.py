@@ -3,8 +3,9 @@
 Each catalogue endpoint has one handler, registered with :func:`route` together with
 the pydantic model of its parameters. The model merges path parameters, query
 parameters and JSON body fields, as Fly's handlers read them (lease ``ttl`` may come
-in either the query or the body); unknown fields are ignored, as Go's decoder does,
-while the machine config inside is validated strictly.
+in either the query or the body). Bodies are read as Go's decoder reads them: unknown
+fields are ignored and a ``null`` leaves a field unset (:func:`go_decoded`), while what
+Fly validates (names, sizes, regions, the config's values) is still refused with a 400.
 """
 
 from __future__ import annotations
@@ -12,13 +13,13 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Generator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Annotated, Any, ClassVar, TypeVar
+from typing import Annotated, Any, ClassVar, TypeVar, get_args
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, TypeAdapter, ValidationError
 
 from fly_tools.catalogue import ENDPOINTS, Endpoint
 from fly_tools.models.identifiers import Region
-from fly_tools.testing.auth import Token
+from fly_tools.testing.auth import Token, TokenBook
 from fly_tools.testing.errors import BadRequestError
 from fly_tools.testing.state import FakeState
 
@@ -88,6 +89,7 @@ class Call:
         nonce: the ``fly-machine-lease-nonce`` header, if sent.
         query: every query parameter, for filters the model does not name.
         now: the fake time the request arrived.
+        tokens: every issued token, for endpoints that check a token given in the body.
     """
 
     endpoint: Endpoint
@@ -95,6 +97,7 @@ class Call:
     nonce: str | None
     query: Sequence[tuple[str, str]]
     now: float
+    tokens: TokenBook | None = None
 
 
 HandlerResult = Reply | Generator[float, None, Reply]
@@ -118,9 +121,14 @@ ROUTES: dict[str, Route] = {}
 
 def route(name: str, params: type[P]) -> Callable[[Handler[P]], Handler[P]]:
     """Register the decorated function as the handler of catalogue endpoint ``name``."""
+    return extra_route(ENDPOINTS[name], params)
+
+
+def extra_route(endpoint: Endpoint, params: type[P]) -> Callable[[Handler[P]], Handler[P]]:
+    """Register a handler for ``endpoint``, which may lie outside the catalogue (no tool)."""
 
     def register(handler: Handler[P]) -> Handler[P]:
-        ROUTES[name] = Route(ENDPOINTS[name], params, handler)
+        ROUTES[endpoint.name] = Route(endpoint, params, handler)
         return handler
 
     return register
@@ -135,7 +143,8 @@ def parse_params(
         collected.setdefault(key, []).append(value)
     data: dict[str, Any] = {k: v[0] if len(v) == 1 else v for k, v in collected.items()}
     if model.reads_body and body.strip():
-        data |= _json_object(body, model.__name__)
+        # A null in a body is Go's nil pointer: the field is left at its default.
+        data |= {k: v for k, v in _json_object(body, model.__name__).items() if v is not None}
     data |= path
     try:
         return model.model_validate(data)
@@ -162,3 +171,46 @@ def describe(error: ValidationError) -> str:
         where = ".".join(str(part) for part in item["loc"]) or "body"
         problems.append(f"{where}: {item['msg'].removeprefix('Value error, ')}")
     return "; ".join(problems)
+
+
+def go_decoded(model: type[BaseModel], data: Any) -> Any:
+    """``data`` as Go's JSON decoder hands it to Fly for ``model``: unknown keys dropped,
+    ``null`` values left unset, all the way down (models that allow extras keep them)."""
+    if not isinstance(data, dict):
+        return data
+    keep_extra = model.model_config.get("extra") == "allow"
+    decoded: dict[str, Any] = {}
+    for key, value in data.items():
+        field_info = model.model_fields.get(key)
+        if value is None or (field_info is None and not keep_extra):
+            continue
+        decoded[key] = _decode_nested(field_info.annotation, value) if field_info else value
+    return decoded
+
+
+def _decode_nested(annotation: Any, value: Any) -> Any:
+    inner = _nested_model(annotation)
+    if inner is None:
+        return value
+    if isinstance(value, list):
+        return [go_decoded(inner, item) for item in value]
+    if isinstance(value, dict) and _is_mapping_of_models(annotation):
+        return {k: go_decoded(inner, v) for k, v in value.items()}
+    return go_decoded(inner, value)
+
+
+def _nested_model(annotation: Any) -> type[BaseModel] | None:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in get_args(annotation):
+        found = _nested_model(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def _is_mapping_of_models(annotation: Any) -> bool:
+    origin = getattr(annotation, "__origin__", None)
+    if origin is dict:
+        return True
+    return any(_is_mapping_of_models(arg) for arg in get_args(annotation))

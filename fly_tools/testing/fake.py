@@ -14,7 +14,7 @@ from fly_tools.testing.faults import Fault, FaultRule
 from fly_tools.testing.http import AsgiApp, Dispatcher, FakeTransport, LoggedRequest
 from fly_tools.testing.ids import IdSource
 from fly_tools.testing.ratelimit import ServerRateLimiter
-from fly_tools.testing.state import FakeState
+from fly_tools.testing.state import APP_READY_DELAY, FakeState
 
 if TYPE_CHECKING:
     from fly_tools.client import AsyncFlyClient, FlyClient
@@ -41,6 +41,8 @@ class FakeFly:
         validate: check every response against the OpenAPI spec and raise
             :class:`SpecViolationError` on a mismatch; defaults to
             :attr:`validate_responses` (which the fake's own tests switch on).
+        app_ready_delay: fake seconds a new app answers 404 before it is served, as on
+            Fly (0 makes new apps usable at once).
 
     Attributes:
         clock: the fake's clock.
@@ -60,8 +62,10 @@ class FakeFly:
         org_name: str | None = None,
         seed: int = 0,
         validate: bool | None = None,
+        app_ready_delay: float = APP_READY_DELAY,
     ) -> None:
         self.clock = clock or FakeClock()
+        self.app_ready_delay = app_ready_delay
         self.org = org
         self.org_name = org_name or org.title()
         self._seed = seed
@@ -122,7 +126,7 @@ class FakeFly:
                 seeder(self)
 
     def _new_state(self) -> FakeState:
-        state = FakeState(self.clock, IdSource(self._seed))
+        state = FakeState(self.clock, IdSource(self._seed), app_ready_delay=self.app_ready_delay)
         state.add_org(self.org, self.org_name)
         return state
 

@@ -181,7 +181,8 @@ class Dispatcher:
             query = parse_qsl(exchange.query, keep_blank_values=True)
             params = parse_params(route.params, path, query, exchange.body)
             nonce = exchange.headers.get(NONCE_HEADER) or None
-            result = route.handler(self.state, Call(endpoint, token, nonce, query, at), params)
+            call = Call(endpoint, token, nonce, query, at, self.tokens)
+            result = route.handler(self.state, call, params)
             if isinstance(result, Reply):
                 return result
             return (yield from result)

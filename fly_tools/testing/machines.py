@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 from collections import deque
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from fly_tools.testing.clock import iso
@@ -31,6 +32,32 @@ DURATION = {
 }
 """Fake seconds each transient state lasts."""
 TERMINATING_SIGNALS = frozenset({"SIGKILL", "SIGTERM", "SIGINT", "SIGQUIT"})
+
+
+def exit_request(
+    at: float, *, exit_code: int, signal: int = -1, requested_stop: bool, restarting: bool,
+    restart_count: int = 0,
+) -> dict[str, Any]:  # fmt: skip
+    """The ``request`` of an exit event, as in Fly's docs: ``exit_event`` and ``restart_count``.
+
+    Only exit events carry a request; start, stop, restart and signal events have none.
+    """
+    exited = datetime.fromtimestamp(at, UTC).isoformat(timespec="milliseconds")
+    return {
+        "exit_event": {
+            "requested_stop": requested_stop,
+            "restarting": restarting,
+            "guest_exit_code": exit_code,
+            "guest_signal": signal,
+            "guest_error": "",
+            "exit_code": exit_code,
+            "signal": signal,
+            "error": "",
+            "oom_killed": False,
+            "exited_at": exited.replace("+00:00", "Z"),
+        },
+        "restart_count": restart_count,
+    }
 
 
 @dataclass
@@ -115,6 +142,7 @@ class Machine:
     events: list[Event] = field(default_factory=list)
     lease: Lease | None = None
     steps: deque[Step] = field(default_factory=deque)
+    restart_count: int = 0
 
     @property
     def config(self) -> dict[str, Any]:
@@ -201,9 +229,12 @@ class Machine:
             return
         if self.state in ("destroyed", "destroying"):
             raise _refused("stop", self.state)
-        exit_event = {"exit_event": {"requested_stop": True, "exit_code": 0, "signal": -1}}
-        stopped = Step(now + DURATION["stopping"], "stopped", "exit", exit_event)
-        self.begin(now, "stopping", "stop", stopped, request={"signal": signal})
+        at = now + DURATION["stopping"]
+        exited = exit_request(
+            at, exit_code=0, requested_stop=True, restarting=False,
+            restart_count=self.restart_count,
+        )  # fmt: skip
+        self.begin(now, "stopping", "stop", Step(at, "stopped", "exit", exited))
 
     def suspend(self, now: float) -> None:
         """Suspend a started machine, keeping its memory for the next start."""
@@ -219,9 +250,9 @@ class Machine:
         """Restart a started machine in place."""
         if self.state != "started":
             raise _refused("restart", self.state)
-        request = {"signal": signal} if signal else None
-        step = self._after(now, "restarting", "started", "restart")
-        self.begin(now, "restarting", "restart", step, request=request)
+        self.begin(
+            now, "restarting", "restart", self._after(now, "restarting", "started", "restart")
+        )
 
     def signal(self, now: float, signal: str) -> None:
         """Deliver ``signal``; a terminating one makes the main process exit.
@@ -231,28 +262,34 @@ class Machine:
         """
         if self.state != "started":
             raise _refused("signal", self.state)
-        self.record("signal", self.state, "user", now, {"signal": signal})
+        self.record("signal", self.state, "user", now)
         if signal not in TERMINATING_SIGNALS:
             return
-        exited = now + DURATION["exiting"]
-        exit_event = {"exit_event": {"exit_code": 128 + _SIGNAL_NUMBERS.get(signal, 15)}}
+        at, number = now + DURATION["exiting"], _SIGNAL_NUMBERS.get(signal, 15)
         policy = (self.config.get("restart") or {}).get("policy", "on-failure")
-        if policy == "no":
-            self.steps.append(Step(exited, "stopped", "exit", exit_event))
-            return
-        self.steps.append(Step(exited, "starting", "exit", exit_event))
-        self.steps.append(Step(exited + DURATION["starting"], "started", "start"))
+        restarting = policy != "no"
+        self.restart_count += restarting
+        exited = exit_request(
+            at, exit_code=128 + number, signal=number, requested_stop=False,
+            restarting=restarting, restart_count=self.restart_count,
+        )  # fmt: skip
+        self.steps.append(Step(at, "starting" if restarting else "stopped", "exit", exited))
+        if restarting:
+            self.steps.append(Step(at + DURATION["starting"], "started", "start"))
 
     def update(self, now: float, config: dict[str, Any], *, skip_launch: bool) -> None:
         """Make ``config`` a new version; a running machine restarts with it.
 
-        A machine that was not running stays down with the new version, as Fly does.
+        A running machine answers ``starting`` at once, as in Fly's docs, and is started
+        with the new version shortly after. A machine that was not running stays down
+        with the new version, as Fly does.
         """
-        target = "started" if self.state in RUNNING and not skip_launch else "stopped"
-        if self.state == "created" and target == "stopped":
-            target = "created"
         self.add_version(config, now)
-        self.begin(now, "updating", "update", self._after(now, "updating", target, "update"))
+        if self.state in RUNNING and not skip_launch:
+            started = Step(now + DURATION["updating"], "started", "start")
+            self.begin(now, "starting", "update", started)
+            return
+        self.begin(now, "created" if self.state == "created" else "stopped", "update")
 
     def destroy(self, now: float, *, force: bool) -> None:
         """Destroy the machine; a running one only with ``force``."""

@@ -9,7 +9,8 @@ the schema its operation declares for that status and content type. Beyond the s
 - where real Fly answers differently from the spec (ENDPOINTS.md D1, D7, D13), the
   real shape is checked instead (:data:`REAL_FLY_RESPONSES`);
 - ``strict`` mode refuses properties a component schema does not name, except the
-  newer spec revision's additions (:data:`NEWER_SPEC_FIELDS`).
+  newer spec revision's additions (:data:`NEWER_SPEC_FIELDS`);
+- a few string properties may be ``null``, as Fly sends them (:data:`NULL_ON_THE_WIRE`).
 """
 
 from __future__ import annotations
@@ -31,6 +32,10 @@ NEWER_SPEC_FIELDS: dict[str, frozenset[str]] = {
     "fly.MachineMount": frozenset({"add_size_percent", "min_add_size_gb"}),
 }
 """Properties the later spec revision adds, accepted in strict mode."""
+NULL_ON_THE_WIRE: dict[str, frozenset[str]] = {
+    "Volume": frozenset({"attached_machine_id", "attached_alloc_id"}),
+}
+"""Properties the spec types as strings that Fly sends as ``null`` when unset."""
 NEWER_SPEC_ENUMS: dict[str, tuple[str, ...]] = {
     "main.statusCode": ("volume_placement_capacity", "name_taken"),
 }
@@ -142,6 +147,11 @@ def to_json_schema_defs(components: dict[str, Any], *, strict: bool) -> dict[str
     defs = {name: _convert(schema) for name, schema in components.items()}
     for name, values in NEWER_SPEC_ENUMS.items():
         defs[name] = {**defs[name], "enum": [*defs[name]["enum"], *values]}
+    for name, fields in NULL_ON_THE_WIRE.items():
+        properties = dict(defs[name]["properties"])
+        for field in fields:
+            properties[field] = {"anyOf": [properties[field], {"type": "null"}]}
+        defs[name] = {**defs[name], "properties": properties}
     if strict:
         for name, schema in defs.items():
             if "properties" in schema and "additionalProperties" not in schema:

@@ -26,15 +26,15 @@ from fly_tools.testing.machines import DURATION, Machine, Step
 from fly_tools.testing.volumes import MAX_SIZE_GB, Volume
 
 DEFAULT_REGION = "iad"
+APP_READY_DELAY = 2.0
+"""Fake seconds a new app takes before Fly serves it (flyctl retries for up to a minute)."""
 DEFAULT_GUEST = {"cpu_kind": "shared", "cpus": 1, "memory_mb": 256}
 _APP_NAME = TypeAdapter(AppName)
 
 
 def app_not_found(name: str) -> NotFoundError:
-    """The one answer for an app that does not exist or that the token cannot reach.
-
-    Both cases answer alike so that a token cannot probe other organizations' apps.
-    """
+    """The answer for an app that does not exist, is not served yet, or is out of an
+    app-bound token's reach (alike, so such a token cannot probe its org's app names)."""
     return NotFoundError(f"app {name!r} not found, or the token's scope cannot reach it")
 
 
@@ -88,6 +88,8 @@ class App:
     volumes: dict[str, Volume] = field(default_factory=dict)
     secrets: dict[str, Secret] = field(default_factory=dict)
     secrets_version: int = 0
+    ready_at: float = 0.0
+    """Until then the app is not served yet (404), as a new app on Fly for a moment."""
 
     def live_machines(self) -> list[Machine]:
         """Machines not destroyed."""
@@ -109,7 +111,7 @@ class App:
             "network": self.network,
             "internal_numeric_id": self.internal_numeric_id,
             "machine_count": len(machines),
-            "volume_count": len(self.volumes),
+            "volume_count": sum(not v.deleted for v in self.volumes.values()),
             "organization": self.org.to_wire(),
         }
 
@@ -120,11 +122,15 @@ class FakeState:
     Args:
         clock: the fake's clock.
         ids: where new ids come from.
+        app_ready_delay: fake seconds between creating an app and Fly serving it.
     """
 
-    def __init__(self, clock: FakeClock, ids: IdSource) -> None:
+    def __init__(
+        self, clock: FakeClock, ids: IdSource, *, app_ready_delay: float = APP_READY_DELAY
+    ) -> None:
         self.clock = clock
         self.ids = ids
+        self.app_ready_delay = app_ready_delay
         self.orgs: dict[str, Org] = {}
         self.apps: dict[str, App] = {}
 
@@ -139,11 +145,11 @@ class FakeState:
         return self.orgs.setdefault(slug, Org(slug, name, self.ids.number(10_000, 99_999)))
 
     def app(self, name: str) -> App:
-        """The app called ``name``."""
-        try:
-            return self.apps[name]
-        except KeyError:
-            raise app_not_found(name) from None
+        """The app called ``name``, once it is served."""
+        app = self.apps.get(name)
+        if app is None or self.now() < app.ready_at:
+            raise app_not_found(name)
+        return app
 
     def create_app(self, name: str, org_slug: str, *, network: str | None = None) -> App:
         """Create an empty app; names are unique across every org."""
@@ -257,7 +263,7 @@ class FakeState:
             wire["guest"] = dict(DEFAULT_GUEST)
         for mount in wire.get("mounts") or []:
             volume = app.volumes.get(mount["volume"])
-            if volume is None:
+            if volume is None or volume.deleted:
                 raise BadRequestError(f"volume {mount['volume']} does not exist in app {app.name}")
             mount |= {"name": volume.name, "size_gb": volume.size_gb, "encrypted": volume.encrypted}
         return wire
@@ -297,11 +303,27 @@ class FakeState:
     # ------------------------------------------------------------ volumes
 
     def volume(self, app_name: str, volume_id: str) -> Volume:
-        """A volume of ``app_name``."""
-        volume = self.app(app_name).volumes.get(volume_id)
+        """A volume of ``app_name``, deleted ones included while they linger."""
+        volume = next((v for v in self.volumes(app_name) if v.id == volume_id), None)
         if volume is None:
             raise NotFoundError(f"volume {volume_id} not found")
         return volume
+
+    def live_volume(self, app_name: str, volume_id: str) -> Volume:
+        """A volume that is not deleted: changing a deleted one is a 404."""
+        volume = self.volume(app_name, volume_id)
+        if volume.deleted:
+            raise NotFoundError(f"volume {volume_id} not found (it is {volume.state})")
+        return volume
+
+    def volumes(self, app_name: str) -> list[Volume]:
+        """The app's volumes, settled to now; deleted ones linger in their destroy states."""
+        app, now = self.app(app_name), self.now()
+        for volume in list(app.volumes.values()):
+            volume.settle(now)
+            if volume.gone(now):
+                del app.volumes[volume.id]
+        return list(app.volumes.values())
 
     def create_volume(
         self,
@@ -317,7 +339,7 @@ class FakeState:
         """Create a volume (or fork ``source_volume_id``) in a region."""
         app = self.app(app_name)
         if source_volume_id is not None:
-            source = self.volume(app_name, source_volume_id)
+            source = self.live_volume(app_name, source_volume_id)
             region, size_gb = region or source.region, max(size_gb, source.size_gb)
         _check_size(size_gb)
         volume = Volume(
@@ -335,7 +357,7 @@ class FakeState:
 
     def extend_volume(self, app_name: str, volume_id: str, size_gb: int) -> tuple[Volume, bool]:
         """Grow a volume to ``size_gb`` in total; answer whether its machine must restart."""
-        app, volume = self.app(app_name), self.volume(app_name, volume_id)
+        app, volume = self.app(app_name), self.live_volume(app_name, volume_id)
         if size_gb <= volume.size_gb:
             raise BadRequestError(
                 f"size_gb must be greater than the volume's current {volume.size_gb} GB: "
@@ -347,15 +369,14 @@ class FakeState:
         return volume, machine is not None and machine.state == "started"
 
     def delete_volume(self, app_name: str, volume_id: str) -> Volume:
-        """Delete a detached volume."""
-        volume = self.volume(app_name, volume_id)
+        """Delete a detached volume: it lingers in its destroy states for a while."""
+        volume = self.live_volume(app_name, volume_id)
         if volume.attached_machine_id is not None:
             raise BadRequestError(
                 f"volume {volume_id} is attached to machine {volume.attached_machine_id}: "
                 "destroy that machine (or update it without the mount) first"
             )
-        del self.app(app_name).volumes[volume_id]
-        volume.state = "destroyed"
+        volume.delete(self.now())
         return volume
 
     # ------------------------------------------------------------ secrets

@@ -1,4 +1,9 @@
-"""Volumes in the fake: size, region, zone, attachment to a machine's mount."""
+"""Volumes in the fake: size, region, zone, attachment to a machine's mount, and deletion.
+
+A deleted volume lingers, as on Fly: it goes through the destroy states fly-go filters
+out of its lists (``scheduling_destroy``, ``pending_destroy``, ``destroying``) and is
+still listed and readable for :data:`LINGER` fake seconds; any change to it is a 404.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +15,14 @@ from fly_tools.testing.clock import iso
 MAX_SIZE_GB = 500
 BLOCK_SIZE = 4096
 GIB = 1 << 30
+DESTROY_STATES = ((0.0, "scheduling_destroy"), (1.0, "pending_destroy"), (5.0, "destroying"))
+"""Seconds after deletion -> the state a deleted volume shows from then on."""
+LINGER = 300.0
+"""Fake seconds a deleted volume stays listed before it is gone for good."""
+BEING_DESTROYED = frozenset(
+    {"scheduling_destroy", "fork_cleanup", "waiting_for_detach", "pending_destroy", "destroying"}
+)
+"""The states fly-go treats as "being destroyed" (ENDPOINTS.md)."""
 
 
 @dataclass(eq=False)
@@ -30,6 +43,29 @@ class Volume:
     state: str = "created"
     attached_machine_id: str | None = None
     used_bytes: int = 0
+    deleted_at: float | None = None
+
+    @property
+    def deleted(self) -> bool:
+        """True once deleted (it lingers in a destroy state for a while)."""
+        return self.deleted_at is not None
+
+    def delete(self, now: float) -> None:
+        """Start destroying the volume."""
+        self.deleted_at = now
+        self.settle(now)
+
+    def settle(self, now: float) -> None:
+        """Move a deleted volume to the destroy state it is in at ``now``."""
+        if self.deleted_at is None:
+            return
+        for after, state in DESTROY_STATES:
+            if now - self.deleted_at >= after:
+                self.state = state
+
+    def gone(self, now: float) -> bool:
+        """True once a deleted volume no longer shows at all."""
+        return self.deleted_at is not None and now - self.deleted_at >= LINGER
 
     def to_wire(self, *, summary: bool = False) -> dict[str, Any]:
         """Fly's ``Volume``; ``summary`` leaves out the block statistics."""
@@ -48,9 +84,8 @@ class Volume:
             "host_status": "ok",
             "created_at": iso(self.created_at),
         }
-        if self.attached_machine_id is not None:
-            wire["attached_machine_id"] = self.attached_machine_id
-            wire["attached_alloc_id"] = self.attached_machine_id
+        # Fly sends both keys, null when unattached; alloc ids are from before machines.
+        wire |= {"attached_machine_id": self.attached_machine_id, "attached_alloc_id": None}
         if not summary:
             total = self.size_gb * GIB
             blocks, used = total // BLOCK_SIZE, self.used_bytes // BLOCK_SIZE

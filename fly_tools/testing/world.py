@@ -16,7 +16,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from fly_tools.models.config import MachineConfig
-from fly_tools.testing.machines import Machine, Version
+from fly_tools.testing.machines import Machine, Version, exit_request
 from fly_tools.testing.state import FakeState
 
 if TYPE_CHECKING:
@@ -165,8 +165,8 @@ def _history(machine: Machine, born: float, ends: str, at: float | None = None) 
     machine.state, machine.updated_at = "started", born + 2
     if ends == "stopped":
         machine.record("stop", "stopping", "user", at)
-        exit_event = {"exit_event": {"requested_stop": True, "exit_code": 0, "signal": -1}}
-        machine.record("exit", "stopped", "flyd", at + 2, exit_event)
+        exited = exit_request(at + 2, exit_code=0, requested_stop=True, restarting=False)
+        machine.record("exit", "stopped", "flyd", at + 2, exited)
     elif ends == "suspended":
         machine.record("suspend", "suspending", "user", at)
         machine.record("suspend", "suspended", "flyd", at + 2)
@@ -184,8 +184,8 @@ def _upgrade(machine: Machine, previous: dict[str, Any], at: float) -> None:
         Version(current.id, previous_config, current.at),
         Version(machine.ids.ulid(at), current.config, at),
     ]
-    machine.record("update", "updating", "user", at)
-    machine.record("update", "started", "flyd", at + 3)
+    machine.record("update", "starting", "user", at)
+    machine.record("start", "started", "flyd", at + 3)
     machine.updated_at = at + 3
 
 

@@ -9,21 +9,54 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 from fly_tools.catalogue import Endpoint
+from fly_tools.client.core import NOTE_KEY
 from fly_tools.models.args import FlyArgs
 
 MAX_ROWS = 20
 """Rows shown before a list is summarised."""
 MAX_TEXT = 1500
 """Characters of command output shown in content."""
+BEING_DESTROYED = frozenset(
+    {"scheduling_destroy", "fork_cleanup", "waiting_for_detach", "pending_destroy", "destroying",
+     "destroyed"}
+)  # fmt: skip
+"""Volume states fly-go filters out of lists as deleted; Fly still lists them for a while."""
 
 
 def summarise(endpoint: Endpoint, args: FlyArgs, result: Any) -> str:
     """Concise text for the model describing the outcome of ``endpoint`` called with ``args``."""
+    note = result.get(NOTE_KEY) if isinstance(result, Mapping) else None
+    if note and set(result) <= {"ok", NOTE_KEY}:
+        # The client recognised the call as done by an attempt whose reply was lost.
+        return f"{_subject(endpoint, args)} {note}. Do not repeat the call."
     render = _RENDERERS.get(endpoint.name, _render_action)
-    return render(endpoint, args, result)
+    text = render(endpoint, args, result)
+    return f"{text}\nNote: {note}." if note else text
+
+
+def _subject(endpoint: Endpoint, args: FlyArgs) -> str:
+    for field, noun in (("secret_name", "Secret"), ("volume_id", "Volume"),
+                        ("machine_id", "Machine"), ("app_name", "App")):  # fmt: skip
+        value = getattr(args, field, None)
+        if value is not None:
+            lease = "Lease on machine" if endpoint.group == "leases" else noun
+            return f"{lease} {value}"
+    return endpoint.name
+
+
+def iso_time(timestamp: Any) -> str:
+    """An event timestamp (Unix milliseconds, as Fly sends them) as ISO 8601 UTC text."""
+    if isinstance(timestamp, bool) or not isinstance(timestamp, int | float):
+        return str(timestamp) if timestamp is not None else "?"
+    seconds = timestamp / 1000 if timestamp > 1e11 else timestamp
+    try:
+        return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    except (OverflowError, OSError, ValueError):
+        return str(timestamp)
 
 
 # ---------------------------------------------------------------- single resources
@@ -151,7 +184,20 @@ def _render_machines(endpoint: Endpoint, args: FlyArgs, result: Any) -> str:
 
 
 def _render_volumes(endpoint: Endpoint, args: FlyArgs, result: Any) -> str:
-    return _summarise_list("volume", result or [], volume_line, "Use fly_get_volume for one.")
+    rows = [v for v in result or [] if isinstance(v, Mapping)]
+    live = [v for v in rows if v.get("state") not in BEING_DESTROYED]
+    gone = [v for v in rows if v.get("state") in BEING_DESTROYED]
+    text = _summarise_list("volume", live, volume_line, "Use fly_get_volume for one.")
+    if not gone:
+        return text
+    shown = ", ".join(
+        f"{v.get('id', '?')} {v.get('name', '')} ({v.get('state')})" for v in gone[:5]
+    )
+    more = f" and {len(gone) - 5} more" if len(gone) > 5 else ""
+    return (
+        f"{text}\n{len(gone)} deleted volume{'s' if len(gone) != 1 else ''} still being "
+        f"destroyed (not usable; the delete succeeded, do not repeat it): {shown}{more}"
+    )
 
 
 def _render_secrets(endpoint: Endpoint, args: FlyArgs, result: Any) -> str:
@@ -165,7 +211,7 @@ def _render_secrets(endpoint: Endpoint, args: FlyArgs, result: Any) -> str:
 
 def _render_events(endpoint: Endpoint, args: FlyArgs, result: Any) -> str:
     def line(e: Mapping[str, Any]) -> str:
-        return f"{e.get('timestamp', '?')} {e.get('type', '?')} {e.get('status', '')} ({e.get('source', '?')})"
+        return f"{iso_time(e.get('timestamp'))} {e.get('type', '?')} {e.get('status', '')} ({e.get('source', '?')})"
 
     return _summarise_list("event", result or [], line, "Pass limit to see fewer.", by=())
 
@@ -246,8 +292,13 @@ def _render_lease(endpoint: Endpoint, args: FlyArgs, result: Any) -> str:
     machine = getattr(args, "machine_id", "?")
     if endpoint.name == "fly_release_lease":
         return f"Released the lease on machine {machine}."
+    if "lease" in r and r["lease"] is None:
+        return (
+            f"No lease is held on machine {machine}: it can be changed without a lease nonce, "
+            "or leased with fly_acquire_lease."
+        )
     text = (
-        f"Lease on machine {machine}: owner {r.get('owner', '?')}, expires_at {r.get('expires_at', '?')}"
+        f"Lease on machine {machine}: owner {r.get('owner', '?')}, expires {iso_time(r.get('expires_at'))}"
         f" ({r.get('description') or 'no description'})."
     )
     if endpoint.name == "fly_acquire_lease" and r.get("nonce"):

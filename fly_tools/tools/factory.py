@@ -3,18 +3,24 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Annotated, Any, Literal
+from contextvars import ContextVar
+from dataclasses import dataclass
+from typing import Any, Literal
 from weakref import WeakKeyDictionary
 
-from langchain_core.tools import BaseTool, InjectedToolArg, StructuredTool
+from langchain_core.callbacks import AsyncCallbackManagerForToolRun, CallbackManagerForToolRun
+from langchain_core.messages import ToolMessage
+from langchain_core.runnables import RunnableConfig
+from langchain_core.tools import BaseTool, StructuredTool
 from langchain_core.tools.base import ArgsSchema
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, create_model
 
-from fly_tools.catalogue import ENDPOINTS, Endpoint
-from fly_tools.client import FlyError
-from fly_tools.guards import state_lookup
+from fly_tools.catalogue import Endpoint
+from fly_tools.guards import contains_redacted, redact_args
+from fly_tools.guards.context import CallContext, from_runnable_config
 from fly_tools.models.base import FlyArgs, lean_schema
-from fly_tools.tools.pipeline import ToolOutput, ToolRuntime, reject_invalid, run_async, run_sync
+from fly_tools.tools.pipeline import reject_invalid, run_async, run_sync
+from fly_tools.tools.runtime import FlyToolError, ToolOutput, ToolRuntime
 
 
 def tool_metadata(endpoint: Endpoint, app: str | None) -> dict[str, Any]:
@@ -28,19 +34,24 @@ def tool_metadata(endpoint: Endpoint, app: str | None) -> dict[str, Any]:
         "path": endpoint.path,
         "bound_app": app,
         "readOnlyHint": endpoint.read_only,
-        "destructiveHint": endpoint.risk.name == "DESTRUCTIVE",
+        "destructiveHint": endpoint.risk.name in ("DISRUPTIVE", "DESTRUCTIVE"),
         "idempotentHint": endpoint.idempotent,
-        "openWorldHint": True,
+        # Output another party controls (a guest's command output, its event messages).
+        "openWorldHint": "command" in endpoint.args_model.model_fields
+        or endpoint.path.endswith("/events"),
     }
 
 
 def bound_schema(model: type[FlyArgs], app: str) -> type[FlyArgs]:
-    """``model`` with ``app_name`` pinned to ``app`` and hidden from the model-facing schema.
+    """``model`` with ``app_name`` pinned to ``app``.
 
     The field stays in the validating schema as a one-value literal, so a call naming any
-    other app fails validation before anything runs.
+    other app fails validation before anything runs; :attr:`FlyTool.tool_call_schema`
+    leaves it out of what the model sees. It is not an injected argument: agent runtimes
+    strip model-supplied injected arguments, which would let the bound default run while
+    a reviewer read the model's value.
     """
-    pinned = Annotated[Literal[app], InjectedToolArg]  # type: ignore[valid-type]
+    pinned = Literal[app]  # type: ignore[valid-type]
     return create_model(
         f"{model.__name__}Bound",
         __base__=model,
@@ -49,28 +60,38 @@ def bound_schema(model: type[FlyArgs], app: str) -> type[FlyArgs]:
     )
 
 
+@dataclass
+class _Running:
+    """The tool run in progress: its call id, the caller's real input, its error artifact."""
+
+    tool_call_id: str | None
+    raw: Any
+    artifact: dict[str, Any] | None = None
+
+
+_RUNNING: ContextVar[_Running | None] = ContextVar("fly_tools_running", default=None)
+
+
 class FlyTool(StructuredTool):
-    """The one tool class: a ``StructuredTool`` whose model-facing schema stays lean."""
+    """The one tool class: a ``StructuredTool`` whose schema stays lean and whose runs
+    show no secret value to callbacks and carry an artifact on failure."""
 
     _calls: _EndpointCalls | None = PrivateAttr(default=None)
 
-    def current_state(self, args: BaseModel) -> Mapping[str, Any] | None:
-        """A cheap read of what a call with ``args`` would touch (for approval prompts).
-
-        ``None`` when nothing cheap helps or the read fails; it never raises.
-        """
-        return None if self._calls is None else self._calls.current_state(args)
-
     @property
     def tool_call_schema(self) -> ArgsSchema:
-        """LangChain's schema for tool calls, with optional fields shown as their type alone."""
+        """LangChain's schema for tool calls: optional fields shown as their type alone,
+        and no ``app_name`` when the toolkit is bound to one app."""
         subset = super().tool_call_schema
         if not isinstance(subset, type) or not issubclass(subset, BaseModel):
             return subset
         lean = _LEAN.get(subset)
         if lean is None:
+            bound = (self.metadata or {}).get("bound_app") is not None
             fields: dict[str, Any] = {
-                name: (field.annotation, field) for name, field in subset.model_fields.items()
+                name: (field.annotation, field)
+                for name, field in subset.model_fields.items()
+                if not (bound and name == "app_name")
             }
             lean = create_model(
                 subset.__name__,
@@ -81,8 +102,85 @@ class FlyTool(StructuredTool):
             _LEAN[subset] = lean
         return lean
 
+    def run(self, tool_input: str | dict[str, Any], *args: Any, **kwargs: Any) -> Any:
+        """LangChain's ``run``: callbacks see secret values redacted; failures keep their
+        artifact; the tool-call id reaches the receipt check and the audit record."""
+        running = _Running(kwargs.get("tool_call_id"), tool_input)
+        token = _RUNNING.set(running)
+        try:
+            output = super().run(self._veiled(tool_input), *args, **kwargs)
+        finally:
+            _RUNNING.reset(token)
+        return _with_artifact(output, running)
+
+    async def arun(self, tool_input: str | dict[str, Any], *args: Any, **kwargs: Any) -> Any:
+        """Async twin of :meth:`run`."""
+        running = _Running(kwargs.get("tool_call_id"), tool_input)
+        token = _RUNNING.set(running)
+        try:
+            output = await super().arun(self._veiled(tool_input), *args, **kwargs)
+        finally:
+            _RUNNING.reset(token)
+        return _with_artifact(output, running)
+
+    def _run(
+        self,
+        *args: Any,
+        config: RunnableConfig,
+        run_manager: CallbackManagerForToolRun | None = None,
+        **kwargs: Any,
+    ) -> Any:
+        if self._calls is None:
+            return super()._run(*args, config=config, run_manager=run_manager, **kwargs)
+        raw, context = _call_input(kwargs, config, run_manager)
+        return self._calls.run_with(raw, context)
+
+    async def _arun(
+        self,
+        *args: Any,
+        config: RunnableConfig,
+        run_manager: AsyncCallbackManagerForToolRun | None = None,
+        **kwargs: Any,
+    ) -> Any:
+        if self._calls is None:
+            return await super()._arun(*args, config=config, run_manager=run_manager, **kwargs)
+        raw, context = _call_input(kwargs, config, run_manager)
+        return await self._calls.arun_with(raw, context)
+
+    def _veiled(self, tool_input: str | dict[str, Any]) -> str | dict[str, Any]:
+        # What callbacks and tracers record: the same input with secret values redacted.
+        if self._calls is None or not isinstance(tool_input, dict):
+            return tool_input
+        shown = redact_args(self._calls.endpoint, tool_input)
+        if not contains_redacted(shown):
+            return tool_input
+        return {k: shown.get(k, v) for k, v in tool_input.items()}
+
 
 _LEAN: WeakKeyDictionary[type[BaseModel], type[BaseModel]] = WeakKeyDictionary()
+
+
+def _call_input(
+    parsed: Mapping[str, Any], config: RunnableConfig, run_manager: Any
+) -> tuple[Mapping[str, Any], CallContext]:
+    """The caller's own input (not the redacted copy callbacks saw) and the call's ids."""
+    running = _RUNNING.get()
+    raw: Any = running.raw if running is not None else None
+    context = from_runnable_config(config, getattr(run_manager, "run_id", None))
+    if running is not None:
+        context = CallContext(
+            tool_call_id=running.tool_call_id,
+            thread_id=context.thread_id,
+            run_id=context.run_id,
+            front_door=context.front_door,
+        )
+    return (raw if isinstance(raw, Mapping) else parsed), context
+
+
+def _with_artifact(output: Any, running: _Running) -> Any:
+    if isinstance(output, ToolMessage) and output.status == "error" and running.artifact:
+        return output.model_copy(update={"artifact": running.artifact})
+    return output
 
 
 def make_tool(endpoint: Endpoint, runtime: ToolRuntime) -> BaseTool:
@@ -117,23 +215,37 @@ class _EndpointCalls:
         self.endpoint = endpoint
 
     def run(self, **kwargs: Any) -> ToolOutput:
-        return run_sync(self.runtime, self.endpoint, kwargs)
+        return self.run_with(kwargs, None)
 
     async def arun(self, **kwargs: Any) -> ToolOutput:
-        return await run_async(self.runtime, self.endpoint, kwargs)
+        return await self.arun_with(kwargs, None)
+
+    def run_with(self, raw: Mapping[str, Any], context: CallContext | None) -> ToolOutput:
+        try:
+            return run_sync(self.runtime, self.endpoint, raw, context)
+        except FlyToolError as err:
+            _keep_artifact(err)
+            raise
+
+    async def arun_with(self, raw: Mapping[str, Any], context: CallContext | None) -> ToolOutput:
+        try:
+            return await run_async(self.runtime, self.endpoint, raw, context)
+        except FlyToolError as err:
+            _keep_artifact(err)
+            raise
 
     def invalid(self, err: ValidationError) -> str:
-        return reject_invalid(self.runtime, self.endpoint, err)
+        running = _RUNNING.get()
+        context = CallContext(tool_call_id=running.tool_call_id if running else None)
+        error = reject_invalid(self.runtime, self.endpoint, err, context)
+        _keep_artifact(error)
+        return str(error)
 
-    def current_state(self, args: BaseModel) -> Mapping[str, Any] | None:
-        lookup = state_lookup(self.endpoint, args)
-        if lookup is None:
-            return None
-        try:
-            state = self.runtime.client.call(ENDPOINTS[lookup[0]], lookup[1])
-        except FlyError:
-            return None
-        return state if isinstance(state, Mapping) else None
+
+def _keep_artifact(err: FlyToolError) -> None:
+    running = _RUNNING.get()
+    if running is not None:
+        running.artifact = err.artifact
 
 
 def _description(endpoint: Endpoint) -> str:

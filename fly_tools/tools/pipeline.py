@@ -1,125 +1,64 @@
-"""One tool call from arguments to answer, written once as steps; sync and async drivers do the I/O.
+"""One tool call from arguments to answer, written once as steps; one driver pair does the I/O.
 
 The pipeline is a generator: it yields what it needs done (read state for a description,
-ask a human, send the request) and receives the result. ``run_sync`` and ``run_async``
-perform those steps with the sync or async client, so the decisions exist only here.
+ask a human, send the request) and receives the result. :func:`drive_sync` and
+:func:`drive_async` perform those steps with the sync or async client, so the decisions
+exist only here. The send step is the one enforcement point for approval: a gated call
+goes out only with a receipt that matches the request (see :mod:`fly_tools.guards.receipts`).
 """
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Generator, Mapping
-from dataclasses import dataclass, field
-from typing import Any, Literal, TypeAlias
+from dataclasses import dataclass, field, replace
+from typing import Any, TypeAlias
 
-from langchain_core.tools import ToolException
-from pydantic import SecretStr, ValidationError
+from pydantic import ValidationError
 
-from fly_tools.catalogue import ENDPOINTS, Endpoint
-from fly_tools.client import AsyncFlyClient, FlyClient, FlyError
+from fly_tools.catalogue import Endpoint
+from fly_tools.client import FlyError
 from fly_tools.guards import (
     ActionRequest,
     Approve,
-    AuditLog,
-    AuditRecord,
     ConfirmHook,
     Decision,
     Edit,
-    Outcome,
     Reject,
-    Verdict,
     contains_redacted,
-    decide_async,
-    decide_sync,
-    describe_action,
-    redact_args,
     rejected_message,
-    scrub,
-    state_lookup,
-    target_of,
 )
-from fly_tools.guards.upstream import UPSTREAM_DECISION
+from fly_tools.guards.audit import AuditError
+from fly_tools.guards.context import CallContext
+from fly_tools.guards.decisions import MiddlewareApproval, Pending
+from fly_tools.guards.receipts import Receipt
 from fly_tools.models.args import FlyArgs
-from fly_tools.risk import RiskTier
-from fly_tools.tools.content import summarise
 from fly_tools.tools.errors import format_validation_error
-from fly_tools.tools.guard import CallGuard
+from fly_tools.tools.runtime import (
+    CheckScope,
+    Confirm,
+    FlyToolError,
+    Lookup,
+    PreparedCall,
+    Send,
+    Step,
+    ToolOutput,
+    ToolRuntime,
+    describe_steps,
+    validate,
+)
 
-ToolOutput: TypeAlias = tuple[str, Any]
-
-
-@dataclass(frozen=True)
-class Lookup:
-    """Read the current state of what a gated call will touch (for its description)."""
-
-    endpoint: Endpoint
-    args: Mapping[str, Any]
-
-
-@dataclass(frozen=True)
-class Confirm:
-    """Ask the confirmation hook about a gated call."""
-
-    request: ActionRequest
-
-
-@dataclass(frozen=True)
-class Send:
-    """Send the request to Fly."""
-
-    endpoint: Endpoint
-    args: FlyArgs
-
-
-Step: TypeAlias = Lookup | Confirm | Send
-
-
-@dataclass
-class ToolRuntime:
-    """Everything the tools of one toolkit share: clients, guard, approval and audit."""
-
-    base_client: FlyClient | AsyncFlyClient
-    guard: CallGuard
-    audit: AuditLog
-    confirm: ConfirmHook | Literal["upstream"] | None = None
-    confirm_at: RiskTier = RiskTier.DESTRUCTIVE
-    confirm_timeout: float | None = None
-    agent_id: str | None = None
-    secrets_seen: set[str] = field(default_factory=set, repr=False)
-    _sync: FlyClient | None = field(default=None, init=False, repr=False)
-    _async: AsyncFlyClient | None = field(default=None, init=False, repr=False)
-
-    @property
-    def client(self) -> FlyClient:
-        """The blocking client; derived from an async one on first use."""
-        if isinstance(self.base_client, FlyClient):
-            return self.base_client
-        if self._sync is None:
-            self._sync = self.base_client.to_sync()
-        return self._sync
-
-    @property
-    def async_client(self) -> AsyncFlyClient:
-        """The async client; derived on first use, so a sync-only transport is fine
-        until a tool is awaited."""
-        if isinstance(self.base_client, AsyncFlyClient):
-            return self.base_client
-        if self._async is None:
-            self._async = self.base_client.to_async()
-        return self._async
-
-    def secret_values(self, endpoint: Endpoint | None, args: FlyArgs | None) -> set[str]:
-        """Values that must never reach a record: the token and secret values seen so far."""
-        value = getattr(args, "value", None)
-        # Values too short to be a credential ("80", "true") would scrub ordinary text.
-        if isinstance(value, SecretStr) and len(value.get_secret_value()) >= 6:
-            self.secrets_seen.add(value.get_secret_value())
-        return {self.base_client.token.reveal(), *self.secrets_seen}
-
-    def gated(self, endpoint: Endpoint) -> bool:
-        """Whether a call needs a human decision inside this toolkit."""
-        return self.confirm != "upstream" and endpoint.risk >= self.confirm_at
+NO_APPROVER = (
+    "{tool} is {tier} and needs human approval, but this toolkit has no approver: pass "
+    "confirm=<hook> (e.g. ConsoleApproval()) to FlyToolkit, or confirm=MiddlewareApproval() "
+    "with fly_tools.agents.approval_middleware(toolkit) in the agent's middleware"
+)
+NO_RECEIPT = (
+    "{tool} is {tier} and needs a human decision from the agent's approval middleware, and "
+    "none was given for this call: add fly_tools.agents.approval_middleware(toolkit) to the "
+    "agent's middleware (a plain HumanInTheLoopMiddleware cannot approve it)"
+)
+_UNSET: Any = object()
 
 
 @dataclass
@@ -127,227 +66,361 @@ class _Call:
     """What the pipeline knows about the call so far, for its audit record."""
 
     endpoint: Endpoint
-    args: FlyArgs | None
+    context: CallContext
+    args: FlyArgs | None = None
+    raw: Mapping[str, Any] = field(default_factory=dict)
     started: float = field(default_factory=time.perf_counter)
-    decision: Verdict = "allowed"
-    decided_by: str = "toolkit"
-
-
-def validate(runtime: ToolRuntime, endpoint: Endpoint, raw: Mapping[str, Any]) -> FlyArgs:
-    """Validate raw arguments with the endpoint's full model, app binding applied."""
-    data = dict(raw)
-    if runtime.guard.app is not None and "app_name" in endpoint.args_model.model_fields:
-        data.setdefault("app_name", runtime.guard.app)
-    return endpoint.args_model.model_validate(data)
+    decision: str = "allowed"
+    decided_by: str = "toolkit policy"
+    receipt_id: str | None = None
+    reads: list[str] = field(default_factory=list)
+    sending: bool = False
+    recorded: bool = False
 
 
 def pipeline(
-    runtime: ToolRuntime, endpoint: Endpoint, raw: Mapping[str, Any]
+    runtime: ToolRuntime,
+    endpoint: Endpoint,
+    raw: Mapping[str, Any],
+    context: CallContext | None = None,
+    confirm: ConfirmHook | MiddlewareApproval | None = _UNSET,
 ) -> Generator[Step, Any, ToolOutput]:
-    """The steps of one call. Returns (content, artifact) or raises ``ToolException``."""
-    call = _Call(endpoint, None)
+    """The steps of one call. Returns (content, artifact) or raises :class:`FlyToolError`.
+
+    Whatever happens (an error, a cancelled task, Ctrl-C at a prompt), the call leaves
+    exactly one audit record; one cut short while its request was out says the request
+    may have run.
+    """
+    call = _Call(endpoint, context or CallContext(), raw=raw)
+    hook = runtime.confirm if confirm is _UNSET else confirm
     try:
-        call.args = validate(runtime, endpoint, raw)
+        return (yield from _steps(runtime, call, hook))
+    except BaseException as exc:
+        if not call.recorded:
+            _record_interrupted(runtime, call, exc)
+        raise
+
+
+def _steps(
+    runtime: ToolRuntime, call: _Call, hook: ConfirmHook | MiddlewareApproval | None
+) -> Generator[Step, Any, ToolOutput]:
+    endpoint = call.endpoint
+    runtime.note_secrets(endpoint, call.raw)
+    try:
+        call.args = validate(runtime, endpoint, call.raw)
     except ValidationError as err:
         message = format_validation_error(endpoint.name, err)
-        _audit(runtime, call, "refused", "not_executed", error=message)
-        raise ToolException(message) from None
+        call.decided_by = "argument check"
+        runtime.record(call, "refused", "not_executed", error=message)
+        raise FlyToolError(message, executed=False, reason="invalid arguments") from None
     reason = runtime.guard.refusal(endpoint, call.args)
+    if not reason and runtime.gated(endpoint) and hook is None:
+        reason = NO_APPROVER.format(tool=endpoint.name, tier=endpoint.risk.label)
+    if not reason and runtime.needs_scope_check(endpoint):
+        reason = yield CheckScope()
     if reason:
-        return _refuse(runtime, call, reason)
+        _refuse(runtime, call, reason)
+    receipt = None
     if runtime.gated(endpoint):
-        outcome = yield from _approval(runtime, call)
-        if outcome is not None:
-            return outcome
-    elif runtime.confirm == "upstream" and endpoint.risk >= runtime.confirm_at:
-        upstream = UPSTREAM_DECISION.get()
-        if upstream is not None:
-            call.decision, call.decided_by = upstream
-    return (yield from _send(runtime, call))
+        receipt = yield from _approval(runtime, call, hook)
+    return (yield from _send(runtime, call, receipt))
 
 
-def _approval(runtime: ToolRuntime, call: _Call) -> Generator[Step, Any, ToolOutput | None]:
-    endpoint, args = call.endpoint, call.args
-    assert args is not None
-    if runtime.confirm is None or runtime.confirm == "upstream":
-        reason = (
-            f"{endpoint.name} is {endpoint.risk.label} and needs human approval, but this "
-            "toolkit has no approver configured"
-        )
-        return _refuse(runtime, call, reason)
-    state = None
-    lookup = state_lookup(endpoint, args)
-    if lookup is not None:
-        state = yield Lookup(ENDPOINTS[lookup[0]], lookup[1])
-    request = ActionRequest(
-        tool=endpoint.name,
-        group=endpoint.group,
-        risk=endpoint.risk,
-        args=redact_args(endpoint, args),
-        target=target_of(endpoint, args),
-        description=describe_action(endpoint, args, state),
-        agent_id=runtime.agent_id,
+def _approval(
+    runtime: ToolRuntime, call: _Call, hook: ConfirmHook | MiddlewareApproval | None
+) -> Generator[Step, Any, Receipt]:
+    endpoint = call.endpoint
+    words = {"tool": endpoint.name, "tier": endpoint.risk.label}
+    if isinstance(hook, MiddlewareApproval):
+        receipt = runtime.receipts.claim(call.context)
+        if receipt is None:
+            _refuse(runtime, call, NO_RECEIPT.format(**words))
+        assert receipt is not None
+        call.reads.extend(receipt.reads)
+        return receipt
+    if hook is None:
+        _refuse(runtime, call, NO_APPROVER.format(**words))
+    assert call.args is not None
+    request = yield from describe_steps(
+        runtime, endpoint, call.args, call.context, reads=call.reads
     )
-    decision: Decision = yield Confirm(request)
+    bind = getattr(hook, "bind_request", None)
+    if callable(bind):  # a hook keeping answers outside the process binds them itself
+        request = replace(request, binding=bind(endpoint, call.args))
+    decision: Decision = yield Confirm(request, hook)  # type: ignore[arg-type]
     call.decided_by = decision.by
-    if isinstance(decision, Reject):
-        call.decision = "rejected"
-        _audit(runtime, call, "rejected", "not_executed", error=decision.reason)
-        return rejected_message(request, decision), {"executed": False, "reason": decision.reason}
     if isinstance(decision, Edit):
-        return _apply_edit(runtime, call, decision)
+        request = yield from _edited_request(runtime, call, decision)
+        decision = yield Confirm(request, hook)  # type: ignore[arg-type]
+        call.decided_by = decision.by
+        if isinstance(decision, Edit):
+            decision = Reject(
+                reason="an edited call must be approved or rejected as it stands",
+                by=decision.by,
+            )
+    if isinstance(decision, Reject):
+        _reject(runtime, call, request, decision)
     assert isinstance(decision, Approve)
-    call.decision = "approved"
-    return None
+    assert call.args is not None
+    return runtime.receipts.issue(
+        endpoint,
+        call.args,
+        decided_by=decision.by,
+        verdict="edited" if request.edited else "approved",
+        version=_version(request),
+        digest=request.digest,
+    )
 
 
-def reject_invalid(runtime: ToolRuntime, endpoint: Endpoint, err: ValidationError) -> str:
-    """Answer for arguments the tool schema rejected: audited, nothing sent."""
-    message = format_validation_error(endpoint.name, err)
-    _audit(runtime, _Call(endpoint, None), "refused", "not_executed", error=message)
-    return message
-
-
-def _apply_edit(runtime: ToolRuntime, call: _Call, decision: Edit) -> ToolOutput | None:
-    # An edited call is validated and guarded again: a human edit cannot widen the scope.
+def _edited_request(
+    runtime: ToolRuntime, call: _Call, decision: Edit
+) -> Generator[Step, Any, ActionRequest]:
+    """Validate, guard and describe an edited call: it is approved again as edited."""
+    endpoint = call.endpoint
     if contains_redacted(decision.args):
         reason = "the edited arguments still contain a redacted placeholder; give real values"
-        call.decision = "rejected"
-        _audit(runtime, call, "rejected", "not_executed", error=reason)
-        return f"Not executed: {reason}.", {"executed": False, "reason": reason}
+        _reject(runtime, call, None, Reject(reason=reason, by=decision.by))
     try:
-        edited = validate(runtime, call.endpoint, decision.args)
+        edited = validate(runtime, endpoint, decision.args)
     except ValidationError as err:
-        message = format_validation_error(call.endpoint.name, err)
-        call.decision = "rejected"
-        _audit(
-            runtime, call, "rejected", "not_executed", error=f"edited arguments invalid: {message}"
+        message = format_validation_error(endpoint.name, err)
+        _reject(
+            runtime,
+            call,
+            None,
+            Reject(reason=f"edited arguments invalid: {message}", by=decision.by),
         )
-        return f"Not executed: the edited arguments were invalid. {message}", {"executed": False}
+        raise AssertionError("unreachable") from None
+    refusal = runtime.guard.refusal(endpoint, edited)
     call.args = edited
-    refusal = runtime.guard.refusal(call.endpoint, edited)
     if refusal:
-        return _refuse(runtime, call, refusal)
+        _refuse(runtime, call, refusal)
     call.decision = "edited"
-    return None
+    return (
+        yield from describe_steps(
+            runtime, endpoint, edited, call.context, edited=True, reads=call.reads
+        )
+    )
 
 
-def _send(runtime: ToolRuntime, call: _Call) -> Generator[Step, Any, ToolOutput]:
-    assert call.args is not None
+def _version(request: ActionRequest) -> str | None:
+    version = request.facts.get("version")
+    return version if isinstance(version, str) and version else None
+
+
+def _send(
+    runtime: ToolRuntime, call: _Call, receipt: Receipt | None
+) -> Generator[Step, Any, ToolOutput]:
+    """The one enforcement point: a gated call is sent only with a matching receipt."""
+    endpoint, args = call.endpoint, call.args
+    assert args is not None
+    if runtime.gated(endpoint):
+        if receipt is None:
+            _refuse(runtime, call, NO_RECEIPT.format(tool=endpoint.name, tier=endpoint.risk.label))
+        assert receipt is not None
+        call.decision, call.decided_by = receipt.verdict, receipt.decided_by
+        call.receipt_id = receipt.receipt_id
+        mismatch = runtime.receipts.redeem(receipt, endpoint, args)
+        if mismatch:
+            _refuse(runtime, call, f"not sent as approved: {mismatch}")
+        args = _pin_version(args, receipt)
+    if runtime.audit.strict:
+        try:
+            runtime.audit.check()
+        except AuditError as err:
+            call.recorded = True  # nothing can be recorded: the sink is what failed
+            text = f"Not executed: {err}; this toolkit sends nothing it cannot record."
+            raise FlyToolError(text, executed=False, reason=str(err)) from None
+    call.sending = True
     try:
-        result = yield Send(call.endpoint, call.args)
+        result = yield Send(endpoint, args)
     except FlyError as err:
         status = getattr(err, "status", None)
-        _audit(runtime, call, call.decision, "error", status=status, error=str(err))
-        raise ToolException(str(err)) from None
-    _audit(runtime, call, call.decision, "ok", status=None)
-    content = scrub(summarise(call.endpoint, call.args, result), runtime.secret_values(None, None))
-    if runtime.secrets_seen and result is not None:
-        # A secret value set in this session never travels back, e.g. in exec output.
-        result = json.loads(scrub(json.dumps(result), runtime.secrets_seen))
-    return content, result if result is not None else {}
+        text = runtime.scrub(str(err))
+        request_id = getattr(err, "request_id", None)
+        runtime.record(
+            call, call.decision, "error", status=status, error=text, fly_request_id=request_id
+        )
+        artifact = {"executed": True, "error": text, "status": status}
+        raise FlyToolError(
+            text, executed=True, reason="Fly refused the call", artifact=artifact
+        ) from None
+    except Exception as exc:
+        text = (
+            f"The request to Fly failed unexpectedly ({type(exc).__name__}); it may have run. "
+            "Check the current state before repeating it."
+        )
+        runtime.record(call, call.decision, "unknown", error=runtime.scrub(f"{text} {exc}"))
+        raise FlyToolError(text, executed=None, reason="unknown outcome") from None
+    runtime.record(call, call.decision, "ok")
+    return runtime.answer(endpoint, args, result)
 
 
-def _refuse(runtime: ToolRuntime, call: _Call, reason: str) -> ToolOutput:
+def _pin_version(args: FlyArgs, receipt: Receipt) -> FlyArgs:
+    # An update carries the version the reviewer saw, so Fly refuses a machine that
+    # changed after approval instead of applying the change to something else.
+    unpinned = "current_version" in type(args).model_fields and not args.current_version  # type: ignore[attr-defined]
+    if receipt.version and unpinned:
+        return args.model_copy(update={"current_version": receipt.version})
+    return args
+
+
+def _refuse(runtime: ToolRuntime, call: _Call, reason: str) -> None:
     call.decided_by = "guard"
-    _audit(runtime, call, "refused", "not_executed", error=reason)
+    runtime.record(call, "refused", "not_executed", error=reason)
     text = (
         f"Not executed: {reason}. Nothing was sent to Fly. Do not retry this call; "
         "tell the user what you needed and why."
     )
-    return text, {"executed": False, "reason": reason}
+    raise FlyToolError(runtime.scrub(text), executed=False, reason=runtime.scrub(reason))
 
 
-def _audit(
-    runtime: ToolRuntime,
-    call: _Call,
-    decision: Verdict,
-    outcome: Outcome,
-    *,
-    status: int | None = None,
-    error: str | None = None,
+def _reject(
+    runtime: ToolRuntime, call: _Call, request: ActionRequest | None, decision: Reject
 ) -> None:
-    endpoint, args = call.endpoint, call.args
-    record = AuditRecord.build(
-        agent_id=runtime.agent_id,
-        endpoint=endpoint,
-        args=args,
-        decision=decision,
-        decided_by=call.decided_by if decision != "allowed" else _allowed_by(runtime),
-        outcome=outcome,
-        status=status,
-        error=error,
-        duration_ms=(time.perf_counter() - call.started) * 1000,
-        secrets=runtime.secret_values(endpoint, args),
+    call.decision, call.decided_by = decision.verdict, decision.by
+    runtime.record(call, decision.verdict, "not_executed", error=decision.reason)
+    text = rejected_message(call.endpoint, call.args, decision)
+    if isinstance(decision, Pending):
+        text = f"Not executed: {decision.reason}. Nothing was sent to Fly."
+    raise FlyToolError(runtime.scrub(text), executed=False, reason=runtime.scrub(decision.reason))
+
+
+def _record_interrupted(runtime: ToolRuntime, call: _Call, exc: BaseException) -> None:
+    what = type(exc).__name__
+    if call.sending:
+        runtime.record(
+            call, call.decision, "unknown", error=f"interrupted ({what}): the request may have run"
+        )
+    else:
+        runtime.record(call, call.decision, "not_executed", error=f"interrupted ({what})")
+
+
+def prepare_steps(
+    runtime: ToolRuntime, endpoint: Endpoint, raw: Mapping[str, Any], context: CallContext | None
+) -> Generator[Step, Any, PreparedCall]:
+    """Validate, guard and describe a call without sending it or writing a record."""
+    try:
+        args = validate(runtime, endpoint, raw)
+    except ValidationError as err:
+        return PreparedCall(
+            endpoint.name, runtime.gated(endpoint), format_validation_error(endpoint.name, err)
+        )
+    refusal = runtime.guard.refusal(endpoint, args)
+    if refusal or not runtime.gated(endpoint):
+        return PreparedCall(endpoint.name, runtime.gated(endpoint), refusal)
+    reads: list[str] = []
+    request = yield from describe_steps(
+        runtime, endpoint, args, context or CallContext(), reads=reads
     )
-    runtime.audit.record(record)
+    return PreparedCall(endpoint.name, True, None, request, args, tuple(reads))
 
 
-def _allowed_by(runtime: ToolRuntime) -> str:
-    return "upstream approval" if runtime.confirm == "upstream" else "toolkit policy"
+def record_review(
+    runtime: ToolRuntime,
+    endpoint: Endpoint,
+    raw: Mapping[str, Any],
+    *,
+    verdict: str,
+    by: str,
+    reason: str,
+    context: CallContext | None,
+    reads: tuple[str, ...] = (),
+) -> None:
+    """Record a reviewer's answer that stopped a call before it reached the toolkit."""
+    call = _Call(endpoint, context or CallContext(), raw=raw, reads=list(reads))
+    try:
+        call.args = validate(runtime, endpoint, raw)
+    except ValidationError:
+        call.args = None  # the raw arguments are recorded, redacted
+    call.decided_by = by
+    outcome = "not_executed"
+    runtime.record(call, verdict, outcome, error=reason)
 
 
 # ---------------------------------------------------------------- drivers
 
 
-@dataclass(frozen=True)
-class _Done:
-    output: ToolOutput
-
-
-def _advance(
-    steps: Generator[Step, Any, ToolOutput], value: Any, error: FlyError | None
-) -> Step | _Done:
-    """Feed the last step's result (or error) in; get the next step, or the output."""
-    try:
-        return steps.throw(error) if error else steps.send(value)
-    except StopIteration as done:
-        return _Done(done.value)
-
-
-def run_sync(runtime: ToolRuntime, endpoint: Endpoint, raw: Mapping[str, Any]) -> ToolOutput:
-    """Drive one call with the sync client."""
-    steps = pipeline(runtime, endpoint, raw)
-    step = _advance(steps, None, None)
-    while not isinstance(step, _Done):
+def drive_sync(runtime: ToolRuntime, steps: Generator[Step, Any, Any]) -> Any:
+    """Run any step generator with the sync client and return its result."""
+    value: Any = None
+    error: BaseException | None = None
+    while True:
         try:
-            step = _advance(steps, _perform_sync(runtime, step), None)
-        except FlyError as err:
-            step = _advance(steps, None, err)
-    return step.output
-
-
-def _perform_sync(runtime: ToolRuntime, step: Step) -> Any:
-    if isinstance(step, Lookup):
+            step = steps.throw(error) if error is not None else steps.send(value)
+        except StopIteration as done:
+            return done.value
+        value, error = None, None
         try:
-            return runtime.client.call(step.endpoint, step.args)
-        except FlyError:
-            return None  # the description is then built from the arguments alone
-    if isinstance(step, Confirm):
-        assert runtime.confirm not in (None, "upstream")
-        return decide_sync(runtime.confirm, step.request, runtime.confirm_timeout)  # type: ignore[arg-type]
-    return runtime.client.call(step.endpoint, step.args)
+            value = runtime.perform_sync(step)
+        except BaseException as exc:  # handed to the pipeline, which re-raises
+            error = exc
 
 
-async def run_async(runtime: ToolRuntime, endpoint: Endpoint, raw: Mapping[str, Any]) -> ToolOutput:
-    """Drive one call with the async client."""
-    steps = pipeline(runtime, endpoint, raw)
-    step = _advance(steps, None, None)
-    while not isinstance(step, _Done):
+async def drive_async(runtime: ToolRuntime, steps: Generator[Step, Any, Any]) -> Any:
+    """Run any step generator with the async client and return its result."""
+    value: Any = None
+    error: BaseException | None = None
+    while True:
         try:
-            step = _advance(steps, await _perform_async(runtime, step), None)
-        except FlyError as err:
-            step = _advance(steps, None, err)
-    return step.output
-
-
-async def _perform_async(runtime: ToolRuntime, step: Step) -> Any:
-    if isinstance(step, Lookup):
+            step = steps.throw(error) if error is not None else steps.send(value)
+        except StopIteration as done:
+            return done.value
+        value, error = None, None
         try:
-            return await runtime.async_client.call(step.endpoint, step.args)
-        except FlyError:
-            return None
-    if isinstance(step, Confirm):
-        assert runtime.confirm not in (None, "upstream")
-        return await decide_async(runtime.confirm, step.request, runtime.confirm_timeout)  # type: ignore[arg-type]
-    return await runtime.async_client.call(step.endpoint, step.args)
+            value = await runtime.perform_async(step)
+        except BaseException as exc:  # handed to the pipeline, which re-raises
+            error = exc
+
+
+def run_sync(
+    runtime: ToolRuntime,
+    endpoint: Endpoint,
+    raw: Mapping[str, Any],
+    context: CallContext | None = None,
+    confirm: ConfirmHook | MiddlewareApproval | None = _UNSET,
+) -> ToolOutput:
+    """One call, driven with the sync client."""
+    return drive_sync(runtime, pipeline(runtime, endpoint, raw, context, confirm))  # type: ignore[no-any-return]
+
+
+async def run_async(
+    runtime: ToolRuntime,
+    endpoint: Endpoint,
+    raw: Mapping[str, Any],
+    context: CallContext | None = None,
+    confirm: ConfirmHook | MiddlewareApproval | None = _UNSET,
+) -> ToolOutput:
+    """One call, driven with the async client."""
+    return await drive_async(runtime, pipeline(runtime, endpoint, raw, context, confirm))  # type: ignore[no-any-return]
+
+
+def reject_invalid(
+    runtime: ToolRuntime, endpoint: Endpoint, err: ValidationError, context: CallContext | None
+) -> FlyToolError:
+    """Audit arguments the tool schema rejected (nothing is sent); the error to report."""
+    message = format_validation_error(endpoint.name, err)
+    call = _Call(endpoint, context or CallContext())
+    call.decided_by = "argument check"
+    runtime.record(call, "refused", "not_executed", error=message)
+    return FlyToolError(message, executed=False, reason="invalid arguments")
+
+
+__all__ = [
+    "Confirm",
+    "FlyToolError",
+    "Lookup",
+    "PreparedCall",
+    "Send",
+    "ToolOutput",
+    "ToolRuntime",
+    "TypeAlias",
+    "drive_async",
+    "drive_sync",
+    "pipeline",
+    "prepare_steps",
+    "record_review",
+    "reject_invalid",
+    "run_async",
+    "run_sync",
+]

@@ -39,8 +39,15 @@ def toolkit_for(fake: FakeFly, **kwargs: Any) -> tuple[dict[str, Any], MemorySin
     return {t.name: t for t in toolkit.get_tools()}, sink
 
 
+def calls(sink: MemorySink) -> list[Any]:
+    """Records of tool calls, without the reads made to describe gated calls."""
+    return [r for r in sink.records if r.decided_by != "approval description"]
+
+
 def sent(fake: FakeFly, method: str) -> list[str]:
-    return [r.path for r in fake.requests if r.method == method]
+    return [
+        r.path for r in fake.requests if r.method == method and not r.path.startswith("/v1/tokens")
+    ]
 
 
 def test_hook_sees_a_described_request_and_approves() -> None:
@@ -61,6 +68,7 @@ def test_hook_sees_a_described_request_and_approves() -> None:
     assert "not attached" in request.description
     assert sent(fake, "DELETE") == [f"/v1/apps/web/volumes/{VOL_DATA_OLD}"]
     (record,) = sink.records
+    assert record.reads == ("fly_get_volume",)  # the read made to describe it
     assert (record.decision, record.decided_by, record.outcome) == ("approved", "alice", "ok")
     assert record.sentence.startswith("ops-bot deleted volume")
     assert "approved by alice" in record.sentence
@@ -73,7 +81,7 @@ def test_reject_sends_nothing_and_tells_the_model_not_to_retry() -> None:
     assert "Not executed" in content
     assert "not retry" in content.lower()
     assert sent(fake, "DELETE") == []
-    assert sink.records[0].decision == "rejected"
+    assert [r.decision for r in calls(sink)] == ["rejected"]
 
 
 def test_edit_is_validated_again_and_runs_edited() -> None:
@@ -83,12 +91,30 @@ def test_edit_is_validated_again_and_runs_edited() -> None:
     # The edit replaced the arguments entirely, so it lacks size_gb: refused as invalid.
     assert sent(fake, "PUT") == []
     assert sink.records[-1].decision == "rejected"
-    tools2, sink2 = toolkit_for(
-        fake, confirm=lambda r: Edit({"volume_id": VOL_DATA, "size_gb": 11}, by="bob")
-    )
+    asked: list[ActionRequest] = []
+
+    def edit_then_approve(request: ActionRequest) -> Decision:
+        asked.append(request)
+        if request.edited:  # the edited call, described again
+            return Approve(by="bob")
+        return Edit({"volume_id": VOL_DATA, "size_gb": 11}, by="bob")
+
+    tools2, sink2 = toolkit_for(fake, confirm=edit_then_approve)
     tools2["fly_extend_volume"].invoke({"volume_id": VOL_DATA, "size_gb": 400})
     assert fake.state.apps["web"].volumes[VOL_DATA].size_gb == 11
     assert sink2.records[-1].decision == "edited"
+    assert [r.edited for r in asked] == [False, True]
+    assert "size_gb=11" in asked[1].description
+    assert asked[0].digest != asked[1].digest
+
+
+def test_a_hook_that_edits_twice_is_a_rejection() -> None:
+    fake = FakeFly.demo()
+    tools, sink = toolkit_for(fake, confirm=lambda r: Edit({"volume_id": VOL_DATA, "size_gb": 11}))
+    content = tools["fly_extend_volume"].invoke({"volume_id": VOL_DATA, "size_gb": 400})
+    assert "approved or rejected as it stands" in content
+    assert sent(fake, "PUT") == []
+    assert calls(sink)[-1].decision == "rejected"
 
 
 def test_edit_cannot_widen_the_scope() -> None:
@@ -132,7 +158,7 @@ def test_confirm_at_lower_threshold_gates_disruptive_calls() -> None:
     tools["fly_stop_machine"].invoke({"machine_id": WEB_2})
     tools["fly_get_machine"].invoke({"machine_id": WEB_2})
     assert sent(fake, "POST") == []
-    assert [r.decision for r in sink.records] == ["rejected", "allowed"]
+    assert [r.decision for r in calls(sink)] == ["rejected", "allowed"]
 
 
 def test_policy_intersects_with_scope(tmp_path: Path) -> None:
@@ -177,14 +203,15 @@ def test_audit_to_jsonl_and_logging_redacts(
         tools["fly_get_machine"].invoke({"machine_id": "0000000000dead"})
         tools["fly_exec_machine"].invoke({"machine_id": WEB_1, "command": ["ls"]})
     lines = path.read_text().splitlines()
-    assert len(lines) == 4
     records = [json.loads(line) for line in lines]
+    records = [r for r in records if r["decided_by"] != "approval description"]
+    assert len(records) == 4
     assert [r["outcome"] for r in records] == ["ok", "ok", "error", "ok"]
     assert records[2]["status"] == 404
     everything = path.read_text() + caplog.text + repr([r.__dict__ for r in caplog.records])
     assert "hunter2" not in everything
     assert token not in everything
-    assert len(caplog.records) == 4
+    assert len(caplog.records) == len(lines)
 
 
 async def test_200_concurrent_async_calls_give_200_records() -> None:
@@ -214,7 +241,7 @@ def test_invalid_arguments_are_audited_as_refused() -> None:
 
 def test_token_and_secret_values_absent_from_reprs() -> None:
     fake = FakeFly.demo()
-    toolkit = FlyToolkit(client=fake.client(), app="web", confirm=approve_all)
+    toolkit = FlyToolkit(client=fake.client(), scope="org", app="web", confirm=approve_all)
     tools = {t.name: t for t in toolkit.get_tools()}
     tools["fly_set_secret"].invoke({"secret_name": "X_KEY", "value": "hunter2hunter2"})
     token = fake.tokens["org"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import os
 import pty
 import select
@@ -25,7 +26,7 @@ from fly_tools.demo import (
     run_live,
 )
 from fly_tools.testing import FakeFly
-from fly_tools.testing.world import VOL_DATA_OLD, WEB_2, WEB_3
+from fly_tools.testing.world import VOL_DATA, VOL_DATA_OLD, WEB_2, WEB_3
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -37,7 +38,9 @@ def _run(fake: FakeFly, reviewer: Reviewer, **options: object) -> tuple[DemoRepo
 
 
 def _volume_ids(fake: FakeFly) -> list[str]:
-    return [v["id"] for v in fake.client().call("fly_list_volumes", {"app_name": "web"})]
+    """The volumes still there (a deleted one may be listed while Fly destroys it)."""
+    volumes = fake.client().call("fly_list_volumes", {"app_name": "web"})
+    return [v["id"] for v in volumes if "destroy" not in v.get("state", "")]
 
 
 def _deletes(fake: FakeFly) -> list[str]:
@@ -70,7 +73,9 @@ def test_yes_approves_the_delete_and_the_trail_shows_every_step() -> None:
     report, output = _run(fake, Reviewer.from_flags(yes=True, no=False))
 
     assert _deletes(fake) == [f"/v1/apps/web/volumes/{VOL_DATA_OLD}"]
-    assert [r.tool for r in report.records] == [
+    # The agent's own calls; reads made to describe the delete to the reviewer are audited too.
+    agents_calls = [r for r in report.records if r.decided_by != "approval description"]
+    assert [r.tool for r in agents_calls] == [
         "fly_list_machines",
         "fly_start_machine",
         "fly_wait_machine",
@@ -131,11 +136,21 @@ def test_an_app_outside_the_demo_world_is_a_clear_error() -> None:
         _run(FakeFly.demo(), Reviewer("reject"), app="billing")
 
 
+PROMPT = f"Approve fly_delete_volume on volume {VOL_DATA_OLD} in app web? [y]es / [e]dit / [n]o:"
+
+
 @pytest.mark.parametrize(
-    ("answers", "approved", "by"),
-    [(["y"], True, "console"), (["n"], False, "console"), ([], False, "console")],
+    ("answers", "approved", "reason"),
+    [
+        (["y", VOL_DATA_OLD], True, None),
+        (["y", "y"], False, f"confirmation did not match '{VOL_DATA_OLD}'"),
+        (["n"], False, "declined"),
+        ([], False, "no answer (end of input)"),
+    ],
 )
-def test_asking_at_the_terminal(answers: list[str], approved: bool, by: str) -> None:
+def test_asking_at_the_terminal_uses_the_shared_console_prompt(
+    answers: list[str], approved: bool, reason: str | None
+) -> None:
     pending = iter(answers)
 
     def answer(prompt: str) -> str:
@@ -148,10 +163,61 @@ def test_asking_at_the_terminal(answers: list[str], approved: bool, by: str) -> 
     report, output = _run(fake, Reviewer("ask", input=answer))
 
     ((_, review),) = report.reviews
-    assert (review.approved, review.by) == (approved, by)
-    assert "Approve? [y/N]" in output
-    assert "Delete volume vol_axx7q9eglqzwqihu (data_old, 3 GB, not attached) in app web" in output
+    assert (review.approved, review.by, review.reason) == (approved, "console", reason)
+    # The same prompt as `fly-tools call` and ConsoleApproval: action named, target typed back.
+    assert "--- Approval needed for ops-bot: fly_delete_volume (destructive) ---" in output
+    assert PROMPT in output
+    assert f"volume {VOL_DATA_OLD} in app web" in output
+    assert "Approve? [y/N]" not in output
+    if answers[:1] == ["y"]:
+        assert f"Type {VOL_DATA_OLD} to confirm" in output
     assert bool(_deletes(fake)) is approved
+
+
+def test_an_edit_at_the_terminal_becomes_the_middlewares_edit_decision() -> None:
+    fake = FakeFly.demo()
+    toolkit = FlyToolkit(client=fake.client(scope="deploy"), scope="deploy", app="web")
+    answers = iter(["e", '{"volume_id": "vol_other"}'])
+    action = {
+        "name": "fly_delete_volume",
+        "args": {"volume_id": VOL_DATA_OLD},
+        "description": f"Delete volume {VOL_DATA_OLD} in app web.",
+    }
+    out = io.StringIO()
+    review = Reviewer("ask", input=lambda prompt: next(answers)).review(
+        action, out, toolkit=toolkit, allowed=["approve", "edit", "reject"]
+    )
+    assert review.decision == {
+        "type": "edit",
+        "edited_action": {"name": "fly_delete_volume", "args": {"volume_id": "vol_other"}},
+    }
+    assert "edited [console]" in out.getvalue()
+    assert fake.requests == []
+
+
+@pytest.mark.parametrize(("typed", "sent"), [(VOL_DATA, True), (VOL_DATA_OLD, False)])
+def test_an_edited_delete_is_asked_again_and_sent_only_as_edited(typed: str, sent: bool) -> None:
+    answers = iter(["e", json.dumps({"volume_id": VOL_DATA}), "y", typed])
+    fake = FakeFly.demo()
+    _, output = _run(fake, Reviewer("ask", input=lambda prompt: next(answers)))
+
+    first, again = output.split("--- Approval needed")[1:]
+    assert VOL_DATA_OLD in first
+    assert "Edited by the reviewer" in again
+    assert f"Type {VOL_DATA} to confirm" in again
+    # Only the edited call can reach Fly, and only with its own id typed back.
+    assert _deletes(fake) == ([f"/v1/apps/web/volumes/{VOL_DATA}"] if sent else [])
+
+
+def test_where_the_middleware_allows_no_edit_the_prompt_offers_none() -> None:
+    answers = iter(["e"])
+    action = {"name": "fly_delete_app", "args": {"app_name": "web"}, "description": "Delete."}
+    out = io.StringIO()
+    review = Reviewer("ask", input=lambda prompt: next(answers)).review(
+        action, out, allowed=["approve", "reject"]
+    )
+    assert review.decision["type"] == "reject"
+    assert "Approve fly_delete_app on app web? [y]es / [n]o:" in out.getvalue()
 
 
 def test_reviewer_from_flags() -> None:
@@ -171,13 +237,30 @@ def test_no_model_configured_means_the_scripted_model() -> None:
     assert model_from_env({"FLY_TOOLS_MODEL": "  "}) is None
 
 
-@pytest.mark.parametrize("spec", ["gpt", "no-such-provider:some-model"])
+@pytest.mark.parametrize("spec", ["gpt", "no-such-provider:some-model", " : "])
 def test_a_model_that_cannot_load_is_one_clear_line(spec: str) -> None:
     with pytest.raises(DemoError) as caught:
         load_model(spec)
     message = str(caught.value)
     assert "FLY_TOOLS_MODEL" in message
     assert "\n" not in message
+
+
+@pytest.mark.parametrize("spec", ["gpt-4o", "openai:gpt-4o"])
+def test_a_model_name_init_chat_model_accepts_is_passed_to_it(
+    monkeypatch: pytest.MonkeyPatch, spec: str
+) -> None:
+    import langchain.chat_models
+
+    chosen: list[str] = []
+
+    def init_chat_model(name: str) -> object:
+        chosen.append(name)
+        return operator_model("web")
+
+    monkeypatch.setattr(langchain.chat_models, "init_chat_model", init_chat_model)
+    assert load_model(spec) is not None
+    assert chosen == [spec]
 
 
 def test_a_configured_model_runs_the_same_demo(
@@ -286,7 +369,7 @@ def test_the_live_variant_reads_and_reports(monkeypatch: pytest.MonkeyPatch) -> 
 # ---------------------------------------------------------------- a real terminal
 
 
-def test_the_demo_asks_in_a_terminal_and_approves_on_y() -> None:
+def test_the_demo_asks_in_a_terminal_and_approves_on_y_and_the_typed_id() -> None:
     leader, follower = pty.openpty()
     env = {k: v for k, v in os.environ.items() if k != "FLY_TOOLS_MODEL"}
     process = subprocess.Popen(
@@ -299,7 +382,7 @@ def test_the_demo_asks_in_a_terminal_and_approves_on_y() -> None:
     )
     os.close(follower)
     output = b""
-    answered = False
+    answered = typed = False
     while True:
         ready, _, _ = select.select([leader], [], [], 60)
         assert ready, f"no output for 60 s; so far: {output.decode(errors='replace')}"
@@ -310,12 +393,16 @@ def test_the_demo_asks_in_a_terminal_and_approves_on_y() -> None:
         if not chunk:
             break
         output += chunk
-        if not answered and b"Approve? [y/N]" in output:
+        if not answered and PROMPT.encode() in output:
             os.write(leader, b"y\n")
             answered = True
+        if answered and not typed and f"Type {VOL_DATA_OLD} to confirm".encode() in output:
+            os.write(leader, VOL_DATA_OLD.encode() + b"\n")
+            typed = True
     os.close(leader)
     assert process.wait(timeout=60) == 0
     text = output.decode(errors="replace")
     assert answered
+    assert typed
     assert "approved [console]" in text
     assert f"ops-bot deleted volume {VOL_DATA_OLD} in app web" in text

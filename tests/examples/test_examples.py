@@ -67,6 +67,7 @@ def test_every_example_is_covered(runs: dict[str, Run]) -> None:
         "read_only_agent",
         "approval_with_middleware",
         "policy_and_audit",
+        "mcp_server",
     }
 
 
@@ -91,7 +92,10 @@ def test_read_only_agent(runs: dict[str, Run]) -> None:
 def test_approval_with_middleware(runs: dict[str, Run]) -> None:
     out = ran(runs, "approval_with_middleware")
     before, after = out.split("Requests before resuming:")
-    assert f"Delete volume {VOL_DATA_OLD} (data_old, 3 GB, not attached) in app web" in before
+    assert (
+        f"Delete volume {VOL_DATA_OLD} in app web (read from Fly just now: "
+        'named "data_old", 3 GB, not attached)'
+    ) in before
     assert "-> approved" in before
     assert "-> rejected: keep web-3" in before
     assert "DELETE" not in after.splitlines()[0]
@@ -112,6 +116,7 @@ def test_policy_and_audit(runs: dict[str, Run], audit_dir: Path) -> None:
     assert "fly_delete_volume is absent: the policy for ops-bot grants only read access" in out
     lines = (audit_dir / "audit.jsonl").read_text().splitlines()
     records = [json.loads(line) for line in lines]
+    records = [r for r in records if r["decided_by"] != "approval description"]
     assert [(r["tool"], r["decision"]) for r in records] == [
         ("fly_list_machines", "allowed"),
         ("fly_restart_machine", "approved"),

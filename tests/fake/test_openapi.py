@@ -73,6 +73,13 @@ def test_openapi_nullable_and_refs_become_json_schema() -> None:
                 "properties": {"thing": {"$ref": "#/components/schemas/Thing"}},
             },
             "main.statusCode": {"type": "string", "enum": ["unknown"]},
+            "Volume": {
+                "type": "object",
+                "properties": {
+                    "attached_machine_id": {"type": "string"},
+                    "attached_alloc_id": {"type": "string"},
+                },
+            },
         },
         strict=True,
     )
@@ -80,3 +87,5 @@ def test_openapi_nullable_and_refs_become_json_schema() -> None:
     assert defs["Box"]["properties"]["thing"] == {"$ref": "#/$defs/Thing"}
     assert defs["Box"]["additionalProperties"] is False
     assert "name_taken" in defs["main.statusCode"]["enum"]
+    attached = defs["Volume"]["properties"]["attached_machine_id"]
+    assert attached == {"anyOf": [{"type": "string"}, {"type": "null"}]}  # Fly sends null

@@ -6,6 +6,7 @@ import httpx
 import pytest
 
 from fly_tools.testing import FakeClock, FakeFly
+from fly_tools.testing.state import APP_READY_DELAY
 from fly_tools.testing.world import WEB_1, WEB_2
 from tests.fake.conftest import raw_client
 
@@ -51,7 +52,8 @@ def test_limits_are_per_action_and_per_machine(http: httpx.Client) -> None:
 def test_app_deletions_allow_100_per_minute(limited: FakeFly, http: httpx.Client) -> None:
     for n in range(101):
         http.post("/apps", json={"name": f"tmp-{n}", "org_slug": "acme"})
-        limited.clock.advance(1)  # creating is limited separately
+        limited.clock.advance(1)  # creating is limited separately; new apps get served
+    limited.clock.advance(APP_READY_DELAY)
     deleted = [http.delete(f"/apps/tmp-{n}").status_code for n in range(101)]
     assert deleted == [202] * 100 + [429]
     assert int(http.delete("/apps/tmp-100").headers["Retry-After"]) >= 1

@@ -7,6 +7,7 @@ import pytest
 
 from fly_tools.client import BadRequestError, FlyClient, NotFoundError
 from fly_tools.testing import FakeFly
+from fly_tools.testing.volumes import LINGER
 from fly_tools.testing.world import VOL_DATA, VOL_DATA_OLD, WEB_1
 
 
@@ -63,7 +64,31 @@ def test_an_attached_volume_cannot_be_deleted(fake: FakeFly, client: FlyClient) 
         client.call("fly_delete_volume", ids)
     assert VOL_DATA in fake.state.apps["web"].volumes
     client.call("fly_delete_machine", {"app_name": "web", "machine_id": WEB_1, "force": True})
-    assert client.call("fly_delete_volume", ids)["state"] == "destroyed"
+    assert client.call("fly_delete_volume", ids)["state"] == "scheduling_destroy"
+    with pytest.raises(NotFoundError):  # changing a deleted volume: it is not there any more
+        client.call("fly_extend_volume", ids | {"size_gb": 20})
+
+
+def test_a_deleted_volume_lingers_in_its_destroy_states(fake: FakeFly, client: FlyClient) -> None:
+    ids = {"app_name": "web", "volume_id": VOL_DATA_OLD}
+    client.call("fly_delete_volume", ids)
+
+    def state() -> str:
+        listed = {v["id"]: v for v in client.call("fly_list_volumes", {"app_name": "web"})}
+        assert client.call("fly_get_volume", ids)["state"] == listed[VOL_DATA_OLD]["state"]
+        return str(listed[VOL_DATA_OLD]["state"])
+
+    assert state() == "scheduling_destroy"
+    fake.clock.advance(1)
+    assert state() == "pending_destroy"
+    fake.clock.advance(4)
+    assert state() == "destroying"
+    assert client.call("fly_get_app", {"app_name": "web"})["volume_count"] == 1
+    with pytest.raises(NotFoundError):  # a repeated delete finds nothing to delete
+        client.call("fly_delete_volume", ids)
+    fake.clock.advance(LINGER)
+    listed = client.call("fly_list_volumes", {"app_name": "web"})
+    assert [v["id"] for v in listed] == [VOL_DATA]
     with pytest.raises(NotFoundError):
         client.call("fly_get_volume", ids)
 

@@ -88,8 +88,11 @@ def test_a_deploy_token_cannot_list_or_create_apps(fake: FakeFly) -> None:
 
 def test_another_orgs_token_sees_nothing_of_acme(fake: FakeFly) -> None:
     other = fake.client(token=fake.issue_token("org", org="globex"))
-    with pytest.raises(NotFoundError):
+    with pytest.raises(ForbiddenError) as elsewhere:  # Fly's 403: it exists, out of reach
         other.call("fly_get_app", {"app_name": "web"})
+    assert "organization this token cannot reach" in str(elsewhere.value)
+    with pytest.raises(NotFoundError):
+        other.call("fly_get_app", {"app_name": "no-such-app"})
     with pytest.raises(NotFoundError, match="organization 'acme'"):
         other.call("fly_list_apps", {"org_slug": "acme"})
     other.call("fly_create_app", {"app_name": "globex-site", "org_slug": "personal"})

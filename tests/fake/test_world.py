@@ -56,7 +56,8 @@ def test_volumes_and_secrets(http: httpx.Client) -> None:
     assert volumes["data"]["attached_machine_id"] == w.WEB_1
     assert volumes["data_old"]["id"] == w.VOL_DATA_OLD
     assert volumes["data_old"]["size_gb"] == 3
-    assert "attached_machine_id" not in volumes["data_old"]
+    assert volumes["data_old"]["attached_machine_id"] is None  # null, as Fly sends it
+    assert volumes["data"]["attached_alloc_id"] is None
     assert {v["region"] for v in volumes.values()} == {"ord"}
     for app, names in ((w.WEB_APP, w.WEB_SECRETS), (w.WORKER_APP, w.WORKER_SECRETS)):
         secrets = http.get(f"/apps/{app}/secrets").json()["secrets"]

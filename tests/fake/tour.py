@@ -116,7 +116,9 @@ def _history_secrets_tokens(m: dict[str, Any]) -> Tour:
 def _teardown(m: dict[str, Any], volume: dict[str, Any]) -> Tour:
     yield "fly_delete_machine", m
     gone = yield "fly_delete_volume", {"app_name": "api", "volume_id": volume["id"]}
-    assert gone["state"] == "destroyed"
+    assert gone["state"] == "scheduling_destroy"
+    listed = yield "fly_list_volumes", {"app_name": "api"}
+    assert [(v["id"], v["state"]) for v in listed] == [(volume["id"], "scheduling_destroy")]
     yield "fly_delete_app", {"app_name": "api"}
     missing = yield "fly_get_app", {"app_name": "api"}
     assert isinstance(missing, NotFoundError)

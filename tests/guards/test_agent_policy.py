@@ -147,3 +147,75 @@ def test_a_policy_cannot_be_changed_after_it_is_built() -> None:
     assert not policy.allows(ENDPOINTS["fly_delete_app"])
     with pytest.raises(TypeError):
         policy.groups["apps"] = "full"  # type: ignore[index]
+
+
+# A later "allow" must not silently beat an earlier "deny" of the same tool.
+DUPLICATES = {
+    ".json": '{"agent_id": "a", "groups": {"control": "full"},\n'
+    '"tools": {"fly_exec_machine": "deny", "fly_exec_machine": "allow"}}',
+    ".yaml": "agent_id: a\ngroups:\n  control: full\ntools:\n"
+    "  fly_exec_machine: deny\n  fly_exec_machine: allow\n",
+    ".yml": "agent_id: a\nagent_id: b\ngroups: {control: full}\n",
+    ".toml": 'agent_id = "a"\n[tools]\nfly_exec_machine = "deny"\nfly_exec_machine = "allow"\n',
+}
+
+
+@pytest.mark.parametrize("suffix", DUPLICATES)
+def test_a_key_given_twice_is_refused_naming_the_key(tmp_path: Path, suffix: str) -> None:
+    path = tmp_path / f"policy{suffix}"
+    path.write_text(DUPLICATES[suffix], encoding="utf-8")
+    key = "agent_id" if suffix == ".yml" else "fly_exec_machine"
+    with pytest.raises(ValueError, match=re.escape(path.name)) as info:
+        AgentPolicy.from_file(path)
+    assert key in str(info.value)
+    assert "twice" in str(info.value)
+
+
+@pytest.mark.parametrize(("suffix", "text"), [(".json", "{"), (".yaml", "a: [b")])
+def test_unparsable_files_name_the_file(tmp_path: Path, suffix: str, text: str) -> None:
+    path = tmp_path / f"broken{suffix}"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ValueError, match=r"broken\.(json|yaml).* is not valid"):
+        AgentPolicy.from_file(path)
+
+
+def test_coerce_accepts_a_policy_a_mapping_a_path_or_none(tmp_path: Path) -> None:
+    policy = AgentPolicy("ops-bot", groups={"machines": "read"})
+    path = tmp_path / "policy.toml"
+    path.write_text(TOML, encoding="utf-8")
+    assert AgentPolicy.coerce(None) is None
+    assert AgentPolicy.coerce(policy) is policy
+    assert AgentPolicy.coerce({"agent_id": "ops-bot", "groups": {"machines": "read"}}) == policy
+    assert AgentPolicy.coerce(path) == AgentPolicy.from_file(path)
+    assert AgentPolicy.coerce(str(path)) == AgentPolicy.from_file(path)
+
+
+@pytest.mark.parametrize(
+    ("value", "error", "message"),
+    [
+        ({"agent_id": "a", "group": {"apps": "full"}}, ValueError, "unknown policy key: 'group'"),
+        ({"agent_id": "a", "tools": {"fly_exec_machnie": "allow"}}, ValueError,
+         "did you mean 'fly_exec_machine'?"),
+        (["agent_id", "a"], TypeError, "policy must be an AgentPolicy, a mapping"),
+        (42, TypeError, "got int"),
+    ],
+)  # fmt: skip
+def test_coerce_is_as_strict_as_from_dict(
+    value: object, error: type[Exception], message: str
+) -> None:
+    with pytest.raises(error, match=re.escape(message)):
+        AgentPolicy.coerce(value)  # type: ignore[arg-type]
+
+
+def test_a_toolkit_refuses_a_policy_mapping_with_a_misspelt_key() -> None:
+    # Fails closed: a misspelt "groups" must not leave an agent with a default policy.
+    from fly_tools import FlyToolkit
+    from fly_tools.testing import FakeFly
+
+    client = FakeFly.demo().client("org")
+    with pytest.raises(ValueError, match="unknown policy key: 'gruops'"):
+        FlyToolkit(client=client, scope="org", policy={"agent_id": "a", "gruops": {}})
+    kit = FlyToolkit(
+        client=client, scope="org", policy={"agent_id": "a", "groups": {"apps": "read"}}
+    )
+    assert kit.tool_names == ["fly_list_apps", "fly_get_app"]

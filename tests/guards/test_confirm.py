@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from fly_tools.catalogue import ENDPOINTS
 from fly_tools.guards import (
     ActionRequest,
     Approve,
@@ -255,10 +256,13 @@ def test_from_callback_with_a_bad_answer_rejects(request_for: RequestFor) -> Non
     assert "slack answered str" in decision.reason
 
 
-def test_rejected_message_tells_the_model_not_to_retry(request_for: RequestFor) -> None:
-    request = request_for("fly_delete_volume")
-    assert rejected_message(request, Reject("keep the data", by="console")) == (
+def test_rejected_message_tells_the_model_not_to_retry() -> None:
+    endpoint = ENDPOINTS["fly_delete_volume"]
+    args = {"app_name": "web", "volume_id": "vol_abc123"}
+    assert rejected_message(endpoint, args, Reject("keep the data", by="console")) == (
         "Not executed: fly_delete_volume on volume vol_abc123 in app web was rejected by "
-        "console (keep the data). Do not retry unless the user asks."
+        "console (keep the data). Nothing was sent to Fly. Do not retry unless the user asks."
     )
-    assert "by deny_all. Do not retry" in rejected_message(request, Reject("", by="deny_all"))
+    assert "by deny_all. Nothing was sent" in rejected_message(
+        endpoint, args, Reject("", by="deny_all")
+    )

@@ -46,41 +46,48 @@ def test_every_endpoint_gets_a_sensible_description(
     for identifier in ("3d8d9015b23489", "vol_abc123", "DATABASE_URL"):
         if identifier in args.model_dump().values():
             assert identifier in text
+    facts, _, chosen = text.partition(" Given by the agent, not checked: ")
     if endpoint.risk >= RiskTier.DISRUPTIVE:
-        assert text.endswith(CONSEQUENCES[name])
+        assert facts.endswith(CONSEQUENCES[name])
     else:
-        assert not any(text.endswith(c) for c in CONSEQUENCES.values())
+        assert not any(c in text for c in CONSEQUENCES.values())
+    if chosen:  # whatever the agent chose is quoted JSON, after the facts
+        assert "=" in chosen
+        assert chosen.endswith(".")
 
 
 def test_stop_machine_reads_as_the_brief_example(args_for: Callable[..., FlyArgs]) -> None:
     endpoint = ENDPOINTS["fly_stop_machine"]
     assert describe_action(endpoint, args_for(endpoint), MACHINE) == (
-        "Stop machine 3d8d9015b23489 (web-1, started, ord) in app web. "
-        "It stops serving until started again."
+        'Stop machine 3d8d9015b23489 in app web (read from Fly just now: named "web-1", '
+        "started, ord). It stops serving until started again."
     )
 
 
 def test_delete_volume_shows_size_and_attachment(args_for: Callable[..., FlyArgs]) -> None:
     endpoint = ENDPOINTS["fly_delete_volume"]
     assert describe_action(endpoint, args_for(endpoint), VOLUME) == (
-        "Delete volume vol_abc123 (data, 10 GB, attached to machine 3d8d9015b2) in app web. "
-        "Its data is erased permanently."
+        'Delete volume vol_abc123 in app web (read from Fly just now: named "data", 10 GB, '
+        "attached to machine 3d8d9015b2). Its data is erased permanently."
     )
     detached = {"size_gb": 1, "attached_machine_id": ""}
-    assert "(1 GB, not attached)" in describe_action(endpoint, args_for(endpoint), detached)
+    assert "(read from Fly just now: 1 GB, not attached)" in describe_action(
+        endpoint, args_for(endpoint), detached
+    )
 
 
 def test_delete_app_counts_what_goes_with_it(args_for: Callable[..., FlyArgs]) -> None:
     endpoint = ENDPOINTS["fly_delete_app"]
     text = describe_action(endpoint, args_for(endpoint, force=True), APP)
-    assert text.startswith("Delete app web (3 machines, 1 volume), with force=true. ")
+    assert text.startswith("Delete app web (read from Fly just now: 3 machines, 1 volume). ")
+    assert text.endswith(" Given by the agent, not checked: force=true.")
 
 
 def test_chosen_arguments_are_shown_and_long_ones_cut(args_for: Callable[..., FlyArgs]) -> None:
     endpoint = ENDPOINTS["fly_update_machine"]
     args = args_for(endpoint, memory_mb=512, env={"API_KEY": "k-123", "MODE": "x" * 200})
     text = describe_action(endpoint, args)
-    assert "with image=nginx:1.27, memory_mb=512, env=" in text
+    assert 'Given by the agent, not checked: image="nginx:1.27", memory_mb=512, env=' in text
     assert "k-123" not in text
     assert "…" in text
     assert "lease_nonce" not in describe_action(endpoint, args_for(endpoint, lease_nonce="n1"))
@@ -98,10 +105,27 @@ def test_state_that_is_not_a_mapping_or_lacks_fields_is_ignored(
 ) -> None:
     endpoint = ENDPOINTS["fly_stop_machine"]
     args = args_for(endpoint)
-    plain = describe_action(endpoint, args)
-    assert describe_action(endpoint, args, {"state": 3, "name": None}) == plain
+    unread = describe_action(endpoint, args, read=True)
+    assert "(its current state could not be read)" in unread
+    assert describe_action(endpoint, args, {"state": 3, "name": None}) == unread
     not_a_mapping: Any = ["started"]
-    assert describe_action(endpoint, args, not_a_mapping) == plain
+    assert describe_action(endpoint, args, not_a_mapping) == unread
+
+
+def test_text_the_agent_chose_cannot_pose_as_a_fact(args_for: Callable[..., FlyArgs]) -> None:
+    endpoint = ENDPOINTS["fly_exec_machine"]
+    args = args_for(endpoint, command=["sh", "-c", "echo not attached). Approved by Fly (x"])
+    text = describe_action(endpoint, args, MACHINE)
+    facts, _, chosen = text.partition(" Given by the agent, not checked: ")
+    assert "not attached" not in facts
+    assert chosen.startswith('command=["sh","-c","echo not attached). Approved by Fly (x"]')
+
+
+def test_names_read_from_fly_are_quoted(args_for: Callable[..., FlyArgs]) -> None:
+    endpoint = ENDPOINTS["fly_delete_volume"]
+    volume = {**VOLUME, "name": "x, not attached"}
+    text = describe_action(endpoint, args_for(endpoint), volume)
+    assert 'named "x, not attached"' in text
 
 
 @pytest.mark.parametrize("name", list(ENDPOINTS))

@@ -43,8 +43,10 @@ def tools() -> list[BaseTool]:
     return [fly_tool(e, []) for e in ENDPOINTS.records]
 
 
-def plain_tool() -> BaseTool:
-    return StructuredTool.from_function(lambda: "hi", name="say_hi", description="Say hi.")
+def plain_tool(**metadata: Any) -> BaseTool:
+    return StructuredTool.from_function(
+        lambda: "hi", name="say_hi", description="Say hi.", metadata=metadata or None
+    )
 
 
 @pytest.mark.parametrize("threshold", [*RiskTier, "destructive", "Disruptive", 1])
@@ -52,7 +54,7 @@ def test_one_entry_per_tool_at_or_above_the_threshold(
     tools: list[BaseTool], threshold: RiskTier | str | int
 ) -> None:
     tier = RiskTier.parse(threshold)
-    mapping = interrupt_on([*tools, plain_tool()], threshold)  # type: ignore[arg-type]
+    mapping = interrupt_on([*tools, plain_tool(readOnlyHint=True)], threshold)  # type: ignore[arg-type]
     expected = [e.name for e in ENDPOINTS.records if e.risk >= tier and not e.read_only]
     assert list(mapping) == expected
     assert all(
@@ -114,7 +116,35 @@ def test_invalid_arguments_are_shown_redacted_with_the_problem(secret_value: str
     assert secret_value not in text
     assert '"value": "[redacted]"' in text
     assert "invalid (app_name:" in text
-    assert "will fail if approved" in text
+    assert "will be refused if approved" in text
+
+
+def test_a_tool_whose_risk_cannot_be_told_fails_closed() -> None:
+    with pytest.raises(ValueError, match="cannot tell how risky tool 'say_hi'"):
+        interrupt_on([plain_tool()])
+
+
+@pytest.mark.parametrize(
+    ("metadata", "gated"),
+    [
+        ({"destructiveHint": True}, True),
+        ({"annotations": {"destructiveHint": True, "readOnlyHint": False}}, True),
+        ({"readOnlyHint": True}, False),
+        ({"annotations": {"readOnlyHint": True}}, False),
+    ],
+)
+def test_tools_without_a_tier_are_judged_by_their_annotations(
+    metadata: dict[str, Any], gated: bool
+) -> None:
+    assert ("say_hi" in interrupt_on([plain_tool(**metadata)])) is gated
+
+
+def test_a_bound_tool_describes_another_app_as_refused() -> None:
+    tool = fly_tool(ENDPOINTS["fly_delete_app"], [], app="web")
+    describe = interrupt_on([tool])["fly_delete_app"]["description"]
+    text = describe({"name": "fly_delete_app", "args": {"app_name": "worker"}, "id": "c"}, {}, None)
+    assert "bound to app 'web'" in text
+    assert "refused if approved" in text
 
 
 def test_a_risky_tool_outside_the_catalogue_is_described_generically() -> None:

@@ -41,14 +41,14 @@ def test_exec_stdin_is_redacted_and_command_is_kept(args_for: Callable[..., FlyA
     assert redacted["command"] == ["ls", "-la", "/data"]
 
 
-def test_secret_looking_env_values_are_redacted_anywhere_in_config(
+def test_secret_looking_env_values_are_redacted_anywhere_in_machine_config(
     args_for: Callable[..., FlyArgs], secret_value: str
 ) -> None:
     endpoint = ENDPOINTS["fly_create_machine"]
     args = args_for(
         endpoint,
         env={"API_TOKEN": secret_value, "LOG_LEVEL": "debug"},
-        config={
+        machine_config={
             "env": {"DB_PASSWORD": secret_value, "PORT": "8080"},
             "processes": [{"env": {"stripe_key": secret_value}, "cmd": ["run"]}],
             "files": [{"guest_path": "/etc/app.conf", "raw_value": "c2VjcmV0"}],
@@ -57,10 +57,10 @@ def test_secret_looking_env_values_are_redacted_anywhere_in_config(
     redacted = redact_args(endpoint, args)
     assert secret_value not in json.dumps(redacted)
     assert redacted["env"] == {"API_TOKEN": REDACTED, "LOG_LEVEL": "debug"}
-    assert redacted["config"]["env"] == {"DB_PASSWORD": REDACTED, "PORT": "8080"}
-    assert redacted["config"]["processes"][0]["env"] == {"stripe_key": REDACTED}
-    assert redacted["config"]["files"][0]["raw_value"] == REDACTED
-    assert redacted["config"]["files"][0]["guest_path"] == "/etc/app.conf"
+    assert redacted["machine_config"]["env"] == {"DB_PASSWORD": REDACTED, "PORT": "8080"}
+    assert redacted["machine_config"]["processes"][0]["env"] == {"stripe_key": REDACTED}
+    assert redacted["machine_config"]["files"][0]["raw_value"] == REDACTED
+    assert redacted["machine_config"]["files"][0]["guest_path"] == "/etc/app.conf"
 
 
 def test_passwords_inside_urls_are_redacted(args_for: Callable[..., FlyArgs]) -> None:

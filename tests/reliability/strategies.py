@@ -1,9 +1,12 @@
 """Hypothesis strategies for every tool's arguments, derived from the catalogue and tool schemas.
 
 ``valid_arguments`` draws inputs a careful model could send; ``hostile_arguments`` draws
-one bad field at a time (wrong type, out of range, path-altering or oversized
-identifier, unknown enum value, missing or unknown field) and says which field is bad.
-Both read the JSON schema the model sees, so a new endpoint is covered without edits.
+one bad field at a time (wrong type, a boolean for a number, out of range, path-altering
+or oversized identifier, unknown enum value, missing or unknown field, and values that
+must never reach Fly: env var names with '=', NUL or CR/LF, non-finite numbers anywhere
+in a machine config, durations Go cannot read, mount paths with control characters or
+beyond 4096 characters) and says which field is bad. Both read the JSON schema the model
+sees, so a new endpoint is covered without edits.
 """
 
 from __future__ import annotations
@@ -128,7 +131,7 @@ def _valid_value(draw: st.DrawFn, endpoint: Endpoint, name: str, prop: dict[str,
         return draw(_NAMES[endpoint.name])
     if name in _IDENTIFIER_VALUES:
         return draw(_IDENTIFIER_VALUES[name])
-    if name == "config":
+    if name == "machine_config":
         return draw(_CONFIGS)
     if name == "timeout" and prop.get("type") == "string":
         return draw(st.sampled_from(["30s", "1m", "500ms"]) | st.integers(0, 3600))
@@ -172,20 +175,20 @@ def _from_schema(prop: dict[str, Any]) -> st.SearchStrategy[Any]:
 # Bad values by their own type. Words start with "z" so none reads as a boolean ("yes").
 _BAD_POOLS: dict[str, st.SearchStrategy[Any]] = {
     "string": st.from_regex(r"z[a-z]{2,8}", fullmatch=True),
-    "integer": st.integers(2, 10**12) | st.integers(max_value=-1),
-    "float": st.floats(allow_nan=False, allow_infinity=False).filter(lambda f: not f.is_integer()),
+    "integer": st.integers(),
+    "float": st.floats().filter(lambda f: not f.is_integer()),
     "boolean": st.booleans(),
     "array": st.lists(st.integers(), max_size=3),
     "object": st.dictionaries(
         st.from_regex(r"[a-z]{1,3}", fullmatch=True), st.integers(), max_size=2
     ),
 }
-# Pools each JSON type takes in pydantic's lax mode: a bool is read as an integer, so
-# it is no wrong type for one (pydantic's documented lax conversion).
+# Pools each JSON type takes: a boolean is never a number, nor a number a boolean
+# (models.fields.Int, Bool).
 _ACCEPTS: dict[str, frozenset[str]] = {
     "string": frozenset({"string"}),
-    "integer": frozenset({"integer", "boolean"}),
-    "number": frozenset({"integer", "float", "boolean"}),
+    "integer": frozenset({"integer"}),
+    "number": frozenset({"integer", "float"}),
     "boolean": frozenset({"boolean"}),
     "array": frozenset({"array"}),
     "object": frozenset({"object"}),
@@ -235,6 +238,78 @@ _BAD_IDENTIFIER = st.builds(
 ) | st.integers(300, 100_000).map(lambda n: "a" * n)
 
 
+# ---------------------------------------------------------------- values never sent
+
+_NON_FINITE = st.sampled_from([float("nan"), float("inf"), float("-inf")])
+BAD_ENV_NAMES = st.builds(
+    lambda head, bad, tail: head + bad + tail,
+    st.from_regex(r"[A-Z_]{0,6}", fullmatch=True),
+    st.sampled_from(["=", "\x00", "\r\n", "\n", "\r", " ", "\t", "-", "."]),
+    st.from_regex(r"[A-Z0-9_]{0,6}", fullmatch=True),
+) | st.sampled_from(["", "1ABC", "A" * 257])
+"""Environment variable names Fly must never receive."""
+BAD_PATHS = (
+    st.builds(
+        lambda head, bad, tail: "/" + head + bad + tail,
+        st.from_regex(r"[a-z/]{0,8}", fullmatch=True),
+        st.sampled_from(["\x00", "\r\n", "\n", "\r", "\x7f"]),
+        st.from_regex(r"[a-z/]{0,8}", fullmatch=True),
+    )
+    | st.integers(4097, 6000).map(lambda n: "/" + "d" * (n - 1))
+    | st.sampled_from(["data", ""])
+)
+"""Mount and file paths Fly must never receive: control characters, too long, relative."""
+BAD_DURATIONS = (
+    _NON_FINITE
+    | st.floats(min_value=1e-300, max_value=1e-10)
+    | st.floats(min_value=9.3e9, max_value=1e300)
+    | st.integers(min_value=9_223_372_037)
+    | st.integers(max_value=-1)
+    | st.booleans()
+    | st.sampled_from(["99999999999h", "1.5ns", "-1s", "1e7s", "infs", "nans", "30", "1e+07s"])
+)
+"""Durations Go cannot read, or that overflow its int64 nanoseconds."""
+BAD_WHOLE = st.booleans() | _NON_FINITE | st.sampled_from([1.5, "8080.0", "1e3", 2**63])
+"""What must never pass for a whole number."""
+
+
+def _in_machine_config(draw: st.DrawFn) -> dict[str, Any]:
+    """A machine config with one value that must never be sent, somewhere deep inside."""
+    env = {draw(BAD_ENV_NAMES): "x"}
+    options: list[dict[str, Any]] = [
+        {"env": env},
+        {"processes": [{"cmd": ["run"], "env": env}]},
+        {"containers": [{"name": "app", "env": env}]},
+        {"processes": [{"secrets": [{"env_var": draw(BAD_ENV_NAMES)}]}]},
+        {"mounts": [{"volume": VOL_DATA_OLD, "path": draw(BAD_PATHS)}]},
+        {"files": [{"guest_path": draw(BAD_PATHS), "raw_value": "eA=="}]},
+        {"restart": {"gpu_bid_price": draw(_NON_FINITE)}},
+        {"spot": {"max_price_fraction": draw(_NON_FINITE)}},
+        {"containers": [{"name": "app", "healthchecks": [{"grace_period": draw(_NON_FINITE)}]}]},
+        {"checks": {"up": {"type": "tcp", "port": 8080, "interval": draw(BAD_DURATIONS)}}},
+        {"stop_config": {"timeout": draw(BAD_DURATIONS)}},
+        {"services": [{"protocol": "tcp", "internal_port": draw(BAD_WHOLE)}]},
+        {"guest": {"cpus": draw(st.booleans())}},
+    ]
+    return draw(st.sampled_from(options))
+
+
+def _never_sent(draw: st.DrawFn, name: str, prop: dict[str, Any], args: Args) -> Any | None:
+    """A value for field ``name`` that must never reach Fly, or ``None`` if it has none."""
+    if name == "env":
+        return {draw(BAD_ENV_NAMES): "x"}
+    if name == "machine_config":
+        return _in_machine_config(draw)
+    if name == "mount_path":
+        args.setdefault("volume_id", VOL_DATA_OLD)
+        return draw(BAD_PATHS)
+    if name == "timeout" and "string" in _json_types(prop):
+        return draw(BAD_DURATIONS)
+    if "integer" in _json_types(prop):
+        return draw(BAD_WHOLE)
+    return None
+
+
 @st.composite
 def hostile_arguments(
     draw: st.DrawFn, endpoint: Endpoint, schema: dict[str, Any]
@@ -250,7 +325,15 @@ def hostile_arguments(
             choices.append((name, _BAD_IDENTIFIER))
     usable = [(name, strategy) for name, strategy in choices if strategy is not None]
     missing = [name for name in schema.get("required", ()) if name in args]
-    kind = draw(st.sampled_from(["value"] * 4 + ["missing"] * bool(missing) + ["unknown"]))
+    kinds = ["value"] * 4 + ["missing"] * bool(missing) + ["unknown"] + ["never sent"] * 3
+    kind = draw(st.sampled_from(kinds))
+    if kind == "never sent" and properties:
+        field = draw(st.sampled_from(list(properties)))
+        value = _never_sent(draw, field, properties[field], args)
+        if value is not None:
+            args[field] = value
+            return args, field
+        kind = "value"
     if kind == "missing":
         field = draw(st.sampled_from(missing))
         del args[field]

@@ -7,15 +7,17 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks import run_all
+from benchmarks import redis_server, run_all
 from benchmarks.harness import Figure, Target
 
 
 def _figure_params() -> list[object]:
     params: list[object] = []
     for number, (module, _) in sorted(run_all.FIGURES.items()):
-        # Figure 1 serves the fake on 127.0.0.1; the others stay in-process.
-        marks = [pytest.mark.enable_socket, pytest.mark.loopback] if number == 1 else []
+        # Figures 1 and 7 serve the fake on 127.0.0.1 (7 also Redis); the others stay in-process.
+        marks = [pytest.mark.enable_socket, pytest.mark.loopback] if number in (1, 7) else []
+        if number == 7 and not redis_server.available():
+            marks.append(pytest.mark.skip(reason="redis-server is not on PATH"))
         params.append(pytest.param(number, module, id=module, marks=marks))
     return params
 

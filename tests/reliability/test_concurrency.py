@@ -102,7 +102,8 @@ def test_two_hundred_concurrent_calls_hold_flys_limits(leak_scan: LeakScan) -> N
 
     assert len(calls) == 200
     assert [m.status for m in messages] == ["success"] * 200
-    assert Counter(r.status for r in fake.requests)[200] == 200
+    calls_seen = [r for r in fake.requests if not r.path.startswith("/v1/tokens/")]
+    assert Counter(r.status for r in calls_seen)[200] == 200
     assert over_the_limit(fake.requests) == []
     floor = pacing_floor(calls)
     assert floor <= loop.time() <= floor + 0.5, "pacing should be neither late nor early"

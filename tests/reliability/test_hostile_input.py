@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -11,13 +12,21 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from fly_tools import ENDPOINTS, FlyClient, FlyToolkit, MemorySink, approve_all
+from fly_tools import ENDPOINTS, FlyClient, FlyToolkit, MemorySink, approve_all, cli
+from fly_tools.client import InvalidArgumentsError
 from fly_tools.guards import AuditLog
 from fly_tools.testing import BASE_URL, FakeFly
 from fly_tools.testing.http import FakeTransport
+from fly_tools.testing.world import VOL_DATA_OLD, WEB_2
 from tests.reliability.spec_requests import request_checker
 from tests.reliability.strategies import hostile_arguments, sample_arguments, valid_arguments
-from tests.reliability.support import LeakScan, call_tool, model_schema, tools_by_name
+from tests.reliability.support import (
+    LeakScan,
+    acall_tool,
+    call_tool,
+    model_schema,
+    tools_by_name,
+)
 
 NAMES = list(ENDPOINTS)
 HOSTILE_EXAMPLES = 30
@@ -70,7 +79,8 @@ def world(leak_scan: LeakScan) -> Iterator[World]:
         clock=fake.clock.now,
     )
     audit = AuditLog(MemorySink())
-    yield World(fake, FlyToolkit(client=client, confirm=approve_all, audit=audit), recorder)
+    toolkit = FlyToolkit(client=client, scope="org", confirm=approve_all, audit=audit)
+    yield World(fake, toolkit, recorder)
     client.close()
 
 
@@ -126,10 +136,13 @@ def test_valid_arguments_send_only_requests_the_spec_allows(
     operations = [call[0].operation_id for call in calls if call is not None]
     # Besides its own request a call may only read: an update fetches the whole config,
     # an approval describes what it will touch.
+    # Besides, a toolkit asks once what its token may do (/tokens/*), and create-app
+    # reads the new app back until Fly serves it.
     extra = [c[0] for c in calls if c is not None and c[0].operation_id != endpoint.operation_id]
-    assert all(op.method == "GET" for op in extra)
+    tokens = {"CurrentToken_show", "Tokens_authorize"}
+    assert all(op.method == "GET" or op.operation_id in tokens for op in extra)
     if message.status == "success":
-        assert operations[-1] == endpoint.operation_id
+        assert endpoint.operation_id in operations
     for call in calls:
         if call is not None and call[0].operation_id == endpoint.operation_id:
             assert call[1] == {k: str(args[k]) for k in endpoint.path_params}
@@ -197,3 +210,106 @@ def test_oversized_text_in_any_field_is_answered_not_raised(
     if "nothing was sent to Fly" in str(message.content):
         assert world.recorder.requests == []
         assert names_field(str(message.content), field_name)
+
+
+NAN, INF = float("nan"), float("inf")
+NEVER_SENT: list[tuple[str, Any]] = [
+    *[("env", {name: "x"}) for name in ("A=B", "A\x00B", "A\r\nB", "A B", "", "A\n")],
+    *[("mount_path", path) for path in ("/data\x00", "/data\r\nX", "/" + "d" * 5000, "data")],
+    *[("machine_config", {"env": {name: "x"}}) for name in ("A=B", "A\x00", "\r\n")],
+    ("machine_config", {"processes": [{"cmd": ["run"], "env": {"A=B": "x"}}]}),
+    ("machine_config", {"containers": [{"name": "app", "env": {"A B": "x"}}]}),
+    ("machine_config", {"mounts": [{"volume": VOL_DATA_OLD, "path": "/d\x00"}]}),
+    ("machine_config", {"files": [{"guest_path": "/" + "f" * 5000, "raw_value": "eA=="}]}),
+    *[("machine_config", {"checks": {"up": {"type": "tcp", "interval": value}}})
+      for value in (NAN, INF, -INF, 1e-10, 1e300, True, "99999999999h")],
+    ("machine_config", {"restart": {"gpu_bid_price": NAN}}),
+    ("machine_config", {"containers": [{"name": "app", "healthchecks": [{"x": INF}]}]}),
+    ("machine_config", {"services": [{"protocol": "tcp", "internal_port": True}]}),
+    *[("internal_port", value) for value in (True, False, 8080.5, NAN, "8080.0")],
+    *[("cpus", value) for value in (True, INF)],
+]  # fmt: skip
+STOP_TIMEOUTS = [NAN, INF, -INF, 1e-10, 1e300, 10**30, True, "1e+07s", "infs"]
+
+
+def _never_sent_cases() -> list[Any]:
+    cases = []
+    for tool in ("fly_create_machine", "fly_update_machine"):
+        for index, (field, value) in enumerate(NEVER_SENT):
+            cases.append(pytest.param(tool, field, value, id=f"{tool}-{field}-{index}"))
+    for tool in ("fly_stop_machine", "fly_restart_machine"):
+        for index, value in enumerate(STOP_TIMEOUTS):
+            cases.append(pytest.param(tool, "timeout", value, id=f"{tool}-timeout-{index}"))
+    return cases
+
+
+VALID_BASE: dict[str, dict[str, Any]] = {
+    "fly_create_machine": {"app_name": "web", "image": "nginx:1.27"},
+    "fly_update_machine": {"app_name": "web", "machine_id": WEB_2, "image": "nginx:1.27"},
+    "fly_stop_machine": {"app_name": "web", "machine_id": WEB_2},
+    "fly_restart_machine": {"app_name": "web", "machine_id": WEB_2},
+}
+
+
+def _hostile_call(name: str, field: str, value: Any) -> dict[str, Any]:
+    volume = {"volume_id": VOL_DATA_OLD} if field == "mount_path" else {}
+    return {**VALID_BASE[name], **volume, field: value}
+
+
+@pytest.mark.parametrize(("name", "field", "value"), _never_sent_cases())
+def test_values_fly_must_never_receive_are_refused_on_every_path(
+    leak_scan: LeakScan, name: str, field: str, value: Any
+) -> None:
+    fake = leak_scan.watch(FakeFly.demo())
+    recorder = RecordingTransport(fake.transport())
+    client = fake.client("org", transport=recorder)
+    args = _hostile_call(name, field, value)
+    bound = FlyToolkit(client=fake.client("deploy", "web", transport=recorder), scope="deploy",
+                       app="web", confirm=approve_all)  # fmt: skip
+    tool = tools_by_name(FlyToolkit(client=client, scope="org", confirm=approve_all))[name]
+    bound_args = {k: v for k, v in args.items() if k != "app_name"}
+    # Building a toolkit may read the token; the calls below must send nothing at all.
+    before, recorded = len(fake.requests), len(recorder.requests)
+
+    answers = [
+        call_tool(tool, args),
+        asyncio.run(acall_tool(tool, args, "call-2")),
+        call_tool(tools_by_name(bound)[name], bound_args),
+    ]
+    with pytest.raises(InvalidArgumentsError) as raised:
+        client.call(name, args)
+
+    assert recorder.requests[recorded:] == []
+    assert fake.requests[before:] == []
+    for message in answers:
+        assert message.status == "error"
+        assert "nothing was sent to Fly" in str(message.content)
+        assert names_field(str(message.content), field), message.content
+    assert field in str(raised.value)
+
+
+CLI_NEVER_SENT = [
+    '{"app_name": "web", "image": "x:1", "env": {"A=B": "x"}}',
+    '{"app_name": "web", "image": "x:1", "machine_config": {"restart": {"gpu_bid_price": NaN}}}',
+    '{"app_name": "web", "image": "x:1", "machine_config": {"checks": {"c": {"interval": 1e7, '
+    '"timeout": Infinity}}}}',
+    '{"app_name": "web", "image": "x:1", "internal_port": true}',
+    '{"app_name": "web", "image": "x:1", "volume_id": "vol_a", "mount_path": "/d\\u0000"}',
+]
+
+
+@pytest.mark.parametrize("raw", CLI_NEVER_SENT)
+def test_the_command_line_sends_none_of_them(
+    leak_scan: LeakScan, monkeypatch: pytest.MonkeyPatch, raw: str
+) -> None:
+    # Python's JSON reader takes NaN and Infinity, so --args can carry them.
+    fake = leak_scan.watch(FakeFly.demo())
+    monkeypatch.setattr(FakeFly, "demo", classmethod(lambda cls, **kwargs: fake))
+    for name in ("FLY_API_TOKEN", "FLY_ACCESS_TOKEN", "FLY_API_HOSTNAME", "FLY_FLAPS_BASE_URL"):
+        monkeypatch.delenv(name, raising=False)
+
+    status = cli.main(["call", "fly_create_machine", "--scope", "org", "--args", raw, "--yes"])
+
+    assert status != 0
+    assert [r for r in fake.requests if r.endpoint == "fly_create_machine"] == []
+    assert all(r.method == "GET" or r.path.startswith("/v1/tokens/") for r in fake.requests)

@@ -117,3 +117,73 @@ def test_every_renderer_names_a_catalogue_endpoint() -> None:
     from fly_tools.tools.content import _RENDERERS
 
     assert set(_RENDERERS) <= set(ENDPOINTS)
+
+
+# ---------------------------------------------------------------- Fly's documented answers
+
+
+DOCS_EVENTS = [  # the shape of the events in Fly's docs' machine example
+    {"type": "exit", "status": "stopped", "source": "flyd", "timestamp": 1694799086340,
+     "request": {"exit_event": {"requested_stop": True, "restarting": False,
+                                "guest_exit_code": 0, "guest_signal": -1, "guest_error": "",
+                                "exit_code": 143, "signal": -1, "error": "", "oom_killed": False,
+                                "exited_at": "2023-09-15T17:31:26.227Z"},
+                 "restart_count": 0}},
+    {"type": "start", "status": "started", "source": "flyd", "timestamp": 1694799071474},
+]  # fmt: skip
+
+
+def render(tool: str, args: dict[str, Any], result: Any) -> str:
+    from fly_tools.tools.content import summarise
+
+    endpoint = ENDPOINTS[tool]
+    return summarise(endpoint, endpoint.args_model.model_validate(args), result)
+
+
+def test_event_times_are_iso_like_every_other_time() -> None:
+    content = render(
+        "fly_list_machine_events", {"app_name": "web", "machine_id": WEB_1}, DOCS_EVENTS
+    )
+    assert "2023-09-15T17:31:26Z exit stopped (flyd)" in content
+    assert "1694799086340" not in content
+
+
+def test_events_from_the_fake_read_as_iso_times() -> None:
+    content = str(
+        invoke("fly_list_machine_events", {"app_name": "web", "machine_id": WEB_3}).content
+    )
+    assert "T" in content.splitlines()[1].split()[0]
+    assert content.splitlines()[1].split()[0].endswith("Z")
+
+
+def test_no_lease_is_a_normal_answer() -> None:
+    message = invoke("fly_get_lease", {"app_name": "web", "machine_id": WEB_1})
+    assert message.status != "error"
+    assert str(message.content).startswith(f"No lease is held on machine {WEB_1}")
+
+
+def test_deleted_volumes_are_listed_apart() -> None:
+    fake = FakeFly.demo()
+    invoke("fly_delete_volume", {"app_name": "web", "volume_id": VOL_DATA_OLD}, fake)
+    content = str(invoke("fly_list_volumes", {"app_name": "web"}, fake).content)
+    first, rest = content.split("\n", 1)
+    assert first == "1 volume."
+    assert "1 deleted volume still being destroyed (not usable; the delete succeeded" in rest
+    assert f"{VOL_DATA_OLD} data_old (scheduling_destroy)" in rest
+
+
+def test_a_delete_whose_reply_was_lost_reads_as_done() -> None:
+    from fly_tools.testing import Fault
+
+    fake = FakeFly.demo()
+    fake.inject(Fault.reset(before=False), match="fly_delete_volume")
+    message = invoke("fly_delete_volume", {"app_name": "web", "volume_id": VOL_DATA_OLD}, fake)
+    assert message.status != "error"
+    assert str(message.content).startswith(
+        f"Volume {VOL_DATA_OLD} deleted: the first attempt succeeded but its reply was lost"
+    )
+    assert "Do not repeat the call." in str(message.content)
+    # the approval's read of the volume, the delete whose reply was lost, the retry
+    # (besides the toolkit's one-time check of what its token may do)
+    calls = [r for r in fake.requests if not r.path.startswith("/v1/tokens/")]
+    assert [r.status for r in calls] == [200, None, 404]

@@ -40,7 +40,9 @@ def test_optional_fields_are_lean_and_required_ones_listed() -> None:
         token="t", transport=httpx.MockTransport(lambda r: httpx.Response(200)), rate_limit=False
     )
     tool = next(
-        t for t in FlyToolkit(client=client, app="web").get_tools() if t.name == "fly_stop_machine"
+        t
+        for t in FlyToolkit(client=client, scope="org", app="web").get_tools()
+        if t.name == "fly_stop_machine"
     )
     params = convert_to_openai_tool(tool)["function"]["parameters"]
     assert params["required"] == ["machine_id"]

@@ -86,7 +86,18 @@ def test_construction_fails_closed(
     client: FlyClient, kwargs: dict[str, object], message: str
 ) -> None:
     with pytest.raises(ValueError, match=message):
-        FlyToolkit(client=client, **kwargs)  # type: ignore[arg-type]
+        FlyToolkit(client=client, **{"scope": "org", **kwargs})  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("confirm", ["upstream", "yes", 42])
+def test_confirm_must_be_an_approver(client: FlyClient, confirm: object) -> None:
+    with pytest.raises(ValueError, match="confirm"):
+        FlyToolkit(client=client, scope="org", confirm=confirm)  # type: ignore[arg-type]
+
+
+def test_scope_is_required_and_says_how(client: FlyClient) -> None:
+    with pytest.raises(ValueError, match=r"scope is required.*deploy"):
+        FlyToolkit(client=client)  # type: ignore[call-arg]
 
 
 def _schema_props(tool: BaseTool) -> dict[str, object]:
@@ -130,13 +141,12 @@ def test_call_time_guard_holds_outside_the_toolkit(
     # A tool object taken out of a readonly toolkit still carries the readonly guard.
     readonly = FlyToolkit(client=client, scope="readonly")
     from fly_tools.tools.pipeline import run_sync
+    from fly_tools.tools.runtime import FlyToolError
 
     runtime = readonly._runtime
-    content, artifact = run_sync(
-        runtime, ENDPOINTS["fly_delete_app"], {"app_name": "web", "force": True}
-    )
-    assert content.startswith("Not executed")
-    assert artifact["executed"] is False
+    with pytest.raises(FlyToolError, match=r"^Not executed") as refused:
+        run_sync(runtime, ENDPOINTS["fly_delete_app"], {"app_name": "web", "force": True})
+    assert refused.value.artifact["executed"] is False
     assert requests_seen == []
 
 
@@ -152,7 +162,7 @@ def test_exec_allow_list(client: FlyClient, requests_seen: list[httpx.Request]) 
     assert requests_seen == []
     tool.invoke({"app_name": "web", "machine_id": "abc", "command": ["ls", "/"]})
     sent = [(r.method, r.url.path) for r in requests_seen if r.method == "POST"]
-    assert sent == [("POST", "/v1/apps/web/machines/abc/exec")]
+    assert sent == [("POST", "/v1/tokens/authorize"), ("POST", "/v1/apps/web/machines/abc/exec")]
 
 
 def test_metadata_and_hints(client: FlyClient) -> None:
@@ -212,3 +222,40 @@ def test_a_command_string_gets_told_to_be_a_list(
     )  # fmt: skip
     assert "command: must be a list" in str(message.content)
     assert requests_seen == []
+
+
+@pytest.mark.parametrize(
+    ("toolkit_scope", "app", "token_scope", "refused"),
+    [
+        ("org", None, "deploy", True),
+        ("deploy", "worker", "deploy", True),
+        ("deploy", "web", "deploy", False),
+        ("deploy", "web", "readonly", True),
+        ("org", None, "machine-exec", True),
+        ("machine-exec", None, "machine-exec", False),
+        ("deploy", "web", "org", False),
+    ],
+)
+def test_a_toolkit_wider_than_its_token_sends_nothing(
+    toolkit_scope: str, app: str | None, token_scope: str, refused: bool
+) -> None:
+    from fly_tools.guards import approve_all
+    from fly_tools.testing import FakeFly
+
+    fake = FakeFly.demo()
+    client = fake.client(scope=token_scope, app="web" if token_scope == "deploy" else None)
+    toolkit = FlyToolkit(client=client, scope=toolkit_scope, app=app, confirm=approve_all)  # type: ignore[arg-type]
+    name = "fly_exec_machine" if toolkit_scope == "machine-exec" else "fly_restart_machine"
+    tool = next(t for t in toolkit.get_tools() if t.name == name)
+    args: dict[str, object] = {"machine_id": "3d8d9015b23489"}
+    if app is None:
+        args["app_name"] = "web"
+    if name == "fly_exec_machine":
+        args["command"] = ["ls"]
+    answer = tool.invoke(args)
+    changed = [r for r in fake.requests if r.method != "GET" and "/tokens/" not in r.path]
+    if refused:
+        assert "token" in answer
+        assert changed == []
+    else:
+        assert "token" not in answer.split(".")[0]

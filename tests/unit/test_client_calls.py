@@ -51,7 +51,7 @@ def test_json_bodies(make_client: Callable[..., FlyClient], fake_fly: Callable[.
     client.call("fly_stop_machine", {**M1, "signal": "SIGTERM", "timeout": "30s"})
     client.call("fly_create_app", {"app_name": "web", "org_slug": "personal"})
     client.call("fly_set_secret", {"app_name": "web", "secret_name": "DB_URL", "value": "pg://x"})
-    assert [body_of(r) for r in fly.requests] == [
+    assert [body_of(r) for r in fly.requests if r.method == "POST"] == [
         {"signal": "SIGTERM", "timeout": "30s"},
         {"name": "web", "org_slug": "personal"},
         {"value": "pg://x"},

@@ -201,14 +201,21 @@ def test_forbidden_get_app_means_another_org(
     assert "organization this token cannot reach" in str(err)
 
 
-def test_not_found_lease_means_none_held(
+def test_not_found_lease_is_an_answer_not_a_failure(
+    make_client: Callable[..., FlyClient], fake_fly: Callable[..., Any]
+) -> None:
+    fly = fake_fly(httpx.Response(404, json={"error": "lease not found"}))
+    got = make_client(fly).call("fly_get_lease", {"app_name": "web", "machine_id": "m1"})
+    assert got == {"lease": None}
+    assert fly.paths == ["GET /v1/apps/web/machines/m1/lease"]
+
+
+def test_get_lease_of_a_missing_machine_still_fails(
     make_client: Callable[..., FlyClient], fake_fly: Callable[..., Any]
 ) -> None:
     call = ("fly_get_lease", {"app_name": "web", "machine_id": "m1"})
-    err = failure(
-        make_client, fake_fly, httpx.Response(404, json={"error": "lease not found"}), call
-    )
-    assert "No lease is held" in str(err)
+    missing = httpx.Response(404, json={"error": "machine m1 not found"})
+    assert isinstance(failure(make_client, fake_fly, missing, call), NotFoundError)
 
 
 def test_rate_limited_names_retry_after(

@@ -37,12 +37,26 @@ def test_429_honours_retry_after(
     assert sleeps.calls == [2.0]
 
 
-def test_429_retry_after_is_capped(
+def test_429_retry_after_at_the_cap_is_slept_through(
+    make_client: Callable[..., FlyClient], fake_fly: Callable[..., Any], sleeps: Any
+) -> None:
+    fly = fake_fly(too_many(f"{RETRY_AFTER_CAP:g}"), OK)
+    assert make_client(fly).call(*GET_APP) == {"ok": True}
+    assert sleeps.calls == [RETRY_AFTER_CAP]
+
+
+def test_429_retry_after_beyond_the_cap_is_raised_naming_the_wait(
     make_client: Callable[..., FlyClient], fake_fly: Callable[..., Any], sleeps: Any
 ) -> None:
     fly = fake_fly(too_many("3600"), OK)
-    make_client(fly).call(*GET_APP)
-    assert sleeps.calls == [RETRY_AFTER_CAP]
+    with pytest.raises(RateLimitedError) as caught:
+        make_client(fly).call(*GET_APP)
+    assert len(fly.requests) == 1  # no sleep-and-retry that Fly would refuse again
+    assert sleeps.calls == []
+    assert caught.value.retry_after == 3600
+    text = str(caught.value)
+    assert "3600 s (about 1.0 h)" in text
+    assert "do not retry before then" in text
 
 
 def test_429_without_retry_after_waits_at_least_a_second(

@@ -2,10 +2,10 @@
 
 from fly_tools.catalogue import ENDPOINTS
 from fly_tools.testing.calls import ROUTES
-from fly_tools.testing.handlers import apps, control, machines, volumes
+from fly_tools.testing.handlers import apps, control, machines, tokens, volumes
 
 _missing = set(ENDPOINTS) - set(ROUTES)
 if _missing:
     raise RuntimeError(f"catalogue endpoints without a handler: {sorted(_missing)}")
 
-__all__ = ["ROUTES", "apps", "control", "machines", "volumes"]
+__all__ = ["ROUTES", "apps", "control", "machines", "tokens", "volumes"]

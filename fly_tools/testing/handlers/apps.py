@@ -76,6 +76,8 @@ def create_app(fly: FakeState, call: Call, p: CreateAppParams) -> Reply:
     if not name or not p.org_slug:
         raise BadRequestError("name and org_slug are required")
     app = fly.create_app(name, resolve_org(call.token, p.org_slug), network=p.network)
+    # Answered at once, but served only a moment later, as on Fly (wait=true included).
+    app.ready_at = call.now + fly.app_ready_delay
     # Real Fly answers 201 {id, created_at} (ms), not the spec's stale {token} (D1);
     # fly-go's ?wait=true decodes an App from the same answer, so both are given then.
     body = {"id": app.id, "created_at": int(app.created_at * 1000)}

@@ -4,11 +4,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from fly_tools.models.config import MachineConfig
 from fly_tools.testing import guest
-from fly_tools.testing.calls import REGION, BodyParams, Call, Params, Reply, Strings, route
+from fly_tools.testing.calls import (
+    REGION,
+    BodyParams,
+    Call,
+    Params,
+    Reply,
+    Strings,
+    go_decoded,
+    route,
+)
 from fly_tools.testing.errors import (
     BadRequestError,
     NotFoundError,
@@ -45,6 +54,17 @@ class CreateMachineParams(BodyParams):
     lease_ttl: int | None = Field(default=None, ge=1)
     min_secrets_version: int | None = None
     lsvd: bool | None = None
+
+    @field_validator("config", mode="before")
+    @classmethod
+    def _as_fly_decodes_it(cls, value: Any) -> Any:
+        # Fly ignores config keys it does not know and takes a service without a
+        # protocol (fly-go omits an empty one); the fake reads such a service as tcp.
+        config = go_decoded(MachineConfig, value)
+        for service in config.get("services") or [] if isinstance(config, dict) else []:
+            if isinstance(service, dict):
+                service.setdefault("protocol", "tcp")
+        return config
 
 
 class UpdateMachineParams(CreateMachineParams):

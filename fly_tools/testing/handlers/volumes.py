@@ -27,6 +27,8 @@ class VolumePath(AppPath):
 
 
 class CreateVolumeParams(AppPath, BodyParams):
+    # `fly volumes create` and `fork` send every field, null where unset: a null is the
+    # default here, as for Go's decoder (see parse_params).
     name: str
     region: str | None = None
     size_gb: int = 3  # the API's default; flyctl's is 1 (D10)
@@ -48,8 +50,8 @@ class ExtendVolumeParams(VolumePath, BodyParams):
 
 @route("fly_list_volumes", ListVolumesParams)
 def list_volumes(fly: FakeState, call: Call, p: ListVolumesParams) -> Reply:
-    volumes = fly.app(p.app_name).volumes.values()
-    return Reply([volume.to_wire(summary=p.summary) for volume in volumes])
+    # Deleted volumes are listed in their destroy states, as Fly lists them.
+    return Reply([volume.to_wire(summary=p.summary) for volume in fly.volumes(p.app_name)])
 
 
 @route("fly_get_volume", VolumePath)

@@ -1,0 +1,147 @@
+"""``fly-tools approvals``: list, show, approve and reject gated calls waiting in a store."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import socket
+import sys
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from fly_tools.cli.usage import EXIT_FAILED, EXIT_OK, EXIT_USAGE
+
+if TYPE_CHECKING:
+    from fly_tools.approvals import ApprovalStore, Status
+
+PROG = "fly-tools approvals"
+STORE_HELP = (
+    "the approvals store: a file path, sqlite:///path or redis://host:port/db "
+    "(default: $FLY_TOOLS_APPROVALS, else ~/.fly-tools/approvals.db)"
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``approvals`` command line: one subcommand per action."""
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        description="Answer gated calls that agents left waiting in an approvals store. "
+        "An approval lets the agent's next identical call through, once.",
+        epilog="Exit status: 0 done; 1 no such approval, or it is no longer pending; 2 usage.",
+    )
+    actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
+    listing = actions.add_parser("list", help="the approvals in the store, newest first")
+    listing.add_argument("--pending", action="store_true", help="only those waiting for a person")
+    show = actions.add_parser("show", help="one approval: what the call will do, and its answer")
+    show.add_argument("id")
+    for name, verb in (("approve", "approve"), ("reject", "reject")):
+        answer = actions.add_parser(name, help=f"{verb} a pending call (recorded with who)")
+        answer.add_argument("id")
+        answer.add_argument(
+            "--by", help="who answers, for the record (default: USER@HOST of this terminal)"
+        )
+        answer.add_argument("--reason", help="why, kept with the answer and shown to the agent")
+    for sub in actions.choices.values():
+        sub.add_argument("--store", metavar="URL", help=STORE_HELP)
+        sub.add_argument("--json", action="store_true", help="print JSON on stdout")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run ``fly-tools approvals`` with ``argv``; returns the exit status."""
+    from fly_tools.approvals import ApprovalError, open_store
+
+    args = build_parser().parse_args(list(sys.argv[1:] if argv is None else argv))
+    try:
+        store = open_store(args.store)
+        if args.action == "list":
+            return _list(store, pending=args.pending, as_json=args.json)
+        if args.action == "show":
+            return _show(store, args.id, as_json=args.json)
+        status: Status = "approved" if args.action == "approve" else "rejected"
+        by = args.by or _who()
+        answered = store.answer(args.id, status, by, args.reason)
+    except ApprovalError as err:
+        print(f"{PROG}: {err}", file=sys.stderr)
+        return EXIT_USAGE if args.action == "list" else EXIT_FAILED
+    if args.json:
+        print(json.dumps(answered.to_dict(), indent=2))
+    else:
+        print(f"{answered.id} {status} by {by}: {answered.description}")
+        if status == "approved":
+            print("The agent's next identical call runs it, once.")
+    return EXIT_OK
+
+
+def run_approvals(argv: Sequence[str]) -> int:
+    """``fly-tools approvals ...``: the handler ``fly-tools`` passes the arguments to."""
+    return main(argv)
+
+
+def _who() -> str:
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):
+        user = "unknown"
+    return f"{user}@{socket.gethostname()}"
+
+
+def _list(store: ApprovalStore, *, pending: bool, as_json: bool) -> int:
+    now = store.clock()
+    chosen = [a for a in store.entries() if not pending or a.status_at(now) == "pending"]
+    if as_json:
+        document = [{**a.to_dict(), "status": a.status_at(now)} for a in chosen]
+        print(json.dumps({"count": len(chosen), "approvals": document}, indent=2))
+        return EXIT_OK
+    if not chosen:
+        print("No approvals." if not pending else "No approvals are pending.")
+        return EXIT_OK
+    for a in chosen:
+        target = _target(a.target)
+        print(f"{a.id}  {a.status_at(now):<9} {_when(a.created_at)}  {a.tool} on {target}")
+    return EXIT_OK
+
+
+def _show(store: ApprovalStore, approval_id: str, *, as_json: bool) -> int:
+    from fly_tools.approvals import ApprovalError
+
+    found = store.get(approval_id)
+    if found is None:
+        raise ApprovalError(f"no approval {approval_id} in this store")
+    status = found.status_at(store.clock())
+    if as_json:
+        print(json.dumps({**found.to_dict(), "status": status}, indent=2))
+        return EXIT_OK
+    lines = [
+        f"Approval {found.id}: {status}",
+        f"  {found.description}",
+        f"  tool: {found.tool} on {_target(found.target)}",
+        f"  arguments: {json.dumps(found.args, sort_keys=True)}",
+        f"  asked: {_when(found.created_at)}" + (f" by {found.agent_id}" if found.agent_id else ""),
+        f"  expires: {_when(found.expires_at)}",
+    ]
+    if found.answered_by:
+        said = f" ({found.reason})" if found.reason else ""
+        lines.append(f"  answered: {_when(found.answered_at or 0)} by {found.answered_by}{said}")
+    if found.consumed_at:
+        lines.append(f"  used: {_when(found.consumed_at)}")
+    print("\n".join(lines))
+    return EXIT_OK
+
+
+def _target(target: Any) -> str:
+    from fly_tools.guards.decisions import Target
+
+    try:
+        return str(Target.from_dict(target))
+    except ValueError:
+        return "an unknown target"
+
+
+def _when(seconds: float) -> str:
+    return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%d %H:%M:%SZ")
+
+
+__all__ = ["build_parser", "main", "run_approvals"]

@@ -1,0 +1,151 @@
+"""``fly-tools audit``, ``demo``, ``fake-server`` and ``mcp``: the commands around the toolkit."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import re
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime, timedelta
+
+from fly_tools.cli.usage import EXIT_OK, UsageError
+
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+_DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*([smhdw])")
+
+
+# ---------------------------------------------------------------- audit
+
+
+def run_audit(args: argparse.Namespace) -> int:
+    """``fly-tools audit``: an audit file as a numbered plain-English trail, or as JSON."""
+    from fly_tools.catalogue import ENDPOINTS
+    from fly_tools.cli.options import names
+    from fly_tools.guards import format_trail, read_jsonl
+
+    if args.tool is not None:
+        names([args.tool], ENDPOINTS, "--tool")
+    since = parse_since(args.since, datetime.now(UTC)) if args.since else None
+    try:
+        records = read_jsonl(args.file)
+    except FileNotFoundError:
+        raise UsageError(f"no such audit file: {args.file}") from None
+    except (OSError, ValueError) as exc:
+        raise UsageError(str(exc)) from None
+    chosen = [
+        r
+        for r in records
+        if (args.agent is None or r.agent_id == args.agent)
+        and (args.decision is None or r.decision == args.decision)
+        and (args.tool is None or r.tool == args.tool)
+        and (since is None or _at_or_after(r.time, since))
+    ]
+    if args.json:
+        document = {"count": len(chosen), "records": [r.to_dict() for r in chosen]}
+        print(json.dumps(document, indent=2, default=str))
+    elif not chosen and records:
+        print("No audit records match.")
+    else:
+        print(format_trail(chosen))
+    return EXIT_OK
+
+
+def parse_since(text: str, now: datetime) -> datetime:
+    """``--since``: an ISO-8601 time or date (UTC unless it says), or a duration back from ``now``."""
+    if match := _DURATION.fullmatch(text.strip()):
+        return now - timedelta(seconds=float(match[1]) * _UNITS[match[2]])
+    try:
+        when = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise UsageError(
+            f"--since {text!r} is neither a time (2026-05-01T12:00Z, 2026-05-01) "
+            "nor a duration (90s, 15m, 2h, 7d)"
+        ) from None
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
+
+
+def _at_or_after(time: str, since: datetime) -> bool:
+    try:
+        when = datetime.fromisoformat(time)
+    except ValueError:
+        return False
+    return (when if when.tzinfo else when.replace(tzinfo=UTC)) >= since
+
+
+# ---------------------------------------------------------------- demo
+
+
+def run_demo(args: argparse.Namespace) -> int:
+    """``fly-tools demo``: the agent demo on the fake Fly API, or read-only live."""
+    try:
+        from fly_tools import demo
+    except ImportError as exc:
+        raise UsageError(
+            f"the demo needs the agent runtime ({exc.name} is missing): "
+            "pip install 'fly-tools[demo]'"
+        ) from None
+    reviewer = demo.Reviewer.from_flags(yes=args.yes, no=args.no)
+    try:
+        model = demo.model_from_env()
+        if args.live:
+            demo.run_live(reviewer=reviewer, app=args.app, model=model)
+        else:
+            demo.run_demo(reviewer=reviewer, app=args.app or "web", model=model)
+    except demo.DemoError as exc:
+        raise UsageError(str(exc)) from None
+    return EXIT_OK
+
+
+# ---------------------------------------------------------------- fake server
+
+
+def run_fake_server(argv: Sequence[str]) -> int:
+    """``fly-tools fake-server ...``: the fake's own server command line, until Ctrl-C."""
+    from fly_tools.testing.server import serve_main
+
+    return serve_main(list(argv), prog="fly-tools fake-server")
+
+
+# ---------------------------------------------------------------- mcp
+
+
+def run_mcp(argv: Sequence[str]) -> int:
+    """``fly-tools mcp ...``: hand every argument to the MCP server's own command line.
+
+    Without ``--scope`` the scope is added as for ``call``: read from the token with
+    ``--live``, else ``readonly``.
+    """
+    try:
+        module = importlib.import_module("fly_tools.mcp.cli")
+    except ModuleNotFoundError as exc:
+        missing = exc.name or ""
+        if missing == "mcp" or missing.startswith("mcp."):
+            raise UsageError(
+                f"`fly-tools mcp` needs the MCP SDK ({missing} is missing): "
+                "pip install 'fly-tools[mcp]'"
+            ) from None
+        if missing.startswith("fly_tools.mcp"):
+            raise UsageError("this installation of fly-tools has no MCP server") from None
+        raise
+    mcp_main = getattr(module, "main", None)
+    if not callable(mcp_main):
+        raise UsageError("this installation of fly-tools has no MCP command line")
+    return int(mcp_main(with_scope(list(argv))))
+
+
+def with_scope(argv: list[str]) -> list[str]:
+    """``argv`` with ``--scope`` added when it is missing (never for ``--help``)."""
+    if _given(argv, "-h", "--help") or _given(argv, "--scope"):
+        return argv
+    if not _given(argv, "--live"):
+        from fly_tools.cli.options import DEFAULT_SCOPE
+
+        return ["--scope", DEFAULT_SCOPE, *argv]
+    from fly_tools.cli.options import live_client, scope_of_token
+
+    return ["--scope", scope_of_token(live_client()), *argv]
+
+
+def _given(argv: Iterable[str], *flags: str) -> bool:
+    return any(arg in flags or arg.split("=", 1)[0] in flags for arg in argv)

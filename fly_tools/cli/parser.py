@@ -1,0 +1,216 @@
+"""The ``fly-tools`` argument parser; imports nothing heavy, so ``--help`` answers at once."""
+
+from __future__ import annotations
+
+import argparse
+
+from fly_tools.risk import GROUPS, SCOPES, RiskTier
+
+TIERS = tuple(tier.label for tier in RiskTier)
+DECISIONS = ("allowed", "refused", "approved", "rejected", "edited", "responded", "pending")
+"""The audit verdicts (``fly_tools.guards.Verdict``), spelled out so parsing imports nothing."""
+FAKE_WORLD = (
+    "Without --live the call goes to a fresh copy of the fake Fly API's demo world "
+    "(org acme, apps web and worker), in this process: nothing reaches Fly and nothing "
+    "is kept between runs."
+)
+SCOPE_DEFAULT = (
+    "Without --scope: with --live the scope is read from the token; without --live it is "
+    "readonly, so a write needs the scope named."
+)
+PASSED_THROUGH_HELP = {
+    "fake-server": (
+        "fly_tools.cli.commands:run_fake_server",
+        "serve the fake Fly API over HTTP (`fly-tools fake-server --help`)",
+    ),
+    "approvals": (
+        "fly_tools.cli.approvals:run_approvals",
+        "answer gated calls waiting in an approvals store (`fly-tools approvals --help`)",
+    ),
+    "mcp": (
+        "fly_tools.cli.commands:run_mcp",
+        "serve the toolkit to MCP hosts (needs fly-tools[mcp]; `fly-tools mcp --help`)",
+    ),
+}
+PASSED_THROUGH = {name: handler for name, (handler, _) in PASSED_THROUGH_HELP.items()}
+"""Commands whose arguments go, unparsed, to their own command line."""
+EXIT_CODES = "Exit status: 0 done; 1 the call failed, was refused or was rejected; 2 usage error."
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser, one subcommand per job; each names its handler as ``module:function``."""
+    from fly_tools import __version__
+
+    parser = argparse.ArgumentParser(
+        prog="fly-tools",
+        description="Fly.io Machines API tools for agents, with an embedded fake Fly API.",
+        epilog=EXIT_CODES,
+    )
+    parser.add_argument("--version", action="version", version=f"fly-tools {__version__}")
+    commands = parser.add_subparsers(title="commands", dest="command", metavar="COMMAND")
+    _tools_command(commands)
+    _call_command(commands)
+    _audit_command(commands)
+    _demo_command(commands)
+    for name, (handler, summary) in PASSED_THROUGH_HELP.items():
+        # No option prefix, so every argument (--help too) is kept for the command's own parser.
+        own = commands.add_parser(name, help=summary, add_help=False, prefix_chars="\0")
+        own.add_argument("passed", nargs=argparse.REMAINDER)
+        own.set_defaults(run=handler)
+    return parser
+
+
+def _tools_command(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    tools = commands.add_parser(
+        "tools",
+        help="list the tools a toolkit would give an agent",
+        description="List the tools a toolkit with these options would give an agent. "
+        + SCOPE_DEFAULT,
+        epilog="* marks the tools that pause for a human before they run.",
+    )
+    _toolkit_options(tools)
+    _client_options(
+        tools, live="read the scope from the token in FLY_API_TOKEN or FLY_ACCESS_TOKEN"
+    )
+    _json_flag(tools, "the tools as one JSON document")
+    tools.set_defaults(run="fly_tools.cli.call:run_tools")
+
+
+def _call_command(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    call = commands.add_parser(
+        "call",
+        help="run one tool through the toolkit's guards and audit",
+        description="Run one tool through the same toolkit, guards, approval and audit as an "
+        f"agent would. {FAKE_WORLD} {SCOPE_DEFAULT}",
+        epilog=EXIT_CODES,
+    )
+    call.add_argument(
+        "tool", help="tool name, e.g. fly_list_machines (`fly-tools tools` lists them)"
+    )
+    call.add_argument(
+        "--args",
+        default="{}",
+        metavar="JSON",
+        help="the tool's arguments: a JSON object, @FILE to read it from a file, or - for stdin",
+    )
+    _toolkit_options(call)
+    _call_only_toolkit_options(call)
+    _client_options(
+        call,
+        live="call the real Fly API: the token in FLY_API_TOKEN or FLY_ACCESS_TOKEN, the "
+        "address in FLY_API_HOSTNAME (default https://api.machines.dev). Without it, the "
+        "fake's demo world",
+    )
+    _decision_flags(call, "gated calls")
+    call.add_argument(
+        "--store", metavar="URL",
+        help="leave gated calls pending in this approvals store (a path, sqlite:///path or "
+        "redis://...) for `fly-tools approvals approve ID`; call again once approved",
+    )  # fmt: skip
+    call.add_argument("--audit", metavar="FILE", help="append the audit record to a JSONL file")
+    _json_flag(call, "the result, the audit record and the tool's full answer as JSON")
+    call.set_defaults(run="fly_tools.cli.call:run_call")
+
+
+def _call_only_toolkit_options(call: argparse.ArgumentParser) -> None:
+    call.add_argument(
+        "--confirm-timeout",
+        type=float,
+        metavar="SECONDS",
+        help="seconds to wait for an approval before it counts as rejected (default: no limit "
+        "at a terminal)",
+    )
+    call.add_argument(
+        "--exec-commands",
+        action="append",
+        metavar="PROGRAM[,PROGRAM]",
+        help="programs fly_exec_machine may run (default: any)",
+    )
+    call.add_argument("--agent-id", "--agent", dest="agent_id", help="agent id in the audit record")
+
+
+def _audit_command(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    audit = commands.add_parser(
+        "audit",
+        help="print an audit file as a plain-English trail",
+        description="Print an audit file as a numbered plain-English trail, filtered.",
+    )
+    audit.add_argument("file", help="a JSONL file written by --audit or JsonlSink")
+    audit.add_argument("--agent", help="only this agent's records")
+    audit.add_argument(
+        "--decision", choices=DECISIONS, metavar="DECISION",
+        help=f"only this decision: {', '.join(DECISIONS)}",
+    )  # fmt: skip
+    audit.add_argument("--tool", help="only calls of this tool")
+    audit.add_argument(
+        "--since",
+        metavar="WHEN",
+        help="only records from this time on: an ISO-8601 time or date (2026-05-01T12:00Z), "
+        "or a duration back from now (90s, 15m, 2h, 7d)",
+    )
+    _json_flag(audit, "the matching records as one JSON document")
+    audit.set_defaults(run="fly_tools.cli.commands:run_audit")
+
+
+def _demo_command(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    demo = commands.add_parser(
+        "demo",
+        help="an agent tends app web on the fake Fly API",
+        description="An agent tends an app on the fake Fly API and pauses before the one "
+        "destructive call; --live reports on a real app instead, read-only.",
+    )
+    _decision_flags(demo, "the delete the agent pauses before")
+    demo.add_argument(
+        "--live", action="store_true",
+        help="read-only report on real Fly (token in FLY_API_TOKEN or FLY_ACCESS_TOKEN)",
+    )  # fmt: skip
+    demo.add_argument("--app", help="app to work on (fake: web or worker; live: required)")
+    demo.set_defaults(run="fly_tools.cli.commands:run_demo")
+
+
+def _toolkit_options(parser: argparse.ArgumentParser) -> None:
+    """The toolkit's options, named as its Python arguments are."""
+    kit = parser.add_argument_group("toolkit (the same options as FlyToolkit)")
+    kit.add_argument(
+        "--scope", choices=SCOPES,
+        help="the token's scope (with --live: read from the token; else: readonly)",
+    )  # fmt: skip
+    kit.add_argument("--app", help="bind every tool to this app")
+    kit.add_argument("--policy", metavar="FILE", help="per-agent policy (.toml/.json/.yaml)")
+    names = "comma-separated, or the flag repeated"
+    kit.add_argument(
+        "--groups", action="append", metavar="GROUP[,GROUP]",
+        help=f"only these groups ({', '.join(GROUPS)}); {names}",
+    )  # fmt: skip
+    kit.add_argument("--max-risk", choices=TIERS, help="only tools at or below this tier")
+    kit.add_argument(
+        "--include", action="append", metavar="TOOL[,TOOL]", help=f"only these tools; {names}"
+    )
+    kit.add_argument(
+        "--exclude", action="append", metavar="TOOL[,TOOL]", help=f"never these tools; {names}"
+    )
+    kit.add_argument(
+        "--confirm-at", choices=TIERS,
+        help="the lowest tier that pauses for a human (default: destructive)",
+    )  # fmt: skip
+
+
+def _client_options(parser: argparse.ArgumentParser, *, live: str) -> None:
+    parser.add_argument("--live", action="store_true", help=live)
+    parser.add_argument(
+        "--limiter",
+        metavar="URL",
+        help="share Fly's rate limits through this limiter (memory, or a redis:// URL)",
+    )
+
+
+def _decision_flags(parser: argparse.ArgumentParser, what: str) -> None:
+    flags = parser.add_mutually_exclusive_group()
+    flags.add_argument("--yes", action="store_true", help=f"approve {what} without asking")
+    flags.add_argument("--no", action="store_true", help=f"reject {what} without asking")
+
+
+def _json_flag(parser: argparse.ArgumentParser, what: str) -> None:
+    parser.add_argument(
+        "--json", action="store_true", help=f"print {what} on stdout; errors stay on stderr"
+    )

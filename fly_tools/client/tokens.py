@@ -1,0 +1,113 @@
+"""What the API token may do, as Fly tells it: ``/tokens/current`` and ``/tokens/authorize``.
+
+These two endpoints are not tools (no catalogue record, no toolkit entry): they let a
+program learn its token's reach before choosing a toolkit. :func:`scope_from_current_token`
+maps Fly's answers to one of the scopes :data:`fly_tools.risk.SCOPES`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from pydantic import Field, SecretStr
+
+from fly_tools.catalogue import Endpoint
+from fly_tools.client.core import build_request
+from fly_tools.client.flows import Flow
+from fly_tools.models.base import FlyArgs
+from fly_tools.risk import SCOPES, RiskTier, Scope
+
+READ_ONLY_MASKS = frozenset({"r", "1"})
+"""Organization caveat masks that allow reading only (Fly's ``resset.Action`` read bit)."""
+ACTION_LETTERS = "rwcdC"
+"""Fly's ``resset.Action`` bits 1, 2, 4, 8, 16 as the letters its JSON uses."""
+
+
+class CurrentTokenArgs(FlyArgs):
+    """No arguments: the token is the one the client sends."""
+
+
+class AuthorizeArgs(FlyArgs):
+    """Ask Fly whether a token (an ``Authorization`` header value) grants ``access``."""
+
+    sends_body = True
+    header: SecretStr = Field(description="The Authorization header value to check.")
+    access: dict[str, Any] = Field(description="Fly's TokenAccess: action, org_slug, app_name...")
+
+
+CURRENT_TOKEN = Endpoint(
+    name="current_token", group="tokens", operation_id="CurrentToken_show", method="GET",
+    path="/tokens/current", args_model=CurrentTokenArgs, risk=RiskTier.READ,
+    scopes=frozenset(SCOPES), rate_class="standard", idempotent=True,
+    description="The organization and apps the token belongs to.",
+)  # fmt: skip
+AUTHORIZE_TOKEN = Endpoint(
+    name="authorize_token", group="tokens", operation_id="Tokens_authorize", method="POST",
+    path="/tokens/authorize", args_model=AuthorizeArgs, risk=RiskTier.READ,
+    scopes=frozenset(SCOPES), rate_class="standard", idempotent=True,
+    description="Whether a token grants an access, with the token's caveats.",
+)  # fmt: skip
+
+
+def current_token_flow() -> Flow:
+    """One GET ``/tokens/current``."""
+    return (yield build_request(CURRENT_TOKEN, CurrentTokenArgs()))
+
+
+def authorize_flow(header: str, access: Mapping[str, Any]) -> Flow:
+    """One POST ``/tokens/authorize`` checking ``header`` (the client's own) for ``access``."""
+    args = AuthorizeArgs(header=SecretStr(header), access=wire_access(access))
+    return (yield build_request(AUTHORIZE_TOKEN, args))
+
+
+def wire_access(access: Mapping[str, Any]) -> dict[str, Any]:
+    """``access`` in Fly's JSON: an action bitmask becomes its letters (``3`` -> ``"rw"``);
+    no action (``0``) is left out, which asks Fly only to verify the token."""
+    wire = dict(access)
+    action = wire.pop("action", None)
+    if isinstance(action, int) and not isinstance(action, bool):
+        action = "".join(c for n, c in enumerate(ACTION_LETTERS) if action & (1 << n))
+    if action:
+        wire["action"] = action
+    return wire
+
+
+def scope_from_current_token(
+    answer: Mapping[str, Any], authorized: Mapping[str, Any] | None = None
+) -> tuple[Scope, tuple[str, ...]]:
+    """The scope a token has, and the apps it is limited to, from Fly's answers.
+
+    How Fly's answers map to scopes:
+
+    - ``GET /tokens/current`` lists one entry per macaroon with ``org_slug`` and
+      ``apps``. Non-empty ``apps`` means an app-bound token: ``deploy``, limited to them.
+    - Readonly and exec-only tokens differ from org tokens only in their caveats, which
+      that answer does not show. ``POST /tokens/authorize`` does: pass its answer as
+      ``authorized``. A ``Commands`` caveat means ``machine-exec``; an ``Organization``
+      caveat whose ``mask`` allows reading only means ``readonly``.
+    - Anything else is ``org``. Without ``authorized`` a readonly or exec token also
+      reads as ``org`` (or ``deploy``); Fly still refuses what the token may not do.
+
+    Args:
+        answer: the JSON of ``GET /tokens/current``.
+        authorized: the JSON of ``POST /tokens/authorize`` for the same token, if asked.
+
+    Returns:
+        ``(scope, apps)``; ``apps`` is empty unless the token is bound to apps.
+    """
+    infos = [i for i in answer.get("tokens") or [] if isinstance(i, Mapping)]
+    apps = tuple(sorted({str(app) for info in infos for app in info.get("apps") or []}))
+    kinds = {str(c.get("type")): c.get("body") for c in _caveats(authorized)}
+    if "Commands" in kinds:
+        return "machine-exec", apps
+    organization = kinds.get("Organization")
+    if isinstance(organization, Mapping) and str(organization.get("mask")) in READ_ONLY_MASKS:
+        return "readonly", apps
+    return ("deploy" if apps else "org"), apps
+
+
+def _caveats(authorized: Mapping[str, Any] | None) -> Iterable[Mapping[str, Any]]:
+    verified = (authorized or {}).get("verified_token") or {}
+    caveats = (verified.get("caveats") or {}).get("caveats") or []
+    return [c for c in caveats if isinstance(c, Mapping)]

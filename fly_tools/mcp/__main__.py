@@ -1,0 +1,8 @@
+"""``python -m fly_tools.mcp``: the same as ``fly-tools mcp``."""
+
+import sys
+
+from fly_tools.mcp.cli import main
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

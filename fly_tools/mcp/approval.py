@@ -1,0 +1,235 @@
+"""Asking the human through the MCP client: the approval form, and the sealed state between rounds.
+
+Protocol revision 2026-07-28 asks in two rounds. Round one answers ``tools/call`` with an
+input request (a form) and an opaque ``requestState``; the client asks its user and calls
+the tool again with the answer and the state echoed back. The state is a *question
+ticket*: the tool, the digest of the validated arguments, the target and the caller it was
+asked about, an expiry and a nonce, sealed with an HMAC under a key that lives only in
+this process. A ticket is honoured once: its nonce is registered when it is issued and
+removed when it comes back, so a replay, a forgery and a ticket from a restarted server
+all find nothing. Checking the answer against the call that actually runs is the
+toolkit's job (see :mod:`fly_tools.mcp.server`): the ticket only says what was asked.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import json
+import secrets
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from mcp_types import ElicitRequest, ElicitRequestFormParams, ElicitResult
+
+from fly_tools.guards import ActionRequest
+
+DEFAULT_TTL = 300.0
+"""Seconds a question stays answerable: a human's time to read it, no more."""
+MAX_OPEN_QUESTIONS = 10_000
+"""Unanswered questions kept; past this the oldest can no longer be answered (fail closed)."""
+QUESTION_KEY = "approval"
+"""The key of the one input request a gated call sends."""
+_PREFIX = "fta1."
+
+
+@dataclass(frozen=True)
+class Ticket:
+    """What a user was asked about, carried by the client between the two rounds.
+
+    Attributes:
+        tool: the tool name.
+        digest: ``ActionRequest.digest`` of the call that was described.
+        target: ``ActionRequest.target`` as a dict.
+        caller: a keyed fingerprint of the client that was asked.
+        expires_at: wall-clock seconds after which the answer is refused.
+        nonce: random id, registered while the question is open.
+    """
+
+    tool: str
+    digest: str
+    target: dict[str, str | None]
+    caller: str
+    expires_at: float
+    nonce: str
+
+
+class TicketError(Exception):
+    """A ticket that does not hold; the message says why, for the audit record."""
+
+
+class TicketBook:
+    """Seals question tickets and opens each at most once.
+
+    Args:
+        ttl: seconds a question stays answerable.
+        clock: wall clock (injectable for tests).
+    """
+
+    def __init__(self, *, ttl: float = DEFAULT_TTL, clock: Callable[[], float] = time.time) -> None:
+        self.ttl = ttl
+        self._clock = clock
+        self._key = secrets.token_bytes(32)
+        self._open: OrderedDict[str, float] = OrderedDict()
+
+    def __repr__(self) -> str:
+        return f"TicketBook({len(self._open)} open questions)"
+
+    def fingerprint(self, *parts: str | None) -> str:
+        """A keyed fingerprint of who is calling: reveals nothing about its inputs."""
+        text = json.dumps(list(parts), separators=(",", ":"))
+        return hmac.new(self._key, b"caller:" + text.encode(), hashlib.sha256).hexdigest()[:32]
+
+    def issue(self, request: ActionRequest, caller: str) -> str:
+        """Seal a ticket for ``request`` as asked of ``caller``; returns the opaque state."""
+        now = self._clock()
+        self._forget_expired(now)
+        ticket = Ticket(
+            tool=request.tool,
+            digest=request.digest,
+            target=request.target.to_dict(),
+            caller=caller,
+            expires_at=now + self.ttl,
+            nonce=secrets.token_urlsafe(16),
+        )
+        self._open[ticket.nonce] = ticket.expires_at
+        while len(self._open) > MAX_OPEN_QUESTIONS:
+            self._open.popitem(last=False)
+        payload = _b64(json.dumps(asdict(ticket), separators=(",", ":")).encode())
+        return f"{_PREFIX}{payload}.{self._mac(payload)}"
+
+    def redeem(self, state: object, *, tool: str, caller: str) -> Ticket:
+        """Open ``state`` for a call of ``tool`` by ``caller``, and close the question.
+
+        Raises:
+            TicketError: tampered, unknown or replayed, expired, or for another tool or
+                client. A question is closed by the first attempt to answer it.
+        """
+        ticket = self._unseal(state)
+        if self._open.pop(ticket.nonce, None) is None:
+            raise TicketError(
+                "this approval was already answered or was never asked by this server "
+                "(replayed state); ask again"
+            )
+        if ticket.expires_at <= self._clock():
+            raise TicketError(
+                f"the approval answer came back after the question expired ({self.ttl:.0f} s); "
+                "ask again"
+            )
+        if ticket.tool != tool:
+            raise TicketError(f"the approval was asked for {ticket.tool}, not {tool}")
+        if not hmac.compare_digest(ticket.caller, caller):
+            raise TicketError("the approval was asked of another MCP client")
+        return ticket
+
+    def _unseal(self, state: object) -> Ticket:
+        tampered = TicketError(
+            "the approval state was altered or was not issued by this server (tampered state)"
+        )
+        if not isinstance(state, str) or not state.startswith(_PREFIX):
+            raise tampered
+        payload, _, mac = state[len(_PREFIX) :].partition(".")
+        if not hmac.compare_digest(mac.encode(), self._mac(payload).encode()):
+            raise tampered
+        try:
+            data = json.loads(_unb64(payload))
+            return Ticket(**data)
+        except (ValueError, TypeError, binascii.Error):
+            raise tampered from None
+
+    def _mac(self, payload: str) -> str:
+        digest = hmac.new(self._key, b"ticket:" + payload.encode(), hashlib.sha256).digest()
+        return _b64(digest)
+
+    def _forget_expired(self, now: float) -> None:
+        for nonce in [n for n, expiry in self._open.items() if expiry <= now]:
+            del self._open[nonce]
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).decode().rstrip("=")
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+# ---------------------------------------------------------------- the form and its answer
+
+
+def question(request: ActionRequest) -> ElicitRequest:
+    """The input request a gated call sends: :func:`form` as an ``elicitation/create``."""
+    return ElicitRequest(params=form(request))
+
+
+def form(request: ActionRequest) -> ElicitRequestFormParams:
+    """The form a user answers: approve or reject, and the target typed back where needed."""
+    properties: dict[str, Any] = {
+        "decision": {
+            "type": "string",
+            "title": "Decision",
+            "description": "approve runs exactly the call described; reject sends nothing",
+            "enum": ["approve", "reject"],
+        },
+        "reason": {
+            "type": "string",
+            "title": "Reason (optional)",
+            "description": "kept in the audit trail",
+            "maxLength": 500,
+        },
+    }
+    required = ["decision"]
+    if request.type_back is not None:
+        properties["confirm"] = {
+            "type": "string",
+            "title": f"Type {request.type_back} to confirm",
+            "description": "this cannot be undone; type the name exactly to approve",
+        }
+        required.append("confirm")
+    schema = {"type": "object", "properties": properties, "required": required}
+    return ElicitRequestFormParams(message=message(request), requested_schema=schema)
+
+
+def message(request: ActionRequest) -> str:
+    """What the user reads: the toolkit's description, the tier, and what approval means."""
+    lines = [
+        f"Approve {request.tool}? ({request.risk.label}"
+        + (", cannot be undone)" if not request.reversible else ")"),
+        "",
+        request.description,
+    ]
+    if request.type_back is not None:
+        lines += ["", f"To approve, choose approve and type {request.type_back} exactly."]
+    return "\n".join(lines)
+
+
+def refusal(answer: object, type_back: str | None) -> str | None:
+    """Why ``answer`` is not an approval, or ``None`` when it is one.
+
+    Anything but an accepted form saying ``approve`` (with the exact target typed back
+    when one is asked for) is a refusal: a decline, a dismissal, a missing or malformed
+    answer, a wrong typed name.
+    """
+    if answer is None:
+        return "no answer to the approval question came back"
+    if not isinstance(answer, ElicitResult):
+        return "the answer to the approval question was not a form response"
+    if answer.action == "decline":
+        return "the user declined in the MCP client"
+    if answer.action == "cancel":
+        return "the user dismissed the approval question without answering"
+    content: Mapping[str, Any] = answer.content or {}
+    if content.get("decision") != "approve":
+        reason = content.get("reason")
+        said = f": {str(reason)[:200]}" if isinstance(reason, str) and reason.strip() else ""
+        return f"the user chose reject{said}"
+    if type_back is not None:
+        typed = content.get("confirm")
+        if not isinstance(typed, str) or typed.strip() != type_back:
+            return f"the name typed to confirm did not match {type_back}"
+    return None

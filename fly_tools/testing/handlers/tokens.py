@@ -1,0 +1,123 @@
+"""Handlers for what a token may do: ``/tokens/current`` and ``/tokens/authorize`` (not tools).
+
+Each issued token is a macaroon with caveats, as on Fly: an ``Organization`` caveat
+with an action mask (``rwcdC`` for org and deploy tokens, ``r`` for readonly, ``C`` for
+exec), an ``Apps`` caveat for app-bound tokens, and a ``Commands`` caveat for exec
+tokens. ``/tokens/current`` shows the org and apps; ``/tokens/authorize`` shows the
+caveats, which is where readonly and exec tokens differ from org tokens.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import Field
+
+from fly_tools.catalogue import Endpoint
+from fly_tools.models.base import FlyArgs
+from fly_tools.risk import SCOPES, RiskTier, Scope
+from fly_tools.testing.auth import Token
+from fly_tools.testing.calls import BodyParams, Call, Params, Reply, extra_route
+from fly_tools.testing.errors import BadRequestError, FlyApiError, ForbiddenError
+from fly_tools.testing.state import FakeState
+
+READ, WRITE, CREATE, DELETE, CONTROL = 1, 2, 4, 8, 16
+ALL = READ | WRITE | CREATE | DELETE | CONTROL
+LETTERS = "rwcdC"
+"""The action bits 1, 2, 4, 8, 16 as Fly's JSON spells them."""
+MASKS: dict[Scope, int] = {"org": ALL, "deploy": ALL, "readonly": READ, "machine-exec": CONTROL}
+"""The actions (Fly's ``resset.Action`` bits) each scope's token grants."""
+
+
+def _endpoint(name: str, operation_id: str, method: str, path: str) -> Endpoint:
+    return Endpoint(
+        name=name, group="tokens", operation_id=operation_id, method=method,  # type: ignore[arg-type]
+        path=path, args_model=FlyArgs, risk=RiskTier.READ, scopes=frozenset(SCOPES),
+        rate_class="standard", idempotent=True, description=f"{method} {path} (not a tool)",
+    )  # fmt: skip
+
+
+CURRENT_TOKEN = _endpoint("current_token", "CurrentToken_show", "GET", "/tokens/current")
+AUTHORIZE_TOKEN = _endpoint("authorize_token", "Tokens_authorize", "POST", "/tokens/authorize")
+
+
+class AuthorizeParams(BodyParams):
+    header: str = ""
+    access: dict[str, Any] = Field(default_factory=dict)
+
+
+@extra_route(CURRENT_TOKEN, Params)
+def current_token(fly: FakeState, call: Call, p: Params) -> Reply:
+    token = call.token
+    info: dict[str, Any] = {
+        "token_id": token.token_id,
+        "org_slug": token.org,
+        "organization": fly.add_org(token.org, token.org).name,
+        "apps": [token.app] if token.app else [],
+    }
+    return Reply({"tokens": [info]})
+
+
+@extra_route(AUTHORIZE_TOKEN, AuthorizeParams)
+def authorize_token(fly: FakeState, call: Call, p: AuthorizeParams) -> Reply:
+    if call.tokens is None or not p.header.strip():
+        raise BadRequestError("header is required: the Authorization header value to check")
+    try:
+        token = call.tokens.authenticate(p.header)
+    except FlyApiError:
+        raise BadRequestError("header holds no valid token") from None
+    access = _granted(fly, token, p.access)
+    verified = {"caveats": {"caveats": caveats(fly, token)}}
+    return Reply({"access": access, "verified_token": verified})
+
+
+def _granted(fly: FakeState, token: Token, wanted: dict[str, Any]) -> dict[str, Any]:
+    action = _action(wanted.get("action"))
+    org_slug = wanted.get("org_slug") or token.org
+    app_name = wanted.get("app_name")
+    denied = (
+        action & ~MASKS[token.scope]
+        or org_slug != token.org
+        or (app_name is not None and token.app not in (None, app_name))
+    )
+    if denied:
+        raise ForbiddenError("the token does not grant this access")
+    access: dict[str, Any] = {"orgid": fly.add_org(token.org, token.org).internal_numeric_id}
+    if action in (0, READ, WRITE, CREATE, DELETE, CONTROL, ALL):
+        access["action"] = action  # the spec's enum has no combinations such as "rw"
+    app = fly.apps.get(app_name or "")
+    if app is not None:
+        access["appid"] = app.internal_numeric_id
+    for key, wire in (("machine_id", "machine"), ("command", "command")):
+        if wanted.get(key) is not None:
+            access[wire] = wanted[key]
+    return access
+
+
+def _action(value: Any) -> int:
+    # Fly's JSON spells actions as letters ("rw"); a bitmask is taken too. None: verify only.
+    if value is None or value == "":
+        return 0
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= ALL:
+        return value
+    if isinstance(value, str) and set(value) <= set(LETTERS):
+        return sum(1 << LETTERS.index(c) for c in set(value))
+    raise BadRequestError(f"access.action must be letters of {LETTERS!r}, e.g. 'rw'")
+
+
+def caveats(fly: FakeState, token: Token) -> list[dict[str, Any]]:
+    """The token's caveats in Fly's macaroon JSON form (``{type, body}``)."""
+    org = fly.add_org(token.org, token.org)
+    mask = "".join(
+        c for bit, c in zip((1, 2, 4, 8, 16), "rwcdC", strict=True) if MASKS[token.scope] & bit
+    )
+    found: list[dict[str, Any]] = [
+        {"type": "Organization", "body": {"id": org.internal_numeric_id, "mask": mask}}
+    ]
+    if token.app is not None:
+        app = fly.apps.get(token.app)
+        app_id = str(app.internal_numeric_id) if app else token.app
+        found.append({"type": "Apps", "body": {"apps": {app_id: mask}}})
+    if token.scope == "machine-exec":
+        found.append({"type": "Commands", "body": [{"args": [], "exact": False}]})
+    return found

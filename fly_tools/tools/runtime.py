@@ -1,0 +1,383 @@
+"""What the tools of one toolkit share: clients, guard, approver, receipts, audit, and the steps."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+import time
+from collections.abc import Generator, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, TypeAlias
+
+from langchain_core.tools import ToolException
+
+from fly_tools.catalogue import ENDPOINTS, Endpoint
+from fly_tools.client import AsyncFlyClient, FlyClient, FlyError
+from fly_tools.client.tokens import scope_from_current_token
+from fly_tools.guards import (
+    ActionRequest,
+    AuditLog,
+    AuditRecord,
+    ConfirmHook,
+    decide_async,
+    decide_sync,
+    describe_action,
+    redact_args,
+    scrub,
+    secret_values_in,
+    state_lookup,
+    target_of,
+)
+from fly_tools.guards.context import CallContext
+from fly_tools.guards.decisions import MiddlewareApproval
+from fly_tools.guards.describe import facts_of, type_back_for
+from fly_tools.guards.receipts import ReceiptBook
+from fly_tools.models.args import FlyArgs
+from fly_tools.risk import RiskTier, Scope
+from fly_tools.tools.content import summarise
+from fly_tools.tools.guard import CallGuard
+
+if TYPE_CHECKING:
+    from fly_tools.tools.pipeline import _Call
+
+ToolOutput: TypeAlias = tuple[str, Any]
+
+
+class FlyToolError(ToolException):
+    """A call that did not succeed; ``str()`` is the advice the model reads.
+
+    Attributes:
+        artifact: the machine-readable side: ``{"executed": False, "reason": ...}`` for
+            refusals and rejections, ``{"executed": True, "error": ..., "status": ...}``
+            when Fly answered with an error, ``executed: None`` when unknown.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        executed: bool | None,
+        reason: str,
+        artifact: Mapping[str, Any] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.artifact: dict[str, Any] = dict(artifact or {"executed": executed, "reason": reason})
+
+
+@dataclass(frozen=True)
+class Lookup:
+    """Read the current state of what a gated call will touch (for its description)."""
+
+    endpoint: Endpoint
+    args: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class Confirm:
+    """Ask a confirmation hook about a gated call."""
+
+    request: ActionRequest
+    hook: ConfirmHook
+
+
+@dataclass(frozen=True)
+class Send:
+    """Send the request to Fly."""
+
+    endpoint: Endpoint
+    args: FlyArgs
+
+
+@dataclass(frozen=True)
+class CheckScope:
+    """Compare the toolkit's scope with what its token may do (once per toolkit)."""
+
+
+Step: TypeAlias = Lookup | Confirm | Send | CheckScope
+
+
+@dataclass(frozen=True)
+class PreparedCall:
+    """A call validated, guarded and described, not sent (for front doors that ask first).
+
+    Attributes:
+        tool: the tool name.
+        gated: whether it needs a human decision.
+        refusal: why it would be refused (bad arguments, scope, policy, app binding).
+        request: what a person is asked, when it is gated and not refused.
+    """
+
+    tool: str
+    gated: bool
+    refusal: str | None = None
+    request: ActionRequest | None = None
+    args: FlyArgs | None = field(default=None, repr=False)
+    reads: tuple[str, ...] = ()
+
+
+def validate(runtime: ToolRuntime, endpoint: Endpoint, raw: Mapping[str, Any]) -> FlyArgs:
+    """Validate raw arguments with the endpoint's model, the bound app filled in.
+
+    A model-supplied other app stays as given, so the guard refuses it.
+    """
+    data = dict(raw)
+    if runtime.guard.app is not None and "app_name" in endpoint.args_model.model_fields:
+        data.setdefault("app_name", runtime.guard.app)
+    return endpoint.args_model.model_validate(data)
+
+
+def describe_steps(
+    runtime: ToolRuntime,
+    endpoint: Endpoint,
+    args: FlyArgs,
+    context: CallContext,
+    *,
+    edited: bool = False,
+    reads: list[str] | None = None,
+) -> Generator[Step, Any, ActionRequest]:
+    """Read what the call touches (inside the toolkit's binding) and build the request.
+
+    The read is noted in ``reads``: the call's audit record lists it, so every request
+    the toolkit makes is in the trail.
+    """
+    state: Any = None
+    lookup = state_lookup(endpoint, args)
+    read = lookup is not None and runtime.may_read(ENDPOINTS[lookup[0]], lookup[1])
+    if lookup is not None and read:
+        state = yield Lookup(ENDPOINTS[lookup[0]], lookup[1])
+        if reads is not None:
+            reads.append(lookup[0] if isinstance(state, Mapping) else f"{lookup[0]} (failed)")
+    state = state if isinstance(state, Mapping) else None
+    facts = facts_of(endpoint, state)
+    return ActionRequest(
+        tool=endpoint.name,
+        group=endpoint.group,
+        risk=endpoint.risk,
+        args=redact_args(endpoint, args),
+        target=target_of(endpoint, args),
+        description=describe_action(endpoint, args, state, read=read),
+        agent_id=runtime.agent_id,
+        digest=runtime.receipts.digest(endpoint, args),
+        facts=facts,
+        reversible=endpoint.risk < RiskTier.DESTRUCTIVE,
+        type_back=type_back_for(endpoint, args),
+        edited=edited,
+        tool_call_id=context.tool_call_id,
+    )
+
+
+@dataclass
+class ToolRuntime:
+    """Everything the tools of one toolkit share: clients, guard, approval and audit."""
+
+    base_client: FlyClient | AsyncFlyClient
+    guard: CallGuard
+    audit: AuditLog
+    confirm: ConfirmHook | MiddlewareApproval | None = None
+    confirm_at: RiskTier = RiskTier.DESTRUCTIVE
+    confirm_timeout: float | None = None
+    agent_id: str | None = None
+    receipts: ReceiptBook = field(default_factory=ReceiptBook, repr=False)
+    check_scope: bool = True
+    secrets_seen: set[str] = field(default_factory=set, repr=False)
+    _scope_refusal: str | None = field(default=None, init=False, repr=False)
+    _scope_checked: bool = field(default=False, init=False, repr=False)
+    _scope_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
+    _scope_alock: asyncio.Lock | None = field(default=None, init=False, repr=False)
+    _sync: FlyClient | None = field(default=None, init=False, repr=False)
+    _async: AsyncFlyClient | None = field(default=None, init=False, repr=False)
+
+    @property
+    def client(self) -> FlyClient:
+        """The blocking client; derived from an async one on first use."""
+        if isinstance(self.base_client, FlyClient):
+            return self.base_client
+        if self._sync is None:
+            self._sync = self.base_client.to_sync()
+        return self._sync
+
+    @property
+    def async_client(self) -> AsyncFlyClient:
+        """The async client; derived on first use, so a sync-only transport is fine
+        until a tool is awaited."""
+        if isinstance(self.base_client, AsyncFlyClient):
+            return self.base_client
+        if self._async is None:
+            self._async = self.base_client.to_async()
+        return self._async
+
+    def gated(self, endpoint: Endpoint) -> bool:
+        """Whether a call needs a human decision inside this toolkit (whoever gives it)."""
+        return endpoint.risk >= self.confirm_at and endpoint.risk > RiskTier.READ
+
+    def may_read(self, endpoint: Endpoint, args: Mapping[str, Any]) -> bool:
+        """Whether a description may read ``args`` with ``endpoint``: scope and binding."""
+        app = args.get("app_name")
+        return self.guard.scope in endpoint.scopes and (
+            self.guard.app is None or app == self.guard.app
+        )
+
+    # ------------------------------------------------------------ secrets
+
+    def note_secrets(self, endpoint: Endpoint, args: FlyArgs | Mapping[str, Any] | None) -> None:
+        """Remember secret values in ``args``: they are scrubbed from everything shown."""
+        if args is not None:
+            self.secrets_seen.update(secret_values_in(endpoint, args))
+
+    def secret_values(self) -> set[str]:
+        """Values that must never reach a record: the token and secret values seen so far."""
+        return {self.base_client.token.reveal(), *self.secrets_seen}
+
+    def scrub(self, text: str) -> str:
+        """``text`` without the token or any secret value seen in this toolkit."""
+        return scrub(text, self.secret_values())
+
+    def scrub_json(self, value: Any) -> Any:
+        """JSON data without the token or any secret value (parsed back only if changed)."""
+        text = json.dumps(value, default=str)
+        scrubbed = self.scrub(text)
+        return value if scrubbed == text else json.loads(scrubbed)
+
+    # ------------------------------------------------------------ records and answers
+
+    def record(
+        self,
+        call: _Call,
+        decision: str,
+        outcome: str,
+        *,
+        status: int | None = None,
+        error: str | None = None,
+        fly_request_id: str | None = None,
+    ) -> None:
+        """Write the one audit record of ``call``."""
+        self.note_secrets(call.endpoint, call.args if call.args is not None else call.raw)
+        call.recorded = True
+        record = AuditRecord.build(
+            agent_id=self.agent_id,
+            endpoint=call.endpoint,
+            args=call.args if call.args is not None else call.raw,
+            decision=decision,  # type: ignore[arg-type]
+            decided_by=call.decided_by,
+            outcome=outcome,  # type: ignore[arg-type]
+            status=status,
+            error=error,
+            duration_ms=(time.perf_counter() - call.started) * 1000,
+            secrets=self.secret_values(),
+            context=call.context,
+            receipt_id=call.receipt_id,
+            fly_request_id=fly_request_id,
+            reads=tuple(call.reads),
+        )
+        self.audit.record(record)
+
+    def answer(self, endpoint: Endpoint, args: FlyArgs, result: Any) -> ToolOutput:
+        """(content, artifact) for a successful call, token and secret values scrubbed."""
+        content = self.scrub(summarise(endpoint, args, result))
+        return content, self.scrub_json(result) if result is not None else {}
+
+    # ------------------------------------------------------------ token scope
+
+    def needs_scope_check(self, endpoint: Endpoint) -> bool:
+        """Whether a call must pass the token check (asked once, then remembered)."""
+        return self.check_scope and not endpoint.read_only
+
+    def _token_verdict(self, answer: Any, authorized: Any) -> str | None:
+        token_scope, apps = scope_from_current_token(
+            answer if isinstance(answer, Mapping) else {},
+            authorized if isinstance(authorized, Mapping) else None,
+        )
+        refusal = scope_refusal(self.guard.scope, self.guard.app, token_scope, apps)
+        self._scope_refusal, self._scope_checked = refusal, True
+        return refusal
+
+    def _unchecked(self, err: FlyError) -> str:
+        return (
+            f"the token's scope could not be checked ({self.scrub(str(err)).splitlines()[0]}); "
+            "check the token, or build the toolkit with check_scope=False to skip this check"
+        )
+
+    def check_scope_sync(self) -> str | None:
+        """Why this toolkit is wider than its token (asked once, then cached), or ``None``."""
+        with self._scope_lock:
+            return self._check_scope_sync()
+
+    def _check_scope_sync(self) -> str | None:
+        if self._scope_checked:
+            return self._scope_refusal
+        try:
+            answer = self.client.current_token()
+        except FlyError as err:
+            return self._unchecked(err)
+        try:
+            authorized: Any = self.client.authorize({"action": 0})
+        except FlyError:
+            authorized = None  # older answers: the apps alone still tell deploy from org
+        return self._token_verdict(answer, authorized)
+
+    async def check_scope_async(self) -> str | None:
+        """Async twin of :meth:`check_scope_sync`: concurrent calls wait for one check."""
+        if self._scope_checked:
+            return self._scope_refusal
+        if self._scope_alock is None:
+            self._scope_alock = asyncio.Lock()
+        async with self._scope_alock:
+            return await self._check_scope_async()
+
+    async def _check_scope_async(self) -> str | None:
+        if self._scope_checked:
+            return self._scope_refusal
+        try:
+            answer = await self.async_client.current_token()
+        except FlyError as err:
+            return self._unchecked(err)
+        try:
+            authorized: Any = await self.async_client.authorize({"action": 0})
+        except FlyError:
+            authorized = None
+        return self._token_verdict(answer, authorized)
+
+    # ------------------------------------------------------------ step I/O
+
+    def perform_sync(self, step: Step) -> Any:
+        """Do one step with the sync client."""
+        if isinstance(step, CheckScope):
+            return self.check_scope_sync()
+        if isinstance(step, Lookup):
+            try:
+                return self.client.call(step.endpoint, step.args)
+            except FlyError:
+                return None  # the description then says the state could not be read
+        if isinstance(step, Confirm):
+            return decide_sync(step.hook, step.request, self.confirm_timeout)
+        return self.client.call(step.endpoint, step.args)
+
+    async def perform_async(self, step: Step) -> Any:
+        """Do one step with the async client."""
+        if isinstance(step, CheckScope):
+            return await self.check_scope_async()
+        if isinstance(step, Lookup):
+            try:
+                return await self.async_client.call(step.endpoint, step.args)
+            except FlyError:
+                return None
+        if isinstance(step, Confirm):
+            return await decide_async(step.hook, step.request, self.confirm_timeout)
+        return await self.async_client.call(step.endpoint, step.args)
+
+
+def scope_refusal(
+    toolkit_scope: Scope, app: str | None, token_scope: Scope, token_apps: tuple[str, ...]
+) -> str | None:
+    """Why a toolkit is wider than its token, or ``None`` when the token covers it."""
+    fix = f"build the toolkit with scope={token_scope!r}"
+    if token_scope in ("readonly", "machine-exec") and toolkit_scope != token_scope:
+        return f"this toolkit is {toolkit_scope}-scoped but its token is {token_scope}: {fix}"
+    if token_scope == "deploy" and toolkit_scope == "org":  # noqa: S105 - a scope, not a secret
+        return (
+            f"this toolkit is org-scoped but its token is limited to apps {list(token_apps)}: {fix}"
+        )
+    if token_apps and app is not None and app not in token_apps:
+        return f"this toolkit is bound to app {app!r} but its token reaches only {list(token_apps)}"
+    return None

@@ -1,0 +1,185 @@
+"""Red team, confirmation-hook door: every gated call × every way in × hostile answers.
+
+A scenario builds a fresh world, lets a hook answer (approve, reject, raise, answer
+nonsense, edit toward another app or target, time out), calls through one door (tool
+``invoke``/``ainvoke``, LangGraph's ``ToolNode`` sync and async, ``toolkit.call``/``acall``)
+and checks the fake's request log: only what a person approved went out, once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from fly_tools import (
+    ActionRequest,
+    Approve,
+    AuditLog,
+    Decision,
+    Edit,
+    FlyToolError,
+    FlyToolkit,
+    MemorySink,
+    Reject,
+)
+from fly_tools.testing import FakeFly
+from fly_tools.testing.world import VOL_DATA, WEB_1, WEB_2
+from tests.redteam.support import (
+    ASYNC_DOORS,
+    GATED,
+    SYNC_DOORS,
+    assert_only_approved,
+    bound_args,
+    tool_messages,
+    wire,
+)
+
+# Another target of the same kind, for edits that move the call.
+ALTERNATIVE: dict[str, dict[str, Any]] = {
+    "fly_delete_app": {"force": True},
+    "fly_delete_machine": {"machine_id": WEB_2, "force": True},
+    "fly_exec_machine": {"machine_id": WEB_1, "command": ["id"]},
+    "fly_extend_volume": {"volume_id": VOL_DATA, "size_gb": 30},
+    "fly_delete_volume": {"volume_id": VOL_DATA},
+    "fly_delete_secret": {"secret_name": "DATABASE_URL"},
+}
+
+
+def _approve(tool: str, args: dict[str, Any]) -> tuple[Any, list[tuple[str, str]]]:
+    return (lambda r: Approve(by="alice")), [wire(tool, args)]
+
+
+def _reject(tool: str, args: dict[str, Any]) -> tuple[Any, list[tuple[str, str]]]:
+    return (lambda r: Reject("no", by="alice")), []
+
+
+def _raises(tool: str, args: dict[str, Any]) -> tuple[Any, list[tuple[str, str]]]:
+    def hook(request: ActionRequest) -> Decision:
+        raise RuntimeError("approval service down")
+
+    return hook, []
+
+
+def _nonsense(value: Any) -> Callable[[str, dict[str, Any]], tuple[Any, list[tuple[str, str]]]]:
+    return lambda tool, args: ((lambda r: value), [])
+
+
+def _edit_other_app(tool: str, args: dict[str, Any]) -> tuple[Any, list[tuple[str, str]]]:
+    def hook(request: ActionRequest) -> Decision:
+        if request.edited:
+            return Approve(by="mallory")
+        return Edit({**args, "app_name": "worker"}, by="mallory")
+
+    return hook, []
+
+
+def _edit_then_approve(tool: str, args: dict[str, Any]) -> tuple[Any, list[tuple[str, str]]]:
+    other = ALTERNATIVE[tool]
+
+    def hook(request: ActionRequest) -> Decision:
+        return Approve(by="alice") if request.edited else Edit(other, by="alice")
+
+    return hook, [wire(tool, other)]
+
+
+def _edit_forever(tool: str, args: dict[str, Any]) -> tuple[Any, list[tuple[str, str]]]:
+    return (lambda r: Edit(ALTERNATIVE[tool], by="alice")), []
+
+
+def _async_approve(tool: str, args: dict[str, Any]) -> tuple[Any, list[tuple[str, str]]]:
+    async def hook(request: ActionRequest) -> Decision:
+        await asyncio.sleep(0)
+        return Approve(by="alice")
+
+    return hook, [wire(tool, args)]
+
+
+def _too_slow(tool: str, args: dict[str, Any]) -> tuple[Any, list[tuple[str, str]]]:
+    def hook(request: ActionRequest) -> Decision:
+        time.sleep(0.3)
+        return Approve(by="late")
+
+    return hook, []
+
+
+ANSWERS: dict[str, Callable[[str, dict[str, Any]], tuple[Any, list[tuple[str, str]]]]] = {
+    "approve": _approve,
+    "async-approve": _async_approve,
+    "reject": _reject,
+    "raises": _raises,
+    "none": _nonsense(None),
+    "true": _nonsense(True),
+    "dict": _nonsense({"type": "approve"}),
+    "edit-other-app": _edit_other_app,
+    "edit-then-approve": _edit_then_approve,
+    "edit-forever": _edit_forever,
+    "too-slow": _too_slow,
+}
+
+
+def _world(hook: Any) -> tuple[FakeFly, FlyToolkit, MemorySink]:
+    fake = FakeFly.demo()
+    sink = MemorySink()
+    toolkit = FlyToolkit(
+        client=fake.client(scope="deploy", app="web"),
+        scope="deploy",
+        app="web",
+        confirm=hook,
+        confirm_timeout=0.1,
+        audit=AuditLog(sink),
+    )
+    return fake, toolkit, sink
+
+
+def _check(fake: FakeFly, sink: MemorySink, result: Any, expected: list[tuple[str, str]]) -> None:
+    assert_only_approved(fake, expected)
+    calls = [r for r in sink.records if r.decided_by != "approval description"]
+    assert len(calls) == 1, [r.sentence for r in calls]
+    if not expected:
+        assert calls[0].outcome == "not_executed"
+        for message in tool_messages(result):
+            assert message.status == "error"
+            assert message.artifact["executed"] is False
+        if isinstance(result, FlyToolError):
+            assert result.artifact["executed"] is False
+
+
+@pytest.mark.parametrize("answer", list(ANSWERS))
+@pytest.mark.parametrize("tool", GATED)
+@pytest.mark.parametrize("door", list(SYNC_DOORS))
+def test_sync_door(door: str, tool: str, answer: str) -> None:
+    args = bound_args(tool)
+    hook, expected = ANSWERS[answer](tool, args)
+    fake, toolkit, sink = _world(hook)
+    result = SYNC_DOORS[door](toolkit, tool, args)
+    _check(fake, sink, result, expected)
+
+
+@pytest.mark.parametrize("answer", list(ANSWERS))
+@pytest.mark.parametrize("tool", GATED)
+@pytest.mark.parametrize("door", list(ASYNC_DOORS))
+async def test_async_door(door: str, tool: str, answer: str) -> None:
+    args = bound_args(tool)
+    hook, expected = ANSWERS[answer](tool, args)
+    fake, toolkit, sink = _world(hook)
+    result = await ASYNC_DOORS[door](toolkit, tool, args)
+    _check(fake, sink, result, expected)
+
+
+@pytest.mark.parametrize("tool", GATED)
+@pytest.mark.parametrize("door", [*SYNC_DOORS, *ASYNC_DOORS])
+async def test_model_naming_another_app_is_refused_even_when_approved(tool: str, door: str) -> None:
+    fake, toolkit, sink = _world(lambda r: Approve(by="alice"))
+    args = {**bound_args(tool), "app_name": "worker"}
+    doors = {**SYNC_DOORS, **ASYNC_DOORS}
+    result = doors[door](toolkit, tool, args)
+    if asyncio.iscoroutine(result):
+        result = await result
+    assert_only_approved(fake, [])
+    assert not any("/apps/worker" in r.path for r in fake.requests)
+    (record,) = sink.records
+    assert record.decision == "refused"

@@ -1,0 +1,1 @@
+"""Fly's limits shared by several processes through a real redis-server."""
