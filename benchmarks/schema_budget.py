@@ -12,6 +12,7 @@ from langchain_core.utils.function_calling import convert_to_openai_tool
 
 from benchmarks.tokens import count_tokens
 from fly_tools import FlyClient, FlyToolkit
+from fly_tools.risk import GROUPS
 
 VARIANTS: list[tuple[str, dict[str, object]]] = [
     ("org (all 31)", {"scope": "org"}),
@@ -20,8 +21,11 @@ VARIANTS: list[tuple[str, dict[str, object]]] = [
     ("readonly", {"scope": "readonly"}),
     ("readonly, app-bound", {"scope": "readonly", "app": "web"}),
     ("machine-exec", {"scope": "machine-exec"}),
+    ("org, all groups", {"scope": "org", "groups": list(GROUPS)}),
 ]
-TARGETS = {"mean per tool": 160, "org (all 31)": 5000, "readonly, app-bound": 1300}
+FACADE = "facade (2 tools, all groups)"
+"""The two-tool surface over every operation of an org toolkit with all groups."""
+TARGETS = {"mean per tool": 110, "org (all 31)": 5000, "readonly, app-bound": 1300, FACADE: 1500}
 
 
 @dataclass
@@ -46,8 +50,13 @@ def measure() -> tuple[list[Budget], str]:
     client = _offline_client()
     texts: list[str] = []
     layout: list[tuple[str, list[str]]] = []
-    for variant, kwargs in VARIANTS:
-        tools = FlyToolkit(client=client, **kwargs).get_tools()  # type: ignore[arg-type]
+    surfaces = [
+        (variant, FlyToolkit(client=client, **kwargs).get_tools())  # type: ignore[arg-type]
+        for variant, kwargs in VARIANTS
+    ]
+    every = FlyToolkit(client=client, scope="org", groups=list(GROUPS))
+    surfaces.append((FACADE, every.facade_tools()))
+    for variant, tools in surfaces:
         names = []
         for tool in tools:
             texts.append(json.dumps(convert_to_openai_tool(tool), separators=(",", ":")))
@@ -83,8 +92,17 @@ def report(budgets: list[Budget], method: str) -> str:
         lines.append(
             f"| {b.variant} | {b.tools} | {b.chars:,} | {b.tokens:,} | {b.tokens / b.tools:.0f} | {verdict} |"
         )
-    verdict = "met" if mean <= TARGETS["mean per tool"] else "MISSED"
-    lines += ["", f"Mean per tool (all 31): {mean:.0f} tokens (target ≤ 160: {verdict}).", ""]
+    facade = next(b for b in budgets if b.variant == FACADE)
+    every = next(b for b in budgets if b.variant == "org, all groups")
+    lines += [
+        "",
+        f"Facade: 2 tools for all {every.tools} operations of an org toolkit with all groups: "
+        f"{facade.tokens:,} tokens, against {every.tokens:,} for their {every.tools} own tools "
+        f"(target ≤ {TARGETS[FACADE]:,}).",
+    ]
+    goal = TARGETS["mean per tool"]
+    verdict = "met" if mean <= goal else "MISSED"
+    lines += ["", f"Mean per tool (all 31): {mean:.1f} tokens (target ≤ {goal}: {verdict}).", ""]
     lines += ["| tool | tokens |", "|---|---:|"]
     lines += [f"| {name} | {n} |" for name, n in sorted(full.per_tool.items(), key=lambda x: -x[1])]
     return "\n".join(lines)

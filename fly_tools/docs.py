@@ -1,8 +1,13 @@
-"""Tables of the tools, generated from the catalogue for the README and the CLI."""
+"""Tables of the tools, generated from the catalogue for the README and the CLI.
+
+``python -m fly_tools.docs --write`` refreshes the README's table in place.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import sys
+from collections.abc import Iterable, Sequence
+from pathlib import Path
 
 from fly_tools.catalogue import ENDPOINTS, Endpoint
 from fly_tools.risk import SCOPES
@@ -39,5 +44,32 @@ def readme_section() -> str:
     return f"{README_BEGIN}\n{tools_markdown()}\n{README_END}"
 
 
+def write_readme(path: Path) -> bool:
+    """Replace the generated block in the README at ``path``; True when it changed.
+
+    Raises:
+        ValueError: the README lacks the begin or end marker.
+    """
+    text = path.read_text(encoding="utf-8")
+    start, end = text.find(README_BEGIN), text.find(README_END)
+    if start < 0 or end < start:
+        raise ValueError(f"{path} lacks the markers {README_BEGIN!r} ... {README_END!r}")
+    updated = text[:start] + readme_section() + text[end + len(README_END) :]
+    if updated == text:
+        return False
+    path.write_text(updated, encoding="utf-8")
+    return True
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """``python -m fly_tools.docs``: print the block; ``--write [README.md]`` updates it."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    if args[:1] == ["--write"]:
+        path = Path(args[1] if len(args) > 1 else "README.md")
+        print(f"{path}: {'updated' if write_readme(path) else 'already current'}")
+    else:
+        print(readme_section())
+
+
 if __name__ == "__main__":
-    print(readme_section())
+    main()

@@ -7,15 +7,16 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from langchain_core.tools import BaseTool, BaseToolkit
-from pydantic import ConfigDict, PrivateAttr, TypeAdapter, field_validator, model_validator
+from pydantic import ConfigDict, Field, PrivateAttr, TypeAdapter, field_validator, model_validator
 
-from fly_tools.catalogue import ENDPOINTS, Endpoint
+from fly_tools.catalogue import ENDPOINTS, Catalogue, Endpoint
 from fly_tools.client import AsyncFlyClient, FlyClient
 from fly_tools.guards import AgentPolicy, AuditLog, ConfirmHook, MemorySink
 from fly_tools.guards.context import CallContext
 from fly_tools.guards.decisions import MiddlewareApproval
 from fly_tools.models.identifiers import AppName
 from fly_tools.risk import GROUPS, SCOPES, RiskTier, Scope, parse_scope
+from fly_tools.tools.facade import facade_tools
 from fly_tools.tools.factory import make_tool
 from fly_tools.tools.guard import CallGuard
 from fly_tools.tools.pipeline import (
@@ -26,7 +27,7 @@ from fly_tools.tools.pipeline import (
     run_async,
     run_sync,
 )
-from fly_tools.tools.runtime import PreparedCall, ToolOutput, ToolRuntime
+from fly_tools.tools.runtime import PreparedCall, ToolkitRuntime, ToolOutput
 
 
 def select_endpoints(
@@ -38,21 +39,23 @@ def select_endpoints(
     exclude: Iterable[str] | None = None,
     policy: AgentPolicy | None = None,
     app_bound: bool = False,
+    catalogue: Catalogue = ENDPOINTS,
 ) -> tuple[Endpoint, ...]:
     """scope ∩ groups ∩ tier ∩ include ∩ policy − exclude, in catalogue order.
 
     A toolkit bound to one app also drops the endpoints an app-scoped token cannot reach
-    (listing and creating apps): they would look beyond the app.
+    (listing and creating apps): they would look beyond the app. ``catalogue`` is the
+    package's own unless a caller brings a wider one.
 
     Raises:
         ValueError: an unknown group or tool name, or nothing left: filters fail closed.
     """
     group_set = _known(groups, GROUPS, "group")
-    include_set = _known(include, tuple(ENDPOINTS), "tool")
-    exclude_set = _known(exclude, tuple(ENDPOINTS), "tool") or frozenset()
+    include_set = _known(include, tuple(catalogue), "tool")
+    exclude_set = _known(exclude, tuple(catalogue), "tool") or frozenset()
     chosen = tuple(
         e
-        for e in ENDPOINTS.records
+        for e in catalogue.records
         if scope in e.scopes
         and (group_set is None or e.group in group_set)
         and (max_risk is None or e.risk <= max_risk)
@@ -108,6 +111,8 @@ class FlyToolkit(BaseToolkit):
         exec_commands: programs ``fly_exec_machine`` may run (``None`` = any).
         agent_id: names the agent in audit records.
         audit: where audit records go (default: kept in memory, see ``audit_log``).
+        catalogue: the endpoints to choose from (default: the package's
+            :data:`~fly_tools.catalogue.ENDPOINTS`).
 
     Raises:
         ValueError: unknown group or tool names, or filters that leave no tools.
@@ -130,9 +135,10 @@ class FlyToolkit(BaseToolkit):
     exec_commands: list[str] | None = None
     agent_id: str | None = None
     audit: AuditLog | None = None
+    catalogue: Catalogue = Field(default_factory=lambda: ENDPOINTS)
 
     _tools: list[BaseTool] = PrivateAttr(default_factory=list)
-    _runtime: ToolRuntime = PrivateAttr()
+    _runtime: ToolkitRuntime = PrivateAttr()
     _chosen: tuple[str, ...] = PrivateAttr(default=())
 
     @model_validator(mode="before")
@@ -194,6 +200,7 @@ class FlyToolkit(BaseToolkit):
             exclude=self.exclude,
             policy=self.policy,
             app_bound=self.app is not None,
+            catalogue=self.catalogue,
         )
         guard = CallGuard(
             scope=self.scope,
@@ -202,7 +209,7 @@ class FlyToolkit(BaseToolkit):
             policy=self.policy,
             exec_commands=None if self.exec_commands is None else frozenset(self.exec_commands),
         )
-        self._runtime = ToolRuntime(
+        self._runtime = ToolkitRuntime(
             base_client=self.client,
             guard=guard,
             audit=self.audit or AuditLog(MemorySink()),
@@ -211,6 +218,7 @@ class FlyToolkit(BaseToolkit):
             confirm_timeout=self.confirm_timeout,
             agent_id=self.agent_id or (self.policy.agent_id if self.policy else None),
             check_scope=self.check_scope,
+            catalogue=self.catalogue,
         )
         self._tools = [make_tool(e, self._runtime) for e in endpoints]
         self._chosen = tuple(e.name for e in endpoints)
@@ -218,6 +226,18 @@ class FlyToolkit(BaseToolkit):
     def get_tools(self) -> list[BaseTool]:
         """The tools this toolkit allows, in catalogue order."""
         return list(self._tools)
+
+    def facade_tools(self) -> list[BaseTool]:
+        """Two tools instead of :meth:`get_tools`: search this toolkit's operations, call one.
+
+        ``fly_search_operations`` returns the best matches for a query with their tiers and
+        argument schemas; ``fly_call_operation`` runs one by name through the same pipeline
+        as its own tool (validation, binding, guard, approval, rate limits, audit under the
+        operation's name). Only this toolkit's operations can be found or called. With
+        ``confirm=MiddlewareApproval()`` a gated operation called this way is refused: the
+        approval middleware gates tools by their own names and never sees it.
+        """
+        return facade_tools(self)
 
     @property
     def audit_log(self) -> AuditLog:
@@ -299,7 +319,7 @@ class FlyToolkit(BaseToolkit):
             raise ValueError(
                 f"{name!r} is not a tool of this toolkit; its tools: {', '.join(self._chosen)}"
             )
-        return ENDPOINTS[name]
+        return self.catalogue[name]
 
     @classmethod
     def from_env(

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from fly_tools.cli.usage import EXIT_FAILED, EXIT_OK, EXIT_USAGE
+from fly_tools.cli.usage import EXIT_FAILED, EXIT_OK
 
 if TYPE_CHECKING:
     from fly_tools.approvals import ApprovalStore, Status
@@ -29,7 +29,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog=PROG,
         description="Answer gated calls that agents left waiting in an approvals store. "
         "An approval lets the agent's next identical call through, once.",
-        epilog="Exit status: 0 done; 1 no such approval, or it is no longer pending; 2 usage.",
+        epilog="Exit status: 0 done; 1 no such approval, it is no longer pending, or the store "
+        "cannot be read; 2 usage.",
     )
     actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
     listing = actions.add_parser("list", help="the approvals in the store, newest first")
@@ -65,7 +66,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         answered = store.answer(args.id, status, by, args.reason)
     except ApprovalError as err:
         print(f"{PROG}: {err}", file=sys.stderr)
-        return EXIT_USAGE if args.action == "list" else EXIT_FAILED
+        return EXIT_FAILED
     if args.json:
         print(json.dumps(answered.to_dict(), indent=2))
     else:

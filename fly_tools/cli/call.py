@@ -248,7 +248,7 @@ def rejected_without_terminal(request: ActionRequest) -> Decision:
 
 
 def _progress_label(endpoint: Endpoint, raw: Mapping[str, Any]) -> str:
-    if endpoint.name == "fly_wait_machine":
+    if endpoint.flow == "wait":
         states = raw.get("state", "started")
         return f"waiting for machine {raw.get('machine_id', '?')} to reach {states}"
     return f"{endpoint.name} is still running"

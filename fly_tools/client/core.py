@@ -232,7 +232,7 @@ def api_error(plan: RequestPlan, response: httpx.Response) -> FlyAPIError:
             response.status_code,
             message=message,
             fly_status=fly_status,
-            endpoint=plan.endpoint.name,
+            overrides=plan.endpoint.advice,
             idempotent=plan.endpoint.idempotent,
             retry_after=retry_after,
         ),

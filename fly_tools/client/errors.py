@@ -24,7 +24,7 @@ can act on. None of them ever holds the API token.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import ClassVar
 
 CREDENTIALS_HINT = (
@@ -262,11 +262,14 @@ def advice_for(
     *,
     message: str,
     fly_status: str | None,
-    endpoint: str,
+    overrides: Mapping[int, str],
     idempotent: bool,
     retry_after: float | None,
 ) -> str:
-    """What to do next after an error status, refined by the category and the call."""
+    """What to do next after an error status, refined by the category and the call.
+
+    ``overrides`` is the endpoint's own advice by status (its record's ``advice``).
+    """
     if fly_status in CATEGORY_ADVICE:
         return CATEGORY_ADVICE[fly_status]
     lowered = message.lower()
@@ -277,10 +280,8 @@ def advice_for(
             "The machine is leased: wait for the lease to expire (fly_get_lease shows when) "
             "or release it with its nonce (fly_release_lease), then retry."
         )
-    if status == 404 and endpoint == "fly_get_lease":
-        return "No lease is held on this machine (or the machine does not exist)."
-    if status == 403 and endpoint == "fly_get_app":
-        return "The app exists but in an organization this token cannot reach."
+    if status in overrides:
+        return overrides[status]
     if status == 429 and retry_after is not None and retry_after > LONG_RETRY_AFTER:
         return (
             f"Fly's rate limit was hit and Fly asks for {retry_after:g} s "
@@ -289,7 +290,7 @@ def advice_for(
         )
     if status == 429 and retry_after is not None:
         return f"Fly's rate limit was hit: slow down and retry after {retry_after:g} s."
-    if status == 408 and endpoint != "fly_wait_machine":
+    if status == 408:
         return "Fly timed the request out. " + ("Retry it." if idempotent else MAY_HAVE_HAPPENED)
     if status >= 500 and not idempotent:
         return f"This is an error on Fly's side. {MAY_HAVE_HAPPENED}"

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Generator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import ValidationError
 
@@ -64,16 +64,27 @@ Flow = Generator[RequestPlan | Pause, Any, Any]
 
 
 def call_flow(endpoint: Endpoint, args: FlyArgs, clock: Callable[[], float]) -> Flow:
-    """The flow for one validated call."""
-    if isinstance(args, UpdateMachineArgs):
-        return _update_flow(endpoint, args)
-    if isinstance(args, WaitMachineArgs):
-        return _wait_flow(endpoint, args, clock)
-    if isinstance(args, CreateAppArgs):
-        return _create_app_flow(endpoint, args, clock)
-    if endpoint.group == "leases" and endpoint.method == "GET":
+    """The flow for one validated call, as the record's ``flow`` names it."""
+    kind = endpoint.flow
+    if kind == "update_machine":
+        return _update_flow(endpoint, _expect(endpoint, args, UpdateMachineArgs))
+    if kind == "wait":
+        return _wait_flow(endpoint, _expect(endpoint, args, WaitMachineArgs), clock)
+    if kind == "create_app":
+        return _create_app_flow(endpoint, _expect(endpoint, args, CreateAppArgs), clock)
+    if kind == "get_lease":
         return _get_lease_flow(endpoint, args)
     return _single_flow(endpoint, args)
+
+
+_Args = TypeVar("_Args", bound=FlyArgs)
+
+
+def _expect(endpoint: Endpoint, args: FlyArgs, model: type[_Args]) -> _Args:
+    # A flow reads fields of its own model: a record pairing it with another is a bug.
+    if not isinstance(args, model):
+        raise TypeError(f"{endpoint.name}: flow {endpoint.flow!r} needs {model.__name__}")
+    return args
 
 
 def _single_flow(endpoint: Endpoint, args: FlyArgs) -> Flow:

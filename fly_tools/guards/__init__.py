@@ -36,7 +36,6 @@ from fly_tools.guards.decisions import (
     target_of,
 )
 from fly_tools.guards.describe import (
-    CONSEQUENCES,
     action_phrase,
     describe_action,
     facts_of,
@@ -54,7 +53,6 @@ from fly_tools.guards.redact import (
 )
 
 __all__ = [
-    "CONSEQUENCES",
     "REDACTED",
     "ActionRequest",
     "AgentPolicy",

@@ -12,7 +12,6 @@ from typing import TextIO
 from fly_tools.catalogue import ENDPOINTS
 from fly_tools.guards.decisions import ActionRequest, Approve, Decision, Edit, Reject
 from fly_tools.guards.redact import REDACTED, contains_redacted
-from fly_tools.risk import RiskTier
 
 _EXCHANGE = threading.Lock()
 """Held by every console prompt in the process for a whole exchange (question, edit,
@@ -184,8 +183,6 @@ def expected_type_back(request: ActionRequest) -> str | None:
 
 
 def _irreversible_by_rule(tool: str) -> bool:
-    # While a request carries no type_back: destructive deletes, and running a command.
+    # While a request carries no type_back, the record says (destructive deletes, exec).
     endpoint = ENDPOINTS.get(tool)
-    if endpoint is None or endpoint.risk < RiskTier.DESTRUCTIVE:
-        return False
-    return endpoint.method == "DELETE" or "command" in endpoint.args_model.model_fields
+    return endpoint is not None and endpoint.type_back

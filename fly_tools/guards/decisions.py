@@ -8,8 +8,7 @@ from typing import Any, ClassVar, Literal, TypeAlias
 
 from pydantic import BaseModel
 
-from fly_tools.catalogue import Endpoint
-from fly_tools.catalogue import Target as TargetKind
+from fly_tools.catalogue import Endpoint, TargetKind
 from fly_tools.risk import Group, RiskTier
 
 Verdict = Literal["allowed", "refused", "approved", "rejected", "edited", "responded", "pending"]

@@ -11,25 +11,6 @@ from pydantic import BaseModel
 from fly_tools.catalogue import Endpoint
 from fly_tools.guards.decisions import Target, target_of
 from fly_tools.guards.redact import redact_args
-from fly_tools.risk import RiskTier
-
-# What a gated call costs, for the DISRUPTIVE and DESTRUCTIVE endpoints. A test keeps
-# this table and the catalogue's gated endpoints in step.
-CONSEQUENCES: Mapping[str, str] = {
-    "fly_delete_app": "Its machines, volumes and secrets are deleted with it; "
-    "this cannot be undone.",
-    "fly_update_machine": "It restarts with the new config and is briefly unavailable.",
-    "fly_delete_machine": "It is destroyed permanently; anything not on a volume is lost.",
-    "fly_stop_machine": "It stops serving until started again.",
-    "fly_restart_machine": "It is briefly unavailable while it restarts.",
-    "fly_suspend_machine": "It stops serving until started again, then resumes from memory.",
-    "fly_signal_machine": "Its main process gets the signal, which may make it reload or exit.",
-    "fly_exec_machine": "The command runs inside the machine with full access and may change "
-    "or delete anything there.",
-    "fly_extend_volume": "A volume can never shrink back: the new size is permanent.",
-    "fly_delete_volume": "Its data is erased permanently.",
-    "fly_delete_secret": "Its value is lost for good; machines drop it on their next update.",
-}
 
 # English for the verbs in tool names that do not read as a plain imperative or past tense.
 _PRESENT = {"get": "show", "exec": "run a command in", "wait": "wait for"}
@@ -44,7 +25,8 @@ _PAST = {
 _WORDS = {"oidc": "OIDC"}
 # Arguments already said by the target phrase, or not worth a human's attention.
 _SAID = frozenset({"app_name", "machine_id", "volume_id", "secret_name", "lease_nonce"})
-_LOOKUPS = {"machine": ("fly_get_machine", "machine_id"), "volume": ("fly_get_volume", "volume_id")}
+# Path identifiers, outermost first: a state read takes the call's own.
+_IDENTIFIERS = ("app_name", "machine_id", "volume_id", "secret_name")
 _FACT_KEYS: Mapping[str, tuple[str, ...]] = {
     "machine": ("name", "state", "region"),
     "volume": ("name", "state", "size_gb", "region", "attached_machine_id"),
@@ -57,19 +39,15 @@ _MAX_SETTINGS = 320
 def state_lookup(endpoint: Endpoint, args: BaseModel) -> tuple[str, dict[str, Any]] | None:
     """The cheap read that makes a description of this call better, if there is one.
 
-    Returns the tool name and its arguments: the machine for a call on a machine, the
-    volume for a call on a volume, the app for deleting an app; ``None`` for reads and
-    for calls where nothing cheap helps (creating, secrets, tokens).
+    Returns the tool name (the record's ``state_read``) and its arguments, the call's
+    own path identifiers: the machine for a call on a machine, the volume for a call on
+    a volume, the app for deleting an app; ``None`` for reads and for calls where
+    nothing cheap helps (creating, secrets, tokens).
     """
-    if endpoint.read_only:
+    if endpoint.read_only or endpoint.state_read is None:
         return None
-    app = getattr(args, "app_name", None)
-    if endpoint.target in _LOOKUPS:
-        tool, id_field = _LOOKUPS[endpoint.target]
-        return tool, {"app_name": app, id_field: getattr(args, id_field, None)}
-    if endpoint.path == "/apps/{app_name}":
-        return "fly_get_app", {"app_name": app}
-    return None
+    params = [p for p in _IDENTIFIERS if p in endpoint.path_params]
+    return endpoint.state_read, {p: getattr(args, p, None) for p in params}
 
 
 def describe_action(
@@ -108,9 +86,8 @@ def describe_action(
             else " (its current state could not be read)"
         )
     sentences = [f"{phrase[0].upper()}{phrase[1:]}."]
-    consequence = CONSEQUENCES.get(endpoint.name)
-    if consequence:
-        sentences.append(consequence)
+    if endpoint.consequence:
+        sentences.append(endpoint.consequence)
     chosen = _settings(endpoint, args)
     if chosen:
         sentences.append(f"Given by the agent, not checked: {chosen}.")
@@ -136,10 +113,11 @@ def facts_of(endpoint: Endpoint, state: Mapping[str, Any] | None) -> dict[str, A
 
 
 def type_back_for(endpoint: Endpoint, args: BaseModel) -> str | None:
-    """What a person types back to approve: the target of a delete, the machine of an exec."""
-    if endpoint.risk < RiskTier.DESTRUCTIVE:
-        return None
-    if endpoint.method != "DELETE" and "command" not in type(args).model_fields:
+    """What a person types back to approve: the target of a delete, the machine of an exec.
+
+    ``None`` unless the record asks for it (``type_back``).
+    """
+    if not endpoint.type_back:
         return None
     target = target_of(endpoint, args)
     return (target.app if target.kind == "app" else target.id) or None

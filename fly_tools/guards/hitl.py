@@ -96,7 +96,9 @@ class PendingCallDescription:
     def __init__(self, tool: BaseTool) -> None:
         metadata = tool.metadata or {}
         self.tool_name = tool.name
-        self.endpoint: Endpoint | None = ENDPOINTS.get(tool.name)
+        # A Fly tool carries its record (which may come from a wider catalogue).
+        carried = getattr(tool, "endpoint", None)
+        self.endpoint = carried if isinstance(carried, Endpoint) else ENDPOINTS.get(tool.name)
         self.bound_app: str | None = metadata.get("bound_app")
         self.risk = risk_of(tool)
 

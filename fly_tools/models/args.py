@@ -17,6 +17,7 @@ from pydantic import (
 )
 
 from fly_tools.models.base import (
+    OBVIOUS,
     VOLUME,
     AppArgs,
     FlyArgs,
@@ -47,17 +48,22 @@ def _listed(value: Any) -> Any:
 
 class ListAppsArgs(FlyArgs):
     query_fields = ("org_slug", "app_role")
-    org_slug: OrgSlug = Field(description="Organization slug, or 'personal'.")
+    org_slug: OrgSlug = Field(description="Org slug or 'personal'.")
     app_role: str | None = Field(
-        default=None, max_length=64, description="Only apps with this role."
+        default=None,
+        max_length=64,
+        description="Only apps with this role.",
+        json_schema_extra=OBVIOUS,
     )
 
 
 class CreateAppArgs(FlyArgs):
     sends_body = True
-    app_name: AppName = Field(description="New app name; unique across all of Fly.io.")
-    org_slug: OrgSlug = Field(description="Organization slug that will own the app.")
-    network: str | None = Field(default=None, description="Custom private network name.")
+    app_name: AppName = Field(description="Unique across Fly.io.")
+    org_slug: OrgSlug = Field(description="Owning org slug.")
+    network: str | None = Field(
+        default=None, description="Private network name.", json_schema_extra=OBVIOUS
+    )
 
     def json_body(self, path_fields: frozenset[str]) -> Any:
         # The spec and fly-go send `name`; the docs' curl examples say `app_name` (D1).
@@ -69,7 +75,7 @@ class CreateAppArgs(FlyArgs):
 
 class DeleteAppArgs(AppArgs):
     query_fields = ("force",)
-    force: Bool = Field(default=False, description="Stop all machines and delete at once.")
+    force: Bool = Field(default=False, description="Stop its machines first.")
 
 
 # ---------------------------------------------------------------- machines
@@ -79,11 +85,15 @@ MachineState = Literal["created", "started", "stopped", "suspended"]
 
 class ListMachinesArgs(AppArgs):
     query_fields = ("region", "state", "include_deleted")
-    region: Region | None = Field(default=None, description="Only machines in this region.")
-    state: Annotated[list[MachineState] | None, BeforeValidator(_listed)] = Field(
-        default=None, description="Only these states."
+    region: Region | None = Field(
+        default=None, description="Only this region.", json_schema_extra=OBVIOUS
     )
-    include_deleted: Bool | None = Field(default=None, description="Include destroyed ones.")
+    state: Annotated[list[MachineState] | None, BeforeValidator(_listed)] = Field(
+        default=None, description="Only these states.", json_schema_extra=OBVIOUS
+    )
+    include_deleted: Bool | None = Field(
+        default=None, description="Include destroyed ones.", json_schema_extra=OBVIOUS
+    )
 
     def query_params(self) -> list[tuple[str, str]]:
         # Fly takes the state filter as one comma-separated value.
@@ -94,39 +104,41 @@ class ListMachinesArgs(AppArgs):
 
 
 class DeleteMachineArgs(LeasedMachineArgs):
+    # The spec and Fly's docs take ?force=; fly-go sends ?kill= (D2 in spec/ENDPOINTS.md).
+    # The spec's form is sent; the fake accepts both.
     query_fields = ("force",)
-    force: Bool = Field(default=False, description="Kill it first if it is running.")
+    force: Bool = Field(default=False, description="Kill it if running.")
 
 
 class StopMachineArgs(LeasedMachineArgs):
     sends_body = True
-    signal: Signal7 | None = Field(default=None, description="Signal to send (default SIGINT).")
-    timeout: Duration | None = Field(
-        default=None, description="Grace before a hard stop, e.g. '30s'."
-    )
+    signal: Signal7 | None = Field(default=None, description="Default SIGINT.")
+    timeout: Duration | None = Field(default=None, description="Grace period, e.g. '30s'.")
 
 
 class RestartMachineArgs(LeasedMachineArgs):
     query_fields = ("signal", "timeout")
-    signal: Signal7 | None = Field(default=None, description="Signal to stop with.")
-    timeout: Duration | None = Field(
-        default=None, description="Grace before a hard stop, e.g. '30s'."
+    signal: Signal7 | None = Field(
+        default=None, description="To stop with.", json_schema_extra=OBVIOUS
     )
+    timeout: Duration | None = Field(default=None, description="Grace period, e.g. '30s'.")
 
 
 class SignalMachineArgs(MachineArgs):
     sends_body = True
-    signal: Signal14 = Field(description="Signal to deliver, e.g. 'SIGHUP'.")
+    signal: Signal14 = Field(description="e.g. 'SIGHUP'.", json_schema_extra=OBVIOUS)
 
 
 class ExecMachineArgs(MachineArgs):
     sends_body = True
-    command: list[str] = Field(
-        min_length=1, description="Program and arguments, e.g. ['ls', '-la', '/data']."
+    command: list[str] = Field(min_length=1, description="e.g. ['ls', '-la'].")
+    timeout: OptionalInt = Field(default=None, ge=1, le=600, description="Seconds.")
+    stdin: str | None = Field(
+        default=None, description="Text for stdin.", json_schema_extra=OBVIOUS
     )
-    timeout: OptionalInt = Field(default=None, ge=1, le=600, description="Seconds to allow.")
-    stdin: str | None = Field(default=None, description="Text fed to the command's stdin.")
-    container: str | None = Field(default=None, description="Container to run in.")
+    container: str | None = Field(
+        default=None, description="Container to run in.", json_schema_extra=OBVIOUS
+    )
 
     @field_validator("command")
     @classmethod
@@ -144,12 +156,10 @@ WAIT_REQUEST_CAP = 60
 class WaitMachineArgs(MachineArgs):
     query_fields = ("state", "timeout", "version")
     state: WaitState | list[WaitState] = Field(
-        default="started", description="State(s) to wait for; 'settled' = not transient."
+        default="started", description="One or a list; 'settled' = not transient."
     )
-    timeout: Int = Field(default=60, ge=1, le=600, description="Seconds to wait in total.")
-    version: VersionId | None = Field(
-        default=None, description="Machine version the state must belong to."
-    )
+    timeout: Int = Field(default=60, ge=1, le=600, description="Seconds in total.")
+    version: VersionId | None = Field(default=None, description="Of this version only.")
 
     def query_params(self) -> list[tuple[str, str]]:
         # One request blocks at most 60 s; longer waits loop in the client (D5).
@@ -165,29 +175,33 @@ class WaitMachineArgs(MachineArgs):
 
 class ListProcessesArgs(MachineArgs):
     query_fields = ("sort_by", "order")
-    sort_by: Literal["cpu", "rss", "pid"] | None = Field(default=None, description="Sort key.")
-    order: Literal["asc", "desc"] | None = Field(default=None, description="Sort order.")
+    sort_by: Literal["cpu", "rss", "pid"] | None = Field(
+        default=None, description="Sort key.", json_schema_extra=OBVIOUS
+    )
+    order: Literal["asc", "desc"] | None = Field(
+        default=None, description="Sort order.", json_schema_extra=OBVIOUS
+    )
 
 
 class ListEventsArgs(MachineArgs):
     query_fields = ("limit",)
-    limit: OptionalInt = Field(default=None, ge=1, le=50, description="Newest N events (max 50).")
+    limit: OptionalInt = Field(default=None, ge=1, le=50, description="Newest N.")
 
 
 # ---------------------------------------------------------------- leases
 
 
 class AcquireLeaseArgs(MachineArgs):
+    # The TTL travels in the body (spec, docs); fly-go sends ?ttl= (D6 in
+    # spec/ENDPOINTS.md). The spec's form is sent; the fake accepts both.
     sends_body = True
-    ttl: Int = Field(default=300, ge=1, le=3600, description="Lease lifetime in seconds.")
+    ttl: Int = Field(default=300, ge=1, le=3600, description="Seconds.")
     description: str | None = Field(default=None, max_length=200, description="Why it is held.")
-    lease_nonce: LeaseNonce | None = Field(
-        default=None, description="Nonce of a lease you hold, to refresh it."
-    )
+    lease_nonce: LeaseNonce | None = Field(default=None, description="To refresh your lease.")
 
 
 class ReleaseLeaseArgs(MachineArgs):
-    lease_nonce: LeaseNonce = Field(description="Nonce returned by fly_acquire_lease.")
+    lease_nonce: LeaseNonce = Field(description="From fly_acquire_lease.")
 
 
 # ---------------------------------------------------------------- volumes
@@ -199,31 +213,29 @@ class VolumeArgs(AppArgs):
 
 class CreateVolumeArgs(AppArgs):
     sends_body = True
-    name: VolumeName = Field(description="Volume name, e.g. 'data'.")
-    region: Region = Field(description="Region code; mount it from a machine there.")
-    size_gb: Int = Field(default=1, ge=1, le=500, description="Size in GB, 1-500.")
-    encrypted: Bool | None = Field(default=None, description="Encrypt at rest (default true).")
-    snapshot_retention: OptionalInt = Field(
-        default=None, ge=1, le=60, description="Days to keep snapshots."
-    )
+    name: VolumeName = Field(description="e.g. 'data'.")
+    region: Region = Field(description="e.g. 'ord'.")
+    size_gb: Int = Field(default=1, ge=1, le=500, description="GB.")
+    encrypted: Bool | None = Field(default=None, description="Default true.")
+    snapshot_retention: OptionalInt = Field(default=None, ge=1, le=60, description="Days.")
     source_volume_id: VolumeId | None = Field(default=None, description="Fork this volume.")
 
 
 class ExtendVolumeArgs(VolumeArgs):
     sends_body = True
-    size_gb: Int = Field(ge=1, le=500, description="New total size in GB (grow only, max 500).")
+    size_gb: Int = Field(ge=1, le=500, description="New total GB; grow only.")
 
 
 # ---------------------------------------------------------------- secrets
 
 
 class SecretArgs(AppArgs):
-    secret_name: SecretName = Field(description="Secret name, e.g. 'DATABASE_URL'.")
+    secret_name: SecretName = Field(description="e.g. 'DATABASE_URL'.")
 
 
 class SetSecretArgs(SecretArgs):
     sends_body = True
-    value: SecretStr = Field(min_length=1, description="Secret value; never echoed back.")
+    value: SecretStr = Field(min_length=1, description="Never echoed back.")
 
 
 # ---------------------------------------------------------------- tokens
@@ -236,7 +248,9 @@ class OidcTokenArgs(FlyArgs):
         max_length=512,
         description="Audience claim, e.g. 'sts.amazonaws.com'.",
     )
-    aws_principal_tags: Bool | None = Field(default=None, description="Add AWS principal tags.")
+    aws_principal_tags: Bool | None = Field(
+        default=None, description="Add AWS principal tags.", json_schema_extra=OBVIOUS
+    )
 
 
 __all__ = [

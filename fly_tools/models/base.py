@@ -5,13 +5,20 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic.fields import FieldInfo
 
+from fly_tools.models.fields import PATH_MAX
 from fly_tools.models.identifiers import AppName, LeaseNonce, MachineId
 
-APP = "Fly app name, e.g. 'web'."
-MACHINE = "Machine id, e.g. '3d8d9015b23489' (from fly_list_machines)."
-VOLUME = "Volume id, e.g. 'vol_abc123' (from fly_list_volumes)."
-NONCE = "Lease nonce, only if the machine is leased (from fly_acquire_lease)."
+# Written for the model reading the tool schema: each is sent in every tool that has the
+# field, so only what the field's name and type do not already say.
+APP = "Fly app."
+MACHINE = "From fly_list_machines."
+VOLUME = "From fly_list_volumes."
+NONCE = "Only if leased."
+OBVIOUS: dict[str, Any] = {"x-obvious": True}
+"""``json_schema_extra`` for a field whose name and type say all a model needs: the
+description stays in the argument model (docs, errors); the model-facing schema drops it."""
 
 
 def lean_schema(schema: dict[str, Any]) -> None:
@@ -19,11 +26,48 @@ def lean_schema(schema: dict[str, Any]) -> None:
     # An optional field is shown as its type alone: the model may leave it out, and
     # "anyOf [T, null], default null" costs tokens in every tool definition sent.
     for prop in schema.get("properties", {}).values():
+        prop.pop("x-obvious", None)
         options = prop.get("anyOf")
         nullable = options and len(options) == 2 and {"type": "null"} in options
         if nullable and "default" in prop and prop["default"] is None:
             del prop["anyOf"], prop["default"]
             prop.update(next(o for o in options if o != {"type": "null"}))
+
+
+def is_obvious(field: FieldInfo) -> bool:
+    """Whether ``field`` is marked :data:`OBVIOUS` (its description is left out for models)."""
+    extra = field.json_schema_extra
+    return isinstance(extra, dict) and extra.get("x-obvious") is True
+
+
+def tool_call_schema_extra(schema: dict[str, Any]) -> None:
+    """The schema a chat model reads: :func:`lean_schema`, then nothing it does not need.
+
+    Only for the model-facing schema (``FlyTool.tool_call_schema``); arguments are still
+    validated by the full model. Kept: types, enums, limits and patterns (they stop invalid
+    calls before they are made), required fields, descriptions, defaults that say what
+    happens when a field is left out. Dropped: titles, ``default: false`` (leaving a
+    switch out already means off), ``additionalProperties: true`` (JSON Schema's own
+    default), path-length limits no model comes near, a secret's ``format: password``
+    (its description says it is never echoed), and the list form of a "one or a list"
+    field, whose description says so.
+    """
+    lean_schema(schema)
+    schema.pop("title", None)
+    for prop in schema.get("properties", {}).values():
+        prop.pop("title", None)
+        if prop.get("default") is False:
+            del prop["default"]
+        if prop.get("additionalProperties") is True:
+            del prop["additionalProperties"]
+        if prop.get("maxLength", 0) >= PATH_MAX:
+            del prop["maxLength"]
+        if prop.pop("writeOnly", None) is True:
+            prop.pop("format", None)
+        options = prop.get("anyOf")
+        if options and len(options) == 2 and {"type": "array", "items": options[0]} in options:
+            del prop["anyOf"]
+            prop.update(options[0])
 
 
 class FlyArgs(BaseModel):
@@ -79,7 +123,7 @@ def _wire(value: Any) -> Any:
 
 
 class AppArgs(FlyArgs):
-    app_name: AppName = Field(description=APP)
+    app_name: AppName = Field(description=APP, json_schema_extra=OBVIOUS)
 
 
 class MachineArgs(AppArgs):
@@ -87,4 +131,6 @@ class MachineArgs(AppArgs):
 
 
 class LeasedMachineArgs(MachineArgs):
-    lease_nonce: LeaseNonce | None = Field(default=None, description=NONCE)
+    lease_nonce: LeaseNonce | None = Field(
+        default=None, description=NONCE, json_schema_extra=OBVIOUS
+    )

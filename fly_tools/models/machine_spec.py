@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from fly_tools.models.base import MACHINE, NONCE, AppArgs
+from fly_tools.models.base import MACHINE, NONCE, OBVIOUS, AppArgs
 from fly_tools.models.fields import (
     Bool,
     GuestPath,
@@ -31,31 +31,31 @@ from fly_tools.models.identifiers import (
 class MachineSpecArgs(AppArgs):
     """The common machine settings as flat fields, plus the rest of Fly's config in one."""
 
-    image: str | None = Field(default=None, min_length=1, description="Docker image.")
-    cpus: OptionalInt = Field(default=None, description="vCPUs: 1, 2, 4, 6, 8 … 16.")
-    memory_mb: OptionalInt = Field(default=None, description="RAM in MB, a multiple of 256.")
-    cpu_kind: Literal["shared", "performance"] | None = Field(default=None, description="CPU kind.")
+    image: str | None = Field(
+        default=None, min_length=1, description="Docker image.", json_schema_extra=OBVIOUS
+    )
+    cpus: OptionalInt = Field(default=None, description="1, 2, 4, 6 ... 16.")
+    memory_mb: OptionalInt = Field(default=None, description="Multiple of 256.")
+    cpu_kind: Literal["shared", "performance"] | None = Field(
+        default=None, description="CPU kind.", json_schema_extra=OBVIOUS
+    )
     env: EnvMap | None = Field(
         default=None,
-        description="Environment variables by name (letters, digits, _), e.g. {'LOG_LEVEL': 'debug'}.",
+        description="Environment variables.",
     )
     internal_port: OptionalInt = Field(
-        default=None, ge=1, le=65535, description="Serve this port publicly on 80/443 (HTTP)."
+        default=None, ge=1, le=65535, description="Port to serve on 80/443."
     )
     volume_id: VolumeId | None = Field(default=None, description="Volume to mount.")
-    mount_path: GuestPath | None = Field(
-        default=None, description="Where to mount volume_id, e.g. '/data'."
-    )
+    mount_path: GuestPath | None = Field(default=None, description="e.g. '/data'.")
     restart_policy: Literal["no", "always", "on-failure"] | None = Field(
-        default=None, description="Restart policy."
+        default=None, description="Restart policy.", json_schema_extra=OBVIOUS
     )
     # Not named "config": LangChain takes that keyword for its own run configuration and
     # would drop the field on every invoke (tests/unit/test_reserved_names.py).
     machine_config: dict[str, Any] | None = Field(
         default=None,
-        description="Any other fields of Fly's machine config, as Fly names them: services, "
-        "checks, init, processes, metadata, files, stop_config, ... The flat fields above "
-        "take precedence.",
+        description="Other Fly config fields (services, checks, ...).",
     )
 
     @field_validator("machine_config")
@@ -123,8 +123,10 @@ def _http_service(internal_port: int) -> dict[str, Any]:
 
 class CreateMachineArgs(MachineSpecArgs):
     sends_body = True
-    name: MachineName | None = Field(default=None, description="Machine name (optional).")
-    region: Region | None = Field(default=None, description="Region code, e.g. 'ord'.")
+    name: MachineName | None = Field(
+        default=None, description="Machine name.", json_schema_extra=OBVIOUS
+    )
+    region: Region | None = Field(default=None, description="e.g. 'ord'.")
     skip_launch: Bool | None = Field(default=None, description="Create without starting.")
 
     @model_validator(mode="after")
@@ -147,9 +149,11 @@ class UpdateMachineArgs(MachineSpecArgs):
     sends_body = True
     machine_id: MachineId = Field(description=MACHINE)
     current_version: VersionId | None = Field(
-        default=None, description="Fail if the machine changed since this version."
+        default=None, description="Fail if no longer this version."
     )
-    lease_nonce: LeaseNonce | None = Field(default=None, description=NONCE)
+    lease_nonce: LeaseNonce | None = Field(
+        default=None, description=NONCE, json_schema_extra=OBVIOUS
+    )
 
     @model_validator(mode="after")
     def _has_change(self) -> UpdateMachineArgs:

@@ -13,18 +13,18 @@ under :class:`FakeFly` (the facade). ``python -m fly_tools.testing`` serves it o
 """
 
 from fly_tools.testing.clock import FakeClock
-from fly_tools.testing.errors import FlyApiError
+from fly_tools.testing.errors import FakeApiError
 from fly_tools.testing.fake import BASE_URL, FakeFly, SpecViolationError
 from fly_tools.testing.faults import Fault, FaultRule
 from fly_tools.testing.http import LoggedRequest
 
 __all__ = [
     "BASE_URL",
+    "FakeApiError",
     "FakeClock",
     "FakeFly",
     "Fault",
     "FaultRule",
-    "FlyApiError",
     "LoggedRequest",
     "SpecViolationError",
 ]

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 from fly_tools.catalogue import Endpoint
 from fly_tools.risk import Scope, parse_scope
-from fly_tools.testing.errors import ForbiddenError, NotFoundError, UnauthorizedError
+from fly_tools.testing.errors import FakeForbiddenError, FakeNotFoundError, FakeUnauthorizedError
 from fly_tools.testing.state import FakeState, app_not_found
 
 _SCHEMES = ("bearer", "flyv1")
@@ -78,7 +78,7 @@ class TokenBook:
     def authenticate(self, header: str | None) -> Token:
         """The token in an ``Authorization`` header: ``Bearer x``, ``FlyV1 x[,y]`` or bare."""
         if not header or not header.strip():
-            raise UnauthorizedError(
+            raise FakeUnauthorizedError(
                 "missing Authorization header: send 'Authorization: Bearer <token>'"
             )
         scheme, _, rest = header.strip().partition(" ")
@@ -87,27 +87,27 @@ class TokenBook:
             token = self._tokens.get(part.strip())
             if token is not None:
                 return token
-        raise UnauthorizedError("invalid or expired token")
+        raise FakeUnauthorizedError("invalid or expired token")
 
 
 def authorize(fly: FakeState, token: Token, endpoint: Endpoint, app_name: str | None) -> None:
     """Refuse the call unless ``token`` may call ``endpoint`` on ``app_name``."""
     if token.scope not in endpoint.scopes:
-        raise ForbiddenError(_REFUSALS[token.scope])
+        raise FakeForbiddenError(_REFUSALS[token.scope])
     if app_name is None:
         return
     app = fly.apps.get(app_name)
     if app is None or fly.now() < app.ready_at or token.app not in (None, app_name):
         raise app_not_found(app_name)
     if app.org.slug != token.org:
-        raise ForbiddenError(f"not authorized to access app {app_name!r}")
+        raise FakeForbiddenError(f"not authorized to access app {app_name!r}")
 
 
 def resolve_org(token: Token, org_slug: str) -> str:
     """The org a request names, as seen by ``token`` (``personal`` is the token's own)."""
     if org_slug in ("personal", token.org):
         return token.org
-    raise NotFoundError(
+    raise FakeNotFoundError(
         f"organization {org_slug!r} not found, or the token's scope cannot reach it"
     )
 

@@ -20,7 +20,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, TypeAdapter, Valida
 from fly_tools.catalogue import ENDPOINTS, Endpoint
 from fly_tools.models.identifiers import Region
 from fly_tools.testing.auth import Token, TokenBook
-from fly_tools.testing.errors import BadRequestError
+from fly_tools.testing.errors import FakeBadRequestError
 from fly_tools.testing.state import FakeState
 
 JSON = "application/json"
@@ -149,18 +149,20 @@ def parse_params(
     try:
         return model.model_validate(data)
     except ValidationError as error:
-        raise BadRequestError(describe(error)) from None
+        raise FakeBadRequestError(describe(error)) from None
 
 
 def _json_object(body: bytes, type_name: str) -> dict[str, Any]:
     try:
         payload = json.loads(body)
     except ValueError as error:
-        raise BadRequestError(f"invalid JSON body: {error}") from None
+        raise FakeBadRequestError(f"invalid JSON body: {error}") from None
     if not isinstance(payload, dict):
         kind = "array" if isinstance(payload, list) else type(payload).__name__
         # Go's decoder wording, which Fly passes through.
-        raise BadRequestError(f"json: cannot unmarshal {kind} into Go value of type {type_name}")
+        raise FakeBadRequestError(
+            f"json: cannot unmarshal {kind} into Go value of type {type_name}"
+        )
     return payload
 
 

@@ -3,17 +3,17 @@
 The state model raises these; the HTTP layer turns them into responses in Fly's
 ``ErrorResponse`` shape, ``{"error": "...", "status": "<category>"}``.
 
-    FlyApiError                  any refusal the fake answers with an error status
-    ├── BadRequestError               400  malformed or invalid request
-    ├── UnauthorizedError             401  missing or unknown token
-    ├── ForbiddenError                403  the token's scope forbids the action
-    ├── NotFoundError                 404  no such resource, or the token cannot reach it
-    ├── MethodNotAllowedError         405  known path, other method
-    ├── RequestTimeoutError           408  wait ran out of time
-    ├── ConflictError                 409  lease held, stale current_version
-    ├── PreconditionFailedError       412  impossible from the machine's current state
-    ├── UnprocessableError            422  e.g. app name taken
-    └── TooManyRequestsError          429  rate limit exceeded (with Retry-After)
+    FakeApiError                      any refusal the fake answers with an error status
+    ├── FakeBadRequestError           400  malformed or invalid request
+    ├── FakeUnauthorizedError         401  missing or unknown token
+    ├── FakeForbiddenError            403  the token's scope forbids the action
+    ├── FakeNotFoundError             404  no such resource, or the token cannot reach it
+    ├── FakeMethodNotAllowedError     405  known path, other method
+    ├── FakeRequestTimeoutError       408  wait ran out of time
+    ├── FakeConflictError             409  lease held, stale current_version
+    ├── FakePreconditionFailedError   412  impossible from the machine's current state
+    ├── FakeUnprocessableError        422  e.g. app name taken
+    └── FakeTooManyRequestsError      429  rate limit exceeded (with Retry-After)
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from typing import Any, ClassVar
 from pydantic import TypeAdapter, ValidationError
 
 
-class FlyApiError(Exception):
+class FakeApiError(Exception):
     """A refusal the fake answers with an HTTP error status.
 
     Args:
@@ -56,43 +56,43 @@ class FlyApiError(Exception):
         return body
 
 
-class BadRequestError(FlyApiError):
+class FakeBadRequestError(FakeApiError):
     status = 400
 
 
-class UnauthorizedError(FlyApiError):
+class FakeUnauthorizedError(FakeApiError):
     status = 401
 
 
-class ForbiddenError(FlyApiError):
+class FakeForbiddenError(FakeApiError):
     status = 403
 
 
-class NotFoundError(FlyApiError):
+class FakeNotFoundError(FakeApiError):
     status = 404
 
 
-class MethodNotAllowedError(FlyApiError):
+class FakeMethodNotAllowedError(FakeApiError):
     status = 405
 
 
-class RequestTimeoutError(FlyApiError):
+class FakeRequestTimeoutError(FakeApiError):
     status = 408
 
 
-class ConflictError(FlyApiError):
+class FakeConflictError(FakeApiError):
     status = 409
 
 
-class PreconditionFailedError(FlyApiError):
+class FakePreconditionFailedError(FakeApiError):
     status = 412
 
 
-class UnprocessableError(FlyApiError):
+class FakeUnprocessableError(FakeApiError):
     status = 422
 
 
-class TooManyRequestsError(FlyApiError):
+class FakeTooManyRequestsError(FakeApiError):
     """429 with a ``Retry-After`` header in whole seconds (at least 1)."""
 
     status = 429
@@ -108,4 +108,4 @@ def require_valid(adapter: TypeAdapter[str], value: str) -> str:
     try:
         return adapter.validate_python(value)
     except ValidationError as error:
-        raise BadRequestError(error.errors()[0]["msg"].removeprefix("Value error, ")) from None
+        raise FakeBadRequestError(error.errors()[0]["msg"].removeprefix("Value error, ")) from None

@@ -25,7 +25,7 @@ from fly_tools.catalogue import Endpoint
 from fly_tools.testing.auth import TokenBook, authorize
 from fly_tools.testing.calls import Call, Reply, Route, parse_params
 from fly_tools.testing.clock import FakeClock
-from fly_tools.testing.errors import FlyApiError, MethodNotAllowedError, NotFoundError
+from fly_tools.testing.errors import FakeApiError, FakeMethodNotAllowedError, FakeNotFoundError
 from fly_tools.testing.faults import Fault, FaultRule
 from fly_tools.testing.handlers import ROUTES
 from fly_tools.testing.ratelimit import ServerRateLimiter, rate_target
@@ -70,7 +70,7 @@ class Exchange:
 
 
 @dataclass(frozen=True)
-class Outcome:
+class WireAnswer:
     """What to send back: a response, after ``delay``, or a dropped connection."""
 
     status: int
@@ -84,27 +84,40 @@ ResponseCheck = Callable[[Endpoint | None, int, str, bytes], None]
 
 
 class Router:
-    """Matches ``/v1`` paths to catalogue routes."""
+    """Matches ``/v1`` paths to catalogue routes.
+
+    Reads ``routes`` live: a handler registered later (:func:`~fly_tools.testing.calls.extra_route`,
+    e.g. a new endpoint's fake behaviour) is served without rebuilding anything by hand.
+    """
 
     def __init__(self, routes: Mapping[str, Route]) -> None:
-        by_path: dict[str, dict[str, Route]] = {}
-        for route in routes.values():
-            by_path.setdefault(route.endpoint.path, {})[route.endpoint.method] = route
-        self._table = [(_path_regex(path), methods) for path, methods in by_path.items()]
+        self._routes = routes
+        self._built: tuple[Route, ...] = ()
+        self._table: list[tuple[re.Pattern[str], dict[str, Route]]] = []
+
+    def _current(self) -> list[tuple[re.Pattern[str], dict[str, Route]]]:
+        routes = tuple(self._routes.values())
+        if routes != self._built:  # the same objects compare by identity first: cheap
+            by_path: dict[str, dict[str, Route]] = {}
+            for route in routes:
+                by_path.setdefault(route.endpoint.path, {})[route.endpoint.method] = route
+            self._table = [(_path_regex(path), methods) for path, methods in by_path.items()]
+            self._built = routes
+        return self._table
 
     def match(self, method: str, path: str) -> tuple[Route, dict[str, str]]:
         """The route and decoded path parameters, or 404/405."""
-        for regex, methods in self._table:
+        for regex, methods in self._current():
             found = regex.fullmatch(path)
             if found is None:
                 continue
             if method not in methods:
                 allow = ", ".join(sorted(methods))
-                raise MethodNotAllowedError(
+                raise FakeMethodNotAllowedError(
                     f"method {method} not allowed", headers={"Allow": allow}
                 )
             return methods[method], {k: unquote(v) for k, v in found.groupdict().items()}
-        raise NotFoundError(f"no such endpoint: {method} {path}")
+        raise FakeNotFoundError(f"no such endpoint: {method} {path}")
 
 
 def _path_regex(template: str) -> re.Pattern[str]:
@@ -148,7 +161,7 @@ class Dispatcher:
         """The fake's clock."""
         return self.state.clock
 
-    def process(self, exchange: Exchange) -> Generator[float, None, Outcome]:
+    def process(self, exchange: Exchange) -> Generator[float, None, WireAnswer]:
         """The request pipeline; yields fake seconds to wait, returns the outcome."""
         at = self.clock.now()
         route, path, refusal = _route(exchange)
@@ -156,11 +169,11 @@ class Dispatcher:
         fault = self._take_fault(exchange, endpoint)
         if fault is not None and fault.kind == "reset" and fault.before:
             self._log(exchange, None, endpoint, fault, at)
-            return Outcome(0, reset="before")
+            return WireAnswer(0, reset="before")
         if fault is not None and fault.kind == "status":
             reply = _fault_reply(fault)
         elif route is None:
-            reply = _error(refusal or NotFoundError("not found"))
+            reply = _error(refusal or FakeNotFoundError("not found"))
         else:
             reply = yield from self._handle(route, path, exchange, at)
         outcome = _outcome(reply, fault)
@@ -186,7 +199,7 @@ class Dispatcher:
             if isinstance(result, Reply):
                 return result
             return (yield from result)
-        except FlyApiError as refusal:
+        except FakeApiError as refusal:
             return _error(refusal)
 
     def _take_fault(self, exchange: Exchange, endpoint: Endpoint | None) -> Fault | None:
@@ -204,7 +217,7 @@ class Dispatcher:
         described = fault.describe() if fault else None
         self.log.append(LoggedRequest(ex.method, ex.path, ex.query, status, name, described, at))
 
-    def run(self, exchange: Exchange) -> Outcome:
+    def run(self, exchange: Exchange) -> WireAnswer:
         """Drive :meth:`process` synchronously, sleeping on the fake's clock."""
         steps = self.process(exchange)
         while True:
@@ -213,7 +226,7 @@ class Dispatcher:
                 return outcome
             self.clock.sleep(delay)
 
-    async def run_async(self, exchange: Exchange) -> Outcome:
+    async def run_async(self, exchange: Exchange) -> WireAnswer:
         """Drive :meth:`process` from async code."""
         steps = self.process(exchange)
         while True:
@@ -222,7 +235,7 @@ class Dispatcher:
                 return outcome
             await self.clock.asleep(delay)
 
-    def _step(self, steps: Generator[float, None, Outcome]) -> tuple[float, Outcome | None]:
+    def _step(self, steps: Generator[float, None, WireAnswer]) -> tuple[float, WireAnswer | None]:
         # The state is locked while the pipeline runs, never while it waits.
         with self.lock:
             try:
@@ -231,15 +244,15 @@ class Dispatcher:
                 return 0.0, done.value
 
 
-def _route(exchange: Exchange) -> tuple[Route | None, dict[str, str], FlyApiError | None]:
+def _route(exchange: Exchange) -> tuple[Route | None, dict[str, str], FakeApiError | None]:
     try:
         route, path = ROUTER.match(exchange.method, exchange.path)
-    except FlyApiError as refusal:
+    except FakeApiError as refusal:
         return None, {}, refusal
     return route, path, None
 
 
-def _error(refusal: FlyApiError) -> Reply:
+def _error(refusal: FakeApiError) -> Reply:
     return Reply(refusal.body(), refusal.status, headers=refusal.headers)
 
 
@@ -250,7 +263,7 @@ def _fault_reply(fault: Fault) -> Reply:
     return Reply({"error": fault.reason}, fault.code, headers=headers)
 
 
-def _outcome(reply: Reply, fault: Fault | None) -> Outcome:
+def _outcome(reply: Reply, fault: Fault | None) -> WireAnswer:
     body = reply.encode()
     headers = [(k, v) for k, v in reply.headers.items()]
     if reply.content_type:
@@ -260,7 +273,7 @@ def _outcome(reply: Reply, fault: Fault | None) -> Outcome:
     reset: Literal["after"] | None = (
         "after" if fault is not None and fault.kind == "reset" else None
     )
-    return Outcome(reply.status, headers, body, delay, reset)
+    return WireAnswer(reply.status, headers, body, delay, reset)
 
 
 class FakeTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
@@ -291,7 +304,7 @@ def _exchange(request: httpx.Request, body: bytes) -> Exchange:
     return Exchange(request.method, path, query, headers, body)
 
 
-def _delay(request: httpx.Request, outcome: Outcome) -> tuple[float, bool]:
+def _delay(request: httpx.Request, outcome: WireAnswer) -> tuple[float, bool]:
     if outcome.reset == "before" or not outcome.delay:
         return 0.0, False
     read = (request.extensions.get("timeout") or {}).get("read")
@@ -300,7 +313,7 @@ def _delay(request: httpx.Request, outcome: Outcome) -> tuple[float, bool]:
     return outcome.delay, False
 
 
-def _response(request: httpx.Request, outcome: Outcome, timed_out: bool) -> httpx.Response:
+def _response(request: httpx.Request, outcome: WireAnswer, timed_out: bool) -> httpx.Response:
     if outcome.reset == "before":
         raise httpx.ConnectError("connection reset by peer (injected fault)", request=request)
     if timed_out:
@@ -345,7 +358,7 @@ class AsgiApp:
         outcome = await self._dispatcher.run_async(exchange)
         await self._send(outcome, send)
 
-    async def _send(self, outcome: Outcome, send: Any) -> None:
+    async def _send(self, outcome: WireAnswer, send: Any) -> None:
         clock = self._dispatcher.clock
         if outcome.delay:
             # Over real HTTP only real time can make a client's timeout fire, so under

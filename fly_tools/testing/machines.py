@@ -14,7 +14,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from fly_tools.testing.clock import iso
-from fly_tools.testing.errors import ConflictError, NotFoundError, PreconditionFailedError
+from fly_tools.testing.errors import (
+    FakeConflictError,
+    FakeNotFoundError,
+    FakePreconditionFailedError,
+)
 from fly_tools.testing.ids import IdSource
 
 TRANSIENT = frozenset(
@@ -202,7 +206,7 @@ class Machine:
         """
         if version is not None and version != self.version:
             if version not in {v.id for v in self.versions}:
-                raise NotFoundError(f"machine {self.id} has no version {version}")
+                raise FakeNotFoundError(f"machine {self.id} has no version {version}")
             if "stopped" in states:
                 return "stopped"
             return "replaced" if "settled" in states else None
@@ -296,7 +300,7 @@ class Machine:
         if self.state == "destroying":
             return
         if self.state not in ("stopped", "suspended", "created", "failed") and not force:
-            raise PreconditionFailedError(
+            raise FakePreconditionFailedError(
                 "unable to destroy machine, not currently stopped or suspended; "
                 "stop it first or pass force=true"
             )
@@ -319,7 +323,7 @@ class Machine:
         """Refuse a modifying call on a leased machine without the lease's nonce."""
         lease = self.active_lease(now)
         if lease is not None and nonce != lease.nonce:
-            raise ConflictError(
+            raise FakeConflictError(
                 f"machine {self.id} is leased by {lease.owner} until {iso(lease.expires_at)}; "
                 "send the lease nonce in the fly-machine-lease-nonce header, or wait for the "
                 "lease to expire"
@@ -331,7 +335,7 @@ class Machine:
         """Take a lease, or refresh the one whose ``nonce`` is given."""
         lease = self.active_lease(now)
         if lease is not None and nonce != lease.nonce:
-            raise ConflictError(
+            raise FakeConflictError(
                 f"machine {self.id} already has a lease held by {lease.owner} until "
                 f"{iso(lease.expires_at)}"
             )
@@ -346,9 +350,9 @@ class Machine:
         """Release the lease ``nonce`` proves."""
         lease = self.active_lease(now)
         if lease is None:
-            raise NotFoundError("lease not found")
+            raise FakeNotFoundError("lease not found")
         if nonce != lease.nonce:
-            raise ConflictError("lease nonce does not match the lease held on this machine")
+            raise FakeConflictError("lease nonce does not match the lease held on this machine")
         self.lease = None
 
     # ------------------------------------------------------------ wire form
@@ -401,9 +405,9 @@ SIGNAL_NAMES = {number: name for name, number in _SIGNAL_NUMBERS.items()}
 """Linux signal numbers to names (fly-go's kill sends 9)."""
 
 
-def _refused(action: str, state: str) -> PreconditionFailedError:
+def _refused(action: str, state: str) -> FakePreconditionFailedError:
     # Fly answers 412 "failed_precondition" with this wording.
-    return PreconditionFailedError(f"unable to {action} machine from current state: '{state}'")
+    return FakePreconditionFailedError(f"unable to {action} machine from current state: '{state}'")
 
 
 def image_ref(image: str) -> dict[str, Any]:

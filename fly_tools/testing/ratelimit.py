@@ -13,7 +13,7 @@ from collections.abc import Mapping
 
 from fly_tools.catalogue import FLY_LIMITS, Endpoint, Limit
 from fly_tools.testing.clock import FakeClock
-from fly_tools.testing.errors import TooManyRequestsError
+from fly_tools.testing.errors import FakeTooManyRequestsError
 
 
 class ServerRateLimiter:
@@ -25,14 +25,14 @@ class ServerRateLimiter:
         self._buckets: dict[tuple[str, str], tuple[float, float]] = {}
 
     def admit(self, endpoint: Endpoint, target: str) -> None:
-        """Take a slot for this call, or raise :class:`TooManyRequestsError`."""
+        """Take a slot for this call, or raise :class:`FakeTooManyRequestsError`."""
         limit = self._limits[endpoint.rate_class]
         key, now = (endpoint.name, target), self._clock.now()
         tokens, updated = self._buckets.get(key, (float(limit.burst), now))
         tokens = min(float(limit.burst), tokens + (now - updated) * limit.rate)
         if tokens < 1:
             self._buckets[key] = (tokens, now)
-            raise TooManyRequestsError((1 - tokens) / limit.rate)
+            raise FakeTooManyRequestsError((1 - tokens) / limit.rate)
         self._buckets[key] = (tokens - 1, now)
 
     def clear(self) -> None:

@@ -15,10 +15,10 @@ from fly_tools.models.config import MachineConfig
 from fly_tools.models.identifiers import AppName
 from fly_tools.testing.clock import FakeClock, iso
 from fly_tools.testing.errors import (
-    BadRequestError,
-    ConflictError,
-    NotFoundError,
-    UnprocessableError,
+    FakeBadRequestError,
+    FakeConflictError,
+    FakeNotFoundError,
+    FakeUnprocessableError,
     require_valid,
 )
 from fly_tools.testing.ids import IdSource, digest
@@ -32,10 +32,10 @@ DEFAULT_GUEST = {"cpu_kind": "shared", "cpus": 1, "memory_mb": 256}
 _APP_NAME = TypeAdapter(AppName)
 
 
-def app_not_found(name: str) -> NotFoundError:
+def app_not_found(name: str) -> FakeNotFoundError:
     """The answer for an app that does not exist, is not served yet, or is out of an
     app-bound token's reach (alike, so such a token cannot probe its org's app names)."""
-    return NotFoundError(f"app {name!r} not found, or the token's scope cannot reach it")
+    return FakeNotFoundError(f"app {name!r} not found, or the token's scope cannot reach it")
 
 
 @dataclass
@@ -155,7 +155,7 @@ class FakeState:
         """Create an empty app; names are unique across every org."""
         require_valid(_APP_NAME, name)
         if name in self.apps:
-            raise UnprocessableError("Name has already been taken", category="name_taken")
+            raise FakeUnprocessableError("Name has already been taken", category="name_taken")
         org = self.orgs.get(org_slug) or self.add_org(org_slug, org_slug)
         app = App(
             self.ids.app_id(), name, org, network or "default", self.now(),
@@ -175,7 +175,7 @@ class FakeState:
         """A machine of ``app_name``, settled to now."""
         machine = self.app(app_name).machines.get(machine_id)
         if machine is None:
-            raise NotFoundError(f"machine {machine_id} not found")
+            raise FakeNotFoundError(f"machine {machine_id} not found")
         machine.settle(self.now())
         return machine
 
@@ -183,7 +183,7 @@ class FakeState:
         """A machine that is not destroyed: changing a destroyed one is a 404 on Fly."""
         machine = self.machine(app_name, machine_id)
         if machine.destroyed:
-            raise NotFoundError(f"machine {machine_id} not found")
+            raise FakeNotFoundError(f"machine {machine_id} not found")
         return machine
 
     def machines(self, app_name: str, *, include_deleted: bool = False) -> list[Machine]:
@@ -240,7 +240,7 @@ class FakeState:
         """Replace a machine's whole config with a new version."""
         app, machine = self.app(app_name), self.live_machine(app_name, machine_id)
         if current_version is not None and current_version != machine.version:
-            raise ConflictError(
+            raise FakeConflictError(
                 f"machine version mismatch: the machine is at version {machine.version}, "
                 f"the update was for version {current_version}"
             )
@@ -264,7 +264,9 @@ class FakeState:
         for mount in wire.get("mounts") or []:
             volume = app.volumes.get(mount["volume"])
             if volume is None or volume.deleted:
-                raise BadRequestError(f"volume {mount['volume']} does not exist in app {app.name}")
+                raise FakeBadRequestError(
+                    f"volume {mount['volume']} does not exist in app {app.name}"
+                )
             mount |= {"name": volume.name, "size_gb": volume.size_gb, "encrypted": volume.encrypted}
         return wire
 
@@ -279,12 +281,12 @@ class FakeState:
         for mount in wire.get("mounts") or []:
             volume = app.volumes[mount["volume"]]
             if volume.attached_machine_id not in (None, attaching):
-                raise BadRequestError(
+                raise FakeBadRequestError(
                     f"volume {volume.id} is already attached to machine "
                     f"{volume.attached_machine_id}"
                 )
             if region is not None and region != volume.region:
-                raise BadRequestError(
+                raise FakeBadRequestError(
                     f"volume {volume.id} is in region {volume.region}, the machine in {region}: "
                     "a machine can only mount a volume in its own region"
                 )
@@ -306,14 +308,14 @@ class FakeState:
         """A volume of ``app_name``, deleted ones included while they linger."""
         volume = next((v for v in self.volumes(app_name) if v.id == volume_id), None)
         if volume is None:
-            raise NotFoundError(f"volume {volume_id} not found")
+            raise FakeNotFoundError(f"volume {volume_id} not found")
         return volume
 
     def live_volume(self, app_name: str, volume_id: str) -> Volume:
         """A volume that is not deleted: changing a deleted one is a 404."""
         volume = self.volume(app_name, volume_id)
         if volume.deleted:
-            raise NotFoundError(f"volume {volume_id} not found (it is {volume.state})")
+            raise FakeNotFoundError(f"volume {volume_id} not found (it is {volume.state})")
         return volume
 
     def volumes(self, app_name: str) -> list[Volume]:
@@ -359,7 +361,7 @@ class FakeState:
         """Grow a volume to ``size_gb`` in total; answer whether its machine must restart."""
         app, volume = self.app(app_name), self.live_volume(app_name, volume_id)
         if size_gb <= volume.size_gb:
-            raise BadRequestError(
+            raise FakeBadRequestError(
                 f"size_gb must be greater than the volume's current {volume.size_gb} GB: "
                 "volumes can only grow"
             )
@@ -372,7 +374,7 @@ class FakeState:
         """Delete a detached volume: it lingers in its destroy states for a while."""
         volume = self.live_volume(app_name, volume_id)
         if volume.attached_machine_id is not None:
-            raise BadRequestError(
+            raise FakeBadRequestError(
                 f"volume {volume_id} is attached to machine {volume.attached_machine_id}: "
                 "destroy that machine (or update it without the mount) first"
             )
@@ -394,11 +396,11 @@ class FakeState:
         """Delete a secret; answer the app's new secrets version."""
         app = self.app(app_name)
         if app.secrets.pop(name, None) is None:
-            raise NotFoundError(f"secret {name} not found")
+            raise FakeNotFoundError(f"secret {name} not found")
         app.secrets_version += 1
         return app.secrets_version
 
 
 def _check_size(size_gb: int) -> None:
     if not 1 <= size_gb <= MAX_SIZE_GB:
-        raise BadRequestError(f"size_gb must be between 1 and {MAX_SIZE_GB}; got {size_gb}")
+        raise FakeBadRequestError(f"size_gb must be between 1 and {MAX_SIZE_GB}; got {size_gb}")

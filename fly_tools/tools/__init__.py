@@ -1,6 +1,6 @@
 """LangChain tools built from the catalogue: factory, call pipeline, content summaries."""
 
 from fly_tools.tools.factory import make_tool, tool_metadata
-from fly_tools.tools.pipeline import ToolRuntime
+from fly_tools.tools.pipeline import ToolkitRuntime
 
-__all__ = ["ToolRuntime", "make_tool", "tool_metadata"]
+__all__ = ["ToolkitRuntime", "make_tool", "tool_metadata"]

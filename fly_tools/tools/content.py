@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from fly_tools.catalogue import Endpoint
+from fly_tools.catalogue import Endpoint, ResultKind
 from fly_tools.client.core import NOTE_KEY
 from fly_tools.models.args import FlyArgs
 
@@ -33,8 +33,7 @@ def summarise(endpoint: Endpoint, args: FlyArgs, result: Any) -> str:
     if note and set(result) <= {"ok", NOTE_KEY}:
         # The client recognised the call as done by an attempt whose reply was lost.
         return f"{_subject(endpoint, args)} {note}. Do not repeat the call."
-    render = _RENDERERS.get(endpoint.name, _render_action)
-    text = render(endpoint, args, result)
+    text = RENDERERS[endpoint.result](endpoint, args, result)
     return f"{text}\nNote: {note}." if note else text
 
 
@@ -250,13 +249,13 @@ def _render_created_app(endpoint: Endpoint, args: FlyArgs, result: Any) -> str:
 
 
 def _render_machine(endpoint: Endpoint, args: FlyArgs, result: Any) -> str:
-    verb = {"fly_create_machine": "Created", "fly_update_machine": "Updated"}.get(endpoint.name)
+    verb = _done(endpoint)
     detail = machine_detail(result or {})
     return f"{verb} machine.\n{detail}" if verb else detail
 
 
 def _render_volume(endpoint: Endpoint, args: FlyArgs, result: Any) -> str:
-    verb = {"fly_create_volume": "Created", "fly_delete_volume": "Deleted"}.get(endpoint.name, "")
+    verb = _done(endpoint)
     return f"{verb} volume {volume_line(result or {})}".strip().replace("  ", " ")
 
 
@@ -290,7 +289,7 @@ def _render_wait(endpoint: Endpoint, args: FlyArgs, result: Any) -> str:
 def _render_lease(endpoint: Endpoint, args: FlyArgs, result: Any) -> str:
     r = result or {}
     machine = getattr(args, "machine_id", "?")
-    if endpoint.name == "fly_release_lease":
+    if endpoint.method == "DELETE":
         return f"Released the lease on machine {machine}."
     if "lease" in r and r["lease"] is None:
         return (
@@ -301,7 +300,7 @@ def _render_lease(endpoint: Endpoint, args: FlyArgs, result: Any) -> str:
         f"Lease on machine {machine}: owner {r.get('owner', '?')}, expires {iso_time(r.get('expires_at'))}"
         f" ({r.get('description') or 'no description'})."
     )
-    if endpoint.name == "fly_acquire_lease" and r.get("nonce"):
+    if endpoint.method == "POST" and r.get("nonce"):
         text += f" nonce={r['nonce']} — pass it as lease_nonce to change this machine."
     return text
 
@@ -309,7 +308,7 @@ def _render_lease(endpoint: Endpoint, args: FlyArgs, result: Any) -> str:
 def _render_secret_change(endpoint: Endpoint, args: FlyArgs, result: Any) -> str:
     name = getattr(args, "secret_name", "?")
     version = (result or {}).get("version", "?")
-    verb = "Set" if endpoint.name == "fly_set_secret" else "Deleted"
+    verb = "Deleted" if endpoint.method == "DELETE" else "Set"
     return (
         f"{verb} secret {name} (secrets version {version}). Machines pick it up on their "
         "next update or restart."
@@ -329,7 +328,7 @@ def _render_action(endpoint: Endpoint, args: FlyArgs, result: Any) -> str:
     machine = getattr(args, "machine_id", None)
     app = getattr(args, "app_name", None)
     what = f"machine {machine}" if machine else f"app {app}"
-    verb = endpoint.name.removeprefix("fly_").split("_")[0]
+    verb = _verb(endpoint)
     done = {"start": "Started", "stop": "Stopping", "restart": "Restarting", "suspend": "Suspending",
             "signal": "Signalled", "delete": "Deleting"}.get(verb, verb.capitalize())  # fmt: skip
     text = f"{done} {what}"
@@ -355,29 +354,37 @@ def _clip(text: str) -> str:
     )
 
 
-_RENDERERS: dict[str, Callable[[Endpoint, FlyArgs, Any], str]] = {
-    "fly_list_apps": _render_apps,
-    "fly_get_app": _render_app,
-    "fly_create_app": _render_created_app,
-    "fly_list_machines": _render_machines,
-    "fly_get_machine": _render_machine,
-    "fly_create_machine": _render_machine,
-    "fly_update_machine": _render_machine,
-    "fly_exec_machine": _render_exec,
-    "fly_wait_machine": _render_wait,
-    "fly_list_machine_processes": _render_processes,
-    "fly_list_machine_events": _render_events,
-    "fly_list_machine_versions": _render_versions,
-    "fly_acquire_lease": _render_lease,
-    "fly_get_lease": _render_lease,
-    "fly_release_lease": _render_lease,
-    "fly_list_volumes": _render_volumes,
-    "fly_get_volume": _render_volume,
-    "fly_create_volume": _render_volume,
-    "fly_extend_volume": _render_extend,
-    "fly_delete_volume": _render_volume,
-    "fly_list_secrets": _render_secrets,
-    "fly_set_secret": _render_secret_change,
-    "fly_delete_secret": _render_secret_change,
-    "fly_request_oidc_token": _render_oidc,
+def _verb(endpoint: Endpoint) -> str:
+    """The verb of a tool name (``fly_<verb>_<object>``)."""
+    return endpoint.name.removeprefix("fly_").split("_")[0]
+
+
+def _done(endpoint: Endpoint) -> str:
+    """``Created``/``Updated``/``Deleted`` for a change; empty for a read."""
+    if endpoint.read_only:
+        return ""
+    verb = _verb(endpoint)
+    return f"{verb.capitalize()}{'d' if verb.endswith('e') else 'ed'}"
+
+
+RENDERERS: Mapping[ResultKind, Callable[[Endpoint, FlyArgs, Any], str]] = {
+    "action": _render_action,
+    "apps": _render_apps,
+    "app": _render_app,
+    "created_app": _render_created_app,
+    "machines": _render_machines,
+    "machine": _render_machine,
+    "exec": _render_exec,
+    "wait": _render_wait,
+    "processes": _render_processes,
+    "events": _render_events,
+    "versions": _render_versions,
+    "lease": _render_lease,
+    "volumes": _render_volumes,
+    "volume": _render_volume,
+    "extend": _render_extend,
+    "secrets": _render_secrets,
+    "secret_change": _render_secret_change,
+    "oidc": _render_oidc,
 }
+"""The wording of each :data:`~fly_tools.catalogue.ResultKind`; a record's ``result`` picks one."""

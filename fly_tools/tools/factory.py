@@ -14,13 +14,14 @@ from langchain_core.runnables import RunnableConfig
 from langchain_core.tools import BaseTool, StructuredTool
 from langchain_core.tools.base import ArgsSchema
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, create_model
+from pydantic.fields import FieldInfo
 
 from fly_tools.catalogue import Endpoint
 from fly_tools.guards import contains_redacted, redact_args
 from fly_tools.guards.context import CallContext, from_runnable_config
-from fly_tools.models.base import FlyArgs, lean_schema
+from fly_tools.models.base import FlyArgs, is_obvious, tool_call_schema_extra
 from fly_tools.tools.pipeline import reject_invalid, run_async, run_sync
-from fly_tools.tools.runtime import FlyToolError, ToolOutput, ToolRuntime
+from fly_tools.tools.runtime import FlyToolError, ToolkitRuntime, ToolOutput
 
 
 def tool_metadata(endpoint: Endpoint, app: str | None) -> dict[str, Any]:
@@ -37,8 +38,7 @@ def tool_metadata(endpoint: Endpoint, app: str | None) -> dict[str, Any]:
         "destructiveHint": endpoint.risk.name in ("DISRUPTIVE", "DESTRUCTIVE"),
         "idempotentHint": endpoint.idempotent,
         # Output another party controls (a guest's command output, its event messages).
-        "openWorldHint": "command" in endpoint.args_model.model_fields
-        or endpoint.path.endswith("/events"),
+        "openWorldHint": endpoint.guest_output,
     }
 
 
@@ -79,23 +79,35 @@ class FlyTool(StructuredTool):
     _calls: _EndpointCalls | None = PrivateAttr(default=None)
 
     @property
+    def endpoint(self) -> Endpoint | None:
+        """The catalogue record this tool was built from."""
+        return None if self._calls is None else self._calls.endpoint
+
+    @property
     def tool_call_schema(self) -> ArgsSchema:
-        """LangChain's schema for tool calls: optional fields shown as their type alone,
-        and no ``app_name`` when the toolkit is bound to one app."""
+        """LangChain's schema for tool calls, as lean as a chat model can use: optional
+        fields shown as their type alone, no titles or ``false`` defaults
+        (:func:`~fly_tools.models.base.tool_call_schema_extra`), no description where the
+        field's name says it (``OBVIOUS``), and no ``app_name`` when the toolkit is bound
+        to one app. Arguments are still validated by ``args_schema``, the full model."""
         subset = super().tool_call_schema
         if not isinstance(subset, type) or not issubclass(subset, BaseModel):
             return subset
         lean = _LEAN.get(subset)
         if lean is None:
             bound = (self.metadata or {}).get("bound_app") is not None
-            fields: dict[str, Any] = {
-                name: (field.annotation, field)
-                for name, field in subset.model_fields.items()
-                if not (bound and name == "app_name")
-            }
+            full = self.args_schema if isinstance(self.args_schema, type) else None
+            full_fields = full.model_fields if full and issubclass(full, BaseModel) else {}
+            fields: dict[str, Any] = {}
+            for name, field in subset.model_fields.items():
+                if bound and name == "app_name":
+                    continue
+                if name in full_fields and is_obvious(full_fields[name]):
+                    field = FieldInfo.merge_field_infos(field, description=None)
+                fields[name] = (field.annotation, field)
             lean = create_model(
                 subset.__name__,
-                __config__=ConfigDict(json_schema_extra=lean_schema),
+                __config__=ConfigDict(json_schema_extra=tool_call_schema_extra),
                 __doc__=subset.__doc__,
                 **fields,
             )
@@ -183,7 +195,7 @@ def _with_artifact(output: Any, running: _Running) -> Any:
     return output
 
 
-def make_tool(endpoint: Endpoint, runtime: ToolRuntime) -> BaseTool:
+def make_tool(endpoint: Endpoint, runtime: ToolkitRuntime) -> BaseTool:
     """The LangChain tool for ``endpoint``, running through ``runtime``'s guards."""
     schema: type[FlyArgs] = endpoint.args_model
     app = runtime.guard.app
@@ -210,7 +222,7 @@ def make_tool(endpoint: Endpoint, runtime: ToolRuntime) -> BaseTool:
 class _EndpointCalls:
     """The tool's entry points, as bound methods (agent runtimes inspect their signatures)."""
 
-    def __init__(self, runtime: ToolRuntime, endpoint: Endpoint) -> None:
+    def __init__(self, runtime: ToolkitRuntime, endpoint: Endpoint) -> None:
         self.runtime = runtime
         self.endpoint = endpoint
 

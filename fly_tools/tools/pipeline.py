@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Generator, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any, TypeAlias
 
 from pydantic import ValidationError
@@ -33,6 +33,7 @@ from fly_tools.guards.context import CallContext
 from fly_tools.guards.decisions import MiddlewareApproval, Pending
 from fly_tools.guards.receipts import Receipt
 from fly_tools.models.args import FlyArgs
+from fly_tools.tools.drive import drive_async, drive_sync
 from fly_tools.tools.errors import format_validation_error
 from fly_tools.tools.runtime import (
     CheckScope,
@@ -42,8 +43,8 @@ from fly_tools.tools.runtime import (
     PreparedCall,
     Send,
     Step,
+    ToolkitRuntime,
     ToolOutput,
-    ToolRuntime,
     describe_steps,
     validate,
 )
@@ -79,7 +80,7 @@ class _Call:
 
 
 def pipeline(
-    runtime: ToolRuntime,
+    runtime: ToolkitRuntime,
     endpoint: Endpoint,
     raw: Mapping[str, Any],
     context: CallContext | None = None,
@@ -102,7 +103,7 @@ def pipeline(
 
 
 def _steps(
-    runtime: ToolRuntime, call: _Call, hook: ConfirmHook | MiddlewareApproval | None
+    runtime: ToolkitRuntime, call: _Call, hook: ConfirmHook | MiddlewareApproval | None
 ) -> Generator[Step, Any, ToolOutput]:
     endpoint = call.endpoint
     runtime.note_secrets(endpoint, call.raw)
@@ -127,10 +128,9 @@ def _steps(
 
 
 def _approval(
-    runtime: ToolRuntime, call: _Call, hook: ConfirmHook | MiddlewareApproval | None
+    runtime: ToolkitRuntime, call: _Call, hook: ConfirmHook | MiddlewareApproval | None
 ) -> Generator[Step, Any, Receipt]:
-    endpoint = call.endpoint
-    words = {"tool": endpoint.name, "tier": endpoint.risk.label}
+    words = {"tool": call.endpoint.name, "tier": call.endpoint.risk.label}
     if isinstance(hook, MiddlewareApproval):
         receipt = runtime.receipts.claim(call.context)
         if receipt is None:
@@ -140,24 +140,29 @@ def _approval(
         return receipt
     if hook is None:
         _refuse(runtime, call, NO_APPROVER.format(**words))
-    assert call.args is not None
-    request = yield from describe_steps(
-        runtime, endpoint, call.args, call.context, reads=call.reads
+    assert hook is not None
+    return (yield from _ask_hook(runtime, call, hook))
+
+
+def _ask_hook(
+    runtime: ToolkitRuntime, call: _Call, hook: ConfirmHook
+) -> Generator[Step, Any, Receipt]:
+    """Describe the call, ask the hook (again for an edit), and turn a yes into a receipt."""
+    endpoint, args = call.endpoint, call.args
+    assert args is not None
+    request = yield from describe_steps(runtime, endpoint, args, call.context, reads=call.reads)
+    bind = getattr(hook, "bind_request", None)  # hooks keeping answers outside the process
+    decision: Decision = yield Confirm(
+        request, hook, bind if callable(bind) else None, endpoint, args
     )
-    bind = getattr(hook, "bind_request", None)
-    if callable(bind):  # a hook keeping answers outside the process binds them itself
-        request = replace(request, binding=bind(endpoint, call.args))
-    decision: Decision = yield Confirm(request, hook)  # type: ignore[arg-type]
     call.decided_by = decision.by
     if isinstance(decision, Edit):
         request = yield from _edited_request(runtime, call, decision)
-        decision = yield Confirm(request, hook)  # type: ignore[arg-type]
+        decision = yield Confirm(request, hook)
         call.decided_by = decision.by
         if isinstance(decision, Edit):
-            decision = Reject(
-                reason="an edited call must be approved or rejected as it stands",
-                by=decision.by,
-            )
+            reason = "an edited call must be approved or rejected as it stands"
+            decision = Reject(reason=reason, by=decision.by)
     if isinstance(decision, Reject):
         _reject(runtime, call, request, decision)
     assert isinstance(decision, Approve)
@@ -173,7 +178,7 @@ def _approval(
 
 
 def _edited_request(
-    runtime: ToolRuntime, call: _Call, decision: Edit
+    runtime: ToolkitRuntime, call: _Call, decision: Edit
 ) -> Generator[Step, Any, ActionRequest]:
     """Validate, guard and describe an edited call: it is approved again as edited."""
     endpoint = call.endpoint
@@ -209,7 +214,7 @@ def _version(request: ActionRequest) -> str | None:
 
 
 def _send(
-    runtime: ToolRuntime, call: _Call, receipt: Receipt | None
+    runtime: ToolkitRuntime, call: _Call, receipt: Receipt | None
 ) -> Generator[Step, Any, ToolOutput]:
     """The one enforcement point: a gated call is sent only with a matching receipt."""
     endpoint, args = call.endpoint, call.args
@@ -224,13 +229,7 @@ def _send(
         if mismatch:
             _refuse(runtime, call, f"not sent as approved: {mismatch}")
         args = _pin_version(args, receipt)
-    if runtime.audit.strict:
-        try:
-            runtime.audit.check()
-        except AuditError as err:
-            call.recorded = True  # nothing can be recorded: the sink is what failed
-            text = f"Not executed: {err}; this toolkit sends nothing it cannot record."
-            raise FlyToolError(text, executed=False, reason=str(err)) from None
+    _check_audit_ready(runtime, call)
     call.sending = True
     try:
         result = yield Send(endpoint, args)
@@ -256,6 +255,18 @@ def _send(
     return runtime.answer(endpoint, args, result)
 
 
+def _check_audit_ready(runtime: ToolkitRuntime, call: _Call) -> None:
+    """A strict audit log refuses to let out a request it could not record."""
+    if not runtime.audit.strict:
+        return
+    try:
+        runtime.audit.check()
+    except AuditError as err:
+        call.recorded = True  # nothing can be recorded: the sink is what failed
+        text = f"Not executed: {err}; this toolkit sends nothing it cannot record."
+        raise FlyToolError(text, executed=False, reason=str(err)) from None
+
+
 def _pin_version(args: FlyArgs, receipt: Receipt) -> FlyArgs:
     # An update carries the version the reviewer saw, so Fly refuses a machine that
     # changed after approval instead of applying the change to something else.
@@ -265,7 +276,7 @@ def _pin_version(args: FlyArgs, receipt: Receipt) -> FlyArgs:
     return args
 
 
-def _refuse(runtime: ToolRuntime, call: _Call, reason: str) -> None:
+def _refuse(runtime: ToolkitRuntime, call: _Call, reason: str) -> None:
     call.decided_by = "guard"
     runtime.record(call, "refused", "not_executed", error=reason)
     text = (
@@ -276,7 +287,7 @@ def _refuse(runtime: ToolRuntime, call: _Call, reason: str) -> None:
 
 
 def _reject(
-    runtime: ToolRuntime, call: _Call, request: ActionRequest | None, decision: Reject
+    runtime: ToolkitRuntime, call: _Call, request: ActionRequest | None, decision: Reject
 ) -> None:
     call.decision, call.decided_by = decision.verdict, decision.by
     runtime.record(call, decision.verdict, "not_executed", error=decision.reason)
@@ -286,7 +297,7 @@ def _reject(
     raise FlyToolError(runtime.scrub(text), executed=False, reason=runtime.scrub(decision.reason))
 
 
-def _record_interrupted(runtime: ToolRuntime, call: _Call, exc: BaseException) -> None:
+def _record_interrupted(runtime: ToolkitRuntime, call: _Call, exc: BaseException) -> None:
     what = type(exc).__name__
     if call.sending:
         runtime.record(
@@ -297,7 +308,7 @@ def _record_interrupted(runtime: ToolRuntime, call: _Call, exc: BaseException) -
 
 
 def prepare_steps(
-    runtime: ToolRuntime, endpoint: Endpoint, raw: Mapping[str, Any], context: CallContext | None
+    runtime: ToolkitRuntime, endpoint: Endpoint, raw: Mapping[str, Any], context: CallContext | None
 ) -> Generator[Step, Any, PreparedCall]:
     """Validate, guard and describe a call without sending it or writing a record."""
     try:
@@ -317,7 +328,7 @@ def prepare_steps(
 
 
 def record_review(
-    runtime: ToolRuntime,
+    runtime: ToolkitRuntime,
     endpoint: Endpoint,
     raw: Mapping[str, Any],
     *,
@@ -338,43 +349,8 @@ def record_review(
     runtime.record(call, verdict, outcome, error=reason)
 
 
-# ---------------------------------------------------------------- drivers
-
-
-def drive_sync(runtime: ToolRuntime, steps: Generator[Step, Any, Any]) -> Any:
-    """Run any step generator with the sync client and return its result."""
-    value: Any = None
-    error: BaseException | None = None
-    while True:
-        try:
-            step = steps.throw(error) if error is not None else steps.send(value)
-        except StopIteration as done:
-            return done.value
-        value, error = None, None
-        try:
-            value = runtime.perform_sync(step)
-        except BaseException as exc:  # handed to the pipeline, which re-raises
-            error = exc
-
-
-async def drive_async(runtime: ToolRuntime, steps: Generator[Step, Any, Any]) -> Any:
-    """Run any step generator with the async client and return its result."""
-    value: Any = None
-    error: BaseException | None = None
-    while True:
-        try:
-            step = steps.throw(error) if error is not None else steps.send(value)
-        except StopIteration as done:
-            return done.value
-        value, error = None, None
-        try:
-            value = await runtime.perform_async(step)
-        except BaseException as exc:  # handed to the pipeline, which re-raises
-            error = exc
-
-
 def run_sync(
-    runtime: ToolRuntime,
+    runtime: ToolkitRuntime,
     endpoint: Endpoint,
     raw: Mapping[str, Any],
     context: CallContext | None = None,
@@ -385,7 +361,7 @@ def run_sync(
 
 
 async def run_async(
-    runtime: ToolRuntime,
+    runtime: ToolkitRuntime,
     endpoint: Endpoint,
     raw: Mapping[str, Any],
     context: CallContext | None = None,
@@ -396,7 +372,7 @@ async def run_async(
 
 
 def reject_invalid(
-    runtime: ToolRuntime, endpoint: Endpoint, err: ValidationError, context: CallContext | None
+    runtime: ToolkitRuntime, endpoint: Endpoint, err: ValidationError, context: CallContext | None
 ) -> FlyToolError:
     """Audit arguments the tool schema rejected (nothing is sent); the error to report."""
     message = format_validation_error(endpoint.name, err)
@@ -413,7 +389,7 @@ __all__ = [
     "PreparedCall",
     "Send",
     "ToolOutput",
-    "ToolRuntime",
+    "ToolkitRuntime",
     "TypeAlias",
     "drive_async",
     "drive_sync",

@@ -6,13 +6,13 @@ import asyncio
 import json
 import threading
 import time
-from collections.abc import Generator, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Generator, Mapping
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, TypeAlias
 
 from langchain_core.tools import ToolException
 
-from fly_tools.catalogue import ENDPOINTS, Endpoint
+from fly_tools.catalogue import ENDPOINTS, Catalogue, Endpoint
 from fly_tools.client import AsyncFlyClient, FlyClient, FlyError
 from fly_tools.client.tokens import scope_from_current_token
 from fly_tools.guards import (
@@ -75,10 +75,22 @@ class Lookup:
 
 @dataclass(frozen=True)
 class Confirm:
-    """Ask a confirmation hook about a gated call."""
+    """Ask a confirmation hook about a gated call.
+
+    ``bind`` (the hook's ``bind_request``, for hooks that keep answers outside the
+    process) fills ``request.binding`` from the validated ``args`` first; it may do I/O,
+    so the async driver runs it in a worker thread.
+    """
 
     request: ActionRequest
     hook: ConfirmHook
+    bind: Callable[[Endpoint, FlyArgs], str] | None = None
+    endpoint: Endpoint | None = None
+    args: FlyArgs | None = None
+
+    def bound(self, binding: str) -> ActionRequest:
+        """The request with its binding filled in."""
+        return replace(self.request, binding=binding)
 
 
 @dataclass(frozen=True)
@@ -116,7 +128,7 @@ class PreparedCall:
     reads: tuple[str, ...] = ()
 
 
-def validate(runtime: ToolRuntime, endpoint: Endpoint, raw: Mapping[str, Any]) -> FlyArgs:
+def validate(runtime: ToolkitRuntime, endpoint: Endpoint, raw: Mapping[str, Any]) -> FlyArgs:
     """Validate raw arguments with the endpoint's model, the bound app filled in.
 
     A model-supplied other app stays as given, so the guard refuses it.
@@ -128,7 +140,7 @@ def validate(runtime: ToolRuntime, endpoint: Endpoint, raw: Mapping[str, Any]) -
 
 
 def describe_steps(
-    runtime: ToolRuntime,
+    runtime: ToolkitRuntime,
     endpoint: Endpoint,
     args: FlyArgs,
     context: CallContext,
@@ -143,9 +155,9 @@ def describe_steps(
     """
     state: Any = None
     lookup = state_lookup(endpoint, args)
-    read = lookup is not None and runtime.may_read(ENDPOINTS[lookup[0]], lookup[1])
+    read = lookup is not None and runtime.may_read(runtime.catalogue[lookup[0]], lookup[1])
     if lookup is not None and read:
-        state = yield Lookup(ENDPOINTS[lookup[0]], lookup[1])
+        state = yield Lookup(runtime.catalogue[lookup[0]], lookup[1])
         if reads is not None:
             reads.append(lookup[0] if isinstance(state, Mapping) else f"{lookup[0]} (failed)")
     state = state if isinstance(state, Mapping) else None
@@ -168,7 +180,7 @@ def describe_steps(
 
 
 @dataclass
-class ToolRuntime:
+class ToolkitRuntime:
     """Everything the tools of one toolkit share: clients, guard, approval and audit."""
 
     base_client: FlyClient | AsyncFlyClient
@@ -181,6 +193,7 @@ class ToolRuntime:
     receipts: ReceiptBook = field(default_factory=ReceiptBook, repr=False)
     check_scope: bool = True
     secrets_seen: set[str] = field(default_factory=set, repr=False)
+    catalogue: Catalogue = field(default_factory=lambda: ENDPOINTS, repr=False)
     _scope_refusal: str | None = field(default=None, init=False, repr=False)
     _scope_checked: bool = field(default=False, init=False, repr=False)
     _scope_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
@@ -350,7 +363,10 @@ class ToolRuntime:
             except FlyError:
                 return None  # the description then says the state could not be read
         if isinstance(step, Confirm):
-            return decide_sync(step.hook, step.request, self.confirm_timeout)
+            request = step.request
+            if step.bind is not None and step.endpoint is not None and step.args is not None:
+                request = step.bound(step.bind(step.endpoint, step.args))
+            return decide_sync(step.hook, request, self.confirm_timeout)
         return self.client.call(step.endpoint, step.args)
 
     async def perform_async(self, step: Step) -> Any:
@@ -363,7 +379,11 @@ class ToolRuntime:
             except FlyError:
                 return None
         if isinstance(step, Confirm):
-            return await decide_async(step.hook, step.request, self.confirm_timeout)
+            request = step.request
+            if step.bind is not None and step.endpoint is not None and step.args is not None:
+                binding = await asyncio.to_thread(step.bind, step.endpoint, step.args)
+                request = step.bound(binding)
+            return await decide_async(step.hook, request, self.confirm_timeout)
         return await self.async_client.call(step.endpoint, step.args)
 
 

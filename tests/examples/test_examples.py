@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -68,6 +69,7 @@ def test_every_example_is_covered(runs: dict[str, Run]) -> None:
         "approval_with_middleware",
         "policy_and_audit",
         "mcp_server",
+        "durable_approval",
     }
 
 
@@ -127,3 +129,29 @@ def test_policy_and_audit(runs: dict[str, Run], audit_dir: Path) -> None:
     assert records[2]["target"]["id"] == WEB_1
     assert "was rejected by on-call rule: web-1 holds the data volume" in out
     assert f"fly-tools audit {audit_dir / 'audit.jsonl'} --decision rejected" in out
+
+
+def test_durable_approval(runs: dict[str, Run]) -> None:
+    out = ran(runs, "durable_approval")
+    assert "Paused: Delete volume" in out
+    assert "Process 1 exited" in out
+    assert (
+        f"DELETE requests that reached Fly: ['DELETE /v1/apps/web/volumes/{VOL_DATA_OLD}']" in out
+    )
+    assert "approved by alice" in out
+
+
+def test_durable_approval_under_strict_msgpack(tmp_path: Path) -> None:
+    # Checkpoints hold plain JSON only: LangGraph's strict deserializer reads them back.
+    env = {**os.environ, "LANGGRAPH_STRICT_MSGPACK": "true", "PYTHONWARNINGS": "error::UserWarning"}
+    run = subprocess.run(
+        [sys.executable, str(EXAMPLES / "durable_approval.py")],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+        check=False,
+    )
+    assert run.returncode == 0, run.stderr
+    assert f"['DELETE /v1/apps/web/volumes/{VOL_DATA_OLD}']" in run.stdout

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import shlex
 import tomllib
@@ -13,7 +14,7 @@ from fly_tools import AgentPolicy, cli
 
 README = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
 BLOCKS = re.compile(r"^```(\w+)\n(.*?)^```$", re.MULTILINE | re.DOTALL)
-LANGUAGES = {"python", "bash", "toml"}
+LANGUAGES = {"python", "bash", "toml", "json"}
 
 
 def blocks(language: str) -> list[str]:
@@ -53,6 +54,20 @@ def test_the_policy_file_is_valid() -> None:
     (policy,) = blocks("toml")
     loaded = AgentPolicy.from_dict(tomllib.loads(policy))
     assert loaded.agent_id == "ops-bot"
+
+
+def test_mcp_host_configuration_launches_real_commands() -> None:
+    """Each server in the README's MCP host JSON names `fly-tools mcp` with valid options."""
+    from fly_tools.mcp.cli import build_parser
+
+    (text,) = blocks("json")
+    servers = json.loads(text)["mcpServers"]
+    assert servers
+    for server in servers.values():
+        assert server["command"] == "fly-tools"
+        assert server["args"][0] == "mcp"
+        build_parser().parse_args(server["args"][1:])
+        assert all(isinstance(v, str) for v in server.get("env", {}).values())
 
 
 def test_commands_run_in_order(capsys: pytest.CaptureFixture[str]) -> None:

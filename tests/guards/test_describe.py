@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from fly_tools.catalogue import ENDPOINTS
-from fly_tools.guards import CONSEQUENCES, Target, action_phrase, describe_action, state_lookup
+from fly_tools.guards import Target, action_phrase, describe_action, state_lookup
 from fly_tools.models.args import FlyArgs
 from fly_tools.risk import RiskTier
 
@@ -22,9 +22,14 @@ STATE_FOR: dict[str, dict[str, Any]] = {
 }
 
 
-def test_consequences_cover_exactly_the_gated_endpoints() -> None:
-    gated = {e.name for e in ENDPOINTS.records if e.risk >= RiskTier.DISRUPTIVE}
-    assert set(CONSEQUENCES) == gated
+@pytest.mark.parametrize("name", list(ENDPOINTS))
+def test_a_record_has_a_consequence_exactly_when_it_is_gated(name: str) -> None:
+    endpoint = ENDPOINTS[name]
+    gated = endpoint.risk >= RiskTier.DISRUPTIVE
+    assert bool(endpoint.consequence) == gated
+    if gated:
+        assert endpoint.consequence[0].isupper()
+        assert endpoint.consequence.endswith(".")
 
 
 @pytest.mark.parametrize("name", list(ENDPOINTS))
@@ -47,10 +52,11 @@ def test_every_endpoint_gets_a_sensible_description(
         if identifier in args.model_dump().values():
             assert identifier in text
     facts, _, chosen = text.partition(" Given by the agent, not checked: ")
+    consequences = {e.consequence for e in ENDPOINTS.records if e.consequence}
     if endpoint.risk >= RiskTier.DISRUPTIVE:
-        assert facts.endswith(CONSEQUENCES[name])
+        assert facts.endswith(endpoint.consequence)
     else:
-        assert not any(c in text for c in CONSEQUENCES.values())
+        assert not any(c in text for c in consequences)
     if chosen:  # whatever the agent chose is quoted JSON, after the facts
         assert "=" in chosen
         assert chosen.endswith(".")
@@ -132,20 +138,28 @@ def test_names_read_from_fly_are_quoted(args_for: Callable[..., FlyArgs]) -> Non
 def test_state_lookup_is_a_valid_cheap_read(name: str, args_for: Callable[..., FlyArgs]) -> None:
     endpoint = ENDPOINTS[name]
     lookup = state_lookup(endpoint, args_for(endpoint))
-    if endpoint.read_only or endpoint.target in ("secret", "org"):
+    if endpoint.read_only or endpoint.state_read is None:
         assert lookup is None
-        return
-    if endpoint.target == "app":
-        assert lookup == (
-            ("fly_get_app", {"app_name": "web"}) if name == "fly_delete_app" else None
-        )
         return
     assert lookup is not None
     tool, lookup_args = lookup
     read = ENDPOINTS[tool]
     assert read.read_only
     assert read.target == endpoint.target
-    read.args_model.model_validate(lookup_args)
+    validated = read.args_model.model_validate(lookup_args)
+    assert read.render_path(validated.model_dump()) in endpoint.render_path(
+        args_for(endpoint).model_dump()
+    )  # the read is of the very resource the call acts on
+
+
+@pytest.mark.parametrize("name", list(ENDPOINTS))
+def test_every_change_to_a_machine_or_volume_and_app_deletion_reads_it_first(name: str) -> None:
+    endpoint = ENDPOINTS[name]
+    acts_on_it = endpoint.target in ("machine", "volume") or (
+        endpoint.target == "app" and endpoint.method == "DELETE"
+    )
+    if acts_on_it and not endpoint.read_only:
+        assert endpoint.state_read is not None
 
 
 @pytest.mark.parametrize(

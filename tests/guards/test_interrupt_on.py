@@ -64,15 +64,8 @@ def test_one_entry_per_tool_at_or_above_the_threshold(
 
 def test_default_threshold_is_destructive(tools: list[BaseTool]) -> None:
     destructive = {e.name for e in ENDPOINTS.records if e.risk is RiskTier.DESTRUCTIVE}
+    assert destructive  # which ones: the tier snapshot in tests/unit/test_catalogue.py
     assert set(interrupt_on(tools)) == destructive
-    assert destructive == {
-        "fly_delete_app",
-        "fly_delete_machine",
-        "fly_exec_machine",
-        "fly_extend_volume",
-        "fly_delete_volume",
-        "fly_delete_secret",
-    }
 
 
 def test_allowed_decisions_are_checked(tools: list[BaseTool]) -> None:

@@ -183,3 +183,27 @@ async def test_model_naming_another_app_is_refused_even_when_approved(tool: str,
     assert not any("/apps/worker" in r.path for r in fake.requests)
     (record,) = sink.records
     assert record.decision == "refused"
+
+
+def test_an_update_carries_the_version_the_reviewer_saw() -> None:
+    fake = FakeFly.demo()
+    client = fake.client(scope="deploy", app="web")
+
+    def hook(request: ActionRequest) -> Decision:
+        # Someone else changes the machine after the reviewer read it.
+        client.call(
+            "fly_update_machine", {"app_name": "web", "machine_id": WEB_2, "memory_mb": 1024}
+        )
+        return Approve(by="alice")
+
+    toolkit = FlyToolkit(
+        client=client, scope="deploy", app="web", confirm=hook, confirm_at="disruptive"
+    )
+    answer = next(t for t in toolkit.get_tools() if t.name == "fly_update_machine").invoke(
+        {"machine_id": WEB_2, "memory_mb": 512}
+    )
+    updates = [r for r in fake.requests if r.method == "POST" and r.path.endswith(WEB_2)]
+    assert len(updates) == 2  # the other change, then ours, which Fly refuses
+    assert updates[-1].status is not None
+    assert updates[-1].status >= 400, answer
+    assert fake.state.apps["web"].machines[WEB_2].config["guest"]["memory_mb"] == 1024

@@ -113,10 +113,14 @@ def test_oidc_token_stays_out_of_content() -> None:
     assert message.artifact not in str(message.content)
 
 
-def test_every_renderer_names_a_catalogue_endpoint() -> None:
-    from fly_tools.tools.content import _RENDERERS
+def test_every_result_kind_has_one_renderer() -> None:
+    from typing import get_args
 
-    assert set(_RENDERERS) <= set(ENDPOINTS)
+    from fly_tools.catalogue import ResultKind
+    from fly_tools.tools.content import RENDERERS
+
+    assert set(RENDERERS) == set(get_args(ResultKind))
+    assert {e.result for e in ENDPOINTS.records} <= set(RENDERERS)
 
 
 # ---------------------------------------------------------------- Fly's documented answers

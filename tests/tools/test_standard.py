@@ -1,4 +1,4 @@
-"""LangChain's standard tool suites, for every one of the 31 tools, against the in-process fake."""
+"""LangChain's standard tool suites, for every tool in the catalogue, against the in-process fake."""
 
 from __future__ import annotations
 

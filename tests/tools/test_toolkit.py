@@ -36,11 +36,11 @@ def expected(scope: str, group: str | None = None, tier: RiskTier | None = None)
     ]
 
 
-@pytest.mark.parametrize(
-    ("scope", "count"), [("org", 31), ("deploy", 29), ("readonly", 12), ("machine-exec", 1)]
-)
-def test_counts_per_scope(client: FlyClient, scope: str, count: int) -> None:
-    assert len(FlyToolkit(client=client, scope=scope).get_tools()) == count  # type: ignore[arg-type]
+@pytest.mark.parametrize("scope", SCOPES)
+def test_a_scope_gets_exactly_the_records_that_declare_it(client: FlyClient, scope: str) -> None:
+    tools = FlyToolkit(client=client, scope=scope).get_tools()  # type: ignore[arg-type]
+    assert [t.name for t in tools] == expected(scope)
+    assert all(scope in (t.metadata or {})["scopes"] for t in tools)
 
 
 def test_scope_x_tier_x_group_matrix(client: FlyClient) -> None:
@@ -183,7 +183,13 @@ def test_metadata_and_hints(client: FlyClient) -> None:
 
 def test_read_only_convenience(client: FlyClient) -> None:
     toolkit = FlyToolkit.read_only(client, app="web")
-    assert len(toolkit.get_tools()) == 11  # 12 reads minus list-apps, which needs an org scope
+    # Every read that names an app; org-wide reads cannot be bound to one app.
+    reads = [
+        e.name
+        for e in ENDPOINTS.records
+        if e.read_only and "readonly" in e.scopes and "app_name" in e.path_params
+    ]
+    assert toolkit.tool_names == reads
     assert all(t.metadata and t.metadata["readOnlyHint"] for t in toolkit.get_tools())
 
 

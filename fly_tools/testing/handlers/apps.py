@@ -7,7 +7,7 @@ from pydantic import Field, TypeAdapter
 from fly_tools.models.identifiers import SecretName
 from fly_tools.testing.auth import oidc_token, resolve_org
 from fly_tools.testing.calls import BodyParams, Call, Params, Reply, route
-from fly_tools.testing.errors import BadRequestError, require_valid
+from fly_tools.testing.errors import FakeBadRequestError, require_valid
 from fly_tools.testing.state import FakeState
 
 _SECRET_NAME = TypeAdapter(SecretName)
@@ -59,7 +59,7 @@ class OidcParams(BodyParams):
 @route("fly_list_apps", ListAppsParams)
 def list_apps(fly: FakeState, call: Call, p: ListAppsParams) -> Reply:
     if not p.org_slug:
-        raise BadRequestError("org_slug is required (an org slug, or 'personal')")
+        raise FakeBadRequestError("org_slug is required (an org slug, or 'personal')")
     org = resolve_org(call.token, p.org_slug)
     apps = [app.to_wire() for app in fly.apps.values() if app.org.slug == org]
     return Reply({"total_apps": len(apps), "apps": apps})
@@ -74,7 +74,7 @@ def get_app(fly: FakeState, call: Call, p: AppPath) -> Reply:
 def create_app(fly: FakeState, call: Call, p: CreateAppParams) -> Reply:
     name = p.name or p.app_name
     if not name or not p.org_slug:
-        raise BadRequestError("name and org_slug are required")
+        raise FakeBadRequestError("name and org_slug are required")
     app = fly.create_app(name, resolve_org(call.token, p.org_slug), network=p.network)
     # Answered at once, but served only a moment later, as on Fly (wait=true included).
     app.ready_at = call.now + fly.app_ready_delay

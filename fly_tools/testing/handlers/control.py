@@ -11,7 +11,11 @@ from fly_tools.models.args import WAIT_REQUEST_CAP, WaitState
 from fly_tools.models.fields import Signal7, Signal14
 from fly_tools.testing import guest
 from fly_tools.testing.calls import BodyParams, Call, Reply, Strings, route
-from fly_tools.testing.errors import BadRequestError, PreconditionFailedError, RequestTimeoutError
+from fly_tools.testing.errors import (
+    FakeBadRequestError,
+    FakePreconditionFailedError,
+    FakeRequestTimeoutError,
+)
 from fly_tools.testing.handlers.machines import MachinePath
 from fly_tools.testing.machines import SIGNAL_NAMES
 from fly_tools.testing.state import FakeState
@@ -94,7 +98,7 @@ def signal_machine(fly: FakeState, call: Call, p: SignalParams) -> Reply:
     # Like fly-go, signal and exec do not need the lease nonce.
     signal = signal_name(p.signal, ALL_SIGNALS)
     if signal is None:
-        raise BadRequestError("signal is required, e.g. SIGTERM")
+        raise FakeBadRequestError("signal is required, e.g. SIGTERM")
     fly.machine(p.app_name, p.machine_id).signal(call.now, signal)
     return Reply({"ok": True})
 
@@ -103,10 +107,10 @@ def signal_machine(fly: FakeState, call: Call, p: SignalParams) -> Reply:
 def exec_machine(fly: FakeState, call: Call, p: ExecParams) -> Reply:
     argv = guest.parse_command(p.command, p.cmd)
     if not argv:
-        raise BadRequestError("command is required: the program and its arguments, as a list")
+        raise FakeBadRequestError("command is required: the program and its arguments, as a list")
     machine = fly.machine(p.app_name, p.machine_id)
     if machine.state != "started":
-        raise PreconditionFailedError(
+        raise FakePreconditionFailedError(
             f"unable to exec in machine from current state: '{machine.state}'"
         )
     return Reply(guest.run(machine, argv, p.stdin).to_wire())
@@ -123,7 +127,9 @@ def wait_machine(fly: FakeState, call: Call, p: WaitParams) -> Generator[float, 
     states = frozenset(p.state or ["started"])
     if not states <= WAIT_STATES:
         wrong = ", ".join(sorted(states - WAIT_STATES))
-        raise BadRequestError(f"invalid state {wrong}; use one of {', '.join(sorted(WAIT_STATES))}")
+        raise FakeBadRequestError(
+            f"invalid state {wrong}; use one of {', '.join(sorted(WAIT_STATES))}"
+        )
     timeout = min(max(p.timeout, 1), WAIT_REQUEST_CAP)
     version, deadline = p.version or p.instance_id, call.now + timeout
     while True:
@@ -135,7 +141,7 @@ def wait_machine(fly: FakeState, call: Call, p: WaitParams) -> Generator[float, 
             return Reply(body | {"event_id": event_id})
         now = fly.now()
         if now >= deadline:
-            raise RequestTimeoutError(
+            raise FakeRequestTimeoutError(
                 f"machine did not reach state {'/'.join(sorted(states))} within {timeout}s "
                 f"(it is {machine.state})"
             )
@@ -152,5 +158,7 @@ def signal_name(value: str | int | None, allowed: frozenset[str]) -> str | None:
     else:
         name = value.upper() if value.upper().startswith("SIG") else "SIG" + value.upper()
     if name not in allowed:
-        raise BadRequestError(f"invalid signal {value!r}; use one of {', '.join(sorted(allowed))}")
+        raise FakeBadRequestError(
+            f"invalid signal {value!r}; use one of {', '.join(sorted(allowed))}"
+        )
     return name

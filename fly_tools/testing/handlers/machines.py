@@ -19,9 +19,9 @@ from fly_tools.testing.calls import (
     route,
 )
 from fly_tools.testing.errors import (
-    BadRequestError,
-    NotFoundError,
-    PreconditionFailedError,
+    FakeBadRequestError,
+    FakeNotFoundError,
+    FakePreconditionFailedError,
     require_valid,
 )
 from fly_tools.testing.machines import Lease, Machine
@@ -134,9 +134,11 @@ def update_machine(fly: FakeState, call: Call, p: UpdateMachineParams) -> Reply:
     machine.check_nonce(call.now, call.nonce)
     config = _full_config(p)
     if p.name is not None and p.name != machine.name:
-        raise BadRequestError(f"a machine's name cannot be changed (it is {machine.name!r})")
+        raise FakeBadRequestError(f"a machine's name cannot be changed (it is {machine.name!r})")
     if p.region is not None and p.region != machine.region:
-        raise BadRequestError(f"a machine's region cannot be changed (it is {machine.region!r})")
+        raise FakeBadRequestError(
+            f"a machine's region cannot be changed (it is {machine.region!r})"
+        )
     _check_secrets_version(fly, p)
     fly.update_machine(
         p.app_name,
@@ -187,14 +189,16 @@ def acquire_lease(fly: FakeState, call: Call, p: LeaseParams) -> Reply:
 def get_lease(fly: FakeState, call: Call, p: MachinePath) -> Reply:
     lease = fly.machine(p.app_name, p.machine_id).active_lease(call.now)
     if lease is None:
-        raise NotFoundError("lease not found")
+        raise FakeNotFoundError("lease not found")
     return Reply(_wrapped(lease))
 
 
 @route("fly_release_lease", MachinePath)
 def release_lease(fly: FakeState, call: Call, p: MachinePath) -> Reply:
     if not call.nonce:
-        raise BadRequestError("the fly-machine-lease-nonce header is required to release a lease")
+        raise FakeBadRequestError(
+            "the fly-machine-lease-nonce header is required to release a lease"
+        )
     fly.machine(p.app_name, p.machine_id).release_lease(call.now, call.nonce)
     return Reply({"status": "success", "data": {"ok": True}})
 
@@ -207,7 +211,7 @@ def _wrapped(lease: Lease) -> dict[str, Any]:
 def _full_config(p: CreateMachineParams) -> MachineConfig:
     # Fly has no partial updates: the whole config comes with every create and update.
     if p.config is None or p.config.image is None:
-        raise BadRequestError(
+        raise FakeBadRequestError(
             "config with config.image is required: send the machine's whole config "
             "(an update replaces it entirely)"
         )
@@ -217,7 +221,7 @@ def _full_config(p: CreateMachineParams) -> MachineConfig:
 def _check_secrets_version(fly: FakeState, p: CreateMachineParams) -> None:
     current = fly.app(p.app_name).secrets_version
     if p.min_secrets_version is not None and p.min_secrets_version > current:
-        raise BadRequestError(
+        raise FakeBadRequestError(
             f"min_secrets_version {p.min_secrets_version} is ahead of the app's secrets "
             f"(version {current})"
         )
@@ -225,7 +229,7 @@ def _check_secrets_version(fly: FakeState, p: CreateMachineParams) -> None:
 
 def _started(machine: Machine, action: str) -> Machine:
     if machine.state != "started":
-        raise PreconditionFailedError(
+        raise FakePreconditionFailedError(
             f"unable to {action} machine from current state: '{machine.state}'"
         )
     return machine

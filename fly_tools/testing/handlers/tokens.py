@@ -18,7 +18,7 @@ from fly_tools.models.base import FlyArgs
 from fly_tools.risk import SCOPES, RiskTier, Scope
 from fly_tools.testing.auth import Token
 from fly_tools.testing.calls import BodyParams, Call, Params, Reply, extra_route
-from fly_tools.testing.errors import BadRequestError, FlyApiError, ForbiddenError
+from fly_tools.testing.errors import FakeApiError, FakeBadRequestError, FakeForbiddenError
 from fly_tools.testing.state import FakeState
 
 READ, WRITE, CREATE, DELETE, CONTROL = 1, 2, 4, 8, 16
@@ -61,11 +61,11 @@ def current_token(fly: FakeState, call: Call, p: Params) -> Reply:
 @extra_route(AUTHORIZE_TOKEN, AuthorizeParams)
 def authorize_token(fly: FakeState, call: Call, p: AuthorizeParams) -> Reply:
     if call.tokens is None or not p.header.strip():
-        raise BadRequestError("header is required: the Authorization header value to check")
+        raise FakeBadRequestError("header is required: the Authorization header value to check")
     try:
         token = call.tokens.authenticate(p.header)
-    except FlyApiError:
-        raise BadRequestError("header holds no valid token") from None
+    except FakeApiError:
+        raise FakeBadRequestError("header holds no valid token") from None
     access = _granted(fly, token, p.access)
     verified = {"caveats": {"caveats": caveats(fly, token)}}
     return Reply({"access": access, "verified_token": verified})
@@ -81,7 +81,7 @@ def _granted(fly: FakeState, token: Token, wanted: dict[str, Any]) -> dict[str, 
         or (app_name is not None and token.app not in (None, app_name))
     )
     if denied:
-        raise ForbiddenError("the token does not grant this access")
+        raise FakeForbiddenError("the token does not grant this access")
     access: dict[str, Any] = {"orgid": fly.add_org(token.org, token.org).internal_numeric_id}
     if action in (0, READ, WRITE, CREATE, DELETE, CONTROL, ALL):
         access["action"] = action  # the spec's enum has no combinations such as "rw"
@@ -102,7 +102,7 @@ def _action(value: Any) -> int:
         return value
     if isinstance(value, str) and set(value) <= set(LETTERS):
         return sum(1 << LETTERS.index(c) for c in set(value))
-    raise BadRequestError(f"access.action must be letters of {LETTERS!r}, e.g. 'rw'")
+    raise FakeBadRequestError(f"access.action must be letters of {LETTERS!r}, e.g. 'rw'")
 
 
 def caveats(fly: FakeState, token: Token) -> list[dict[str, Any]]:

@@ -8,7 +8,7 @@ from pydantic import TypeAdapter
 
 from fly_tools.models.identifiers import VolumeName
 from fly_tools.testing.calls import REGION, BodyParams, Call, Params, Reply, route
-from fly_tools.testing.errors import BadRequestError, require_valid
+from fly_tools.testing.errors import FakeBadRequestError, require_valid
 from fly_tools.testing.state import FakeState
 
 _VOLUME_NAME = TypeAdapter(VolumeName)
@@ -65,7 +65,7 @@ def create_volume(fly: FakeState, call: Call, p: CreateVolumeParams) -> Reply:
     if p.region is not None:
         require_valid(REGION, p.region)
     if not 1 <= p.snapshot_retention <= 60:
-        raise BadRequestError("snapshot_retention must be between 1 and 60 days")
+        raise FakeBadRequestError("snapshot_retention must be between 1 and 60 days")
     volume = fly.create_volume(
         p.app_name,
         p.name,

@@ -17,7 +17,6 @@ Rejections and answers given in the tool's place are recorded when they are made
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from langchain.agents.middleware import HumanInTheLoopMiddleware
@@ -26,40 +25,28 @@ from langchain.agents.middleware.human_in_the_loop import (
     ToolApprovalRequest,
 )
 from langchain_core.messages import AIMessage, ToolCall, ToolMessage
-from langgraph.config import get_config
 from langgraph.prebuilt.tool_node import ToolCallRequest
-from langgraph.types import Command, interrupt
+from langgraph.types import interrupt
 
+from fly_tools.agents.review import (
+    EDITED_KEY,
+    Review,
+    ReviewDecisions,
+    ToolResult,
+    clear_edits,
+    decisions_of,
+    edit_args,
+    last_turn,
+)
 from fly_tools.catalogue import ENDPOINTS
-from fly_tools.guards.context import CallContext
 from fly_tools.guards.decisions import MiddlewareApproval
-from fly_tools.guards.hitl import DECISION_TYPES, interrupt_on
+from fly_tools.guards.hitl import interrupt_on
 from fly_tools.toolkit import FlyToolkit
 from fly_tools.tools.pipeline import record_review
 from fly_tools.tools.runtime import PreparedCall
 
-ToolResult = ToolMessage | Command[Any]
-_EDITED_KEY = "hitl_edited_tool_calls"  # where HumanInTheLoopMiddleware keeps edits
-_SOURCE = "hitl_interrupt_decision"
-_MAX_NAME = 80
 
-
-@dataclass
-class _Review:
-    """One gated call under review, and what became of it."""
-
-    call: ToolCall
-    prepared: PreparedCall
-    edited: PreparedCall | None = None
-    edited_args: dict[str, Any] | None = None
-    answer: ToolMessage | None = None
-    # Side effects wait until every question of the node is answered: a node that
-    # pauses again is run again from the start on resume.
-    grant: tuple[PreparedCall, str, str] | None = None
-    stop: tuple[str, str, str] | None = None
-
-
-class FlyApprovalMiddleware(HumanInTheLoopMiddleware):
+class FlyApprovalMiddleware(ReviewDecisions, HumanInTheLoopMiddleware):
     """``HumanInTheLoopMiddleware`` for one toolkit whose approvals become receipts.
 
     Args:
@@ -107,42 +94,42 @@ class FlyApprovalMiddleware(HumanInTheLoopMiddleware):
 
     def after_model(self, state: Any, runtime: Any) -> dict[str, Any] | None:
         """Ask about this turn's gated calls; approvals become receipts."""
-        turn = _last_turn(state) if self.interrupt_mode != "per_call" else None
+        turn = last_turn(state) if self.interrupt_mode != "per_call" else None
         if turn is None:
-            return _clear_edits(state) if self.interrupt_mode != "per_call" else None
+            return clear_edits(state) if self.interrupt_mode != "per_call" else None
         reviews = [
-            _Review(call, self.toolkit.prepare(call["name"], call["args"], context=self._ctx(call)))
+            Review(call, self.toolkit.prepare(call["name"], call["args"], context=self._ctx(call)))
             for call in self._gated(turn)
         ]
         asked = [r for r in reviews if r.prepared.refusal is None]
         if not asked:
-            return _clear_edits(state)
-        decisions = _decisions(interrupt(self._hitl_request(asked, edited=False)), len(asked))
+            return clear_edits(state)
+        decisions = decisions_of(interrupt(self._hitl_request(asked, edited=False)), len(asked))
         edits = {
             r.call["id"]: self._prepare_edit(r, args)
             for r, d in zip(asked, decisions, strict=True)
-            if (args := _edit_args(r, d)) is not None
+            if (args := edit_args(r, d)) is not None
         }
         return self._conclude(turn, asked, decisions, edits)
 
     async def aafter_model(self, state: Any, runtime: Any) -> dict[str, Any] | None:
         """Async twin of :meth:`after_model`: reads state without blocking the loop."""
-        turn = _last_turn(state) if self.interrupt_mode != "per_call" else None
+        turn = last_turn(state) if self.interrupt_mode != "per_call" else None
         if turn is None:
-            return _clear_edits(state) if self.interrupt_mode != "per_call" else None
+            return clear_edits(state) if self.interrupt_mode != "per_call" else None
         reviews = []
         for call in self._gated(turn):
             prepared = await self.toolkit.aprepare(
                 call["name"], call["args"], context=self._ctx(call)
             )
-            reviews.append(_Review(call, prepared))
+            reviews.append(Review(call, prepared))
         asked = [r for r in reviews if r.prepared.refusal is None]
         if not asked:
-            return _clear_edits(state)
-        decisions = _decisions(interrupt(self._hitl_request(asked, edited=False)), len(asked))
+            return clear_edits(state)
+        decisions = decisions_of(interrupt(self._hitl_request(asked, edited=False)), len(asked))
         edits: dict[str | None, PreparedCall] = {}
         for review, decision in zip(asked, decisions, strict=True):
-            if (args := _edit_args(review, decision)) is not None:
+            if (args := edit_args(review, decision)) is not None:
                 edits[review.call["id"]] = await self.toolkit.aprepare(
                     review.call["name"], args, context=self._ctx(review.call)
                 )
@@ -151,7 +138,7 @@ class FlyApprovalMiddleware(HumanInTheLoopMiddleware):
     def _conclude(
         self,
         turn: AIMessage,
-        asked: list[_Review],
+        asked: list[Review],
         decisions: list[Any],
         edits: Mapping[str | None, PreparedCall],
     ) -> dict[str, Any]:
@@ -159,17 +146,17 @@ class FlyApprovalMiddleware(HumanInTheLoopMiddleware):
             self._apply(review, decision, lambda r, _args: edits[r.call["id"]])
         again = [r for r in asked if r.edited is not None and r.answer is None]
         if again:
-            confirmations = _decisions(
+            confirmations = decisions_of(
                 interrupt(self._hitl_request(again, edited=True)), len(again)
             )
             for review, decision in zip(again, confirmations, strict=True):
                 self._confirm_edit(review, decision)
         return self._finish(turn, asked)
 
-    def _prepare_edit(self, review: _Review, args: dict[str, Any]) -> PreparedCall:
+    def _prepare_edit(self, review: Review, args: dict[str, Any]) -> PreparedCall:
         return self.toolkit.prepare(review.call["name"], args, context=self._ctx(review.call))
 
-    def _hitl_request(self, reviews: list[_Review], *, edited: bool) -> HITLRequest:
+    def _hitl_request(self, reviews: list[Review], *, edited: bool) -> HITLRequest:
         actions = []
         configs = []
         for review in reviews:
@@ -187,7 +174,7 @@ class FlyApprovalMiddleware(HumanInTheLoopMiddleware):
             configs.append({"action_name": review.call["name"], "allowed_decisions": allowed})
         return HITLRequest(action_requests=actions, review_configs=configs)  # type: ignore[typeddict-item]
 
-    def _finish(self, turn: AIMessage, reviews: list[_Review]) -> dict[str, Any]:
+    def _finish(self, turn: AIMessage, reviews: list[Review]) -> dict[str, Any]:
         edits = {
             r.call["id"]: {"name": r.call["name"], "args": r.edited_args}
             for r in reviews
@@ -195,112 +182,7 @@ class FlyApprovalMiddleware(HumanInTheLoopMiddleware):
         }
         answers = [r.answer for r in reviews if r.answer is not None]
         self._commit(reviews)
-        return {"messages": [turn, *answers], _EDITED_KEY: edits}
-
-    # ------------------------------------------------------------ decisions
-
-    def _apply(
-        self,
-        review: _Review,
-        decision: Any,
-        prepare_edit: Callable[[_Review, dict[str, Any]], PreparedCall],
-    ) -> None:
-        call = review.call
-        kind = decision.get("type") if isinstance(decision, Mapping) else None
-        who = self._who(decision)
-        if kind not in self._allowed(call["name"]):
-            self._stop(review, "rejected", who, f"the answer {kind!r} is not an allowed decision")
-        elif kind == "approve":
-            self._grant(review, review.prepared, who, "approved")
-        elif kind == "reject":
-            self._stop(review, "rejected", who, str(decision.get("message") or "rejected"))
-        elif kind == "respond":
-            self._stop(review, "responded", who, str(decision.get("message") or ""))
-        else:
-            self._edit(review, decision, who, prepare_edit)
-
-    def _edit(
-        self,
-        review: _Review,
-        decision: Mapping[str, Any],
-        who: str,
-        prepare_edit: Callable[[_Review, dict[str, Any]], PreparedCall],
-    ) -> None:
-        action = decision.get("edited_action")
-        name = action.get("name") if isinstance(action, Mapping) else None
-        args = action.get("args") if isinstance(action, Mapping) else None
-        if name != review.call["name"]:
-            self._stop(review, "rejected", who, f"an edit cannot change the tool (to {name!r})")
-            return
-        if not isinstance(args, dict):
-            self._stop(review, "rejected", who, "the edit gave no arguments")
-            return
-        prepared = prepare_edit(review, args)
-        if prepared.refusal is not None or prepared.request is None:
-            self._stop(review, "rejected", who, f"the edited call cannot run: {prepared.refusal}")
-            return
-        review.edited, review.edited_args = prepared, args
-
-    def _confirm_edit(self, review: _Review, decision: Any) -> None:
-        kind = decision.get("type") if isinstance(decision, Mapping) else None
-        who = self._who(decision)
-        if kind == "approve" and review.edited is not None:
-            self._grant(review, review.edited, who, "edited")
-        else:
-            reason = str(decision.get("message") or "") if kind == "reject" else ""
-            self._stop(review, "rejected", who, reason or "the edited call was not approved")
-
-    def _grant(self, review: _Review, prepared: PreparedCall, who: str, verdict: str) -> None:
-        review.grant = (prepared, who, verdict)
-
-    def _stop(self, review: _Review, verdict: str, who: str, reason: str) -> None:
-        call = review.call
-        review.stop = (verdict, who, reason)
-        if verdict == "responded":
-            content, status = reason, "success"
-        else:
-            content = (
-                f"Not executed: {call['name']} was rejected by {who} ({reason}). Nothing was "
-                "sent to Fly. Do not retry unless the user asks."
-            )
-            status = "error"
-        review.answer = ToolMessage(
-            content=content,
-            name=call["name"],
-            tool_call_id=call["id"],
-            status=status,
-            artifact={"executed": False, "reason": reason, "decision": verdict},
-            additional_kwargs={"lc_source": _SOURCE, "lc_data": {"decision": verdict}},
-        )
-
-    def _commit(self, reviews: Sequence[_Review]) -> None:
-        """Issue the receipts and write the records, once every answer is in."""
-        runtime = self.toolkit._runtime
-        for review in reviews:
-            call, context = review.call, self._ctx(review.call)
-            endpoint = ENDPOINTS[call["name"]]
-            if review.stop is not None:
-                verdict, who, reason = review.stop
-                runtime.receipts.discard(context)
-                record_review(
-                    runtime, endpoint, call["args"], verdict=verdict, by=who, reason=reason,
-                    context=context, reads=review.prepared.reads,
-                )  # fmt: skip
-            elif review.grant is not None:
-                prepared, who, verdict = review.grant
-                assert prepared.request is not None
-                assert prepared.args is not None
-                version = prepared.request.facts.get("version")
-                runtime.receipts.issue(
-                    endpoint,
-                    prepared.args,
-                    decided_by=who,
-                    verdict=verdict,  # type: ignore[arg-type]
-                    context=context,
-                    version=version if isinstance(version, str) else None,
-                    digest=prepared.request.digest,
-                    reads=prepared.reads,
-                )
+        return {"messages": [turn, *answers], EDITED_KEY: edits}
 
     # ------------------------------------------------------------ per-call mode and tools
 
@@ -312,7 +194,7 @@ class FlyApprovalMiddleware(HumanInTheLoopMiddleware):
         if self.interrupt_mode != "per_call" or not self._is_gated(request.tool_call):
             return super().wrap_tool_call(request, handler)
         call = request.tool_call
-        review = _Review(
+        review = Review(
             call, self.toolkit.prepare(call["name"], call["args"], context=self._ctx(call))
         )
         if review.prepared.refusal is not None or review.prepared.request is None:
@@ -331,11 +213,11 @@ class FlyApprovalMiddleware(HumanInTheLoopMiddleware):
             return await super().awrap_tool_call(request, handler)
         call = request.tool_call
         prepared = await self.toolkit.aprepare(call["name"], call["args"], context=self._ctx(call))
-        review = _Review(call, prepared)
+        review = Review(call, prepared)
         if review.prepared.refusal is not None or review.prepared.request is None:
             return await handler(request)  # the tool refuses it and records why
         decision = interrupt(self._approval_request(review, edited=False))
-        args = _edit_args(review, decision)
+        args = edit_args(review, decision)
         edited = (
             await self.toolkit.aprepare(call["name"], args, context=self._ctx(call))
             if args is not None
@@ -352,8 +234,8 @@ class FlyApprovalMiddleware(HumanInTheLoopMiddleware):
 
     def _per_call(
         self,
-        review: _Review,
-        prepare_edit: Callable[[_Review, dict[str, Any]], PreparedCall],
+        review: Review,
+        prepare_edit: Callable[[Review, dict[str, Any]], PreparedCall],
     ) -> ToolMessage | None:
         decision = interrupt(self._approval_request(review, edited=False))
         self._apply(review, decision, prepare_edit)
@@ -362,7 +244,7 @@ class FlyApprovalMiddleware(HumanInTheLoopMiddleware):
         self._commit([review])
         return review.answer
 
-    def _approval_request(self, review: _Review, *, edited: bool) -> ToolApprovalRequest:
+    def _approval_request(self, review: Review, *, edited: bool) -> ToolApprovalRequest:
         prepared = review.edited if edited else review.prepared
         assert prepared is not None
         assert prepared.request is not None
@@ -378,14 +260,14 @@ class FlyApprovalMiddleware(HumanInTheLoopMiddleware):
     def _run_reviewed(
         self,
         request: ToolCallRequest,
-        review: _Review,
+        review: Review,
         handler: Callable[[ToolCallRequest], ToolResult],
     ) -> ToolResult:
         to_run, executed = self._reviewed_request(request, review)
         return self._annotate_edited_result(handler(to_run), to_run, executed)
 
     def _reviewed_request(
-        self, request: ToolCallRequest, review: _Review
+        self, request: ToolCallRequest, review: Review
     ) -> tuple[ToolCallRequest, Any]:
         if review.edited_args is None:
             return request, None
@@ -418,61 +300,6 @@ class FlyApprovalMiddleware(HumanInTheLoopMiddleware):
         return (
             isinstance(name, str) and name in self.interrupt_on and name in self.toolkit.tool_names
         )
-
-    def _allowed(self, name: str) -> list[str]:
-        return list(self.interrupt_on[name]["allowed_decisions"])
-
-    def _who(self, decision: Any) -> str:
-        named = decision.get("by") if isinstance(decision, Mapping) else None
-        if isinstance(named, str) and named.strip():
-            return " ".join(named.split())[:_MAX_NAME]
-        return self.reviewer
-
-    def _ctx(self, call: Mapping[str, Any]) -> CallContext:
-        return CallContext(
-            tool_call_id=call.get("id"), thread_id=_thread_id(), front_door="langchain"
-        )
-
-
-def _edit_args(review: _Review, decision: Any) -> dict[str, Any] | None:
-    """The edited arguments of an edit decision for the same tool, if that is what it is."""
-    if not isinstance(decision, Mapping) or decision.get("type") != "edit":
-        return None
-    action = decision.get("edited_action")
-    if not isinstance(action, Mapping) or action.get("name") != review.call["name"]:
-        return None
-    args = action.get("args")
-    return args if isinstance(args, dict) else None
-
-
-def _thread_id() -> str | None:
-    try:
-        configurable = get_config().get("configurable") or {}
-    except RuntimeError:
-        return None
-    thread = configurable.get("thread_id")
-    return str(thread) if thread is not None else None
-
-
-def _last_turn(state: Any) -> AIMessage | None:
-    messages = state.get("messages") or []
-    turn = next((m for m in reversed(messages) if isinstance(m, AIMessage)), None)
-    return turn if turn is not None and turn.tool_calls else None
-
-
-def _clear_edits(state: Any) -> dict[str, Any] | None:
-    return {_EDITED_KEY: {}} if state.get(_EDITED_KEY) else None
-
-
-def _decisions(answer: Any, expected: int) -> list[Any]:
-    decisions = answer.get("decisions") if isinstance(answer, Mapping) else None
-    if not isinstance(decisions, list) or len(decisions) != expected:
-        got = len(decisions) if isinstance(decisions, list) else "no list"
-        raise ValueError(
-            f"expected {{'decisions': [...]}} with {expected} decision(s), got {got}; "
-            f"each one of {', '.join(DECISION_TYPES)}"
-        )
-    return decisions
 
 
 def approval_middleware(

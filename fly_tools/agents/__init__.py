@@ -1,0 +1,19 @@
+"""LangChain v1 agents: a person approves gated calls in the agent's middleware, as receipts.
+
+Needs the ``agents`` extra (``langchain``, ``langgraph``)::
+
+    toolkit = FlyToolkit(client=client, scope="deploy", app="web", confirm=MiddlewareApproval())
+    agent = create_agent(model, toolkit.get_tools(), middleware=approval_middleware(toolkit),
+                         checkpointer=InMemorySaver())
+
+:class:`FlyApprovalMiddleware` is a ``HumanInTheLoopMiddleware`` configured from the
+toolkit's tiers that asks the reviewer itself, so it alone sees each decision: it turns
+an approval into a receipt bound to the exact call (tool, arguments after app binding
+and edits, target, thread and tool-call id) that the toolkit checks when it sends. An
+edit is validated, guarded, described again and must be approved again as edited.
+Rejections and answers given in the tool's place are recorded when they are made.
+"""
+
+from fly_tools.agents.middleware import FlyApprovalMiddleware, approval_middleware
+
+__all__ = ["FlyApprovalMiddleware", "approval_middleware"]

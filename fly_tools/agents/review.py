@@ -1,0 +1,211 @@
+"""What a reviewer's answers do: grant a receipt, stop the call with a recorded reason.
+
+Shared by both pause modes of :class:`fly_tools.agents.FlyApprovalMiddleware`. Nothing
+here has a side effect until :meth:`ReviewDecisions._commit`, which runs once every
+question of a node is answered (a node that pauses again is run again from the start).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from langchain_core.messages import AIMessage, ToolCall, ToolMessage
+from langgraph.config import get_config
+from langgraph.types import Command
+
+from fly_tools.catalogue import ENDPOINTS
+from fly_tools.guards.context import CallContext
+from fly_tools.guards.hitl import DECISION_TYPES
+from fly_tools.toolkit import FlyToolkit
+from fly_tools.tools.pipeline import record_review
+from fly_tools.tools.runtime import PreparedCall
+
+ToolResult = ToolMessage | Command[Any]
+EDITED_KEY = "hitl_edited_tool_calls"  # where HumanInTheLoopMiddleware keeps edits
+_SOURCE = "hitl_interrupt_decision"
+_MAX_NAME = 80
+
+
+@dataclass
+class Review:
+    """One gated call under review, and what became of it."""
+
+    call: ToolCall
+    prepared: PreparedCall
+    edited: PreparedCall | None = None
+    edited_args: dict[str, Any] | None = None
+    answer: ToolMessage | None = None
+    # Side effects wait until every question of the node is answered: a node that
+    # pauses again is run again from the start on resume.
+    grant: tuple[PreparedCall, str, str] | None = None
+    stop: tuple[str, str, str] | None = None
+
+
+class ReviewDecisions:
+    """The decision half of the approval middleware (mixed into it)."""
+
+    toolkit: FlyToolkit
+    reviewer: str
+    interrupt_on: Any  # HumanInTheLoopMiddleware's mapping of tool name to its config
+
+    # ------------------------------------------------------------ decisions
+
+    def _apply(
+        self,
+        review: Review,
+        decision: Any,
+        prepare_edit: Callable[[Review, dict[str, Any]], PreparedCall],
+    ) -> None:
+        call = review.call
+        kind = decision.get("type") if isinstance(decision, Mapping) else None
+        who = self._who(decision)
+        if kind not in self._allowed(call["name"]):
+            self._stop(review, "rejected", who, f"the answer {kind!r} is not an allowed decision")
+        elif kind == "approve":
+            self._grant(review, review.prepared, who, "approved")
+        elif kind == "reject":
+            self._stop(review, "rejected", who, str(decision.get("message") or "rejected"))
+        elif kind == "respond":
+            self._stop(review, "responded", who, str(decision.get("message") or ""))
+        else:
+            self._edit(review, decision, who, prepare_edit)
+
+    def _edit(
+        self,
+        review: Review,
+        decision: Mapping[str, Any],
+        who: str,
+        prepare_edit: Callable[[Review, dict[str, Any]], PreparedCall],
+    ) -> None:
+        action = decision.get("edited_action")
+        name = action.get("name") if isinstance(action, Mapping) else None
+        args = action.get("args") if isinstance(action, Mapping) else None
+        if name != review.call["name"]:
+            self._stop(review, "rejected", who, f"an edit cannot change the tool (to {name!r})")
+            return
+        if not isinstance(args, dict):
+            self._stop(review, "rejected", who, "the edit gave no arguments")
+            return
+        prepared = prepare_edit(review, args)
+        if prepared.refusal is not None or prepared.request is None:
+            self._stop(review, "rejected", who, f"the edited call cannot run: {prepared.refusal}")
+            return
+        review.edited, review.edited_args = prepared, args
+
+    def _confirm_edit(self, review: Review, decision: Any) -> None:
+        kind = decision.get("type") if isinstance(decision, Mapping) else None
+        who = self._who(decision)
+        if kind == "approve" and review.edited is not None:
+            self._grant(review, review.edited, who, "edited")
+        else:
+            reason = str(decision.get("message") or "") if kind == "reject" else ""
+            self._stop(review, "rejected", who, reason or "the edited call was not approved")
+
+    def _grant(self, review: Review, prepared: PreparedCall, who: str, verdict: str) -> None:
+        review.grant = (prepared, who, verdict)
+
+    def _stop(self, review: Review, verdict: str, who: str, reason: str) -> None:
+        call = review.call
+        review.stop = (verdict, who, reason)
+        if verdict == "responded":
+            content, status = reason, "success"
+        else:
+            content = (
+                f"Not executed: {call['name']} was rejected by {who} ({reason}). Nothing was "
+                "sent to Fly. Do not retry unless the user asks."
+            )
+            status = "error"
+        review.answer = ToolMessage(
+            content=content,
+            name=call["name"],
+            tool_call_id=call["id"],
+            status=status,
+            artifact={"executed": False, "reason": reason, "decision": verdict},
+            additional_kwargs={"lc_source": _SOURCE, "lc_data": {"decision": verdict}},
+        )
+
+    def _commit(self, reviews: Sequence[Review]) -> None:
+        """Issue the receipts and write the records, once every answer is in."""
+        runtime = self.toolkit._runtime
+        for review in reviews:
+            call, context = review.call, self._ctx(review.call)
+            endpoint = ENDPOINTS[call["name"]]
+            if review.stop is not None:
+                verdict, who, reason = review.stop
+                runtime.receipts.discard(context)
+                record_review(
+                    runtime, endpoint, call["args"], verdict=verdict, by=who, reason=reason,
+                    context=context, reads=review.prepared.reads,
+                )  # fmt: skip
+            elif review.grant is not None:
+                prepared, who, verdict = review.grant
+                assert prepared.request is not None
+                assert prepared.args is not None
+                version = prepared.request.facts.get("version")
+                runtime.receipts.issue(
+                    endpoint,
+                    prepared.args,
+                    decided_by=who,
+                    verdict=verdict,  # type: ignore[arg-type]
+                    context=context,
+                    version=version if isinstance(version, str) else None,
+                    digest=prepared.request.digest,
+                    reads=prepared.reads,
+                )
+
+    def _allowed(self, name: str) -> list[str]:
+        return list(self.interrupt_on[name]["allowed_decisions"])
+
+    def _who(self, decision: Any) -> str:
+        named = decision.get("by") if isinstance(decision, Mapping) else None
+        if isinstance(named, str) and named.strip():
+            return " ".join(named.split())[:_MAX_NAME]
+        return self.reviewer
+
+    def _ctx(self, call: Mapping[str, Any]) -> CallContext:
+        return CallContext(
+            tool_call_id=call.get("id"), thread_id=_thread_id(), front_door="langchain"
+        )
+
+
+def edit_args(review: Review, decision: Any) -> dict[str, Any] | None:
+    """The edited arguments of an edit decision for the same tool, if that is what it is."""
+    if not isinstance(decision, Mapping) or decision.get("type") != "edit":
+        return None
+    action = decision.get("edited_action")
+    if not isinstance(action, Mapping) or action.get("name") != review.call["name"]:
+        return None
+    args = action.get("args")
+    return args if isinstance(args, dict) else None
+
+
+def _thread_id() -> str | None:
+    try:
+        configurable = get_config().get("configurable") or {}
+    except RuntimeError:
+        return None
+    thread = configurable.get("thread_id")
+    return str(thread) if thread is not None else None
+
+
+def last_turn(state: Any) -> AIMessage | None:
+    messages = state.get("messages") or []
+    turn = next((m for m in reversed(messages) if isinstance(m, AIMessage)), None)
+    return turn if turn is not None and turn.tool_calls else None
+
+
+def clear_edits(state: Any) -> dict[str, Any] | None:
+    return {EDITED_KEY: {}} if state.get(EDITED_KEY) else None
+
+
+def decisions_of(answer: Any, expected: int) -> list[Any]:
+    decisions = answer.get("decisions") if isinstance(answer, Mapping) else None
+    if not isinstance(decisions, list) or len(decisions) != expected:
+        got = len(decisions) if isinstance(decisions, list) else "no list"
+        raise ValueError(
+            f"expected {{'decisions': [...]}} with {expected} decision(s), got {got}; "
+            f"each one of {', '.join(DECISION_TYPES)}"
+        )
+    return decisions

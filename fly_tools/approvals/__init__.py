@@ -1,0 +1,28 @@
+"""Approvals that survive restarts: gated calls wait in a store (SQLite or Redis) for a person.
+
+A toolkit given ``confirm=StoreApproval(store)`` stores each gated call it is asked
+about and refuses it as *pending*; a person answers from any terminal with
+``fly-tools approvals approve ID`` (or ``reject``), and the agent's next identical call
+uses the approval up, once across every process sharing the store.
+"""
+
+from __future__ import annotations
+
+from fly_tools.approvals.entries import (
+    Approval,
+    ApprovalError,
+    ApprovalStore,
+    Status,
+    open_store,
+)
+from fly_tools.approvals.hook import StoreApproval, request_binding
+
+__all__ = [
+    "Approval",
+    "ApprovalError",
+    "ApprovalStore",
+    "Status",
+    "StoreApproval",
+    "open_store",
+    "request_binding",
+]

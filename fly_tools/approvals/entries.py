@@ -1,0 +1,177 @@
+"""Pending approvals as stored records, the store interface, and opening a store from a URL."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+from typing import Any, Literal, Protocol, get_args
+
+Status = Literal["pending", "approved", "rejected", "consumed", "expired"]
+"""Where an approval stands; ``expired`` is read off ``expires_at``, never written."""
+STATUSES: tuple[str, ...] = get_args(Status)
+ENV_VAR = "FLY_TOOLS_APPROVALS"
+"""Environment variable naming the store (a path, ``sqlite:///path`` or ``redis://...``)."""
+DEFAULT_PATH = Path("~/.fly-tools/approvals.db")
+PENDING_TTL = 86_400.0
+"""Seconds a question waits for a person before it expires."""
+APPROVED_TTL = 900.0
+"""Seconds an answer stays usable after it is given (as an in-process receipt does)."""
+
+
+class ApprovalError(Exception):
+    """An approval cannot be read or answered; the message says why and what to do."""
+
+
+@dataclass(frozen=True)
+class Approval:
+    """One gated call waiting for, or answered by, a person.
+
+    Attributes:
+        id: short random id people type (``fly-tools approvals approve ID``).
+        tool: the tool name.
+        args: the arguments as shown to the person, secret values redacted.
+        description: what the call will do, as the toolkit described it.
+        target: the resource, as ``Target.to_dict()``.
+        binding: keyed digest of the exact request (see :func:`request_binding`); it
+            reveals nothing about secret values.
+        version: the machine version the description was read at, if any.
+        agent_id: the agent that asked, if known.
+        created_at: wall-clock seconds when it was asked.
+        expires_at: after this it can no longer be answered or used.
+        status: as stored: ``pending``, ``approved``, ``rejected`` or ``consumed``.
+        answered_by: who approved or rejected it.
+        answered_at: when.
+        reason: the person's reason, if given.
+        consumed_at: when an approved call was let through.
+    """
+
+    id: str
+    tool: str
+    args: Mapping[str, Any]
+    description: str
+    target: Mapping[str, str | None]
+    binding: str
+    created_at: float
+    expires_at: float
+    version: str | None = None
+    agent_id: str | None = None
+    status: Status = "pending"
+    answered_by: str | None = None
+    answered_at: float | None = None
+    reason: str | None = None
+    consumed_at: float | None = None
+
+    def status_at(self, now: float) -> Status:
+        """The status a reader sees: an unused question or answer past its expiry is expired."""
+        if self.status in ("pending", "approved") and self.expires_at <= now:
+            return "expired"
+        return self.status
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON types only (it is stored and printed as JSON)."""
+        data = asdict(self)
+        data["args"], data["target"] = dict(self.args), dict(self.target)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Approval:
+        """Read back :meth:`to_dict`'s output."""
+        known = {k: data[k] for k in cls.__dataclass_fields__ if k in data}
+        if known.get("status") not in STATUSES:
+            raise ApprovalError(f"stored approval has an unknown status {known.get('status')!r}")
+        return cls(**known)
+
+    def answered(self, status: Status, by: str, reason: str | None, now: float) -> Approval:
+        """This approval answered ``status`` by ``by``, usable for :data:`APPROVED_TTL`."""
+        return replace(
+            self,
+            status=status,
+            answered_by=by,
+            answered_at=now,
+            reason=reason,
+            expires_at=now + APPROVED_TTL,
+        )
+
+
+class ApprovalStore(Protocol):
+    """Where approvals live between processes. Every method is safe across processes."""
+
+    location: str
+    """Where the store is, fit to print (no password)."""
+    clock: Callable[[], float]
+    """Wall clock for expiry: approvals are compared across processes and hosts."""
+
+    def binding_key(self) -> bytes:
+        """The store's own secret for request bindings, made on first use and kept."""
+        ...
+
+    def add(self, approval: Approval) -> Approval:
+        """Store a new pending approval, or return a pending one already stored for its binding."""
+        ...
+
+    def get(self, approval_id: str) -> Approval | None:
+        """The approval with this id, or ``None``."""
+        ...
+
+    def matching(self, binding: str) -> list[Approval]:
+        """Approvals stored for this binding, newest first."""
+        ...
+
+    def entries(self) -> list[Approval]:
+        """Every stored approval, newest first."""
+        ...
+
+    def answer(self, approval_id: str, status: Status, by: str, reason: str | None) -> Approval:
+        """Approve or reject a pending, unexpired approval; atomic.
+
+        Raises:
+            ApprovalError: no such id, already answered, or expired.
+        """
+        ...
+
+    def consume(self, approval_id: str) -> bool:
+        """Mark an approved, unexpired approval used; ``True`` for exactly one caller."""
+        ...
+
+
+def answer_error(approval_id: str, found: Approval | None, now: float) -> ApprovalError:
+    """Why an answer to ``approval_id`` was not recorded."""
+    if found is None:
+        return ApprovalError(f"no approval {approval_id} in this store")
+    status = found.status_at(now)
+    by = f" by {found.answered_by}" if found.answered_by else ""
+    return ApprovalError(f"approval {approval_id} is {status}{by}; only a pending one is answered")
+
+
+def open_store(url: str | os.PathLike[str] | None = None) -> ApprovalStore:
+    """The store ``url`` names: a path or ``sqlite:///path`` (one host), or ``redis://...``.
+
+    Without ``url``: ``$FLY_TOOLS_APPROVALS``, else ``~/.fly-tools/approvals.db``. As in
+    SQLAlchemy, ``sqlite:///rel.db`` is relative and ``sqlite:////abs.db`` absolute.
+
+    Raises:
+        ApprovalError: an unknown scheme, or the redis extra is missing.
+    """
+    text = os.fspath(url) if url is not None else os.environ.get(ENV_VAR, "").strip()
+    text = text or str(DEFAULT_PATH)
+    if text.startswith(("redis://", "rediss://", "unix://")):
+        try:
+            from fly_tools.approvals.redis_store import RedisApprovalStore
+        except ModuleNotFoundError:
+            raise ApprovalError(
+                "a redis:// approvals store needs the redis client: pip install 'fly-tools[redis]'"
+            ) from None
+        return RedisApprovalStore.from_url(text)
+    if text.startswith("sqlite:///"):
+        # As SQLAlchemy reads it: sqlite:///rel.db is relative, sqlite:////abs.db absolute.
+        text = text.removeprefix("sqlite:///")
+    elif "://" in text:
+        raise ApprovalError(
+            f"unknown approvals store {text.split('://')[0]}://: "
+            "give a file path, sqlite:///path or redis://host:port/db"
+        )
+    from fly_tools.approvals.sqlite_store import SqliteApprovalStore
+
+    return SqliteApprovalStore(Path(text).expanduser())
