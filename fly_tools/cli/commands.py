@@ -91,7 +91,7 @@ def run_demo(args: argparse.Namespace) -> int:
         if args.live:
             demo.run_live(reviewer=reviewer, app=args.app, model=model)
         else:
-            demo.run_demo(reviewer=reviewer, app=args.app or "web", model=model)
+            demo.run_demo(reviewer=reviewer, app=args.app or "web", model=model, store=args.store)
     except demo.DemoError as exc:
         raise UsageError(str(exc)) from None
     return EXIT_OK

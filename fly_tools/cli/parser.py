@@ -165,6 +165,11 @@ def _demo_command(commands: argparse._SubParsersAction[argparse.ArgumentParser])
         help="read-only report on real Fly (token in FLY_API_TOKEN or FLY_ACCESS_TOKEN)",
     )  # fmt: skip
     demo.add_argument("--app", help="app to work on (fake: web or worker; live: required)")
+    demo.add_argument(
+        "--store", metavar="URL",
+        help="leave the delete pending in this approvals store (SQLite path or redis:// URL) "
+        "and exit; answer it with `fly-tools approvals`, then run the demo again",
+    )  # fmt: skip
     demo.set_defaults(run="fly_tools.cli.commands:run_demo")
 
 

@@ -28,6 +28,7 @@ from fly_tools.guards import (
     redact_args,
     target_of,
 )
+from fly_tools.guards.decisions import MiddlewareApproval
 from fly_tools.toolkit import FlyToolkit
 
 SYSTEM_PROMPT = (
@@ -206,7 +207,10 @@ def run_agent(
         model,
         tools=toolkit.get_tools(),
         system_prompt=SYSTEM_PROMPT,
-        middleware=approval_middleware(toolkit, reviewer=reviewer.label),
+        # A toolkit whose approvals live in a store asks nobody here: no middleware.
+        middleware=approval_middleware(toolkit, reviewer=reviewer.label)
+        if isinstance(toolkit.confirm, MiddlewareApproval)
+        else [],
         checkpointer=InMemorySaver(),
     )
     config: Any = {"configurable": {"thread_id": "fly-tools-demo"}, "recursion_limit": 60}

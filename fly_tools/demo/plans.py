@@ -77,7 +77,7 @@ def _operator_summary(
         parts.append(
             f"Deleted volume {name}, which no machine used."
             if succeeded(deleted)
-            else f"I did not delete volume {name}: {_why_not(deleted)}."
+            else f"I did not delete volume {name}: {_why_not(deleted).rstrip('.')}."
         )
     return " ".join(parts)
 

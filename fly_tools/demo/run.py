@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from langchain_core.language_models import BaseChatModel
 from pydantic import ValidationError
@@ -74,6 +74,7 @@ def run_demo(
     model: BaseChatModel | None = None,
     fake: FakeFly | None = None,
     out: TextIO | None = None,
+    store: str | None = None,
 ) -> DemoReport:
     """The demo on the fake Fly API: start the stopped machine, delete the unused volume.
 
@@ -83,6 +84,10 @@ def run_demo(
         model: a chat model; the scripted operator when ``None``.
         fake: the :class:`~fly_tools.testing.FakeFly` to use (a new demo world by default).
         out: where to print (stdout by default).
+        store: an approvals store (a SQLite path or ``redis://`` URL): the delete is left
+            pending there instead of asked about, and the demo exits; after
+            ``fly-tools approvals approve ID --store ...`` from any terminal, running the
+            demo again with the same store carries the delete out.
 
     Raises:
         DemoError: ``app`` is not in the demo world.
@@ -98,7 +103,7 @@ def run_demo(
         client=fake.client(scope="deploy", app=app),
         scope="deploy",
         app=app,
-        confirm=MiddlewareApproval(),
+        confirm=_store_hook(store) if store else MiddlewareApproval(),
         agent_id=AGENT_ID,
         audit=AuditLog(MemorySink()),
     )
@@ -109,7 +114,28 @@ def run_demo(
     report = run_agent(model or operator_model(app), toolkit, task, reviewer, out)
     report.requests = [f"{r.method} {r.path} {r.status}" for r in fake.requests]
     _footer(out, report, f"Requests that reached the fake Fly API: {len(report.requests)}")
+    if store:
+        _pending_note(report, store, out)
     return report
+
+
+def _store_hook(store: str) -> Any:
+    from fly_tools.approvals import StoreApproval, open_store
+
+    return StoreApproval(open_store(store))
+
+
+def _pending_note(report: DemoReport, store: str, out: TextIO) -> None:
+    pending = [r for r in report.records if r.decision == "pending"]
+    if not pending:
+        return
+    print(
+        f"\nThe delete is pending in {store}. From any terminal:\n"
+        f"  fly-tools approvals list --store {store}\n"
+        f"  fly-tools approvals approve ID --store {store} --by YOUR-NAME\n"
+        f"then run `fly-tools demo --store {store}` again: the approved delete runs once.",
+        file=out,
+    )
 
 
 def run_live(

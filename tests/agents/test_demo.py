@@ -406,3 +406,29 @@ def test_the_demo_asks_in_a_terminal_and_approves_on_y_and_the_typed_id() -> Non
     assert typed
     assert "approved [console]" in text
     assert f"ops-bot deleted volume {VOL_DATA_OLD} in app web" in text
+
+
+def test_demo_with_a_store_pauses_exits_and_resumes_later(tmp_path: Path) -> None:
+    from fly_tools.approvals import open_store
+    from fly_tools.demo import Reviewer, run_demo
+    from fly_tools.testing.world import VOL_DATA_OLD
+
+    store_url = str(tmp_path / "approvals.db")
+    first = run_demo(
+        reviewer=Reviewer.from_flags(yes=False, no=False), store=store_url, out=io.StringIO()
+    )
+    assert not [r for r in first.requests if r.startswith("DELETE")]
+    assert [r.decision for r in first.records if r.tool == "fly_delete_volume"] == ["pending"]
+    store = open_store(store_url)
+    (waiting,) = store.entries()
+    store.answer(waiting.id, "approved", by="alice", reason=None)  # another terminal
+    second = run_demo(
+        reviewer=Reviewer.from_flags(yes=False, no=False), store=store_url, out=io.StringIO()
+    )
+    assert [r for r in second.requests if r.startswith("DELETE")] == [
+        f"DELETE /v1/apps/web/volumes/{VOL_DATA_OLD} 200"
+    ]
+    third = run_demo(
+        reviewer=Reviewer.from_flags(yes=False, no=False), store=store_url, out=io.StringIO()
+    )
+    assert not [r for r in third.requests if r.startswith("DELETE")]  # the approval is used up
