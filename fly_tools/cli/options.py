@@ -223,6 +223,7 @@ def toolkit(
             client=client, scope=scope, app=app, agent_id=agent,
             confirm_at=RiskTier.parse(args.confirm_at or RiskTier.DESTRUCTIVE),
             exec_commands=split(args.exec_commands),
+            check_scope=getattr(args, "check_scope", True),
             **chosen, **options,
         )  # fmt: skip
     except ValueError as exc:

@@ -198,6 +198,11 @@ def _toolkit_options(parser: argparse.ArgumentParser) -> None:
         "--confirm-at", choices=TIERS,
         help="the lowest tier that pauses for a human (default: destructive)",
     )  # fmt: skip
+    kit.add_argument(
+        "--check-scope", action=argparse.BooleanOptionalAction, default=True,
+        help="before the first change, ask Fly what the token may do and refuse a toolkit "
+        "wider than it (default: on)",
+    )  # fmt: skip
 
 
 def _client_options(parser: argparse.ArgumentParser, *, live: str) -> None:

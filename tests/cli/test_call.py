@@ -356,3 +356,14 @@ def test_json_usage_errors_print_nothing_on_stdout(run: Run) -> None:
     status, out, err = run("call", "fly_list_apps", "--args", "[1]", "--json")
     assert (status, out) == (2, "")
     assert "--args must be a JSON object" in err
+
+
+@pytest.mark.parametrize(("flag", "asks"), [((), True), (("--no-check-scope",), False)])
+def test_check_scope_flag(fake: FakeFly, run: Run, flag: tuple[str, ...], asks: bool) -> None:
+    status, _, err = run(
+        "call", "fly_restart_machine", "--scope", "deploy", "--app", "web",
+        "--args", '{"machine_id": "3d8d9015b23489"}', *flag,
+    )  # fmt: skip
+    assert status == 0, err
+    assert any(r.path.startswith("/v1/tokens/") for r in fake.requests) is asks
+    assert any(r.path.endswith("/restart") for r in fake.requests)
