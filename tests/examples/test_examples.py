@@ -118,7 +118,7 @@ def test_policy_and_audit(runs: dict[str, Run], audit_dir: Path) -> None:
     assert "fly_delete_volume is absent: the policy for ops-bot grants only read access" in out
     lines = (audit_dir / "audit.jsonl").read_text().splitlines()
     records = [json.loads(line) for line in lines]
-    records = [r for r in records if r["decided_by"] != "approval description"]
+    records = list(records)
     assert [(r["tool"], r["decision"]) for r in records] == [
         ("fly_list_machines", "allowed"),
         ("fly_restart_machine", "approved"),
