@@ -6,7 +6,6 @@ import asyncio
 import logging
 import socket
 import time
-from collections.abc import Iterator
 
 import pytest
 import redis
@@ -15,34 +14,15 @@ from benchmarks import redis_server
 from benchmarks.bench_shared_limits import run_once
 from fly_tools.client import LimiterUnavailableError, Pace, RedisLimiter
 from fly_tools.client.limiters import MARGIN
+from tests.redis_loopback import PASSWORD, REDIS_MARKS
 
-pytestmark = [
-    pytest.mark.enable_socket,
-    pytest.mark.loopback,
-    pytest.mark.skipif(
-        not redis_server.available(),
-        reason="redis-server is not on PATH (.ci/run installs it: apt-get install redis-server)",
-    ),
-]
+pytestmark = REDIS_MARKS
 
-PASSWORD = "s3cret-redis-pass"
 KEY = ("fly_start_machine", "m1")
 
 
-@pytest.fixture(scope="module")
-def server() -> Iterator[redis_server.RedisServer]:
-    with redis_server.RedisServer(password=PASSWORD) as running:
-        yield running
-
-
-@pytest.fixture
-def url(server: redis_server.RedisServer, request: pytest.FixtureRequest) -> str:
-    """The server's URL with a key prefix of this test's own."""
-    return f"{server.url}?prefix={request.node.name}"
-
-
-def test_processes_share_one_bucket_on_the_servers_clock(url: str) -> None:
-    first, second = RedisLimiter(url), RedisLimiter(url)
+def test_processes_share_one_bucket_on_the_servers_clock(loopback_redis_url: str) -> None:
+    first, second = RedisLimiter(loopback_redis_url), RedisLimiter(loopback_redis_url)
     started = time.monotonic()
     answers = [first.acquire(KEY, "standard"), second.acquire(KEY, "standard"),
                first.acquire(KEY, "standard"), second.acquire(KEY, "standard")]  # fmt: skip
@@ -51,23 +31,27 @@ def test_processes_share_one_bucket_on_the_servers_clock(url: str) -> None:
     assert 1 + MARGIN - took - 0.01 <= answers[3].wait <= 1 + MARGIN
 
 
-def test_keys_live_in_redis_under_the_prefix(url: str, server: redis_server.RedisServer) -> None:
-    RedisLimiter(url).acquire(KEY, "standard")
-    keys = redis.Redis.from_url(server.url).keys("*")
-    prefix = url.rpartition("prefix=")[2]
+def test_keys_live_in_redis_under_the_prefix(
+    loopback_redis_url: str, loopback_redis: redis_server.RedisServer
+) -> None:
+    RedisLimiter(loopback_redis_url).acquire(KEY, "standard")
+    keys = redis.Redis.from_url(loopback_redis.url).keys("*")
+    prefix = loopback_redis_url.rpartition("prefix=")[2]
     assert [k.decode() for k in keys if prefix.encode() in k] == [
         f"{prefix}:v1:gcra:standard:fly_start_machine:m1"
     ]
 
 
 def test_wrong_password_refuses_without_showing_either(
-    server: redis_server.RedisServer, caplog: pytest.LogCaptureFixture
+    loopback_redis: redis_server.RedisServer, caplog: pytest.LogCaptureFixture
 ) -> None:
-    limiter = RedisLimiter(server.url.replace(PASSWORD, "not-the-password") + "?fallback=refuse")
+    limiter = RedisLimiter(
+        loopback_redis.url.replace(PASSWORD, "not-the-password") + "?fallback=refuse"
+    )
     with caplog.at_level(logging.DEBUG), pytest.raises(LimiterUnavailableError) as caught:
         limiter.acquire(KEY, "standard")
     shown = " ".join([repr(limiter), str(caught.value), caplog.text])
-    assert f"127.0.0.1:{server.port}" in shown
+    assert f"127.0.0.1:{loopback_redis.port}" in shown
     assert "not-the-password" not in shown
     assert PASSWORD not in shown
 
@@ -116,8 +100,8 @@ async def test_a_silent_redis_does_not_stall_the_event_loop() -> None:
 
 
 @pytest.mark.slow
-def test_four_agent_processes_meet_no_429(server: redis_server.RedisServer) -> None:
-    run = run_once(server.url, 1, scale=2.0, processes=4, calls=3)
+def test_four_agent_processes_meet_no_429(loopback_redis: redis_server.RedisServer) -> None:
+    run = run_once(loopback_redis.url, 1, scale=2.0, processes=4, calls=3)
     # Fly's limit allows 3 at once, then one per second: 9 intervals for 12 calls.
     assert (run.server_429s, run.agent_429s, run.failed) == (0, 0, 0)
     assert 9 <= run.seconds <= 9 * 1.2
