@@ -31,8 +31,8 @@ from fly_tools import (
     interrupt_on,
 )
 from fly_tools.agents import approval_middleware
-from fly_tools.scripted import ScriptedChatModel, call, calls
 from fly_tools.testing import FakeFly
+from fly_tools.testing.scripted import ScriptedChatModel, call, calls
 
 fake = FakeFly.demo()
 memory = MemorySink()

@@ -27,8 +27,8 @@ from langgraph.types import Command
 from fly_tools import FlyToolkit, MemorySink, MiddlewareApproval
 from fly_tools.agents import approval_middleware
 from fly_tools.guards import AuditLog
-from fly_tools.scripted import ScriptedChatModel, call
 from fly_tools.testing import FakeFly
+from fly_tools.testing.scripted import ScriptedChatModel, call
 from fly_tools.testing.world import VOL_DATA_OLD
 
 fly = FakeFly.demo()  # stands in for Fly: it outlives the agent processes

@@ -15,8 +15,8 @@ from langchain.agents import create_agent
 from langchain_core.messages import AIMessage, BaseMessage, ToolCall, ToolMessage
 
 from fly_tools import AuditLog, FlyToolkit, MemorySink, format_trail
-from fly_tools.scripted import ScriptedChatModel, call, say
 from fly_tools.testing import FakeFly
+from fly_tools.testing.scripted import ScriptedChatModel, call, say
 
 fake = FakeFly.demo()  # in-process: no sockets, no network
 memory = MemorySink()

@@ -17,14 +17,40 @@ README_END = "<!-- tools-table:end -->"
 
 
 def tools_markdown(endpoints: Iterable[Endpoint] = ENDPOINTS.records) -> str:
-    """The README's tool table: name, group, tier, scopes, what it does."""
+    """The README's tool tables: the default tools, then the opt-in groups' tools.
+
+    Each row gives name, group, tier, scopes and what the tool does; the opt-in table
+    also says why each tool sits in its tier.
+    """
+    items = list(endpoints)
+    default = [e for e in items if e.default]
+    opt_in = [e for e in items if not e.default]
+    parts = []
+    if default:
+        parts.append(
+            f"Offered by default ({len(default)} tools, the groups "
+            f"{', '.join(dict.fromkeys(e.group for e in default))}):\n\n" + _table(default)
+        )
+    if opt_in:
+        groups = ", ".join(f"`{g}`" for g in dict.fromkeys(e.group for e in opt_in))
+        parts.append(
+            f"Offered when asked for ({len(opt_in)} tools; name their groups in `groups=`, "
+            f"the tools in `include=`, or either in a policy): {groups}.\n\n"
+            + _table(opt_in, reasons=True)
+        )
+    return "\n\n".join(parts)
+
+
+def _table(endpoints: Sequence[Endpoint], *, reasons: bool = False) -> str:
+    head = "| tool | group | tier | scopes | what it does |"
     rows = [
-        "| tool | group | tier | scopes | what it does |",
-        "|---|---|---|---|---|",
+        head + (" why this tier |" if reasons else ""),
+        "|---|---|---|---|---|" + ("---|" if reasons else ""),
     ]
     for e in endpoints:
         scopes = ", ".join(s for s in SCOPES if s in e.scopes)
-        rows.append(f"| `{e.name}` | {e.group} | {e.risk.label} | {scopes} | {e.description} |")
+        row = f"| `{e.name}` | {e.group} | {e.risk.label} | {scopes} | {e.description} |"
+        rows.append(row + (f" {e.tier_reason} |" if reasons else ""))
     return "\n".join(rows)
 
 
@@ -32,10 +58,11 @@ def tools_text(endpoints: Iterable[Endpoint] = ENDPOINTS.records) -> str:
     """A plain-text table for terminals."""
     items = list(endpoints)
     width = max((len(e.name) for e in items), default=4)
-    lines = [f"{'tool':<{width}}  {'tier':<11}  {'group':<8}  scopes"]
+    group = max((len(e.group) for e in items), default=5)
+    lines = [f"{'tool':<{width}}  {'tier':<11}  {'group':<{group}}  scopes"]
     for e in items:
         scopes = ",".join(s for s in SCOPES if s in e.scopes)
-        lines.append(f"{e.name:<{width}}  {e.risk.label:<11}  {e.group:<8}  {scopes}")
+        lines.append(f"{e.name:<{width}}  {e.risk.label:<11}  {e.group:<{group}}  {scopes}")
     return "\n".join(lines)
 
 

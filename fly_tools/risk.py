@@ -46,10 +46,18 @@ Scope = Literal["org", "deploy", "readonly", "machine-exec"]
 
 SCOPES: tuple[Scope, ...] = get_args(Scope)
 
-Group = Literal["apps", "machines", "control", "info", "leases", "volumes", "secrets", "tokens"]
-"""The eight capability groups of the catalogue."""
+Group = Literal[
+    "apps", "machines", "control", "info", "leases", "volumes", "secrets", "tokens",
+    "certificates", "network", "maintenance", "metadata", "secretkeys", "secret_values",
+    "snapshots", "platform", "credentials",
+]  # fmt: skip
+"""The capability groups of the catalogue."""
 
 GROUPS: tuple[Group, ...] = get_args(Group)
+DEFAULT_GROUPS: tuple[Group, ...] = GROUPS[:8]
+"""The guide's eight groups: what a toolkit offers when it names no groups. The others
+(certificates, IP addresses, cordoning and memory, machine metadata, volume snapshots,
+secret keys, secret values, platform and org-wide lists, credentials) are opted into."""
 
 
 def parse_scope(value: str) -> Scope:

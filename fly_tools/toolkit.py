@@ -12,13 +12,13 @@ from pydantic import ConfigDict, Field, PrivateAttr, TypeAdapter, field_validato
 from fly_tools.catalogue import ENDPOINTS, Catalogue, Endpoint
 from fly_tools.client import AsyncFlyClient, FlyClient
 from fly_tools.guards import AgentPolicy, AuditLog, ConfirmHook, MemorySink
+from fly_tools.guards.call_guard import CallGuard
 from fly_tools.guards.context import CallContext
 from fly_tools.guards.decisions import MiddlewareApproval
 from fly_tools.models.identifiers import AppName
 from fly_tools.risk import GROUPS, SCOPES, RiskTier, Scope, parse_scope
 from fly_tools.tools.facade import facade_tools
 from fly_tools.tools.factory import make_tool
-from fly_tools.tools.guard import CallGuard
 from fly_tools.tools.pipeline import (
     _UNSET,
     drive_async,
@@ -43,6 +43,10 @@ def select_endpoints(
 ) -> tuple[Endpoint, ...]:
     """scope ∩ groups ∩ tier ∩ include ∩ policy − exclude, in catalogue order.
 
+    Without ``groups``, only the default groups (:data:`fly_tools.risk.DEFAULT_GROUPS`,
+    the guide's 31 tools) are offered, plus tools named in ``include`` and groups or
+    tools the policy names: new groups never grow an existing agent's schemas.
+
     A toolkit bound to one app also drops the endpoints an app-scoped token cannot reach
     (listing and creating apps): they would look beyond the app. ``catalogue`` is the
     package's own unless a caller brings a wider one.
@@ -57,7 +61,7 @@ def select_endpoints(
         e
         for e in catalogue.records
         if scope in e.scopes
-        and (group_set is None or e.group in group_set)
+        and (e.group in group_set if group_set is not None else _offered(e, include_set, policy))
         and (max_risk is None or e.risk <= max_risk)
         and (include_set is None or e.name in include_set)
         and e.name not in exclude_set
@@ -70,6 +74,18 @@ def select_endpoints(
             "widen groups/max_risk/include or the policy"
         )
     return chosen
+
+
+def _offered(
+    endpoint: Endpoint, include: frozenset[str] | None, policy: AgentPolicy | None
+) -> bool:
+    """Without ``groups=``, a toolkit offers the default groups, plus what the caller
+    names: a tool in ``include``, or a group or tool the policy lists (other than denied)."""
+    if endpoint.default or (include is not None and endpoint.name in include):
+        return True
+    if policy is None:
+        return False
+    return endpoint.group in policy.groups or policy.tools.get(endpoint.name) == "allow"
 
 
 def _known(names: Iterable[str] | None, valid: Sequence[str], kind: str) -> frozenset[str] | None:
@@ -93,7 +109,9 @@ class FlyToolkit(BaseToolkit):
             toolkit whose schemas promise calls that fail (or, with a wider token, that
             reach further than intended). :meth:`check_token` compares it with the token.
         app: bind every tool to this app; ``app_name`` disappears from the schemas.
-        groups: only these capability groups.
+        groups: only these capability groups. Without it, the default groups
+            (:data:`fly_tools.risk.DEFAULT_GROUPS`), plus groups and tools that
+            ``include`` or the policy name.
         max_risk: only tools at or below this tier.
         include: only these tool names.
         exclude: never these tool names.

@@ -28,7 +28,6 @@ from fly_tools.agents.review import (
     edit_args,
     last_turn,
 )
-from fly_tools.catalogue import ENDPOINTS
 from fly_tools.guards.decisions import MiddlewareApproval
 from fly_tools.guards.hitl import interrupt_on
 from fly_tools.toolkit import FlyToolkit
@@ -268,11 +267,12 @@ class FlyApprovalMiddleware(ReviewDecisions, HumanInTheLoopMiddleware):
 
     def _record_unknown(self, request: ToolCallRequest) -> None:
         name = request.tool_call.get("name")
-        known = isinstance(name, str) and name in ENDPOINTS
+        catalogue = self.toolkit.catalogue
+        known = isinstance(name, str) and name in catalogue
         if request.tool is None and known and name not in self.toolkit.tool_names:
             record_review(
                 self.toolkit._runtime,
-                ENDPOINTS[name],
+                catalogue[name],
                 request.tool_call.get("args") or {},
                 verdict="refused",
                 by="guard",

@@ -15,7 +15,6 @@ from langchain_core.messages import AIMessage, ToolCall, ToolMessage
 from langgraph.config import get_config
 from langgraph.types import Command
 
-from fly_tools.catalogue import ENDPOINTS
 from fly_tools.guards.context import CallContext
 from fly_tools.guards.hitl import DECISION_TYPES
 from fly_tools.toolkit import FlyToolkit
@@ -131,7 +130,7 @@ class ReviewDecisions:
         runtime = self.toolkit._runtime
         for review in reviews:
             call, context = review.call, self._ctx(review.call)
-            endpoint = ENDPOINTS[call["name"]]
+            endpoint = self.toolkit.catalogue[call["name"]]
             if review.stop is not None:
                 verdict, who, reason = review.stop
                 runtime.receipts.discard(context)

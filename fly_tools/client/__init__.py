@@ -27,6 +27,7 @@ from fly_tools.client.limiters import (
     RedisLimiter,
 )
 from fly_tools.client.sync import FlyClient
+from fly_tools.client.twins import async_twin, sync_twin
 
 __all__ = [
     "FLY_LIMITS",
@@ -53,4 +54,6 @@ __all__ = [
     "UnauthorizedError",
     "UnprocessableError",
     "WaitTimeoutError",
+    "async_twin",
+    "sync_twin",
 ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable, Mapping
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import httpx
 import tenacity
@@ -17,9 +17,6 @@ from fly_tools.client.limiters import Limiter, apace
 from fly_tools.client.settings import ClientConfig, ConfiguredClient, authorization_header
 from fly_tools.models.args import FlyArgs
 
-if TYPE_CHECKING:
-    from fly_tools.client.sync import FlyClient
-
 AsyncSleep = Callable[[float], Awaitable[None]]
 
 
@@ -29,6 +26,8 @@ class AsyncFlyClient(ConfiguredClient):
     ``sleep`` is an async callable (default :func:`asyncio.sleep`). A Redis ``limiter``
     is asked through redis.asyncio, so pacing never blocks the event loop. Use ``await
     client.call(...)``, ``await client.aclose()`` or ``async with AsyncFlyClient() as client``.
+    :func:`~fly_tools.client.async_twin` and :func:`~fly_tools.client.sync_twin` turn one
+    client into the other, sharing settings, transport and rate limiter.
 
     Raises:
         ConfigurationError: no token, or a malformed token or base URL.
@@ -103,7 +102,7 @@ class AsyncFlyClient(ConfiguredClient):
         """Call one endpoint; see :meth:`fly_tools.client.FlyClient.call`."""
         endpoint = core.resolve_endpoint(endpoint_or_name)
         validated = core.validate_args(endpoint, args)
-        return await self._run(flows.call_flow(endpoint, validated, self._config.clock))
+        return await self._run(flows.call_flow(endpoint, validated, self._config.clock, self.token))
 
     async def wait(
         self,
@@ -136,19 +135,6 @@ class AsyncFlyClient(ConfiguredClient):
         header = authorization_header(self._config.token)
         return flows.as_dict(await self._run(tokens.authorize_flow(header, access)))
 
-    def to_sync(self, *, sleep: Callable[[float], None] | None = None) -> FlyClient:
-        """A blocking client sharing this one's token, base URL, transport and rate limiter.
-
-        Args:
-            sleep: sleep for the new client (default: the blocking twin of this client's
-                sleep when it has one, as a fake clock's ``asleep`` has ``sleep``; else
-                :func:`time.sleep`).
-        """
-        from fly_tools.client.sync import FlyClient
-
-        sleep = sleep or getattr(getattr(self._sleep, "__self__", None), "sleep", None)
-        return FlyClient._with_config(self._config, self._transport, sleep)
-
     async def _run(self, flow: flows.Flow) -> Any:
         outcome: Any = None
         failure: FlyError | None = None
@@ -167,9 +153,26 @@ class AsyncFlyClient(ConfiguredClient):
         if isinstance(step, flows.Pause):
             await self._sleep(step.seconds)
             return None
-        options = core.retry_options(step.endpoint, self._config.max_retries)
         attempts = core.Attempts(step)
-        return await tenacity.AsyncRetrying(sleep=self._sleep, **options)(self._send, attempts)
+        try:
+            return await self._send(attempts)
+        except FlyError as first:
+            if not core.should_retry(step.endpoint, first, self._config.max_retries):
+                raise
+            return await self._retry(attempts, first)
+
+    async def _retry(self, attempts: core.Attempts, first: FlyError) -> Any:
+        # Built only when a retry is due; replays the first failure as its attempt 1
+        # (see FlyClient._retry).
+        replay = [first]
+
+        async def attempt() -> Any:
+            if replay:
+                raise replay.pop()
+            return await self._send(attempts)
+
+        options = core.retry_options(attempts.plan.endpoint, self._config.max_retries)
+        return await tenacity.AsyncRetrying(sleep=self._sleep, **options)(attempt)
 
     async def _send(self, attempts: core.Attempts) -> Any:
         plan = attempts.plan

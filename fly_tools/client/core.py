@@ -175,13 +175,15 @@ def build_request(
 
 def httpx_options(plan: RequestPlan, timeout: float) -> dict[str, Any]:
     """Keyword arguments for ``httpx.Client.request`` / ``httpx.AsyncClient.request``."""
-    options: dict[str, Any] = {
-        "method": plan.method,
-        "url": plan.path,
-        "params": list(plan.params),
-        "headers": dict(plan.headers),
-        "timeout": httpx.Timeout(timeout, read=plan.read_timeout or timeout),
-    }
+    # Only what differs from the client's defaults: httpx re-parses the URL for any
+    # params given (even none) and merges headers and timeouts for each request.
+    options: dict[str, Any] = {"method": plan.method, "url": plan.path}
+    if plan.params:
+        options["params"] = list(plan.params)
+    if plan.headers:
+        options["headers"] = dict(plan.headers)
+    if plan.read_timeout:
+        options["timeout"] = httpx.Timeout(timeout, read=plan.read_timeout)
     if plan.json is not None:
         options["json"] = plan.json
     return options
@@ -202,15 +204,17 @@ def parse_response(plan: RequestPlan, response: httpx.Response) -> Any:
     logger.debug("%s %s -> %s", plan.method, plan.path, response.status_code)
     if not response.is_success:
         raise api_error(plan, response)
-    text = response.text
-    if not text.strip():
+    content = response.content
+    if not content.strip():
         return None
     if _content_type(response) == "text/plain":
-        return text.strip()
+        return response.text.strip()
     try:
-        data = json.loads(text)
+        # The bytes, as httpx's own ``Response.json`` reads them: decoding to text first
+        # would parse the content type's charset for nothing.
+        data = json.loads(content)
     except ValueError:
-        return text  # exec may answer application/octet-stream
+        return response.text  # exec may answer application/octet-stream
     if plan.endpoint.group == "leases" and isinstance(data, dict) and "data" in data:
         return data["data"]
     return data
@@ -334,6 +338,11 @@ def retry_wait(state: tenacity.RetryCallState) -> float:
             return exc.retry_after
         return max(1.0, backoff)  # Fly refills one request per second
     return backoff
+
+
+def should_retry(endpoint: Endpoint, first: BaseException, max_retries: int) -> bool:
+    """Whether a failed first attempt is worth a retry loop at all."""
+    return max_retries > 0 and is_retryable(endpoint, first)
 
 
 def retry_options(endpoint: Endpoint, max_retries: int) -> dict[str, Any]:

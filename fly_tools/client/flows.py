@@ -29,6 +29,7 @@ from fly_tools.client.errors import (
     UnauthorizedError,
     WaitTimeoutError,
 )
+from fly_tools.client.settings import SecretToken, authorization_header
 from fly_tools.models.args import (
     WAIT_REQUEST_CAP,
     AppArgs,
@@ -63,9 +64,22 @@ class Pause:
 Flow = Generator[RequestPlan | Pause, Any, Any]
 
 
-def call_flow(endpoint: Endpoint, args: FlyArgs, clock: Callable[[], float]) -> Flow:
-    """The flow for one validated call, as the record's ``flow`` names it."""
+def call_flow(
+    endpoint: Endpoint,
+    args: FlyArgs,
+    clock: Callable[[], float],
+    own_token: SecretToken | None = None,
+) -> Flow:
+    """The flow for one validated call, as the record's ``flow`` names it.
+
+    ``own_token`` is the client's token, for the calls that ask Fly about it (flow
+    ``own_token``); only those read it, when their request is built.
+    """
     kind = endpoint.flow
+    if kind == "own_token":
+        return _own_token_flow(endpoint, args, own_token)
+    if kind == "text_token":
+        return _text_token_flow(endpoint, args)
     if kind == "update_machine":
         return _update_flow(endpoint, _expect(endpoint, args, UpdateMachineArgs))
     if kind == "wait":
@@ -197,6 +211,32 @@ def _get_lease_flow(endpoint: Endpoint, args: FlyArgs) -> Flow:
         if "lease" in missing.message.lower():
             return dict(NO_LEASE)
         raise
+
+
+def _own_token_flow(endpoint: Endpoint, args: FlyArgs, own_token: SecretToken | None) -> Flow:
+    # The token is never an argument: the client adds its own here, so no model, audit
+    # record or callback ever holds it. Without one the call cannot be made: fail closed.
+    if own_token is None:
+        raise FlyError(
+            f"{endpoint.name} asks about the client's own token, and none was given to send.",
+            advice="Call it through FlyClient.call or AsyncFlyClient.call.",
+        )
+    body = {
+        **(args.json_body(endpoint.path_params) or {}),
+        "header": authorization_header(own_token),
+    }
+    return (yield build_request(endpoint, args, body=body))
+
+
+MINTED_KEY = "token"
+"""Key under which a credential Fly answers as bare text is returned (``text_token``)."""
+
+
+def _text_token_flow(endpoint: Endpoint, args: FlyArgs) -> Flow:
+    # Fly answers a minted token as text/plain; as {"token": ...} the record's `hidden`
+    # keeps it out of the tool's content and artifact.
+    answer = yield build_request(endpoint, args)
+    return {MINTED_KEY: answer} if isinstance(answer, str) else answer
 
 
 def wait_arguments(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import httpx
 import tenacity
@@ -16,9 +16,6 @@ from fly_tools.client.errors import ConfigurationError, FlyError
 from fly_tools.client.limiters import Limiter, pace
 from fly_tools.client.settings import ClientConfig, ConfiguredClient, authorization_header
 from fly_tools.models.args import FlyArgs
-
-if TYPE_CHECKING:
-    from fly_tools.client.aio import AsyncFlyClient, AsyncSleep
 
 
 class FlyClient(ConfiguredClient):
@@ -121,7 +118,7 @@ class FlyClient(ConfiguredClient):
         """
         endpoint = core.resolve_endpoint(endpoint_or_name)
         validated = core.validate_args(endpoint, args)
-        return self._run(flows.call_flow(endpoint, validated, self._config.clock))
+        return self._run(flows.call_flow(endpoint, validated, self._config.clock, self.token))
 
     def wait(
         self,
@@ -158,19 +155,6 @@ class FlyClient(ConfiguredClient):
         header = authorization_header(self._config.token)
         return flows.as_dict(self._run(tokens.authorize_flow(header, access)))
 
-    def to_async(self, *, sleep: AsyncSleep | None = None) -> AsyncFlyClient:
-        """An async client sharing this one's token, base URL, transport and rate limiter.
-
-        Args:
-            sleep: async sleep for the new client (default: the async twin of this
-                client's sleep when it has one, as a fake clock's ``sleep`` has
-                ``asleep``; else :func:`asyncio.sleep`).
-        """
-        from fly_tools.client.aio import AsyncFlyClient
-
-        sleep = sleep or getattr(getattr(self._sleep, "__self__", None), "asleep", None)
-        return AsyncFlyClient._with_config(self._config, self._transport, sleep)
-
     def _run(self, flow: flows.Flow) -> Any:
         outcome: Any = None
         failure: FlyError | None = None
@@ -189,9 +173,27 @@ class FlyClient(ConfiguredClient):
         if isinstance(step, flows.Pause):
             self._sleep(step.seconds)
             return None
-        options = core.retry_options(step.endpoint, self._config.max_retries)
         attempts = core.Attempts(step)
-        return tenacity.Retrying(sleep=self._sleep, **options)(self._send, attempts)
+        try:
+            return self._send(attempts)
+        except FlyError as first:
+            if not core.should_retry(step.endpoint, first, self._config.max_retries):
+                raise
+            return self._retry(attempts, first)
+
+    def _retry(self, attempts: core.Attempts, first: FlyError) -> Any:
+        # The retry loop is built only when a retry is due (most calls succeed at once).
+        # It replays the first failure as its attempt 1, so waits, the attempt limit and
+        # the retry log are the same as if it had made that attempt itself.
+        replay = [first]
+
+        def attempt() -> Any:
+            if replay:
+                raise replay.pop()
+            return self._send(attempts)
+
+        options = core.retry_options(attempts.plan.endpoint, self._config.max_retries)
+        return tenacity.Retrying(sleep=self._sleep, **options)(attempt)
 
     def _send(self, attempts: core.Attempts) -> Any:
         plan = attempts.plan

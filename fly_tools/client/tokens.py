@@ -1,8 +1,9 @@
 """What the API token may do, as Fly tells it: ``/tokens/current`` and ``/tokens/authorize``.
 
-These two endpoints are not tools (no catalogue record, no toolkit entry): they let a
-program learn its token's reach before choosing a toolkit. :func:`scope_from_current_token`
-maps Fly's answers to one of the scopes :data:`fly_tools.risk.SCOPES`.
+Both are catalogue records (``fly_get_current_token``, ``fly_authorize_token``, group
+``credentials``); the flows here let a program learn its token's reach before choosing a
+toolkit, and :func:`scope_from_current_token` maps Fly's answers to one of the scopes
+:data:`fly_tools.risk.SCOPES`.
 """
 
 from __future__ import annotations
@@ -10,55 +11,33 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from pydantic import Field, SecretStr
-
-from fly_tools.catalogue import Endpoint
+from fly_tools.catalogue import ENDPOINTS
 from fly_tools.client.core import build_request
 from fly_tools.client.flows import Flow
-from fly_tools.models.base import FlyArgs
-from fly_tools.risk import SCOPES, RiskTier, Scope
+from fly_tools.models.platform import AuthorizeTokenArgs, NoArgs
+from fly_tools.risk import Scope
 
 READ_ONLY_MASKS = frozenset({"r", "1"})
 """Organization caveat masks that allow reading only (Fly's ``resset.Action`` read bit)."""
 ACTION_LETTERS = "rwcdC"
 """Fly's ``resset.Action`` bits 1, 2, 4, 8, 16 as the letters its JSON uses."""
-
-
-class CurrentTokenArgs(FlyArgs):
-    """No arguments: the token is the one the client sends."""
-
-
-class AuthorizeArgs(FlyArgs):
-    """Ask Fly whether a token (an ``Authorization`` header value) grants ``access``."""
-
-    sends_body = True
-    header: SecretStr = Field(description="The Authorization header value to check.")
-    access: dict[str, Any] = Field(description="Fly's TokenAccess: action, org_slug, app_name...")
-
-
-CURRENT_TOKEN = Endpoint(
-    name="current_token", group="tokens", operation_id="CurrentToken_show", method="GET",
-    path="/tokens/current", args_model=CurrentTokenArgs, risk=RiskTier.READ,
-    scopes=frozenset(SCOPES), rate_class="standard", idempotent=True,
-    description="The organization and apps the token belongs to.",
-)  # fmt: skip
-AUTHORIZE_TOKEN = Endpoint(
-    name="authorize_token", group="tokens", operation_id="Tokens_authorize", method="POST",
-    path="/tokens/authorize", args_model=AuthorizeArgs, risk=RiskTier.READ,
-    scopes=frozenset(SCOPES), rate_class="standard", idempotent=True,
-    description="Whether a token grants an access, with the token's caveats.",
-)  # fmt: skip
+CURRENT_TOKEN = ENDPOINTS["fly_get_current_token"]
+AUTHORIZE_TOKEN = ENDPOINTS["fly_authorize_token"]
 
 
 def current_token_flow() -> Flow:
     """One GET ``/tokens/current``."""
-    return (yield build_request(CURRENT_TOKEN, CurrentTokenArgs()))
+    return (yield build_request(CURRENT_TOKEN, NoArgs()))
 
 
 def authorize_flow(header: str, access: Mapping[str, Any]) -> Flow:
-    """One POST ``/tokens/authorize`` checking ``header`` (the client's own) for ``access``."""
-    args = AuthorizeArgs(header=SecretStr(header), access=wire_access(access))
-    return (yield build_request(AUTHORIZE_TOKEN, args))
+    """One POST ``/tokens/authorize`` checking ``header`` (the client's own) for ``access``.
+
+    ``access`` is Fly's ``TokenAccess`` as given (an action bitmask is turned into letters);
+    the tool form, ``fly_authorize_token``, validates each field instead.
+    """
+    body = {"header": header, "access": wire_access(access)}
+    return (yield build_request(AUTHORIZE_TOKEN, AuthorizeTokenArgs(), body=body))
 
 
 def wire_access(access: Mapping[str, Any]) -> dict[str, Any]:

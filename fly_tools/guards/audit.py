@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -13,7 +14,7 @@ from typing import Any, Literal, Protocol, get_args
 
 from pydantic import BaseModel, SecretStr
 
-from fly_tools.catalogue import ENDPOINTS, Endpoint
+from fly_tools.catalogue import Endpoint
 from fly_tools.guards.context import CallContext
 from fly_tools.guards.decisions import Target, Verdict, target_of
 from fly_tools.guards.describe import action_phrase
@@ -26,6 +27,10 @@ short while its request was out (``unknown``: the request may have run)."""
 _VERDICTS: tuple[str, ...] = get_args(Verdict)
 _OUTCOMES: tuple[str, ...] = get_args(Outcome)
 _log = logging.getLogger(__name__)
+_STOPPED = frozenset({"refused", "rejected", "pending", "responded"})
+"""Decisions under which the call never ran, whatever the outcome says."""
+_TOOL_NAME = re.compile(r"fly_[a-z]+(?:_[a-z0-9]+)+")
+"""A name ``fly_<verb>_<object>`` that reads as a phrase; any other is quoted as it is."""
 
 
 @dataclass(frozen=True)
@@ -189,14 +194,19 @@ def sentence_for(record: AuditRecord) -> str:
     ``ops-bot stopped machine 3d8d9015b23489 in app web — approved by console.``
     ``ops-bot's attempt to delete app web was refused: the readonly scope cannot call it.``
     ``ops-bot's attempt to stop machine 3d8d9015b23489 in app web failed: 404 not found.``
+
+    The verb and object come from the record's tool name (``fly_<verb>_<object>``), so no
+    catalogue is consulted: records of a wider catalogue read as well as the package's own.
     """
-    endpoint = ENDPOINTS.get(record.tool)
     subject = record.agent_id or "The agent"
-    if endpoint is None:
-        done, attempt = f"called {record.tool} on {record.target}", f"call {record.tool}"
-    else:
-        done = action_phrase(endpoint, record.target, past=True)
-        attempt = action_phrase(endpoint, record.target)
+    approval = {
+        "approved": f"approved by {record.decided_by}",
+        "edited": f"edited and approved by {record.decided_by}",
+    }.get(record.decision)
+    if record.outcome == "ok" and record.decision not in _STOPPED:
+        done = _phrase(record, past=True)
+        return f"{subject} {done} — {approval}." if approval else f"{subject} {done}."
+    attempt = _phrase(record, past=False)
     error = (record.error or "").strip().rstrip(".")  # the sentence brings its own period
     reason = f": {error}" if error else ""
     if record.decision == "refused":
@@ -210,10 +220,6 @@ def sentence_for(record: AuditRecord) -> str:
             f"{subject}'s attempt to {attempt} was not executed: {record.decided_by} "
             f"answered in its place{reason}."
         )
-    approval = {
-        "approved": f"approved by {record.decided_by}",
-        "edited": f"edited and approved by {record.decided_by}",
-    }.get(record.decision)
     aside = f" ({approval})" if approval else ""
     if record.outcome == "error":
         detail = error
@@ -223,9 +229,13 @@ def sentence_for(record: AuditRecord) -> str:
         return f"{subject}'s attempt to {attempt} failed{failure}{aside}."
     if record.outcome == "unknown":
         return f"{subject}'s attempt to {attempt} ended without an answer{reason}{aside}."
-    if record.outcome == "not_executed":
-        return f"{subject}'s attempt to {attempt} was not executed{reason}{aside}."
-    return f"{subject} {done} — {approval}." if approval else f"{subject} {done}."
+    return f"{subject}'s attempt to {attempt} was not executed{reason}{aside}."
+
+
+def _phrase(record: AuditRecord, *, past: bool) -> str:
+    if _TOOL_NAME.fullmatch(record.tool):
+        return action_phrase(record.tool, record.target, past=past)
+    return f"called {record.tool} on {record.target}" if past else f"call {record.tool}"
 
 
 # ---------------------------------------------------------------- sinks

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Literal, TypeAlias
+from typing import Any, ClassVar, Literal, TypeAlias, get_args
 
 from pydantic import BaseModel
 
-from fly_tools.catalogue import Endpoint, TargetKind
+from fly_tools.catalogue import TARGET_ID_FIELD, Endpoint, TargetKind
 from fly_tools.risk import Group, RiskTier
 
 Verdict = Literal["allowed", "refused", "approved", "rejected", "edited", "responded", "pending"]
@@ -20,12 +20,7 @@ policy, invalid arguments, no approver or no matching approval), or a human's
 so the call never ran), or ``pending`` (waiting in an approvals store for a person).
 """
 
-_ID_FIELD: dict[TargetKind, str] = {
-    "machine": "machine_id",
-    "volume": "volume_id",
-    "secret": "secret_name",
-    "org": "org_slug",
-}
+_NOUN: dict[str, str] = {"secretkey": "secret key", "ip": "IP address"}
 
 
 @dataclass(frozen=True)
@@ -33,9 +28,11 @@ class Target:
     """The resource a call acts on.
 
     Attributes:
-        kind: ``org``, ``app``, ``machine``, ``volume`` or ``secret``.
+        kind: ``org``, ``app``, ``machine``, ``volume``, ``secret``, ``certificate``,
+            ``ip``, ``secretkey`` or ``platform``.
         app: the app it lives in (the app itself for ``app``); ``None`` for the org.
-        id: machine id, volume id, secret name, or org slug; ``None`` for an app.
+        id: machine id, volume id, secret or secret-key name, hostname, IP address,
+            or org slug; ``None`` for an app or the platform.
     """
 
     kind: TargetKind
@@ -51,7 +48,10 @@ class Target:
             return f"organization {self.id}{details}" if self.id else f"the organization{details}"
         if self.kind == "app":
             return f"app {self.app}{details}" if self.app else f"an app{details}"
-        name = f"{self.kind} {self.id}{details}" if self.id else f"a {self.kind}{details}"
+        if self.kind == "platform":
+            return f"the Fly platform{details}"
+        noun = _NOUN.get(self.kind, self.kind)
+        name = f"{noun} {self.id}{details}" if self.id else f"a {noun}{details}"
         return f"{name} in app {self.app}" if self.app else name
 
     def to_dict(self) -> dict[str, str | None]:
@@ -62,9 +62,9 @@ class Target:
     def from_dict(cls, data: Mapping[str, Any]) -> Target:
         """Read back :meth:`to_dict`'s output."""
         kind = data.get("kind")
-        if kind not in ("org", "app", "machine", "volume", "secret"):
+        if kind not in get_args(TargetKind):
             raise ValueError(f"unknown target kind {kind!r}")
-        return cls(kind=kind, app=data.get("app"), id=data.get("id"))
+        return cls(kind=kind, app=data.get("app"), id=data.get("id"))  # type: ignore[arg-type]
 
 
 def target_of(endpoint: Endpoint, args: BaseModel | Mapping[str, Any] | None) -> Target:
@@ -74,7 +74,7 @@ def target_of(endpoint: Endpoint, args: BaseModel | Mapping[str, Any] | None) ->
     not strings are ignored rather than trusted.
     """
     kind = endpoint.target
-    ident = _text_field(args, _ID_FIELD[kind]) if kind in _ID_FIELD else None
+    ident = _text_field(args, TARGET_ID_FIELD[kind]) if kind in TARGET_ID_FIELD else None
     return Target(kind=kind, app=_text_field(args, "app_name"), id=ident)
 
 

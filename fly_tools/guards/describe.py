@@ -24,13 +24,20 @@ _PAST = {
 }
 _WORDS = {"oidc": "OIDC"}
 # Arguments already said by the target phrase, or not worth a human's attention.
-_SAID = frozenset({"app_name", "machine_id", "volume_id", "secret_name", "lease_nonce"})
-# Path identifiers, outermost first: a state read takes the call's own.
-_IDENTIFIERS = ("app_name", "machine_id", "volume_id", "secret_name")
+_SAID = frozenset(
+    {"app_name", "machine_id", "volume_id", "secret_name", "lease_nonce", "hostname", "ip"}
+)
+# Path identifiers of resources, outermost first: a state read takes the call's own.
+# (A metadata key is not one: the read for a metadata change is the machine's.)
+_IDENTIFIERS = ("org_slug", "app_name", "machine_id", "volume_id", "secret_name", "hostname", "ip")
 _FACT_KEYS: Mapping[str, tuple[str, ...]] = {
     "machine": ("name", "state", "region"),
     "volume": ("name", "state", "size_gb", "region", "attached_machine_id"),
     "app": ("name", "status", "machine_count", "volume_count"),
+    "certificate": ("hostname", "status", "configured"),
+    "secretkey": ("name", "type", "updated_at"),
+    "secret": ("name", "digest", "updated_at"),
+    "ip": ("ip", "region", "shared", "service_name"),
 }
 _MAX_VALUE = 80
 _MAX_SETTINGS = 320
@@ -124,14 +131,19 @@ def type_back_for(endpoint: Endpoint, args: BaseModel) -> str | None:
 
 
 def action_phrase(
-    endpoint: Endpoint, target: Target, *, past: bool = False, details: str = ""
+    tool: Endpoint | str, target: Target, *, past: bool = False, details: str = ""
 ) -> str:
     """The call as a lower-case verb phrase: ``stop machine X in app web``.
 
-    The verb and object come from the tool name (``fly_<verb>_<object>``); ``past``
-    gives ``stopped machine X in app web`` for the audit trail.
+    Args:
+        tool: the endpoint, or its tool name: the verb and object come from the name
+            alone (``fly_<verb>_<object>``), so any catalogue's records read the same.
+        target: the resource acted on.
+        past: ``stopped machine X in app web``, for the audit trail.
+        details: what a read of the target said about it.
     """
-    verb, *words = endpoint.name.removeprefix("fly_").split("_")
+    name = tool if isinstance(tool, str) else tool.name
+    verb, *words = name.removeprefix("fly_").split("_")
     verb_text = _past_tense(verb) if past else _PRESENT.get(verb, verb)
     return f"{verb_text} {_object_phrase(words, target, details)}"
 
@@ -174,6 +186,12 @@ def _state_details(endpoint: Endpoint, state: Mapping[str, Any] | None) -> str:
             _count(state.get("machine_count"), "machine"),
             _count(state.get("volume_count"), "volume"),
         ]
+    else:
+        # Other kinds: the read's plain facts as key=value, quoted where they are text.
+        for key in _FACT_KEYS.get(endpoint.target, ()):
+            value = state.get(key)
+            if key not in ("name", "hostname", "ip") and isinstance(value, str | int | bool):
+                parts.append(f"{key} {json.dumps(value, ensure_ascii=False)[:_MAX_VALUE]}")
     return ", ".join(p for p in parts if p)
 
 

@@ -155,7 +155,7 @@ WAIT_REQUEST_CAP = 60
 
 class WaitMachineArgs(MachineArgs):
     query_fields = ("state", "timeout", "version")
-    state: WaitState | list[WaitState] = Field(
+    state: WaitState | Annotated[list[WaitState], Field(min_length=1)] = Field(
         default="started", description="One or a list; 'settled' = not transient."
     )
     timeout: Int = Field(default=60, ge=1, le=600, description="Seconds in total.")

@@ -1,4 +1,4 @@
-"""An embedded fake of the Fly Machines API: stateful, scoped, spec-valid, with faults.
+"""The no-account kit: an embedded fake Fly Machines API, a scripted chat model and the demo.
 
     from fly_tools.testing import FakeFly, Fault
 
@@ -10,6 +10,9 @@
 Layers: :mod:`~fly_tools.testing.state` (world and rules, no HTTP) under
 :mod:`~fly_tools.testing.http` (routes from the catalogue, httpx transport, ASGI app),
 under :class:`FakeFly` (the facade). ``python -m fly_tools.testing`` serves it over HTTP.
+:mod:`~fly_tools.testing.scripted` holds a chat model that follows a fixed plan (no LLM),
+and :mod:`~fly_tools.testing.demo` the agent demo behind ``fly-tools demo`` (it needs the
+``agents`` extra); neither is imported until named.
 """
 
 from fly_tools.testing.clock import FakeClock

@@ -15,6 +15,7 @@ from fly_tools.testing.http import AsgiApp, Dispatcher, FakeTransport, LoggedReq
 from fly_tools.testing.ids import IdSource
 from fly_tools.testing.ratelimit import ServerRateLimiter
 from fly_tools.testing.state import APP_READY_DELAY, FakeState
+from fly_tools.testing.world import ORG_NAME, ORG_SLUG, seed_demo_world
 
 if TYPE_CHECKING:
     from fly_tools.client import AsyncFlyClient, FlyClient
@@ -83,12 +84,11 @@ class FakeFly:
     @classmethod
     def demo(cls, **kwargs: Any) -> FakeFly:
         """A fake holding the demo world of :mod:`fly_tools.testing.world`."""
-        from fly_tools.testing.world import ORG_NAME, ORG_SLUG, seed_demo_world
-
         kwargs.setdefault("org", ORG_SLUG)
         kwargs.setdefault("org_name", ORG_NAME)
         fake = cls(**kwargs)
-        fake.add_seeder(seed_demo_world)
+        # The world fills the state model only: it never needs the facade.
+        fake.add_seeder(lambda seeded: seed_demo_world(seeded.state))
         return fake
 
     def add_seeder(self, seeder: Callable[[FakeFly], None]) -> None:

@@ -101,22 +101,27 @@ class Router:
             by_path: dict[str, dict[str, Route]] = {}
             for route in routes:
                 by_path.setdefault(route.endpoint.path, {})[route.endpoint.method] = route
-            self._table = [(_path_regex(path), methods) for path, methods in by_path.items()]
+            # Fixed segments before parameters: /certificates/acme is not a hostname.
+            paths = sorted(by_path, key=lambda path: path.count("{"))
+            self._table = [(_path_regex(path), by_path[path]) for path in paths]
             self._built = routes
         return self._table
 
     def match(self, method: str, path: str) -> tuple[Route, dict[str, str]]:
         """The route and decoded path parameters, or 404/405."""
+        allowed: set[str] = set()
         for regex, methods in self._current():
             found = regex.fullmatch(path)
             if found is None:
                 continue
             if method not in methods:
-                allow = ", ".join(sorted(methods))
-                raise FakeMethodNotAllowedError(
-                    f"method {method} not allowed", headers={"Allow": allow}
-                )
+                allowed.update(methods)
+                continue
             return methods[method], {k: unquote(v) for k, v in found.groupdict().items()}
+        if allowed:
+            raise FakeMethodNotAllowedError(
+                f"method {method} not allowed", headers={"Allow": ", ".join(sorted(allowed))}
+            )
         raise FakeNotFoundError(f"no such endpoint: {method} {path}")
 
 

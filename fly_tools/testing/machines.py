@@ -40,7 +40,7 @@ TERMINATING_SIGNALS = frozenset({"SIGKILL", "SIGTERM", "SIGINT", "SIGQUIT"})
 
 def exit_request(
     at: float, *, exit_code: int, signal: int = -1, requested_stop: bool, restarting: bool,
-    restart_count: int = 0,
+    restart_count: int = 0, oom_killed: bool = False,
 ) -> dict[str, Any]:  # fmt: skip
     """The ``request`` of an exit event, as in Fly's docs: ``exit_event`` and ``restart_count``.
 
@@ -57,7 +57,7 @@ def exit_request(
             "exit_code": exit_code,
             "signal": signal,
             "error": "",
-            "oom_killed": False,
+            "oom_killed": oom_killed,
             "exited_at": exited.replace("+00:00", "Z"),
         },
         "restart_count": restart_count,
@@ -147,6 +147,8 @@ class Machine:
     lease: Lease | None = None
     steps: deque[Step] = field(default_factory=deque)
     restart_count: int = 0
+    cordoned: bool = False
+    """Out of Fly's proxy rotation (``cordon``): it keeps running but gets no requests."""
 
     @property
     def config(self) -> dict[str, Any]:
@@ -269,13 +271,21 @@ class Machine:
         self.record("signal", self.state, "user", now)
         if signal not in TERMINATING_SIGNALS:
             return
-        at, number = now + DURATION["exiting"], _SIGNAL_NUMBERS.get(signal, 15)
+        self._exit(now, _SIGNAL_NUMBERS.get(signal, 15))
+
+    def oom_kill(self, now: float) -> None:
+        """The kernel kills the main process for lack of memory (a limit set too low)."""
+        if self.state == "started":
+            self._exit(now, _SIGNAL_NUMBERS["SIGKILL"], oom_killed=True)
+
+    def _exit(self, now: float, number: int, *, oom_killed: bool = False) -> None:
+        at = now + DURATION["exiting"]
         policy = (self.config.get("restart") or {}).get("policy", "on-failure")
         restarting = policy != "no"
         self.restart_count += restarting
         exited = exit_request(
             at, exit_code=128 + number, signal=number, requested_stop=False,
-            restarting=restarting, restart_count=self.restart_count,
+            restarting=restarting, restart_count=self.restart_count, oom_killed=oom_killed,
         )  # fmt: skip
         self.steps.append(Step(at, "starting" if restarting else "stopped", "exit", exited))
         if restarting:
@@ -370,6 +380,7 @@ class Machine:
             "image_ref": image_ref(self.config.get("image", "")),
             "created_at": iso(self.created_at),
             "updated_at": iso(self.updated_at),
+            "cordoned": self.cordoned,
         }
         if not summary:
             wire["config"] = self.config

@@ -88,6 +88,9 @@ class App:
     volumes: dict[str, Volume] = field(default_factory=dict)
     secrets: dict[str, Secret] = field(default_factory=dict)
     secrets_version: int = 0
+    extras: dict[str, Any] = field(default_factory=dict)
+    """State of the opt-in endpoint groups (certificates, IPs, secret keys, ...), each
+    area under its own key; it goes when the app is deleted."""
     ready_at: float = 0.0
     """Until then the app is not served yet (404), as a new app on Fly for a moment."""
 

@@ -1,4 +1,4 @@
-"""Volumes in the fake: size, region, zone, attachment to a machine's mount, and deletion.
+"""Volumes in the fake: size, region, zone, attachment to a machine's mount, snapshots, deletion.
 
 A deleted volume lingers, as on Fly: it goes through the destroy states fly-go filters
 out of its lists (``scheduling_destroy``, ``pending_destroy``, ``destroying``) and is
@@ -7,7 +7,7 @@ still listed and readable for :data:`LINGER` fake seconds; any change to it is a
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from fly_tools.testing.clock import iso
@@ -23,6 +23,39 @@ BEING_DESTROYED = frozenset(
     {"scheduling_destroy", "fork_cleanup", "waiting_for_detach", "pending_destroy", "destroying"}
 )
 """The states fly-go treats as "being destroyed" (ENDPOINTS.md)."""
+
+
+SNAPSHOT_SECONDS = 30.0
+"""Fake seconds an on-demand snapshot runs before it is ``created`` (complete)."""
+
+
+@dataclass(eq=False)
+class Snapshot:
+    """A point-in-time copy of a volume, kept for ``retention_days``."""
+
+    id: str
+    created_at: float
+    size: int
+    volume_size: int
+    retention_days: int
+    digest: str
+    ready_at: float = 0.0
+
+    def status(self, now: float) -> str:
+        """``running`` while being taken, then ``created``, as Fly reports them."""
+        return "created" if now >= self.ready_at else "running"
+
+    def to_wire(self, now: float) -> dict[str, Any]:
+        """Fly's ``VolumeSnapshot``: sizes in bytes, ``created_at`` in RFC 3339."""
+        return {
+            "id": self.id,
+            "created_at": iso(self.created_at),
+            "status": self.status(now),
+            "size": self.size,
+            "volume_size": self.volume_size,
+            "retention_days": self.retention_days,
+            "digest": self.digest,
+        }
 
 
 @dataclass(eq=False)
@@ -44,6 +77,52 @@ class Volume:
     attached_machine_id: str | None = None
     used_bytes: int = 0
     deleted_at: float | None = None
+    snapshots: list[Snapshot] = field(default_factory=list)
+    settings_changed_at: float | None = None
+
+    @property
+    def updated_at(self) -> float:
+        """When the volume last changed: created, its settings updated, or deleted."""
+        times = (self.created_at, self.settings_changed_at, self.deleted_at)
+        return max(t for t in times if t is not None)
+
+    def take_snapshot(self, snapshot_id: str, digest: str, now: float) -> Snapshot:
+        """Start an on-demand snapshot of the volume as it is now."""
+        snapshot = Snapshot(
+            id=snapshot_id,
+            created_at=now,
+            size=self.used_bytes,
+            volume_size=self.size_gb * GIB,
+            retention_days=self.snapshot_retention,
+            digest=digest,
+            ready_at=now + SNAPSHOT_SECONDS,
+        )
+        self.snapshots.append(snapshot)
+        return snapshot
+
+    def kept_snapshots(self, now: float) -> list[Snapshot]:
+        """Snapshots still within the retention, oldest first; expired ones are dropped.
+
+        A snapshot is kept for the shorter of its own retention and the volume's current
+        one, so lowering the volume's retention drops older snapshots at once.
+        """
+        day = 86_400.0
+        self.snapshots = [
+            s
+            for s in self.snapshots
+            if now - s.created_at < min(s.retention_days, self.snapshot_retention) * day
+        ]
+        return list(self.snapshots)
+
+    def update_settings(
+        self, now: float, *, snapshot_retention: int | None, auto_backup_enabled: bool | None
+    ) -> None:
+        """Change the snapshot retention (days) and daily backups."""
+        if snapshot_retention is not None:
+            self.snapshot_retention = snapshot_retention
+        if auto_backup_enabled is not None:
+            self.auto_backup_enabled = auto_backup_enabled
+        self.settings_changed_at = now
 
     @property
     def deleted(self) -> bool:

@@ -13,14 +13,11 @@ relative to the fake's clock: everything was created days before "now".
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from fly_tools.models.config import MachineConfig
 from fly_tools.testing.machines import Machine, Version, exit_request
 from fly_tools.testing.state import FakeState
-
-if TYPE_CHECKING:
-    from fly_tools.testing.fake import FakeFly
 
 ORG_SLUG = "acme"
 ORG_NAME = "Acme Corp"
@@ -105,9 +102,9 @@ def worker_config() -> dict[str, Any]:
     }
 
 
-def seed_demo_world(fake: FakeFly) -> None:
-    """Fill ``fake`` with the demo world (its org must be ``acme``)."""
-    fly, now = fake.state, fake.clock.now()
+def seed_demo_world(fly: FakeState) -> None:
+    """Fill a fake's state with the demo world (its org must be ``acme``)."""
+    now = fly.clock.now()
     _seed_web(fly, now)
     _seed_worker(fly, now)
 

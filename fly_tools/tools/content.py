@@ -7,6 +7,8 @@ counts by state and region, the first rows, and how to narrow the list.
 
 from __future__ import annotations
 
+import base64
+import json
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
@@ -14,6 +16,7 @@ from typing import Any
 
 from fly_tools.catalogue import Endpoint, ResultKind
 from fly_tools.client.core import NOTE_KEY
+from fly_tools.guards.decisions import target_of
 from fly_tools.models.args import FlyArgs
 
 MAX_ROWS = 20
@@ -38,8 +41,10 @@ def summarise(endpoint: Endpoint, args: FlyArgs, result: Any) -> str:
 
 
 def _subject(endpoint: Endpoint, args: FlyArgs) -> str:
-    for field, noun in (("secret_name", "Secret"), ("volume_id", "Volume"),
-                        ("machine_id", "Machine"), ("app_name", "App")):  # fmt: skip
+    for field, noun in (("hostname", "Certificate"), ("ip", "IP address"),
+                        ("secret_name", "Secret"), ("volume_id", "Volume"),
+                        ("machine_id", "Machine"), ("app_name", "App"),
+                        ("org_slug", "Organization")):  # fmt: skip
         value = getattr(args, field, None)
         if value is not None:
             lease = "Lease on machine" if endpoint.group == "leases" else noun
@@ -155,9 +160,10 @@ def _summarise_list(
     *,
     by: Sequence[str] = ("state", "region"),
 ) -> str:
+    plural = f"{noun}es" if noun.endswith("s") else f"{noun}s"
     if not rows:
-        return f"No {noun}s found."
-    head = [f"{len(rows)} {noun}{'s' if len(rows) != 1 else ''}."]
+        return f"No {plural} found."
+    head = [f"{len(rows)} {plural if len(rows) != 1 else noun}."]
     if len(rows) > 3:
         for key in by:
             counts = Counter(str(r.get(key, "?")) for r in rows)
@@ -330,7 +336,8 @@ def _render_action(endpoint: Endpoint, args: FlyArgs, result: Any) -> str:
     what = f"machine {machine}" if machine else f"app {app}"
     verb = _verb(endpoint)
     done = {"start": "Started", "stop": "Stopping", "restart": "Restarting", "suspend": "Suspending",
-            "signal": "Signalled", "delete": "Deleting"}.get(verb, verb.capitalize())  # fmt: skip
+            "signal": "Signalled", "delete": "Deleting", "cordon": "Cordoned",
+            "uncordon": "Uncordoned"}.get(verb, verb.capitalize())  # fmt: skip
     text = f"{done} {what}"
     if app and machine:
         text += f" in app {app}"
@@ -342,8 +349,121 @@ def _render_action(endpoint: Endpoint, args: FlyArgs, result: Any) -> str:
         "restart": "Call fly_wait_machine with state='started' to confirm.",
         "suspend": "Call fly_wait_machine with state='suspended' to confirm.",
         "delete": "It is being destroyed.",
+        "cordon": "Fly's proxy sends it no traffic until fly_uncordon_machine.",
+        "uncordon": "Fly's proxy routes traffic to it again.",
     }.get(verb, "")
     return f"{text}. {follow}".strip()
+
+
+WITHHELD = "[withheld]"
+"""What stands in for a value an endpoint never lets out (:attr:`Endpoint.hidden`)."""
+
+
+def withhold(endpoint: Endpoint, result: Any) -> Any:
+    """``result`` with the values of the endpoint's hidden keys replaced, at any depth."""
+    if not endpoint.hidden:
+        return result
+    if isinstance(result, Mapping):
+        return {
+            k: WITHHELD if k in endpoint.hidden and v is not None else withhold(endpoint, v)
+            for k, v in result.items()
+        }
+    if isinstance(result, list):
+        return [withhold(endpoint, item) for item in result]
+    return result
+
+
+def _pick(item: Mapping[str, Any], key: str) -> Any:
+    value: Any = item
+    for part in key.split("."):
+        if not isinstance(value, Mapping):
+            return None
+        value = value.get(part)
+    return value
+
+
+def _shown(value: Any) -> str:
+    if _is_bytes(value):
+        # Fly sends bytes as arrays of numbers: base64 (what the tools take back), in full.
+        raw = bytes(value)
+        try:
+            text = raw.decode()
+        except UnicodeDecodeError:
+            text = ""
+        encoded = base64.b64encode(raw).decode()
+        if text and text.isprintable():
+            return f"{json.dumps(text, ensure_ascii=False)} (base64 {encoded})"
+        return f"{encoded} (base64)"
+    if isinstance(value, list):
+        return (
+            "["
+            + ", ".join(_shown(v) for v in value[:8])
+            + (", ..." if len(value) > 8 else "")
+            + "]"
+        )
+    if isinstance(value, Mapping):
+        return "{" + ", ".join(f"{k}={_shown(v)}" for k, v in list(value.items())[:8]) + "}"
+    return str(value)
+
+
+def _is_bytes(value: Any) -> bool:
+    return (
+        isinstance(value, list)
+        and len(value) > 1
+        and all(isinstance(b, int) and not isinstance(b, bool) and 0 <= b < 256 for b in value)
+    )
+
+
+def _fields(endpoint: Endpoint, item: Mapping[str, Any]) -> str:
+    keys = endpoint.shows or tuple(k for k, v in item.items() if not isinstance(v, dict | list))
+    parts = []
+    for key in keys:
+        value = _pick(item, key)
+        if value is not None and value != "" and value != []:
+            parts.append(f"{key}={_shown(value)}")
+    return " ".join(parts)
+
+
+def _render_item(endpoint: Endpoint, args: FlyArgs, result: Any) -> str:
+    noun = endpoint.noun or "result"
+    if not isinstance(result, Mapping) or not result:
+        return _render_empty(endpoint, args)
+    lead = f"{_done(endpoint)} {noun}" if _done(endpoint) else noun.capitalize()
+    return _clip(f"{lead}: {_fields(endpoint, result)}".strip())
+
+
+def _render_items(endpoint: Endpoint, args: FlyArgs, result: Any) -> str:
+    noun = endpoint.noun or "item"
+    rows = (
+        _pick(result, endpoint.rows_at)
+        if endpoint.rows_at and isinstance(result, Mapping)
+        else result
+    )
+    if not isinstance(rows, list):
+        rows = []
+    items = [r if isinstance(r, Mapping) else {"value": r} for r in rows]
+    text = _summarise_list(
+        noun,
+        items,
+        lambda r: _fields(endpoint, r),
+        "Narrow the list with the tool's filters.",
+        by=tuple(k for k in ("state", "status", "region") if k in endpoint.shows)[:2],
+    )
+    cursor = result.get("next_cursor") if isinstance(result, Mapping) else None
+    if cursor:
+        text += f"\nMore on the next page: call again with cursor={cursor!r}."
+    return _clip(text)
+
+
+def _render_empty(endpoint: Endpoint, args: FlyArgs) -> str:
+    # A body-less answer (204): say what was done to what, from the call's own target.
+    target = target_of(endpoint, args)
+    done = _done(endpoint)
+    if not done:
+        return f"Nothing to show for {target.phrase()}."
+    noun = endpoint.noun or target.kind
+    what = target.phrase() if target.phrase().startswith(noun) else f"{noun} for {target.phrase()}"
+    return f"{done} {what}."
 
 
 def _clip(text: str) -> str:
@@ -364,6 +484,9 @@ def _done(endpoint: Endpoint) -> str:
     if endpoint.read_only:
         return ""
     verb = _verb(endpoint)
+    irregular = {"set": "Set", "verify": "Verified", "put": "Put", "run": "Ran", "get": "Read"}
+    if verb in irregular:
+        return irregular[verb]
     return f"{verb.capitalize()}{'d' if verb.endswith('e') else 'ed'}"
 
 
@@ -386,5 +509,7 @@ RENDERERS: Mapping[ResultKind, Callable[[Endpoint, FlyArgs, Any], str]] = {
     "secrets": _render_secrets,
     "secret_change": _render_secret_change,
     "oidc": _render_oidc,
+    "item": _render_item,
+    "items": _render_items,
 }
 """The wording of each :data:`~fly_tools.catalogue.ResultKind`; a record's ``result`` picks one."""

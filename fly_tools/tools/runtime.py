@@ -11,15 +11,19 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, TypeAlias
 
 from langchain_core.tools import ToolException
+from pydantic import BaseModel, SecretStr, ValidationError
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from fly_tools.catalogue import ENDPOINTS, Catalogue, Endpoint
-from fly_tools.client import AsyncFlyClient, FlyClient, FlyError
+from fly_tools.client import AsyncFlyClient, FlyClient, FlyError, async_twin, sync_twin
 from fly_tools.client.tokens import scope_from_current_token
 from fly_tools.guards import (
+    REDACTED,
     ActionRequest,
     AuditLog,
     AuditRecord,
     ConfirmHook,
+    contains_redacted,
     decide_async,
     decide_sync,
     describe_action,
@@ -29,14 +33,14 @@ from fly_tools.guards import (
     state_lookup,
     target_of,
 )
+from fly_tools.guards.call_guard import CallGuard
 from fly_tools.guards.context import CallContext
 from fly_tools.guards.decisions import MiddlewareApproval
 from fly_tools.guards.describe import facts_of, type_back_for
 from fly_tools.guards.receipts import ReceiptBook
 from fly_tools.models.args import FlyArgs
 from fly_tools.risk import RiskTier, Scope
-from fly_tools.tools.content import summarise
-from fly_tools.tools.guard import CallGuard
+from fly_tools.tools.content import summarise, withhold
 
 if TYPE_CHECKING:
     from fly_tools.tools.pipeline import _Call
@@ -136,7 +140,60 @@ def validate(runtime: ToolkitRuntime, endpoint: Endpoint, raw: Mapping[str, Any]
     data = dict(raw)
     if runtime.guard.app is not None and "app_name" in endpoint.args_model.model_fields:
         data.setdefault("app_name", runtime.guard.app)
-    return endpoint.args_model.model_validate(data)
+    args = endpoint.args_model.model_validate(data)
+    if contains_redacted(data):
+        _refuse_placeholder(endpoint, args)
+    return args
+
+
+def _refuse_placeholder(endpoint: Endpoint, args: FlyArgs) -> None:
+    """A secret value that holds the redaction placeholder is refused, never sent.
+
+    Arguments copied from an approval request, a trace or an audit record read
+    ``"[redacted]"`` where a secret was; sent, Fly would store the placeholder as the
+    secret (or the key, or the stdin) and the real value would be lost.
+    """
+    held = {value for value in secret_values_in(endpoint, args) if REDACTED in value}
+    if not held:
+        return
+    fields = [
+        name
+        for name in type(args).model_fields
+        if any(value in text for text in _strings(getattr(args, name)) for value in held)
+    ]
+    locs: list[tuple[str, ...]] = [(name,) for name in fields] or [()]
+    raise ValidationError.from_exception_data(
+        endpoint.args_model.__name__,
+        [
+            InitErrorDetails(
+                type=PydanticCustomError(
+                    "redacted_placeholder",
+                    f"holds the placeholder {REDACTED!r} where a secret value goes; "
+                    "give the real value (a redacted copy of a call cannot be sent again)",
+                ),
+                loc=loc,
+                input=REDACTED,
+            )
+            for loc in locs
+        ],
+    )
+
+
+def _strings(value: Any) -> set[str]:
+    found: set[str] = set()
+    if isinstance(value, SecretStr):
+        found.add(value.get_secret_value())
+    elif isinstance(value, str):
+        found.add(value)
+    elif isinstance(value, BaseModel):
+        found.update(_strings(value.model_dump()))
+    elif isinstance(value, Mapping):
+        for item in value.values():
+            found.update(_strings(item))
+    elif isinstance(value, list | tuple):
+        for item in value:
+            found.update(_strings(item))
+    return found
 
 
 def describe_steps(
@@ -207,7 +264,7 @@ class ToolkitRuntime:
         if isinstance(self.base_client, FlyClient):
             return self.base_client
         if self._sync is None:
-            self._sync = self.base_client.to_sync()
+            self._sync = sync_twin(self.base_client)
         return self._sync
 
     @property
@@ -217,7 +274,7 @@ class ToolkitRuntime:
         if isinstance(self.base_client, AsyncFlyClient):
             return self.base_client
         if self._async is None:
-            self._async = self.base_client.to_async()
+            self._async = async_twin(self.base_client)
         return self._async
 
     def gated(self, endpoint: Endpoint) -> bool:
@@ -287,6 +344,7 @@ class ToolkitRuntime:
 
     def answer(self, endpoint: Endpoint, args: FlyArgs, result: Any) -> ToolOutput:
         """(content, artifact) for a successful call, token and secret values scrubbed."""
+        result = withhold(endpoint, result)
         content = self.scrub(summarise(endpoint, args, result))
         return content, self.scrub_json(result) if result is not None else {}
 

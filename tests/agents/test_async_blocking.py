@@ -25,8 +25,8 @@ from fly_tools import (
     MiddlewareApproval,
 )
 from fly_tools.agents import approval_middleware
-from fly_tools.scripted import ScriptedChatModel, call
 from fly_tools.testing import FakeFly
+from fly_tools.testing.scripted import ScriptedChatModel, call
 from fly_tools.testing.world import VOL_DATA_OLD
 
 pytestmark = [pytest.mark.enable_socket, pytest.mark.loopback]

@@ -13,8 +13,8 @@ from langgraph.types import Command
 
 from fly_tools import FlyToolkit, MemorySink, MiddlewareApproval, RiskTier, interrupt_on
 from fly_tools.agents import approval_middleware
-from fly_tools.scripted import ScriptedChatModel, call
 from fly_tools.testing import FakeFly
+from fly_tools.testing.scripted import ScriptedChatModel, call
 from fly_tools.testing.world import VOL_DATA_OLD, WEB_2
 
 MODES = ["batched", "per_call"]

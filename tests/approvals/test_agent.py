@@ -10,7 +10,7 @@ from langchain_core.messages import ToolMessage
 from langgraph.checkpoint.memory import InMemorySaver
 
 from fly_tools.approvals import ApprovalStore
-from fly_tools.scripted import ScriptedChatModel, call, say
+from fly_tools.testing.scripted import ScriptedChatModel, call, say
 from tests.approvals.conftest import DELETE_OLD, agent_on
 
 SCRIPT = [

@@ -92,7 +92,7 @@ def test_rows_say_what_a_tool_does_and_mark_those_that_pause(run: Run) -> None:
 def test_confirm_at_moves_the_mark(run: Run) -> None:
     _, out, _ = run("tools", "--scope", "org", "--confirm-at", "write")
     marked = {row[2:].split()[0] for row in rows(out) if row.startswith("* ")}
-    assert marked == {e.name for e in ENDPOINTS.records if e.risk >= RiskTier.WRITE}
+    assert marked == {e.name for e in ENDPOINTS.records if e.default and e.risk >= RiskTier.WRITE}
     assert "(write and above)" in out
 
 

@@ -8,15 +8,28 @@ import time
 import pytest
 
 from fly_tools import ENDPOINTS
-from fly_tools.client import NotFoundError, UnauthorizedError
+from fly_tools.client import NotFoundError, UnauthorizedError, async_twin
 from fly_tools.testing import FakeFly
-from tests.fake.tour import demo_reads, drive, drive_async, every_endpoint
+from tests.fake.tour import Tour, demo_reads, drive, drive_async, every_endpoint
+from tests.fake.tour_certificates import certificates_tour
+from tests.fake.tour_maintenance import maintenance_tour
+from tests.fake.tour_platform import platform_tour
+from tests.fake.tour_secretkeys import secretkeys_tour
 
 
-def test_sync_client_drives_all_31_endpoints(fake: FakeFly) -> None:
+def whole_api() -> Tour:
+    """Every operation in the catalogue: the opt-in groups on the demo apps, then the guide's."""
+    yield from certificates_tour()
+    yield from maintenance_tour()
+    yield from secretkeys_tour()
+    yield from platform_tour()
+    yield from every_endpoint()
+
+
+def test_sync_client_drives_every_operation(fake: FakeFly) -> None:
     started, start = time.monotonic(), fake.clock.now()
     with fake.client() as client:
-        drive(client, every_endpoint())
+        drive(client, whole_api())
     assert {r.endpoint for r in fake.requests} == set(ENDPOINTS)
     assert "api" not in fake.state.apps
     # Transitions and waits ran on virtual time: ten fake seconds, far less real time.
@@ -24,10 +37,10 @@ def test_sync_client_drives_all_31_endpoints(fake: FakeFly) -> None:
     assert time.monotonic() - started < 5
 
 
-async def test_async_client_drives_all_31_endpoints(fake: FakeFly) -> None:
+async def test_async_client_drives_every_operation(fake: FakeFly) -> None:
     start = fake.clock.now()
     async with fake.async_client() as client:
-        await drive_async(client, every_endpoint())
+        await drive_async(client, whole_api())
     assert {r.endpoint for r in fake.requests} == set(ENDPOINTS)
     assert fake.clock.now() - start >= 10  # starts, stops and suspends took fake seconds
 
@@ -47,12 +60,12 @@ def test_sync_and_async_flows_leave_the_same_trace() -> None:
     assert sync_fake.clock.now() == async_fake.clock.now()
 
 
-def test_to_async_shares_the_fake(fake: FakeFly) -> None:
+def test_async_twin_shares_the_fake(fake: FakeFly) -> None:
     client = fake.client(scope="readonly")
     drive(client, demo_reads())
 
     async def run() -> None:
-        await drive_async(client.to_async(sleep=fake.clock.asleep), demo_reads())
+        await drive_async(async_twin(client, sleep=fake.clock.asleep), demo_reads())
 
     asyncio.run(run())
     assert [r.status for r in fake.requests] == [200] * 4

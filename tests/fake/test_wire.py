@@ -16,7 +16,7 @@ M1 = f"/apps/web/machines/{WEB_1}"
 
 
 def test_unknown_paths_are_404_in_flys_error_shape(http: httpx.Client) -> None:
-    response = http.get("/apps/web/certificates")
+    response = http.get("/apps/web/dns_records")
     assert response.status_code == 404
     assert "no such endpoint" in response.json()["error"]
     assert http.get("https://api.machines.dev/apps/web").status_code == 404  # no /v1

@@ -10,6 +10,7 @@ import pytest
 from fly_tools.catalogue import ENDPOINTS, Endpoint
 from fly_tools.guards import ActionRequest, describe_action, redact_args, target_of
 from fly_tools.models.args import FlyArgs
+from tests.fake.tour_certificates import FULLCHAIN, PRIVATE_KEY
 
 SECRET_VALUE = "s3cr3t-value-do-not-leak"
 """A secret value: tests search every output for it."""
@@ -30,6 +31,30 @@ SAMPLE: dict[str, Any] = {
     "size_gb": 20,
     "name": "data",
     "region": "ord",
+    "hostname": "www.example.com",
+    "ip": "137.66.1.2",
+    "type": "v6",
+    "fullchain": FULLCHAIN,
+    "private_key": PRIVATE_KEY,
+    "limit_mb": 128,
+    "amount_mb": 8,
+    "key": "role",
+    "changes": {"role": "primary"},
+    "plaintext": "hello",
+    "ciphertext": "aGVsbG8gd29ybGQgY2lwaGVydGV4dA==",
+    "signature": "c2lnbmF0dXJlLWJ5dGVzLTMyLWxvbmctLS0tLS0tLQ==",
+    "values": {"API_KEY": SECRET_VALUE},
+}
+PER_TOOL: dict[str, dict[str, Any]] = {
+    # A metadata value is plain text a person approves, not a secret.
+    "fly_set_machine_metadata_key": {"value": "primary"},
+    "fly_update_volume": {"snapshot_retention": 7},
+    "fly_set_secret_key": {
+        "type": "hs256",
+        "value": "c2VjcmV0LWtleS1ieXRlcy0zMi1sb25nLS0tLS0tLS0=",
+    },
+    "fly_generate_secret_key": {"type": "hs256"},
+    "fly_update_secrets": {"values": {"API_KEY": SECRET_VALUE}},
 }
 
 
@@ -42,6 +67,7 @@ def sample_args(endpoint: Endpoint, **overrides: Any) -> FlyArgs:
     }
     if endpoint.name in ("fly_create_machine", "fly_update_machine"):
         data["image"] = "nginx:1.27"
+    data.update(PER_TOOL.get(endpoint.name, {}))
     data.update(overrides)
     return endpoint.args_model.model_validate(data)
 

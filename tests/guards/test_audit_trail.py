@@ -6,6 +6,7 @@ import json
 import logging
 import threading
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -71,6 +72,24 @@ def test_each_record_is_one_plain_english_sentence(
 ) -> None:
     tool = fields.pop("tool", "fly_stop_machine")
     assert record(args_for, tool, **fields).sentence == sentence
+
+
+def test_a_sentence_reads_its_tool_name_not_the_package_catalogue() -> None:
+    # A wider catalogue's endpoint, absent from ENDPOINTS, reads like the package's own.
+    quiesce = replace(ENDPOINTS["fly_stop_machine"], name="fly_quiesce_machine")
+    assert "fly_quiesce_machine" not in ENDPOINTS
+    args = {"app_name": "web", "machine_id": "3d8d9015b23489"}
+    done = AuditRecord.build(
+        agent_id="ops-bot", endpoint=quiesce, args=args, decision="allowed",
+        decided_by="toolkit policy", outcome="ok",
+    )  # fmt: skip
+    assert done.sentence == "ops-bot quiesced machine 3d8d9015b23489 in app web."
+    refused = replace(done, decision="refused", outcome="not_executed", error="no", sentence="")
+    assert refused.sentence == (
+        "ops-bot's attempt to quiesce machine 3d8d9015b23489 in app web was refused: no."
+    )
+    odd = replace(done, tool="quiesce", sentence="")
+    assert odd.sentence == "ops-bot called quiesce on machine 3d8d9015b23489 in app web."
 
 
 def test_record_fields(args_for: Callable[..., FlyArgs]) -> None:

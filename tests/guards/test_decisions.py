@@ -43,12 +43,16 @@ def test_target_of_every_endpoint(name: str, args_for: Callable[..., FlyArgs]) -
         "machine": "3d8d9015b23489",
         "volume": "vol_abc123",
         "secret": "DATABASE_URL",
+        "secretkey": "DATABASE_URL",
+        "certificate": "www.example.com",
+        "ip": "137.66.1.2",
         "app": None,
+        "platform": None,
         "org": "personal" if "org_slug" in endpoint.args_model.model_fields else None,
     }[endpoint.target]
     assert target.id == expected_id
-    has_app = "app_name" in endpoint.args_model.model_fields
-    assert target.app == ("web" if has_app else None)
+    app_field = endpoint.args_model.model_fields.get("app_name")
+    assert target.app == ("web" if app_field is not None and app_field.is_required() else None)
 
 
 def test_target_of_raw_arguments_keeps_only_strings() -> None:

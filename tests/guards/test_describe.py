@@ -19,6 +19,8 @@ STATE_FOR: dict[str, dict[str, Any]] = {
     "fly_get_machine": MACHINE,
     "fly_get_volume": VOLUME,
     "fly_get_app": APP,
+    "fly_get_certificate": {"hostname": "www.example.com", "status": "ready", "configured": True},
+    "fly_get_secret_key": {"name": "DATABASE_URL", "type": "hs256", "updated_at": "2026-01-01"},
 }
 
 

@@ -22,12 +22,13 @@ from tests.tools.world import EXAMPLES
 GATED = [
     e.name for e in ENDPOINTS.records if e.risk >= RiskTier.DESTRUCTIVE and "deploy" in e.scopes
 ]
-"""The calls a deploy toolkit bound to app web gates by default."""
+"""The calls a deploy toolkit bound to app web (with every group) gates by default."""
 
 
-def bound_args(tool: str) -> dict[str, Any]:
+def bound_args(tool: str, example: dict[str, Any] | None = None) -> dict[str, Any]:
     """The example call for ``tool`` as a model of a toolkit bound to ``web`` sends it."""
-    return {k: v for k, v in EXAMPLES[tool].items() if k != "app_name"}
+    example = EXAMPLES[tool] if example is None else example
+    return {k: v for k, v in example.items() if k != "app_name"}
 
 
 def wire(tool: str, args: dict[str, Any], app: str = "web") -> tuple[str, str]:
@@ -39,15 +40,17 @@ def wire(tool: str, args: dict[str, Any], app: str = "web") -> tuple[str, str]:
 
 
 def changes(fake: FakeFly) -> list[tuple[str, str]]:
-    """Every request that reached the fake and could change something.
-
-    ``/tokens/authorize`` is a POST that only asks what the token may do.
+    """Every request that reached the fake and could change or reveal something: any
+    request but those of READ-tier endpoints (a gated GET, such as reading a secret,
+    counts; ``/tokens/authorize``, a POST that only asks what the token may do, does not).
     """
-    return [
-        (r.method, r.path)
-        for r in fake.requests
-        if r.method != "GET" and not r.path.startswith("/v1/tokens/")
-    ]
+    return [(r.method, r.path) for r in fake.requests if not _reads(r.endpoint, r.method)]
+
+
+def _reads(name: str | None, method: str) -> bool:
+    if name is not None and name in ENDPOINTS:
+        return ENDPOINTS[name].read_only
+    return method == "GET"
 
 
 def assert_only_approved(fake: FakeFly, approved: list[tuple[str, str]]) -> None:

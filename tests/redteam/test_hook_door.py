@@ -9,6 +9,7 @@ and checks the fake's request log: only what a person approved went out, once.
 from __future__ import annotations
 
 import asyncio
+import functools
 import time
 from collections.abc import Callable
 from typing import Any
@@ -26,8 +27,9 @@ from fly_tools import (
     MemorySink,
     Reject,
 )
+from fly_tools.risk import GROUPS
 from fly_tools.testing import FakeFly
-from fly_tools.testing.world import VOL_DATA, WEB_1, WEB_2
+from fly_tools.testing.world import VOL_DATA, VOL_DATA_OLD, WEB_1, WEB_2
 from tests.redteam.support import (
     ASYNC_DOORS,
     GATED,
@@ -37,8 +39,10 @@ from tests.redteam.support import (
     tool_messages,
     wire,
 )
+from tests.tools.world import CUSTOM_HOST, HOST, prepared_world
 
-# Another target of the same kind, for edits that move the call.
+# Another target of the same kind (or other settings, where a call names no target), for
+# edits that move the call.
 ALTERNATIVE: dict[str, dict[str, Any]] = {
     "fly_delete_app": {"force": True},
     "fly_delete_machine": {"machine_id": WEB_2, "force": True},
@@ -46,6 +50,20 @@ ALTERNATIVE: dict[str, dict[str, Any]] = {
     "fly_extend_volume": {"volume_id": VOL_DATA, "size_gb": 30},
     "fly_delete_volume": {"volume_id": VOL_DATA},
     "fly_delete_secret": {"secret_name": "DATABASE_URL"},
+    "fly_delete_certificate": {"hostname": CUSTOM_HOST},
+    "fly_delete_acme_certificate": {"hostname": CUSTOM_HOST},
+    "fly_delete_custom_certificate": {"hostname": HOST},
+    "fly_release_ip": {"ip": "2a09:8280:1::99"},
+    "fly_set_secret_key": {"secret_name": "sig_v2", "type": "hs256", "value": "a2V5LWJ5dGVz"},
+    "fly_generate_secret_key": {"secret_name": "jwt_v2", "type": "hs512"},
+    "fly_delete_secret_key": {"secret_name": "box"},
+    "fly_decrypt_with_secret_key": {"secret_name": "sig", "ciphertext": "c2VhbGVk"},
+    "fly_sign_with_secret_key": {"secret_name": "sig", "plaintext": "v43"},
+    "fly_get_secret": {"secret_name": "SESSION_SECRET"},
+    "fly_update_secrets": {"unset": ["DATABASE_URL"]},
+    "fly_update_volume": {"volume_id": VOL_DATA_OLD, "snapshot_retention": 3},
+    "fly_create_deploy_token": {"expiry": "24h"},
+    "fly_request_kms_token": {},
 }
 
 
@@ -121,13 +139,24 @@ ANSWERS: dict[str, Callable[[str, dict[str, Any]], tuple[Any, list[tuple[str, st
 }
 
 
-def _world(hook: Any) -> tuple[FakeFly, FlyToolkit, MemorySink]:
-    fake = FakeFly.demo()
+@functools.cache
+def _example(tool: str) -> tuple[tuple[str, Any], ...]:
+    # Worlds are seeded: the example prepared once holds for every fresh world.
+    return tuple(prepared_world(tool)[1].items())
+
+
+def _bound(tool: str) -> dict[str, Any]:
+    return bound_args(tool, dict(_example(tool)))
+
+
+def _world(hook: Any, tool: str = "fly_delete_app") -> tuple[FakeFly, FlyToolkit, MemorySink]:
+    fake, _ = prepared_world(tool)
     sink = MemorySink()
     toolkit = FlyToolkit(
         client=fake.client(scope="deploy", app="web"),
         scope="deploy",
         app="web",
+        groups=GROUPS,
         confirm=hook,
         confirm_timeout=0.1,
         audit=AuditLog(sink),
@@ -152,9 +181,9 @@ def _check(fake: FakeFly, sink: MemorySink, result: Any, expected: list[tuple[st
 @pytest.mark.parametrize("tool", GATED)
 @pytest.mark.parametrize("door", list(SYNC_DOORS))
 def test_sync_door(door: str, tool: str, answer: str) -> None:
-    args = bound_args(tool)
+    args = _bound(tool)
     hook, expected = ANSWERS[answer](tool, args)
-    fake, toolkit, sink = _world(hook)
+    fake, toolkit, sink = _world(hook, tool)
     result = SYNC_DOORS[door](toolkit, tool, args)
     _check(fake, sink, result, expected)
 
@@ -163,9 +192,9 @@ def test_sync_door(door: str, tool: str, answer: str) -> None:
 @pytest.mark.parametrize("tool", GATED)
 @pytest.mark.parametrize("door", list(ASYNC_DOORS))
 async def test_async_door(door: str, tool: str, answer: str) -> None:
-    args = bound_args(tool)
+    args = _bound(tool)
     hook, expected = ANSWERS[answer](tool, args)
-    fake, toolkit, sink = _world(hook)
+    fake, toolkit, sink = _world(hook, tool)
     result = await ASYNC_DOORS[door](toolkit, tool, args)
     _check(fake, sink, result, expected)
 
@@ -173,8 +202,8 @@ async def test_async_door(door: str, tool: str, answer: str) -> None:
 @pytest.mark.parametrize("tool", GATED)
 @pytest.mark.parametrize("door", [*SYNC_DOORS, *ASYNC_DOORS])
 async def test_model_naming_another_app_is_refused_even_when_approved(tool: str, door: str) -> None:
-    fake, toolkit, sink = _world(lambda r: Approve(by="alice"))
-    args = {**bound_args(tool), "app_name": "worker"}
+    fake, toolkit, sink = _world(lambda r: Approve(by="alice"), tool)
+    args = {**_bound(tool), "app_name": "worker"}
     doors = {**SYNC_DOORS, **ASYNC_DOORS}
     result = doors[door](toolkit, tool, args)
     if asyncio.iscoroutine(result):

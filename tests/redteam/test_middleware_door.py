@@ -22,8 +22,8 @@ from langgraph.types import Command
 
 from fly_tools import AuditLog, FlyToolkit, MemorySink, MiddlewareApproval
 from fly_tools.agents import approval_middleware
-from fly_tools.scripted import ScriptedChatModel, call, calls
 from fly_tools.testing import FakeFly
+from fly_tools.testing.scripted import ScriptedChatModel, call, calls
 from fly_tools.testing.world import VOL_DATA, VOL_DATA_OLD, WEB_1, WEB_3
 from tests.redteam.support import assert_only_approved, wire
 

@@ -11,61 +11,36 @@ sees, so a new endpoint is covered without edits.
 
 from __future__ import annotations
 
+import base64
+import re
 from typing import Any
 
 from hypothesis import strategies as st
 
 from fly_tools.catalogue import Endpoint
-from fly_tools.testing.world import MACHINES, VOL_DATA, VOL_DATA_OLD, WEB_SECRETS
-
-Args = dict[str, Any]
+from fly_tools.testing.world import MACHINES, VOL_DATA, VOL_DATA_OLD
+from tests.reliability.samples import Args, sample_arguments
 
 IDENTIFIERS = frozenset(
     {"app_name", "machine_id", "volume_id", "secret_name", "org_slug", "region", "lease_nonce",
-     "source_volume_id", "current_version", "version", "name"}
+     "source_volume_id", "current_version", "version", "name", "hostname", "ip", "key"}
 )  # fmt: skip
 """Fields typed as validated identifiers (``fly_tools.models.identifiers``)."""
 
 LENIENT_TYPES: dict[str, frozenset[str]] = {
     # Durations take a number of seconds as well as "30s" (models.fields.Duration).
     "timeout": frozenset({"integer", "float"}),
+    "expiry": frozenset({"integer", "float"}),
+    # One state may come as a bare string, or Fly's "a,b" (models.platform._listed).
+    "state": frozenset({"string"}),
+    # Bytes come as base64 text or as an array of byte values (models.secretkeys.Bytes).
+    **dict.fromkeys(("ciphertext", "signature", "associated_data"), frozenset({"array"})),
 }
 """Value types a field accepts beyond what its schema shows, by design."""
 
 # Pieces no identifier may contain: each alters a URL, a header or is not ASCII.
 PATH_ALTERING = ["/", "/../", "..", "?", "#", "%2F", "%2e%2e", "\\", " ", "\t", "\r\n",
                  "\x00", "&", ";", "é", "\u202e", "日本", "\U0001f642"]  # fmt: skip
-
-_SAMPLE: Args = {
-    "app_name": "web",
-    "machine_id": MACHINES["web-1"],
-    "volume_id": VOL_DATA_OLD,
-    "secret_name": WEB_SECRETS[0],
-    "org_slug": "acme",
-    "region": "ord",
-    "signal": "SIGUSR1",
-    "command": ["ls", "-la", "/data"],
-    "lease_nonce": "n0nce",
-    "value": "reliability-secret-value",
-    "image": "nginx:1.27",
-}
-_PER_TOOL: dict[str, Args] = {
-    "fly_create_app": {"app_name": "fresh-app"},
-    "fly_create_volume": {"name": "scratch"},
-    "fly_extend_volume": {"size_gb": 20},
-    "fly_delete_volume": {"volume_id": VOL_DATA_OLD},
-}
-
-
-def sample_arguments(endpoint: Endpoint, schema: dict[str, Any]) -> Args:
-    """Valid arguments for the demo world: every required field (and an image for machines)."""
-    required = set(schema.get("required", ()))
-    if endpoint.name in ("fly_create_machine", "fly_update_machine"):
-        required.add("image")
-    args = {name: _SAMPLE[name] for name in required if name in _SAMPLE}
-    args.update({k: v for k, v in _PER_TOOL.get(endpoint.name, {}).items() if k in required})
-    return args
-
 
 # ---------------------------------------------------------------- valid inputs
 
@@ -84,7 +59,21 @@ _IDENTIFIER_VALUES: dict[str, st.SearchStrategy[Any]] = {
     "lease_nonce": st.from_regex(r"[A-Za-z0-9_-]{1,32}", fullmatch=True),
     "current_version": st.from_regex(r"[A-Za-z0-9]{1,26}", fullmatch=True),
     "version": st.from_regex(r"[A-Za-z0-9]{1,26}", fullmatch=True),
+    # Lower case: the model lower-cases a hostname, and the path must match what was drawn.
+    "hostname": st.sampled_from(["www.example.com", "shop.example.com", "*.example.org"])
+    | st.from_regex(r"(?:[a-z0-9]{1,10}\.){1,3}[a-z]{2,6}", fullmatch=True),
+    # Canonical text: the model normalises an address, the path must match what was drawn.
+    "ip": st.ip_addresses().map(str),
+    "key": st.sampled_from(["role", "fly_process_group", "fly_platform_version"])
+    | st.from_regex(r"[a-z_][a-z0-9_-]{0,10}(?:\.[a-z0-9_-]{1,8})?", fullmatch=True),
 }
+_BY_NAME: dict[str, st.SearchStrategy[Any]] = {
+    "expiry": st.sampled_from(["720h", "1h30m", "45m"]) | st.integers(60, 10**6),
+    "unset": st.lists(st.from_regex(r"[a-z_][a-z0-9_]{0,20}", fullmatch=True), max_size=3),
+    "action": st.sampled_from(["r", "rw", "rwcdC", "C"]),
+    "updated_after": st.sampled_from(["2024-05-01T12:00:00Z", "2026-01-02T03:04:05.5+02:00"]),
+}
+"""Fields whose values follow a rule the schema does not show."""
 _NAMES = {
     "fly_create_volume": st.from_regex(r"[a-z0-9_]{1,30}", fullmatch=True),
     "fly_create_machine": st.from_regex(
@@ -135,6 +124,8 @@ def _valid_value(draw: st.DrawFn, endpoint: Endpoint, name: str, prop: dict[str,
         return draw(_CONFIGS)
     if name == "timeout" and prop.get("type") == "string":
         return draw(st.sampled_from(["30s", "1m", "500ms"]) | st.integers(0, 3600))
+    if name in _BY_NAME:
+        return draw(_BY_NAME[name])
     return draw(_from_schema(prop))
 
 
@@ -164,9 +155,15 @@ def _from_schema(prop: dict[str, Any]) -> st.SearchStrategy[Any]:
             items = st.text(min_size=1, max_size=20).filter(str.strip)
         return st.lists(items, min_size=max(1, prop.get("minItems", 0)), max_size=4)
     if kind == "object":
-        return st.dictionaries(st.from_regex(r"[A-Z][A-Z0-9_]{0,10}", fullmatch=True), _TEXT)
+        keys = st.from_regex(r"[A-Z][A-Z0-9_]{0,10}", fullmatch=True)
+        return st.dictionaries(keys, _TEXT, min_size=prop.get("minProperties", 0), max_size=4)
+    if prop.get("contentEncoding") == "base64":
+        return st.binary(min_size=1, max_size=64).map(lambda b: base64.b64encode(b).decode())
     if prop.get("pattern") == "^/":
         return st.from_regex(r"/[a-z]{1,10}", fullmatch=True)
+    if "pattern" in prop:
+        limit = prop.get("maxLength", 40)
+        return st.from_regex(prop["pattern"], fullmatch=True).filter(lambda s: len(s) <= limit)
     return st.text(min_size=prop.get("minLength", 0), max_size=min(40, prop.get("maxLength", 40)))
 
 
@@ -222,6 +219,14 @@ def _out_of_range(prop: dict[str, Any]) -> st.SearchStrategy[Any] | None:
         options.append(st.just(""))
     if prop.get("minItems", 0) > 0:
         options.append(st.just([]))
+    if "maxItems" in prop:
+        options.append(st.lists(st.just("created"), min_size=prop["maxItems"] + 1))
+    if prop.get("minProperties", 0) > 0:
+        options.append(st.just({}))
+    if "pattern" in prop:
+        pattern = re.compile(prop["pattern"])
+        off = st.sampled_from(["a/b", "a b", "..%2F", "x\x00", "?q=1", "é", "a#b", "a\r\nb"])
+        options.append(off.filter(lambda s: not pattern.search(s)))
     if "enum" in prop:
         options.append(st.text(max_size=12).filter(lambda s: s not in prop["enum"]))
     if "enum" in prop.get("items", {}):
@@ -271,6 +276,28 @@ BAD_DURATIONS = (
 """Durations Go cannot read, or that overflow its int64 nanoseconds."""
 BAD_WHOLE = st.booleans() | _NON_FINITE | st.sampled_from([1.5, "8080.0", "1e3", 2**63])
 """What must never pass for a whole number."""
+BAD_BYTES = st.sampled_from(["", "   ", "!!!!", "zz z", "a", "YQ==YQ==", "\x00AAAA"]) | st.lists(
+    st.integers(0, 255), max_size=3
+).flatmap(lambda good: st.sampled_from([256, -1, True, 1.0, "7"]).map(lambda bad: [*good, bad]))
+"""Neither base64 text nor an array of byte values 0-255."""
+BAD_METADATA_KEYS = st.sampled_from([".", "..", ".hidden", "a..b", "", "k" * 257]) | st.builds(
+    lambda head, bad: head + bad, st.from_regex(r"[a-z]{0,6}", fullmatch=True),
+    st.sampled_from(["/", "\x00", "\r\n", " ", "=", "%2F", "?", "é"]),
+)  # fmt: skip
+"""Metadata keys Fly must never receive: path-walking, control characters, too long."""
+_CHAIN_WITH_KEY = (
+    "-----BEGIN CERTIFICATE-----\nQUJD\n-----END CERTIFICATE-----\n"
+    "-----BEGIN PRIVATE KEY-----\nS0VZ\n-----END PRIVATE KEY-----\n"
+)
+BAD_PEM = st.sampled_from(
+    [
+        _CHAIN_WITH_KEY,
+        "",
+        "not a pem",
+        "-----BEGIN CERTIFICATE-----\n%%%\n-----END CERTIFICATE-----",
+    ]
+)
+"""Chains and keys that are not what their field promises (a key inside a chain above all)."""
 
 
 def _in_machine_config(draw: st.DrawFn) -> dict[str, Any]:
@@ -303,8 +330,16 @@ def _never_sent(draw: st.DrawFn, name: str, prop: dict[str, Any], args: Args) ->
     if name == "mount_path":
         args.setdefault("volume_id", VOL_DATA_OLD)
         return draw(BAD_PATHS)
-    if name == "timeout" and "string" in _json_types(prop):
+    if name in ("timeout", "expiry") and "string" in _json_types(prop):
         return draw(BAD_DURATIONS)
+    if name == "values":  # each name becomes an environment variable
+        return draw(st.sampled_from([{draw(BAD_ENV_NAMES): "x"}, {"API_KEY": "a\x00b"}]))
+    if name == "changes":
+        return {draw(BAD_METADATA_KEYS): "x"}
+    if name in ("fullchain", "private_key"):
+        return draw(BAD_PEM)
+    if prop.get("contentEncoding") == "base64":
+        return draw(BAD_BYTES)
     if "integer" in _json_types(prop):
         return draw(BAD_WHOLE)
     return None
@@ -325,7 +360,9 @@ def hostile_arguments(
             choices.append((name, _BAD_IDENTIFIER))
     usable = [(name, strategy) for name, strategy in choices if strategy is not None]
     missing = [name for name in schema.get("required", ()) if name in args]
+    # A tool without arguments (fly_list_regions) can only be given one it does not have.
     kinds = ["value"] * 4 + ["missing"] * bool(missing) + ["unknown"] + ["never sent"] * 3
+    kinds = kinds if usable else ["unknown"]
     kind = draw(st.sampled_from(kinds))
     if kind == "never sent" and properties:
         field = draw(st.sampled_from(list(properties)))

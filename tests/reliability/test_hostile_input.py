@@ -12,14 +12,16 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from fly_tools import ENDPOINTS, FlyClient, FlyToolkit, MemorySink, approve_all, cli
+from fly_tools import ENDPOINTS, GROUPS, FlyClient, FlyToolkit, MemorySink, approve_all, cli
 from fly_tools.client import InvalidArgumentsError
 from fly_tools.guards import AuditLog
 from fly_tools.testing import BASE_URL, FakeFly
 from fly_tools.testing.http import FakeTransport
 from fly_tools.testing.world import VOL_DATA_OLD, WEB_2
+from tests.conftest import DEPTH
+from tests.reliability.samples import prepare, sample_arguments
 from tests.reliability.spec_requests import request_checker
-from tests.reliability.strategies import hostile_arguments, sample_arguments, valid_arguments
+from tests.reliability.strategies import hostile_arguments, valid_arguments
 from tests.reliability.support import (
     LeakScan,
     acall_tool,
@@ -29,8 +31,8 @@ from tests.reliability.support import (
 )
 
 NAMES = list(ENDPOINTS)
-HOSTILE_EXAMPLES = 30
-VALID_EXAMPLES = 12
+HOSTILE_EXAMPLES = 30 * DEPTH
+VALID_EXAMPLES = 12 * DEPTH
 FAST = settings(deadline=None, suppress_health_check=[HealthCheck.too_slow], database=None)
 
 
@@ -78,8 +80,10 @@ def world(leak_scan: LeakScan) -> Iterator[World]:
         sleep=fake.clock.sleep,
         clock=fake.clock.now,
     )
-    audit = AuditLog(MemorySink())
-    toolkit = FlyToolkit(client=client, scope="org", confirm=approve_all, audit=audit)
+    audit = AuditLog(MemorySink(limit=None))  # every record, however deep the run
+    toolkit = FlyToolkit(
+        client=client, scope="org", groups=GROUPS, confirm=approve_all, audit=audit
+    )
     yield World(fake, toolkit, recorder)
     client.close()
 
@@ -150,15 +154,19 @@ def test_valid_arguments_send_only_requests_the_spec_allows(
 
 @pytest.mark.parametrize("name", NAMES)
 def test_sample_arguments_reach_fly_and_match_the_spec(world: World, name: str) -> None:
-    # The valid-input property above would pass vacuously if every draw were refused.
+    checker = request_checker()
+    # The valid-input property above would pass vacuously if every draw were refused,
+    # and the hostile one if the base it breaks one field of were refused already.
     world.fake.reset()
+    args = prepare(world.fake, name, sample_arguments(ENDPOINTS[name], world.schemas[name]))
     world.recorder.requests.clear()
-    args = sample_arguments(ENDPOINTS[name], world.schemas[name])
 
-    call_tool(world.tools[name], args)
+    message = call_tool(world.tools[name], args)
 
-    assert world.recorder.requests
-    assert [p for r in world.recorder.requests for p in request_checker().problems(r)] == []
+    assert message.status == "success", message.content
+    operations = [c[0].operation_id for r in world.recorder.requests if (c := checker.match(r))]
+    assert ENDPOINTS[name].operation_id in operations
+    assert [p for r in world.recorder.requests for p in checker.problems(r)] == []
 
 
 BOUND = [n for n in NAMES if "deploy" in ENDPOINTS[n].scopes and "app_name" in ENDPOINTS[n].path]
@@ -167,7 +175,9 @@ BOUND = [n for n in NAMES if "deploy" in ENDPOINTS[n].scopes and "app_name" in E
 @pytest.mark.parametrize("name", BOUND)
 def test_an_app_bound_tool_cannot_name_another_app(leak_scan: LeakScan, name: str) -> None:
     fake = leak_scan.watch(FakeFly.demo())
-    toolkit = FlyToolkit(client=fake.client("org"), scope="org", app="web", confirm=approve_all)
+    toolkit = FlyToolkit(
+        client=fake.client("org"), scope="org", app="web", groups=GROUPS, confirm=approve_all
+    )
     tool = tools_by_name(toolkit)[name]
     args = sample_arguments(ENDPOINTS[name], model_schema(tool))
 
@@ -265,8 +275,9 @@ def test_values_fly_must_never_receive_are_refused_on_every_path(
     client = fake.client("org", transport=recorder)
     args = _hostile_call(name, field, value)
     bound = FlyToolkit(client=fake.client("deploy", "web", transport=recorder), scope="deploy",
-                       app="web", confirm=approve_all)  # fmt: skip
-    tool = tools_by_name(FlyToolkit(client=client, scope="org", confirm=approve_all))[name]
+                       app="web", groups=GROUPS, confirm=approve_all)  # fmt: skip
+    toolkit = FlyToolkit(client=client, scope="org", groups=GROUPS, confirm=approve_all)
+    tool = tools_by_name(toolkit)[name]
     bound_args = {k: v for k, v in args.items() if k != "app_name"}
     # Building a toolkit may read the token; the calls below must send nothing at all.
     before, recorded = len(fake.requests), len(recorder.requests)

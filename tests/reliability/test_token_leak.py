@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import base64
 import logging
+import re
 from pathlib import Path
+from typing import Any
 
+import httpx
 import pytest
 
 from fly_tools import (
     ENDPOINTS,
+    GROUPS,
     FlyError,
     FlyToolkit,
     JsonlSink,
@@ -20,7 +25,8 @@ from fly_tools import (
 from fly_tools.guards import AuditLog
 from fly_tools.testing import FakeFly, Fault
 from fly_tools.testing.world import MACHINES
-from tests.reliability.strategies import sample_arguments
+from tests.fake.tour_certificates import pem
+from tests.reliability.samples import prepare, sample_arguments
 from tests.reliability.support import (
     SECRET_VALUE,
     LeakScan,
@@ -30,6 +36,39 @@ from tests.reliability.support import (
 )
 
 URL_WITH_PASSWORD = f"postgres://app:{SECRET_VALUE}@db.internal:5432/app"
+KEY_MATERIAL = base64.b64encode(b"reliability-key-material-0c4f7e2").decode()
+"""Key bytes given to fly_set_secret_key (an hs256 key takes any length)."""
+LEAKY_KEY = pem("PRIVATE KEY", b"reliability-private-key-9d2b51")
+_MINTED = re.compile(rb"\b(?:fm2_|fpt_)[A-Za-z0-9_=-]{16,}")
+"""Tokens Fly mints on request (deploy tokens, KMS tokens)."""
+
+SECRET_ARGS: dict[str, dict[str, Any]] = {
+    "fly_set_secret": {"value": SECRET_VALUE},
+    "fly_create_machine": {"env": {"API_TOKEN": SECRET_VALUE, "DATABASE_URL": URL_WITH_PASSWORD}},
+    "fly_exec_machine": {"command": ["echo", "hello"], "stdin": SECRET_VALUE},
+    "fly_update_secrets": {"values": {"API_KEY": SECRET_VALUE, "DATABASE_URL": URL_WITH_PASSWORD}},
+    "fly_set_secret_key": {"type": "hs256", "value": KEY_MATERIAL},
+    "fly_encrypt_with_secret_key": {"plaintext": SECRET_VALUE},
+    "fly_upload_custom_certificate": {"private_key": LEAKY_KEY},
+}
+"""Secrets wherever a tool's arguments take one."""
+SECRETS = {SECRET_VALUE, KEY_MATERIAL, LEAKY_KEY.split("\n")[1]}
+"""What must never come back out of a tool, beyond the fake's tokens and secret values."""
+
+
+class MintedTokens(httpx.BaseTransport):
+    """Passes requests to the fake and keeps every token its answers mint."""
+
+    def __init__(self, fake: FakeFly) -> None:
+        self.inner = fake.transport()
+        self.tokens: set[str] = set()
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        response = self.inner.handle_request(request)
+        if request.url.path.startswith("/v1/tokens/") or "deploy_token" in request.url.path:
+            body = response.read()
+            self.tokens.update(m.decode() for m in _MINTED.findall(body))
+        return response
 
 
 class Collected:
@@ -57,17 +96,13 @@ def collected(leak_scan: LeakScan) -> Collected:
 
 
 def every_tool_once(fake: FakeFly, toolkit: FlyToolkit, seen: Collected) -> None:
-    """Each tool with sample arguments on a fresh world, secrets wherever arguments allow."""
+    """Each tool on a fresh world set up for it, secrets wherever arguments allow."""
     for name, tool in tools_by_name(toolkit).items():
         fake.reset()
         args = sample_arguments(ENDPOINTS[name], model_schema(tool))
-        if name == "fly_set_secret":
-            args["value"] = SECRET_VALUE
-        if name == "fly_create_machine":
-            args["env"] = {"API_TOKEN": SECRET_VALUE, "DATABASE_URL": URL_WITH_PASSWORD}
-        if name == "fly_exec_machine":
-            args.update(command=["echo", "hello"], stdin=SECRET_VALUE)
+        args = prepare(fake, name, args | SECRET_ARGS.get(name, {}))
         message = call_tool(tool, args)
+        assert message.status == "success", (name, message.content)
         seen.add(f"{name} content", message.content)
         seen.artifacts.append((f"{name} artifact", repr(message.artifact)))
 
@@ -95,10 +130,13 @@ def test_no_token_or_secret_leaves_the_toolkit(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     fake = leak_scan.watch(FakeFly.demo())
-    client = fake.client("org", sleep=fake.clock.sleep, clock=fake.clock.now)
+    minted = MintedTokens(fake)
+    client = fake.client("org", clock=fake.clock.now, transport=minted)
     memory, audit_file = MemorySink(), tmp_path / "audit.jsonl"
     audit = AuditLog(memory, JsonlSink(audit_file), LoggingSink(level=logging.WARNING))
-    toolkit = FlyToolkit(client=client, scope="org", confirm=approve_all, audit=audit)
+    toolkit = FlyToolkit(
+        client=client, scope="org", groups=GROUPS, confirm=approve_all, audit=audit
+    )
 
     with caplog.at_level(logging.DEBUG):
         every_tool_once(fake, toolkit, collected)
@@ -115,10 +153,14 @@ def test_no_token_or_secret_leaves_the_toolkit(
     collected.add("audit trail", format_trail(memory.records))
     collected.add("log records", "\n".join(r.getMessage() for r in caplog.records))
     collected.add("reprs", [repr(client), repr(toolkit), repr(client.token), str(client.token)])
+    leak_scan.secrets.update(SECRETS | minted.tokens)
     for where, text in collected.texts:
         leak_scan.add(where, text)
 
-    assert collected.leaks(leak_scan.secrets, set(fake.tokens.values())) == []
+    # Minted tokens (deploy, KMS) are withheld: they must have been minted to mean something.
+    assert len(minted.tokens) >= 2
+    tokens = set(fake.tokens.values()) | minted.tokens | SECRETS - {SECRET_VALUE}
+    assert collected.leaks(leak_scan.secrets, tokens) == []
     assert len(memory.records) == len(ENDPOINTS) + 4
     assert SECRET_VALUE not in audit_file.read_text()
     assert "[redacted]" in audit_file.read_text()

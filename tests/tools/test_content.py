@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from langchain_core.messages import ToolMessage
 
-from fly_tools import ENDPOINTS, FlyToolkit, approve_all
+from fly_tools import ENDPOINTS, GROUPS, FlyToolkit, approve_all
 from fly_tools.testing import FakeFly
 from fly_tools.testing.world import VOL_DATA, VOL_DATA_OLD, WEB_1, WEB_3
 from tests.tools.world import prepared_world
@@ -18,7 +18,7 @@ MAX_CONTENT = 2000
 
 def invoke(tool_name: str, args: dict[str, Any], fake: FakeFly | None = None) -> ToolMessage:
     fake = fake or FakeFly.demo()
-    toolkit = FlyToolkit(client=fake.client(), scope="org", confirm=approve_all)
+    toolkit = FlyToolkit(client=fake.client(), scope="org", groups=GROUPS, confirm=approve_all)
     tool = next(t for t in toolkit.get_tools() if t.name == tool_name)
     message = tool.invoke({"type": "tool_call", "id": "c1", "name": tool_name, "args": args})
     assert isinstance(message, ToolMessage)

@@ -18,8 +18,8 @@ from langchain.agents import create_agent
 from langchain_core.messages import ToolCall, ToolMessage
 
 from fly_tools import FlyToolkit, approve_all, cli
-from fly_tools.scripted import ScriptedChatModel, calls
 from fly_tools.testing import FakeFly
+from fly_tools.testing.scripted import ScriptedChatModel, calls
 from fly_tools.testing.world import VOL_DATA_OLD, WEB_2
 
 HTTP_SERVICE = {

@@ -10,7 +10,7 @@ from langchain_core.tools import BaseTool
 from langchain_tests.integration_tests import ToolsIntegrationTests
 from langchain_tests.unit_tests import ToolsUnitTests
 
-from fly_tools import ENDPOINTS, FlyToolkit, approve_all
+from fly_tools import ENDPOINTS, GROUPS, FlyToolkit, approve_all
 from tests.tools.world import EXAMPLES, prepared_world
 
 
@@ -24,7 +24,7 @@ class _FlyToolStandard:
     @property
     def tool_constructor(self) -> BaseTool:
         fake, _ = self._world
-        toolkit = FlyToolkit(client=fake.client(), scope="org", confirm=approve_all)
+        toolkit = FlyToolkit(client=fake.client(), scope="org", groups=GROUPS, confirm=approve_all)
         return next(t for t in toolkit.get_tools() if t.name == self.tool_name)
 
     @property

@@ -31,7 +31,7 @@ def expected(scope: str, group: str | None = None, tier: RiskTier | None = None)
         e.name
         for e in ENDPOINTS.records
         if scope in e.scopes
-        and (group is None or e.group == group)
+        and (e.default if group is None else e.group == group)
         and (tier is None or e.risk <= tier)
     ]
 
@@ -187,7 +187,7 @@ def test_read_only_convenience(client: FlyClient) -> None:
     reads = [
         e.name
         for e in ENDPOINTS.records
-        if e.read_only and "readonly" in e.scopes and "app_name" in e.path_params
+        if e.default and e.read_only and "readonly" in e.scopes and "app_name" in e.path_params
     ]
     assert toolkit.tool_names == reads
     assert all(t.metadata and t.metadata["readOnlyHint"] for t in toolkit.get_tools())

@@ -12,8 +12,9 @@ from pydantic import ValidationError
 import fly_tools
 from fly_tools import ENDPOINTS, RiskTier
 from fly_tools.client.flows import call_flow
+from fly_tools.client.settings import SecretToken
 from fly_tools.risk import GROUPS
-from tests.guards.conftest import sample_args
+from tests.guards.conftest import TOKEN, sample_args
 
 R, W, DI, DE = RiskTier.READ, RiskTier.WRITE, RiskTier.DISRUPTIVE, RiskTier.DESTRUCTIVE
 
@@ -37,6 +38,50 @@ TIERS: dict[str, RiskTier] = {
     "fly_extend_volume": DE, "fly_delete_volume": DE,
     "fly_list_secrets": R, "fly_set_secret": W, "fly_delete_secret": DE,
     "fly_request_oidc_token": W,
+    "fly_list_certificates": R,
+    "fly_get_certificate": R,
+    "fly_request_acme_certificate": W,
+    "fly_upload_custom_certificate": W,
+    "fly_check_certificate": W,
+    "fly_delete_certificate": DE,
+    "fly_delete_acme_certificate": DE,
+    "fly_delete_custom_certificate": DE,
+    "fly_list_ip_assignments": R,
+    "fly_assign_ip": W,
+    "fly_release_ip": DE,
+    "fly_cordon_machine": DI,
+    "fly_uncordon_machine": W,
+    "fly_get_machine_memory": R,
+    "fly_set_machine_memory_limit": DI,
+    "fly_reclaim_machine_memory": W,
+    "fly_get_machine_metadata": R,
+    "fly_update_machine_metadata": DI,
+    "fly_get_machine_metadata_key": R,
+    "fly_set_machine_metadata_key": DI,
+    "fly_delete_machine_metadata_key": DI,
+    "fly_list_secret_keys": R,
+    "fly_get_secret_key": R,
+    "fly_set_secret_key": DE,
+    "fly_generate_secret_key": DE,
+    "fly_delete_secret_key": DE,
+    "fly_encrypt_with_secret_key": W,
+    "fly_decrypt_with_secret_key": DE,
+    "fly_sign_with_secret_key": DE,
+    "fly_verify_with_secret_key": W,
+    "fly_get_secret": DE,
+    "fly_update_secrets": DE,
+    "fly_list_volume_snapshots": R,
+    "fly_create_volume_snapshot": W,
+    "fly_update_volume": DE,
+    "fly_list_regions": R,
+    "fly_get_placements": R,
+    "fly_list_org_machines": R,
+    "fly_list_org_volumes": R,
+    "fly_create_deploy_token": DE,
+    "fly_request_kms_token": DE,
+    "fly_get_current_token": R,
+    "fly_authorize_token": R,
+    "fly_authenticate_token": R,
 }  # fmt: skip
 RECORDS = pytest.mark.parametrize("endpoint", ENDPOINTS.records, ids=lambda e: e.name)
 HOSTILE_IDS = ("../x", "a/b", "", "x" * 300, "web?x=1", "web%2F", "web\n")
@@ -89,11 +134,23 @@ def test_every_path_identifier_is_validated(endpoint: fly_tools.Endpoint, hostil
             endpoint.args_model.model_validate({**valid, param: hostile})
 
 
+# POSTs that change nothing (Fly computes an answer), and a GET that hands out secret
+# material, so it is gated like a destructive call.
+POST_READS = frozenset({"fly_get_placements", "fly_authorize_token", "fly_authenticate_token"})
+GATED_GETS = frozenset({"fly_get_secret"})
+# What any token may ask about itself, whatever its scope.
+OWN_TOKEN = frozenset({"fly_get_current_token", "fly_authorize_token", "fly_authenticate_token"})
+
+
 @RECORDS
 def test_reads_are_gets_and_gets_are_reads(endpoint: fly_tools.Endpoint) -> None:
-    assert endpoint.read_only == (endpoint.method == "GET")
-    if endpoint.method in ("GET", "DELETE"):
+    exception = endpoint.name in POST_READS | GATED_GETS
+    assert endpoint.read_only == ((endpoint.method == "GET") != exception)
+    if endpoint.method in ("GET", "DELETE") or endpoint.name in POST_READS:
         assert endpoint.idempotent
+    if endpoint.name in GATED_GETS:
+        assert endpoint.risk is RiskTier.DESTRUCTIVE
+        assert endpoint.hidden
 
 
 @RECORDS
@@ -134,7 +191,9 @@ def test_guest_output_is_declared_where_a_guest_writes_the_answer(
 
 @RECORDS
 def test_every_flow_gets_the_model_it_reads(endpoint: fly_tools.Endpoint) -> None:
-    flow = call_flow(endpoint, sample_args(endpoint), clock=lambda: 0.0)
+    flow = call_flow(
+        endpoint, sample_args(endpoint), clock=lambda: 0.0, own_token=SecretToken(TOKEN)
+    )
     plan = next(flow)
     assert plan.endpoint.read_only or plan.endpoint is endpoint
     flow.close()
@@ -154,6 +213,24 @@ def test_every_field_has_a_description(endpoint: fly_tools.Endpoint) -> None:
     assert 20 <= len(endpoint.description) <= 100
 
 
+def test_every_spec_operation_has_a_record() -> None:
+    assert {e.operation_id for e in ENDPOINTS.records} == set(_spec_operations())
+
+
+@RECORDS
+def test_every_record_says_why_it_sits_in_its_tier(endpoint: fly_tools.Endpoint) -> None:
+    assert 20 <= len(endpoint.tier_reason) <= 160
+    assert endpoint.tier_reason.endswith(".")
+
+
+@RECORDS
+def test_opt_in_records_result_wording_names_what_it_shows(endpoint: fly_tools.Endpoint) -> None:
+    if endpoint.result in ("item", "items"):
+        assert endpoint.noun
+    if endpoint.result == "items" and endpoint.rows_at is not None:
+        assert "." not in endpoint.rows_at or endpoint.rows_at.replace(".", "").isidentifier()
+
+
 def test_tiers_snapshot() -> None:
     assert {e.name: e.risk for e in ENDPOINTS.records} == TIERS
     assert RiskTier.READ < RiskTier.WRITE < RiskTier.DISRUPTIVE < RiskTier.DESTRUCTIVE
@@ -162,12 +239,14 @@ def test_tiers_snapshot() -> None:
 @RECORDS
 def test_scopes(endpoint: fly_tools.Endpoint) -> None:
     # org tokens reach everything; deploy tokens are bound to apps, so not the org-wide
-    # app collection; readonly reaches exactly the reads; machine-exec only commands.
+    # app collection or org-wide lists; readonly reaches exactly the reads; machine-exec
+    # only commands, and (as every token) questions about itself.
     assert "org" in endpoint.scopes
-    assert ("deploy" in endpoint.scopes) == (endpoint.path != "/apps")
+    org_wide = endpoint.path == "/apps" or endpoint.path.startswith("/orgs/")
+    assert ("deploy" in endpoint.scopes) == (not org_wide)
     assert ("readonly" in endpoint.scopes) == endpoint.read_only
     runs_a_command = "command" in endpoint.args_model.model_fields
-    assert ("machine-exec" in endpoint.scopes) == runs_a_command
+    assert ("machine-exec" in endpoint.scopes) == (runs_a_command or endpoint.name in OWN_TOKEN)
 
 
 def test_catalogue_is_immutable() -> None:

@@ -18,6 +18,8 @@ from fly_tools.client import (
     NotFoundError,
     RateLimiter,
     WaitTimeoutError,
+    async_twin,
+    sync_twin,
 )
 
 M1 = {"app_name": "web", "machine_id": "m1"}
@@ -132,7 +134,7 @@ async def test_oidc_text(
     assert await make_async_client(fly).call("fly_request_oidc_token", {}) == "eyJ.a.b"
 
 
-async def test_to_async_shares_settings_transport_and_limiter(
+async def test_twins_share_settings_transport_and_limiter(
     make_client: Callable[..., FlyClient],
     fake_fly: Callable[..., Any],
     sleeps: Any,
@@ -141,7 +143,7 @@ async def test_to_async_shares_settings_transport_and_limiter(
 ) -> None:
     fly = fake_fly()
     sync_client = make_client(fly, rate_limit=RateLimiter(clock=clock), base_url="https://x.test")
-    async_client = sync_client.to_async(sleep=sleeps.asleep)
+    async_client = async_twin(sync_client, sleep=sleeps.asleep)
     assert async_client.base_url == "https://x.test/v1"
     for _ in range(2):
         sync_client.call("fly_start_machine", M1)
@@ -149,16 +151,16 @@ async def test_to_async_shares_settings_transport_and_limiter(
     assert sleeps.calls == [pytest.approx(1.01)]  # the fourth call waited: one bucket for both
     assert [r.url.host for r in fly.requests] == ["x.test"] * 4
     assert {r.headers["authorization"] for r in fly.requests} == {f"Bearer {token}"}
-    back = async_client.to_sync(sleep=sleeps)
+    back = sync_twin(async_client, sleep=sleeps)
     back.call("fly_start_machine", M1)
     assert sleeps.calls == pytest.approx([1.01, 1.0], abs=0.011)
     await async_client.aclose()
 
 
-async def test_to_async_refuses_a_sync_only_transport(clean_env: pytest.MonkeyPatch) -> None:
+async def test_async_twin_refuses_a_sync_only_transport(clean_env: pytest.MonkeyPatch) -> None:
     client = FlyClient("t0ken-abc", transport=httpx.HTTPTransport())
     with pytest.raises(ConfigurationError, match="async"):
-        client.to_async()
+        async_twin(client)
     client.close()
 
 

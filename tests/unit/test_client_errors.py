@@ -27,6 +27,7 @@ from fly_tools.client import (
     UnauthorizedError,
     UnprocessableError,
     WaitTimeoutError,
+    async_twin,
 )
 from fly_tools.client.errors import ERROR_CLASSES, error_class
 from fly_tools.models.args import MachineArgs
@@ -332,7 +333,7 @@ def test_token_never_appears_in_reprs_errors_or_logs(
     fly = fake_fly(echo_auth)
     client = make_client(fly, max_retries=2)
     caplog.set_level(logging.DEBUG)
-    outputs = [repr(client), str(client), repr(client._config), repr(client.to_async())]
+    outputs = [repr(client), str(client), repr(client._config), repr(async_twin(client))]
     with pytest.raises(ServerError) as caught:
         client.call("fly_get_app", {"app_name": "web"})
     err = caught.value

@@ -24,6 +24,7 @@ from fly_tools.client import (
     Pace,
     RateLimiter,
     RedisLimiter,
+    sync_twin,
 )
 from fly_tools.client.limiters import LIMITER_ENV_VAR, MARGIN
 from tests.unit.conftest import TOKEN, FakeClock
@@ -302,7 +303,7 @@ def test_memory_url_object_and_environment(
     shared = FakeRedisLimiter(redis_url)
     client = AsyncFlyClient(TOKEN, limiter=shared)
     assert client._config.limiter is shared
-    assert client.to_sync()._config.limiter is shared
+    assert sync_twin(client)._config.limiter is shared
     no_limiter_env.setenv(LIMITER_ENV_VAR, "redis://localhost:6380/1")
     assert (
         repr(FlyClient(TOKEN)._config.limiter)

@@ -2,10 +2,31 @@
 
 from fly_tools.catalogue import ENDPOINTS
 from fly_tools.testing.calls import ROUTES
-from fly_tools.testing.handlers import apps, control, machines, tokens, volumes
+from fly_tools.testing.handlers import (
+    apps,
+    certificates,
+    control,
+    machines,
+    maintenance,
+    platform,
+    secretkeys,
+    tokens,
+    volumes,
+)
 
 _missing = set(ENDPOINTS) - set(ROUTES)
 if _missing:
     raise RuntimeError(f"catalogue endpoints without a handler: {sorted(_missing)}")
 
-__all__ = ["ROUTES", "apps", "control", "machines", "tokens", "volumes"]
+__all__ = [
+    "ROUTES",
+    "apps",
+    "certificates",
+    "control",
+    "machines",
+    "maintenance",
+    "platform",
+    "secretkeys",
+    "tokens",
+    "volumes",
+]

@@ -1,23 +1,23 @@
-"""Handlers for what a token may do: ``/tokens/current`` and ``/tokens/authorize`` (not tools).
+"""Handlers for what a token may do: ``/tokens/current``, ``/tokens/authorize``, ``/tokens/authenticate``.
 
 Each issued token is a macaroon with caveats, as on Fly: an ``Organization`` caveat
 with an action mask (``rwcdC`` for org and deploy tokens, ``r`` for readonly, ``C`` for
 exec), an ``Apps`` caveat for app-bound tokens, and a ``Commands`` caveat for exec
 tokens. ``/tokens/current`` shows the org and apps; ``/tokens/authorize`` shows the
-caveats, which is where readonly and exec tokens differ from org tokens.
+caveats, which is where readonly and exec tokens differ from org tokens;
+``/tokens/authenticate`` verifies a token without checking any access.
 """
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 from pydantic import Field
 
-from fly_tools.catalogue import Endpoint
-from fly_tools.models.base import FlyArgs
-from fly_tools.risk import SCOPES, RiskTier, Scope
-from fly_tools.testing.auth import Token
-from fly_tools.testing.calls import BodyParams, Call, Params, Reply, extra_route
+from fly_tools.risk import Scope
+from fly_tools.testing.auth import Token, TokenBook
+from fly_tools.testing.calls import BodyParams, Call, Params, Reply, route
 from fly_tools.testing.errors import FakeApiError, FakeBadRequestError, FakeForbiddenError
 from fly_tools.testing.state import FakeState
 
@@ -29,24 +29,15 @@ MASKS: dict[Scope, int] = {"org": ALL, "deploy": ALL, "readonly": READ, "machine
 """The actions (Fly's ``resset.Action`` bits) each scope's token grants."""
 
 
-def _endpoint(name: str, operation_id: str, method: str, path: str) -> Endpoint:
-    return Endpoint(
-        name=name, group="tokens", operation_id=operation_id, method=method,  # type: ignore[arg-type]
-        path=path, args_model=FlyArgs, risk=RiskTier.READ, scopes=frozenset(SCOPES),
-        rate_class="standard", idempotent=True, description=f"{method} {path} (not a tool)",
-    )  # fmt: skip
-
-
-CURRENT_TOKEN = _endpoint("current_token", "CurrentToken_show", "GET", "/tokens/current")
-AUTHORIZE_TOKEN = _endpoint("authorize_token", "Tokens_authorize", "POST", "/tokens/authorize")
-
-
-class AuthorizeParams(BodyParams):
+class AuthenticateParams(BodyParams):
     header: str = ""
+
+
+class AuthorizeParams(AuthenticateParams):
     access: dict[str, Any] = Field(default_factory=dict)
 
 
-@extra_route(CURRENT_TOKEN, Params)
+@route("fly_get_current_token", Params)
 def current_token(fly: FakeState, call: Call, p: Params) -> Reply:
     token = call.token
     info: dict[str, Any] = {
@@ -58,17 +49,37 @@ def current_token(fly: FakeState, call: Call, p: Params) -> Reply:
     return Reply({"tokens": [info]})
 
 
-@extra_route(AUTHORIZE_TOKEN, AuthorizeParams)
+@route("fly_authorize_token", AuthorizeParams)
 def authorize_token(fly: FakeState, call: Call, p: AuthorizeParams) -> Reply:
-    if call.tokens is None or not p.header.strip():
+    token = _checked(call.tokens, p.header)
+    access = _granted(fly, token, p.access)
+    return Reply({"access": access, "verified_token": _verified(fly, token)})
+
+
+@route("fly_authenticate_token", AuthenticateParams)
+def authenticate_token(fly: FakeState, call: Call, p: AuthenticateParams) -> Reply:
+    # One verified token per macaroon in the header; the fake's tokens are one each.
+    return Reply([_verified(fly, _checked(call.tokens, p.header))])
+
+
+def _checked(tokens: TokenBook | None, header: str) -> Token:
+    if tokens is None or not header.strip():
         raise FakeBadRequestError("header is required: the Authorization header value to check")
     try:
-        token = call.tokens.authenticate(p.header)
+        return tokens.authenticate(header)
     except FakeApiError:
         raise FakeBadRequestError("header holds no valid token") from None
-    access = _granted(fly, token, p.access)
-    verified = {"caveats": {"caveats": caveats(fly, token)}}
-    return Reply({"access": access, "verified_token": verified})
+
+
+def _verified(fly: FakeState, token: Token) -> dict[str, Any]:
+    # Fly's root.VerifiedToken; the nonce's random bytes stand in for the macaroon's own.
+    rnd = list(hashlib.sha256(token.token_id.encode()).digest()[:16])
+    permission = list(hashlib.sha256(f"permission:{token.token_id}".encode()).digest())
+    return {
+        "caveats": {"caveats": caveats(fly, token)},
+        "nonce": {"kid": rnd[:8], "rnd": rnd, "proof": False},
+        "permission_token": permission,
+    }
 
 
 def _granted(fly: FakeState, token: Token, wanted: dict[str, Any]) -> dict[str, Any]:
@@ -88,7 +99,11 @@ def _granted(fly: FakeState, token: Token, wanted: dict[str, Any]) -> dict[str, 
     app = fly.apps.get(app_name or "")
     if app is not None:
         access["appid"] = app.internal_numeric_id
-    for key, wire in (("machine_id", "machine"), ("command", "command")):
+    for key, wire in (
+        ("machine_id", "machine"), ("command", "command"), ("volume_id", "volume"),
+        ("app_feature", "app_feature"), ("machine_feature", "machine_feature"),
+        ("org_feature", "feature"),
+    ):  # fmt: skip
         if wanted.get(key) is not None:
             access[wire] = wanted[key]
     return access

@@ -6,7 +6,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 
 from fly_tools.catalogue import Endpoint
-from fly_tools.guards import AgentPolicy
+from fly_tools.guards.policy import AgentPolicy
 from fly_tools.models.args import ExecMachineArgs, FlyArgs
 from fly_tools.risk import Scope
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from langchain_core.messages import AIMessage, BaseMessage, ToolMessage
 
-from fly_tools.scripted import ScriptedChatModel, call, say
+from fly_tools.testing.scripted import ScriptedChatModel, call, say
 
 _GONE = frozenset({"destroyed", "destroying", "pending_destroy"})
 _LINE_WIDTH = 110

@@ -1,0 +1,110 @@
+"""Catalogue records: TLS certificates and public IP addresses of an app (opt-in groups)."""
+
+from __future__ import annotations
+
+from fly_tools.catalogue.record import Endpoint
+from fly_tools.models import certificates as c
+from fly_tools.models.base import AppArgs
+from fly_tools.risk import RiskTier, Scope
+
+_ALL: frozenset[Scope] = frozenset({"org", "deploy"})
+_READ: frozenset[Scope] = frozenset({"org", "deploy", "readonly"})
+R, W, DE = RiskTier.READ, RiskTier.WRITE, RiskTier.DESTRUCTIVE
+C = "/apps/{app_name}/certificates"
+H = C + "/{hostname}"
+IP = "/apps/{app_name}/ip_assignments"
+_SUMMARY = ("hostname", "status", "configured", "has_fly_certificate", "has_custom_certificate",
+            "dns_provider")  # fmt: skip
+_DETAIL = ("hostname", "status", "configured", "acme_requested",
+           "dns_requirements.cname", "dns_requirements.a", "dns_requirements.aaaa",
+           "dns_requirements.acme_challenge", "validation_errors", "rate_limited_until")  # fmt: skip
+_IP = ("ip", "region", "shared", "service_name", "created_at")
+# Never shown, whatever Fly answers: the key of an uploaded certificate.
+_KEY: frozenset[str] = frozenset({"private_key"})
+
+# fmt: off
+RECORDS: tuple[Endpoint, ...] = (
+    Endpoint(name="fly_list_certificates", group="certificates", operation_id="App_Certificates_list",
+             method="GET", path=C, args_model=c.ListCertificatesArgs,
+             risk=R, scopes=_READ, idempotent=True,
+             tier_reason="It only reads the app's certificate list.",
+             description="List an app's TLS certificates (hostnames) with status; filter by hostname.",
+             result="items", rows_at="certificates", noun="certificate", shows=_SUMMARY),
+    Endpoint(name="fly_get_certificate", group="certificates", operation_id="App_Certificates_show",
+             method="GET", path=H, args_model=c.CertificateArgs,
+             risk=R, scopes=_READ, idempotent=True,
+             tier_reason="It only reads one certificate.",
+             description="Show one hostname's certificate: status, DNS records it needs, issued certs.",
+             result="item", noun="certificate", shows=_DETAIL),
+    Endpoint(name="fly_request_acme_certificate", group="certificates",
+             operation_id="App_Certificates_acme_create",
+             method="POST", path=C + "/acme", args_model=c.RequestAcmeCertificateArgs,
+             risk=W, scopes=_ALL, idempotent=False,
+             tier_reason="It starts issuing a certificate for a new hostname; deleting it undoes the change.",
+             description="Add a hostname to the app and have Fly issue it a Let's Encrypt certificate.",
+             result="item", noun="certificate", shows=_DETAIL, target_kind="certificate"),
+    Endpoint(name="fly_upload_custom_certificate", group="certificates",
+             operation_id="App_Certificates_custom_create",
+             method="POST", path=C + "/custom", args_model=c.UploadCustomCertificateArgs,
+             risk=W, scopes=_ALL, idempotent=False,
+             tier_reason="It adds a certificate you hold the files of; deleting it undoes the change.",
+             description="Upload your own certificate chain and private key for a hostname.",
+             result="item", noun="certificate", shows=_DETAIL, hidden=_KEY,
+             target_kind="certificate"),
+    Endpoint(name="fly_check_certificate", group="certificates", operation_id="App_Certificates_check",
+             method="POST", path=H + "/check", args_model=c.CertificateArgs,
+             risk=W, scopes=_ALL, idempotent=True,
+             tier_reason="It re-checks DNS and may let a pending issuance go ahead; nothing is removed.",
+             description="Re-check a hostname's DNS now and show what resolves (after fixing DNS records).",
+             result="item", noun="certificate", state_read="fly_get_certificate",
+             shows=(*_DETAIL, "dns_records.a", "dns_records.aaaa", "dns_records.cname")),
+    Endpoint(name="fly_delete_certificate", group="certificates", operation_id="App_Certificates_delete",
+             method="DELETE", path=H, args_model=c.CertificateArgs,
+             risk=DE, scopes=_ALL, idempotent=True,
+             tier_reason="The hostname's certificates are removed and HTTPS for it fails until a new one is issued.",
+             description="Remove a hostname and all its certificates from the app. HTTPS for it stops.",
+             result="item", noun="certificate", state_read="fly_get_certificate", type_back=True,
+             consequence="The hostname stops serving HTTPS; a new certificate must be "
+             "requested and validated again."),
+    Endpoint(name="fly_delete_acme_certificate", group="certificates",
+             operation_id="App_Certificates_acme_delete",
+             method="DELETE", path=H + "/acme", args_model=c.CertificateArgs,
+             risk=DE, scopes=_ALL, idempotent=True,
+             tier_reason="The issued certificates are revoked from the app; only a new issuance brings them back.",
+             description="Remove the Fly-issued (Let's Encrypt) certificates of a hostname; keeps a custom one.",
+             result="item", noun="certificate", shows=_DETAIL,
+             state_read="fly_get_certificate", type_back=True,
+             consequence="Its Let's Encrypt certificates are removed; unless a custom certificate "
+             "covers it, HTTPS for it stops."),
+    Endpoint(name="fly_delete_custom_certificate", group="certificates",
+             operation_id="App_Certificates_custom_delete",
+             method="DELETE", path=H + "/custom", args_model=c.CertificateArgs,
+             risk=DE, scopes=_ALL, idempotent=True,
+             tier_reason="The uploaded certificate and key are deleted from Fly and must be uploaded again.",
+             description="Remove the uploaded custom certificate of a hostname; a Fly-issued one stays.",
+             result="item", noun="certificate", shows=(*_DETAIL, "warning"), hidden=_KEY,
+             state_read="fly_get_certificate", type_back=True,
+             consequence="The uploaded certificate is deleted; unless Fly issued one too, HTTPS "
+             "for it stops."),
+    Endpoint(name="fly_list_ip_assignments", group="network", operation_id="App_IPAssignments_list",
+             method="GET", path=IP, args_model=AppArgs,
+             risk=R, scopes=_READ, idempotent=True,
+             tier_reason="It only reads the app's addresses.",
+             description="List an app's public and Flycast IP addresses with region and whether shared.",
+             result="items", rows_at="ips", noun="IP address", shows=_IP),
+    Endpoint(name="fly_assign_ip", group="network", operation_id="App_IPAssignments_create",
+             method="POST", path=IP, args_model=c.AssignIpArgs,
+             risk=W, scopes=_ALL, idempotent=False,
+             tier_reason="It adds an address beside the others; releasing it undoes the change.",
+             description="Give an app a new IP address (shared_v4 or v6 are free; v4 is billed).",
+             result="item", noun="IP address", shows=_IP),
+    Endpoint(name="fly_release_ip", group="network", operation_id="App_IPAssignments_delete",
+             method="DELETE", path=IP + "/{ip}", args_model=c.ReleaseIpArgs,
+             risk=DE, scopes=_ALL, idempotent=True,
+             tier_reason="A released address goes back to Fly; a dedicated IPv4 can never be got back.",
+             description="Release one of an app's IP addresses. Traffic to it stops; it cannot be got back.",
+             result="item", noun="IP address", type_back=True,
+             consequence="Traffic to this address stops and DNS records pointing at it break; "
+             "a released address cannot be got back."),
+)
+# fmt: on

@@ -1,0 +1,205 @@
+"""The shape of a catalogue record (:class:`Endpoint`) and of the catalogue itself."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Literal
+
+from fly_tools.models.base import FlyArgs
+from fly_tools.risk import Group, RiskTier, Scope
+
+HttpMethod = Literal["GET", "POST", "PUT", "PATCH", "DELETE"]
+RateClass = Literal["standard", "get_machine", "app_delete"]
+TargetKind = Literal[
+    "org", "app", "machine", "volume", "secret", "certificate", "ip", "secretkey", "platform"
+]  # fmt: skip
+"""What a call acts on; the identifier naming it is :data:`TARGET_ID_FIELD`'s."""
+TARGET_ID_FIELD: Mapping[TargetKind, str] = {
+    "machine": "machine_id",
+    "volume": "volume_id",
+    "secret": "secret_name",
+    "secretkey": "secret_name",
+    "certificate": "hostname",
+    "ip": "ip",
+    "org": "org_slug",
+}
+"""The argument that names a target of each kind (an app is named by ``app_name``)."""
+ResultKind = Literal[
+    "action", "apps", "app", "created_app", "machines", "machine", "exec", "wait",
+    "processes", "events", "versions", "lease", "volumes", "volume", "extend", "secrets",
+    "secret_change", "oidc", "item", "items",
+]  # fmt: skip
+"""How a result is worded for the model; each kind has one renderer in ``tools/content.py``.
+
+``item`` and ``items`` are generic: one object, or a list of them, shown through the
+record's :attr:`Endpoint.noun`, :attr:`Endpoint.shows` and :attr:`Endpoint.rows_at`."""
+FlowKind = Literal[
+    "single", "update_machine", "wait", "create_app", "get_lease", "own_token", "text_token"
+]
+"""The requests behind one call; each kind has one flow in ``client/flows.py``."""
+
+_PATH_PARAM = re.compile(r"\{(\w+)\}")
+
+
+@dataclass(frozen=True)
+class Limit:
+    """A token-bucket rate limit.
+
+    Attributes:
+        rate: tokens added per second (sustained requests per second).
+        burst: bucket size (requests allowed back to back after a quiet spell).
+    """
+
+    rate: float
+    burst: int
+
+    def __post_init__(self) -> None:
+        if self.rate <= 0 or self.burst < 1:
+            raise ValueError("a Limit needs rate > 0 and burst >= 1")
+
+
+FLY_LIMITS: Mapping[str, Limit] = {
+    "standard": Limit(rate=1.0, burst=3),
+    "get_machine": Limit(rate=5.0, burst=10),
+    "app_delete": Limit(rate=100 / 60, burst=100),
+}
+"""Fly's documented per-action limits, by :attr:`Endpoint.rate_class`: 1/s with bursts
+of 3; get-machine 5/s with bursts of 10; app deletions 100 per minute. The client paces
+to them and the fake enforces them."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Endpoint:
+    """One Fly Machines API endpoint, as a tool sees it.
+
+    Attributes:
+        name: the tool name (``fly_list_apps``); stable, agents depend on it.
+        group: capability group, one of :data:`fly_tools.risk.GROUPS`.
+        operation_id: the ``operationId`` in Fly's OpenAPI spec.
+        method: HTTP method.
+        path: path template as in the spec (without ``/v1``).
+        args_model: pydantic model of the arguments.
+        risk: worst plausible outcome of one call.
+        scopes: token scopes that may call it.
+        rate_class: which of Fly's per-action rate limits applies.
+        idempotent: whether repeating the call has no further effect (safe to retry).
+        description: one line for the model: what it does and when to use it.
+        consequence: what the call costs, said to whoever approves it (gated tiers).
+        result: how the answer is worded for the model (a :data:`ResultKind`);
+            ``"action"`` says what was done to the machine or app.
+        flow: the requests behind one call (a :data:`FlowKind`); most are one request.
+        state_read: the cheap read (a tool name) whose answer makes the approval
+            question better, e.g. the machine a stop acts on; it is called with this
+            call's own path identifiers. ``None`` for none.
+        type_back: whether approving at a console means typing the target's name back.
+        guest_output: whether the answer carries text another party controls (a
+            guest's command output, its event messages): MCP's ``openWorldHint``.
+        advice: what to do next after an error status, where this endpoint's differs
+            from the general advice (status code -> sentence).
+        tier_reason: one sentence: why the call sits in its risk tier.
+        default: whether the tool is in a toolkit that names no groups (the guide's
+            31); the others are opted into with ``groups=``, ``include=`` or a policy.
+        target_kind: what the call acts on, where the path alone does not say (a
+            secret key is named by ``secret_name`` like a secret); ``None`` derives it.
+        noun: what one item of the answer is called (``certificate``), for ``item``
+            and ``items`` results.
+        shows: the answer's keys worth showing the model (dotted for nested keys), for
+            ``item`` and ``items`` results.
+        rows_at: the key holding the list in an ``items`` answer; ``None`` when the
+            answer is the list itself.
+        hidden: keys of the answer whose values never leave the tool (a minted token, a
+            secret's value): they are replaced in the content and the artifact.
+    """
+
+    name: str
+    group: Group
+    operation_id: str
+    method: HttpMethod
+    path: str
+    args_model: type[FlyArgs]
+    risk: RiskTier
+    scopes: frozenset[Scope]
+    idempotent: bool
+    description: str
+    rate_class: RateClass = "standard"
+    consequence: str = ""
+    result: ResultKind = "action"
+    flow: FlowKind = "single"
+    state_read: str | None = None
+    type_back: bool = False
+    guest_output: bool = False
+    advice: Mapping[int, str] = field(default_factory=dict, hash=False)
+    tier_reason: str = ""
+    default: bool = False
+    target_kind: TargetKind | None = None
+    noun: str = ""
+    shows: tuple[str, ...] = ()
+    rows_at: str | None = None
+    hidden: frozenset[str] = frozenset()
+    path_params: frozenset[str] = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "path_params", frozenset(_PATH_PARAM.findall(self.path)))
+        object.__setattr__(self, "advice", dict(self.advice))  # a copy, not the caller's
+
+    @property
+    def target(self) -> TargetKind:
+        """The most specific resource the call acts on."""
+        if self.target_kind is not None:
+            return self.target_kind
+        for param, kind in (
+            ("hostname", "certificate"),
+            ("ip", "ip"),
+            ("secret_name", "secret"),
+            ("volume_id", "volume"),
+            ("machine_id", "machine"),
+            ("app_name", "app"),
+        ):
+            if param in self.path_params:
+                return kind  # type: ignore[return-value]
+        return "app" if "app_name" in self.args_model.model_fields else "org"
+
+    @property
+    def read_only(self) -> bool:
+        """True for the READ tier."""
+        return self.risk is RiskTier.READ
+
+    def render_path(self, values: Mapping[str, str]) -> str:
+        """The concrete path for validated path-parameter values."""
+        return _PATH_PARAM.sub(lambda m: values[m.group(1)], self.path)
+
+
+class Catalogue(Mapping[str, Endpoint]):
+    """An ordered, immutable, name-indexed collection of :class:`Endpoint` records."""
+
+    def __init__(self, endpoints: tuple[Endpoint, ...]) -> None:
+        self._by_name = {e.name: e for e in endpoints}
+        if len(self._by_name) != len(endpoints):
+            raise ValueError("duplicate endpoint names in the catalogue")
+        self._order = endpoints
+
+    def __getitem__(self, name: str) -> Endpoint:
+        try:
+            return self._by_name[name]
+        except KeyError:
+            raise KeyError(f"no Fly endpoint named {name!r}") from None
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(e.name for e in self._order)
+
+    def __len__(self) -> int:
+        return len(self._order)
+
+    def __repr__(self) -> str:
+        return f"Catalogue({len(self)} endpoints)"
+
+    @property
+    def records(self) -> tuple[Endpoint, ...]:
+        """The endpoints in catalogue order."""
+        return self._order
+
+    def in_group(self, group: Group) -> tuple[Endpoint, ...]:
+        """Endpoints of one group, in order."""
+        return tuple(e for e in self._order if e.group == group)
