@@ -12,8 +12,15 @@ an approval into a receipt bound to the exact call (tool, arguments after app bi
 and edits, target, thread and tool-call id) that the toolkit checks when it sends. An
 edit is validated, guarded, described again and must be approved again as edited.
 Rejections and answers given in the tool's place are recorded when they are made.
+:class:`FlyReviewSnapshot` runs just before it and records in the checkpoint what each
+reviewer is shown; at resume an approval stands only if the call, read again from Fly,
+reads as it was shown.
 """
 
-from fly_tools.agents.middleware import FlyApprovalMiddleware, approval_middleware
+from fly_tools.agents.middleware import (
+    FlyApprovalMiddleware,
+    FlyReviewSnapshot,
+    approval_middleware,
+)
 
-__all__ = ["FlyApprovalMiddleware", "approval_middleware"]
+__all__ = ["FlyApprovalMiddleware", "FlyReviewSnapshot", "approval_middleware"]

@@ -7,26 +7,34 @@ See :mod:`fly_tools.agents` for how it fits together; what the answers do is in
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from typing import Any
+from typing import Annotated, Any, NotRequired
 
-from langchain.agents.middleware import HumanInTheLoopMiddleware
+from langchain.agents.middleware import AgentMiddleware, AgentState, HumanInTheLoopMiddleware
 from langchain.agents.middleware.human_in_the_loop import (
     HITLRequest,
     ToolApprovalRequest,
 )
+from langchain.agents.middleware.types import PrivateStateAttr
 from langchain_core.messages import AIMessage, ToolCall, ToolMessage
 from langgraph.prebuilt.tool_node import ToolCallRequest
 from langgraph.types import interrupt
 
 from fly_tools.agents.review import (
     EDITED_KEY,
+    NOT_RECORDED,
+    SHOWN_KEY,
     Review,
     ReviewDecisions,
     ToolResult,
+    check_shown,
     clear_edits,
     decisions_of,
     edit_args,
     last_turn,
+    shown_description,
+    shown_key,
+    shown_of,
+    thread_id,
 )
 from fly_tools.guards.decisions import MiddlewareApproval
 from fly_tools.guards.hitl import interrupt_on
@@ -75,6 +83,9 @@ class FlyApprovalMiddleware(ReviewDecisions, HumanInTheLoopMiddleware):
         )
         self.toolkit = toolkit
         self.reviewer = reviewer or toolkit.confirm.reviewer
+        # Calls FlyReviewSnapshot prepared a moment ago, for this node's first pass only:
+        # a resumed node reads Fly's state again and compares it with what was shown.
+        self._fresh: dict[tuple[str | None, str], PreparedCall] = {}
         missing = [n for n in toolkit.tool_names if toolkit.gated(n) and n not in gates]
         if missing:  # cannot happen with interrupt_on above; kept as the invariant
             raise ValueError(f"gated tools without review: {missing}")
@@ -86,35 +97,27 @@ class FlyApprovalMiddleware(ReviewDecisions, HumanInTheLoopMiddleware):
         turn = last_turn(state) if self.interrupt_mode != "per_call" else None
         if turn is None:
             return clear_edits(state) if self.interrupt_mode != "per_call" else None
-        reviews = [
-            Review(call, self.toolkit.prepare(call["name"], call["args"], context=self._ctx(call)))
-            for call in self._gated(turn)
-        ]
-        asked = [r for r in reviews if r.prepared.refusal is None]
+        reviews = [Review(call, self._prepared(call)) for call in self._gated(turn)]
+        asked, unshown = self._sort(state, reviews)
         if not asked:
-            return clear_edits(state)
+            return self._finish(turn, unshown) if unshown else clear_edits(state)
         decisions = decisions_of(interrupt(self._hitl_request(asked, edited=False)), len(asked))
         edits = {
             r.call["id"]: self._prepare_edit(r, args)
             for r, d in zip(asked, decisions, strict=True)
             if (args := edit_args(r, d)) is not None
         }
-        return self._conclude(turn, asked, decisions, edits)
+        return self._conclude(turn, asked, decisions, edits, unshown)
 
     async def aafter_model(self, state: Any, runtime: Any) -> dict[str, Any] | None:
         """Async twin of :meth:`after_model`: reads state without blocking the loop."""
         turn = last_turn(state) if self.interrupt_mode != "per_call" else None
         if turn is None:
             return clear_edits(state) if self.interrupt_mode != "per_call" else None
-        reviews = []
-        for call in self._gated(turn):
-            prepared = await self.toolkit.aprepare(
-                call["name"], call["args"], context=self._ctx(call)
-            )
-            reviews.append(Review(call, prepared))
-        asked = [r for r in reviews if r.prepared.refusal is None]
+        reviews = [Review(call, await self._aprepared(call)) for call in self._gated(turn)]
+        asked, unshown = self._sort(state, reviews)
         if not asked:
-            return clear_edits(state)
+            return self._finish(turn, unshown) if unshown else clear_edits(state)
         decisions = decisions_of(interrupt(self._hitl_request(asked, edited=False)), len(asked))
         edits: dict[str | None, PreparedCall] = {}
         for review, decision in zip(asked, decisions, strict=True):
@@ -122,7 +125,37 @@ class FlyApprovalMiddleware(ReviewDecisions, HumanInTheLoopMiddleware):
                 edits[review.call["id"]] = await self.toolkit.aprepare(
                     review.call["name"], args, context=self._ctx(review.call)
                 )
-        return self._conclude(turn, asked, decisions, edits)
+        return self._conclude(turn, asked, decisions, edits, unshown)
+
+    def _sort(self, state: Any, reviews: list[Review]) -> tuple[list[Review], list[Review]]:
+        """The calls whose reviewer is asked (their description was recorded before the
+        pause), and the gated calls that would run but were never recorded: refused."""
+        shown = shown_of(state)
+        asked: list[Review] = []
+        unshown: list[Review] = []
+        for review in reviews:
+            if check_shown(review, shown):
+                asked.append(review)
+            elif shown_description(review.prepared) is not None:
+                self._stop(review, "refused", "fly-tools", NOT_RECORDED)
+                unshown.append(review)
+        return asked, unshown
+
+    def keep_fresh(self, call: Mapping[str, Any], prepared: PreparedCall) -> None:
+        """Hold a call prepared by :class:`FlyReviewSnapshot` for this node's first pass."""
+        self._fresh[(thread_id(), shown_key(call))] = prepared
+        while len(self._fresh) > _FRESH_KEPT:
+            self._fresh.pop(next(iter(self._fresh)))
+
+    def _prepared(self, call: Mapping[str, Any]) -> PreparedCall:
+        kept = self._fresh.pop((thread_id(), shown_key(call)), None)
+        return kept or self.toolkit.prepare(call["name"], call["args"], context=self._ctx(call))
+
+    async def _aprepared(self, call: Mapping[str, Any]) -> PreparedCall:
+        kept = self._fresh.pop((thread_id(), shown_key(call)), None)
+        return kept or await self.toolkit.aprepare(
+            call["name"], call["args"], context=self._ctx(call)
+        )
 
     def _conclude(
         self,
@@ -130,6 +163,7 @@ class FlyApprovalMiddleware(ReviewDecisions, HumanInTheLoopMiddleware):
         asked: list[Review],
         decisions: list[Any],
         edits: Mapping[str | None, PreparedCall],
+        unshown: list[Review],
     ) -> dict[str, Any]:
         for review, decision in zip(asked, decisions, strict=True):
             self._apply(review, decision, lambda r, _args: edits[r.call["id"]])
@@ -140,7 +174,7 @@ class FlyApprovalMiddleware(ReviewDecisions, HumanInTheLoopMiddleware):
             )
             for review, decision in zip(again, confirmations, strict=True):
                 self._confirm_edit(review, decision)
-        return self._finish(turn, asked)
+        return self._finish(turn, [*asked, *unshown])
 
     def _prepare_edit(self, review: Review, args: dict[str, Any]) -> PreparedCall:
         return self.toolkit.prepare(review.call["name"], args, context=self._ctx(review.call))
@@ -149,14 +183,7 @@ class FlyApprovalMiddleware(ReviewDecisions, HumanInTheLoopMiddleware):
         actions = []
         configs = []
         for review in reviews:
-            prepared = review.edited if edited else review.prepared
-            assert prepared is not None
-            assert prepared.request is not None
-            description = prepared.request.description
-            if edited:
-                description = (
-                    f"Edited by the reviewer; approve or reject it as edited. {description}"
-                )
+            description = self._description(review, edited=edited)
             args = review.edited_args if edited else review.call["args"]
             actions.append({"name": review.call["name"], "args": args, "description": description})
             allowed = ["approve", "reject"] if edited else self._allowed(review.call["name"])
@@ -182,12 +209,11 @@ class FlyApprovalMiddleware(ReviewDecisions, HumanInTheLoopMiddleware):
         self._record_unknown(request)
         if self.interrupt_mode != "per_call" or not self._is_gated(request.tool_call):
             return super().wrap_tool_call(request, handler)
-        call = request.tool_call
-        review = Review(
-            call, self.toolkit.prepare(call["name"], call["args"], context=self._ctx(call))
-        )
-        if review.prepared.refusal is not None or review.prepared.request is None:
-            return handler(request)  # the tool refuses it and records why
+        review = Review(request.tool_call, self._prepared(request.tool_call))
+        if not check_shown(review, shown_of(request.state)):
+            if shown_description(review.prepared) is None:
+                return handler(request)  # the tool refuses it and records why
+            return self._refuse_unshown(review)
         answer = self._per_call(review, self._prepare_edit)
         return answer if answer is not None else self._run_reviewed(request, review, handler)
 
@@ -201,10 +227,11 @@ class FlyApprovalMiddleware(ReviewDecisions, HumanInTheLoopMiddleware):
         if self.interrupt_mode != "per_call" or not self._is_gated(request.tool_call):
             return await super().awrap_tool_call(request, handler)
         call = request.tool_call
-        prepared = await self.toolkit.aprepare(call["name"], call["args"], context=self._ctx(call))
-        review = Review(call, prepared)
-        if review.prepared.refusal is not None or review.prepared.request is None:
-            return await handler(request)  # the tool refuses it and records why
+        review = Review(call, await self._aprepared(call))
+        if not check_shown(review, shown_of(request.state)):
+            if shown_description(review.prepared) is None:
+                return await handler(request)  # the tool refuses it and records why
+            return self._refuse_unshown(review)
         decision = interrupt(self._approval_request(review, edited=False))
         args = edit_args(review, decision)
         edited = (
@@ -221,6 +248,12 @@ class FlyApprovalMiddleware(ReviewDecisions, HumanInTheLoopMiddleware):
         to_run, executed = self._reviewed_request(request, review)
         return self._annotate_edited_result(await handler(to_run), to_run, executed)
 
+    def _refuse_unshown(self, review: Review) -> ToolMessage:
+        self._stop(review, "refused", "fly-tools", NOT_RECORDED)
+        self._commit([review])
+        assert review.answer is not None
+        return review.answer
+
     def _per_call(
         self,
         review: Review,
@@ -234,16 +267,26 @@ class FlyApprovalMiddleware(ReviewDecisions, HumanInTheLoopMiddleware):
         return review.answer
 
     def _approval_request(self, review: Review, *, edited: bool) -> ToolApprovalRequest:
-        prepared = review.edited if edited else review.prepared
-        assert prepared is not None
-        assert prepared.request is not None
-        prefix = "Edited by the reviewer; approve or reject it as edited. " if edited else ""
         return ToolApprovalRequest(
             type="tool_approval",
             tool_call_id=review.call["id"] or "",
             name=review.call["name"],
             args=(review.edited_args or {}) if edited else review.call["args"],
-            description=prefix + prepared.request.description,
+            description=self._description(review, edited=edited),
+        )
+
+    @staticmethod
+    def _description(review: Review, *, edited: bool) -> str:
+        # The first question shows what was recorded before the pause; an edit is
+        # described as read when it was made.
+        if not edited:
+            assert review.shown is not None
+            return review.shown
+        assert review.edited is not None
+        assert review.edited.request is not None
+        return (
+            "Edited by the reviewer; approve or reject it as edited. "
+            + review.edited.request.description
         )
 
     def _run_reviewed(
@@ -292,6 +335,69 @@ class FlyApprovalMiddleware(ReviewDecisions, HumanInTheLoopMiddleware):
         )
 
 
+_FRESH_KEPT = 256  # prepared calls held between the two nodes, across all threads
+
+
+class FlyShownState(AgentState[Any]):
+    """The agent state key where each gated call's recorded description is kept."""
+
+    fly_tools_shown: NotRequired[Annotated[dict[str, str], PrivateStateAttr]]
+
+
+class FlyReviewSnapshot(AgentMiddleware[Any, Any, Any]):
+    """Records, before the pause, what the reviewer of each gated call will be shown.
+
+    It runs as its own node just before :class:`FlyApprovalMiddleware` (after-model
+    hooks run in reverse list order, so it comes after it in the list), so the record
+    is in the checkpoint when the agent pauses. A resumed review reads Fly's state again:
+    an approval stands only if the call reads as it was shown; otherwise the call is
+    refused and the model is told to ask again. :func:`approval_middleware` returns both.
+    """
+
+    state_schema = FlyShownState
+
+    def __init__(self, approver: FlyApprovalMiddleware) -> None:
+        super().__init__()
+        self.approver = approver
+
+    def after_model(self, state: Any, runtime: Any) -> dict[str, Any] | None:
+        """Read and describe this turn's gated calls, and record the descriptions."""
+        calls = self._calls(state)
+        if calls is None:
+            return {SHOWN_KEY: {}} if shown_of(state) else None
+        prepared = [
+            self.approver.toolkit.prepare(c["name"], c["args"], context=self.approver._ctx(c))
+            for c in calls
+        ]
+        return self._record(calls, prepared)
+
+    async def aafter_model(self, state: Any, runtime: Any) -> dict[str, Any] | None:
+        """Async twin of :meth:`after_model`."""
+        calls = self._calls(state)
+        if calls is None:
+            return {SHOWN_KEY: {}} if shown_of(state) else None
+        prepared = [
+            await self.approver.toolkit.aprepare(
+                c["name"], c["args"], context=self.approver._ctx(c)
+            )
+            for c in calls
+        ]
+        return self._record(calls, prepared)
+
+    def _calls(self, state: Any) -> list[ToolCall] | None:
+        turn = last_turn(state)
+        return None if turn is None else self.approver._gated(turn)
+
+    def _record(self, calls: list[ToolCall], prepared: list[PreparedCall]) -> dict[str, Any]:
+        shown: dict[str, str] = {}
+        for call, one in zip(calls, prepared, strict=True):
+            self.approver.keep_fresh(call, one)
+            description = shown_description(one)
+            if description is not None:
+                shown[shown_key(call)] = description
+        return {SHOWN_KEY: shown}
+
+
 def approval_middleware(
     toolkit: FlyToolkit,
     *,
@@ -299,20 +405,22 @@ def approval_middleware(
     allowed_decisions: Sequence[str] = ("approve", "edit", "reject"),
     interrupt_mode: str = "batched",
     description_prefix: str = "Tool execution requires approval",
-) -> list[FlyApprovalMiddleware]:
+) -> list[AgentMiddleware[Any, Any, Any]]:
     """The middleware that puts a person in front of a toolkit's gated calls.
 
-    Returns ``[FlyApprovalMiddleware(toolkit, ...)]``, a ``HumanInTheLoopMiddleware``
-    that pauses before every tool at or above the toolkit's ``confirm_at`` with a
-    plain-English description, and turns each approval into the receipt the toolkit
-    needs to send the call. Build the toolkit with ``confirm=MiddlewareApproval()``.
+    Returns ``[FlyApprovalMiddleware(toolkit, ...), FlyReviewSnapshot(...)]``: a
+    ``HumanInTheLoopMiddleware`` that pauses before every tool at or above the toolkit's
+    ``confirm_at`` with a plain-English description and turns each approval into the
+    receipt the toolkit needs to send the call, and the step before it that records
+    the description, so an approval stands only for the call as it was shown. Pass the
+    list as it is (or unpacked, in this order). Build the toolkit with
+    ``confirm=MiddlewareApproval()``.
     """
-    return [
-        FlyApprovalMiddleware(
-            toolkit,
-            reviewer=reviewer,
-            allowed_decisions=allowed_decisions,
-            interrupt_mode=interrupt_mode,
-            description_prefix=description_prefix,
-        )
-    ]
+    approver = FlyApprovalMiddleware(
+        toolkit,
+        reviewer=reviewer,
+        allowed_decisions=allowed_decisions,
+        interrupt_mode=interrupt_mode,
+        description_prefix=description_prefix,
+    )
+    return [approver, FlyReviewSnapshot(approver)]

@@ -7,6 +7,8 @@ question of a node is answered (a node that pauses again is run again from the s
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -23,8 +25,15 @@ from fly_tools.tools.runtime import PreparedCall
 
 ToolResult = ToolMessage | Command[Any]
 EDITED_KEY = "hitl_edited_tool_calls"  # where HumanInTheLoopMiddleware keeps edits
+SHOWN_KEY = "fly_tools_shown"  # what each gated call's reviewer is shown, written before the pause
 _SOURCE = "hitl_interrupt_decision"
 _MAX_NAME = 80
+_GUARD = "fly-tools"
+NOT_RECORDED = (
+    "what the reviewer is shown was not recorded before the pause, so no answer can approve "
+    "it: build the agent's middleware with fly_tools.agents.approval_middleware(toolkit), "
+    "which records it"
+)
 
 
 @dataclass
@@ -33,6 +42,8 @@ class Review:
 
     call: ToolCall
     prepared: PreparedCall
+    shown: str | None = None  # the description recorded before the pause (what was asked)
+    stale: str | None = None  # why an approval cannot stand: Fly's state changed meanwhile
     edited: PreparedCall | None = None
     edited_args: dict[str, Any] | None = None
     answer: ToolMessage | None = None
@@ -60,7 +71,9 @@ class ReviewDecisions:
         call = review.call
         kind = decision.get("type") if isinstance(decision, Mapping) else None
         who = self._who(decision)
-        if kind not in self._allowed(call["name"]):
+        if review.stale is not None and kind in ("approve", "edit"):
+            self._stop(review, "refused", _GUARD, review.stale)
+        elif kind not in self._allowed(call["name"]):
             self._stop(review, "rejected", who, f"the answer {kind!r} is not an allowed decision")
         elif kind == "approve":
             self._grant(review, review.prepared, who, "approved")
@@ -110,6 +123,11 @@ class ReviewDecisions:
         review.stop = (verdict, who, reason)
         if verdict == "responded":
             content, status = reason, "success"
+        elif verdict == "refused":
+            content = (
+                f"Not executed: {call['name']} was refused: {reason}. Nothing was sent to Fly."
+            )
+            status = "error"
         else:
             content = (
                 f"Not executed: {call['name']} was rejected by {who} ({reason}). Nothing was "
@@ -165,7 +183,7 @@ class ReviewDecisions:
 
     def _ctx(self, call: Mapping[str, Any]) -> CallContext:
         return CallContext(
-            tool_call_id=call.get("id"), thread_id=_thread_id(), front_door="langchain"
+            tool_call_id=call.get("id"), thread_id=thread_id(), front_door="langchain"
         )
 
 
@@ -180,7 +198,8 @@ def edit_args(review: Review, decision: Any) -> dict[str, Any] | None:
     return args if isinstance(args, dict) else None
 
 
-def _thread_id() -> str | None:
+def thread_id() -> str | None:
+    """The running graph's thread id, if any."""
     try:
         configurable = get_config().get("configurable") or {}
     except RuntimeError:
@@ -208,3 +227,46 @@ def decisions_of(answer: Any, expected: int) -> list[Any]:
             f"each one of {', '.join(DECISION_TYPES)}"
         )
     return decisions
+
+
+def shown_key(call: Mapping[str, Any]) -> str:
+    """The key of a gated call's recorded description: its id, tool and arguments."""
+    text = json.dumps(
+        [call.get("id"), call.get("name"), call.get("args")], sort_keys=True, default=str
+    )
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+def shown_description(prepared: PreparedCall) -> str | None:
+    """What the reviewer is shown of a prepared call, or ``None`` if it is not asked."""
+    if prepared.refusal is not None or prepared.request is None:
+        return None
+    return prepared.request.description
+
+
+def check_shown(review: Review, shown: Mapping[str, Any]) -> bool:
+    """Compare the call as Fly's state describes it now with what the reviewer was shown.
+
+    Returns whether the call is one the reviewer is (or was) asked about: it has a
+    recorded description. ``review.shown`` is set to it; ``review.stale`` says why no
+    approval can stand when the description read now differs, or the call is refused now.
+    """
+    recorded = shown.get(shown_key(review.call))
+    if not isinstance(recorded, str):
+        return False
+    review.shown = recorded
+    now = shown_description(review.prepared)
+    if now != recorded:
+        current = now if now is not None else f"it cannot run now ({review.prepared.refusal})"
+        review.stale = (
+            "Fly's state changed while it was under review, so the answer given does not "
+            "cover it; call the tool again to ask the reviewer about it as it stands now. "
+            f"Shown: {recorded} Now: {current}"
+        )
+    return True
+
+
+def shown_of(state: Any) -> Mapping[str, Any]:
+    """The recorded descriptions in the agent's state (empty if none were recorded)."""
+    shown = state.get(SHOWN_KEY) if isinstance(state, Mapping) else getattr(state, SHOWN_KEY, None)
+    return shown if isinstance(shown, Mapping) else {}

@@ -12,7 +12,7 @@ from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.types import Command
 
 from fly_tools import FlyToolkit, MemorySink, MiddlewareApproval, RiskTier, interrupt_on
-from fly_tools.agents import approval_middleware
+from fly_tools.agents import FlyApprovalMiddleware, FlyReviewSnapshot, approval_middleware
 from fly_tools.testing import FakeFly
 from fly_tools.testing.scripted import ScriptedChatModel, call
 from fly_tools.testing.world import VOL_DATA_OLD, WEB_2
@@ -276,7 +276,9 @@ def test_threshold_moves_the_gate(threshold: RiskTier | str) -> None:
 def test_confirm_at_moves_what_the_middleware_asks_about() -> None:
     fake = FakeFly.demo()
     toolkit = _toolkit(fake, confirm_at="disruptive")
-    (middleware,) = approval_middleware(toolkit)
+    middleware, snapshot = approval_middleware(toolkit)
+    assert isinstance(middleware, FlyApprovalMiddleware)
+    assert isinstance(snapshot, FlyReviewSnapshot)
     assert "fly_stop_machine" in middleware.interrupt_on
     assert "fly_start_machine" not in middleware.interrupt_on
 
