@@ -32,7 +32,7 @@ from fly_tools.guards import (
     Reject,
 )
 from fly_tools.guards.console import write_unless_prompting
-from fly_tools.risk import SCOPES, RiskTier
+from fly_tools.risk import DEFAULT_GROUPS, SCOPES, RiskTier
 
 NO_TERMINAL = "no terminal to ask, and neither --yes nor --no given; pass --yes to approve"
 PROGRESS_EVERY = 5.0
@@ -104,6 +104,10 @@ def run_call(args: argparse.Namespace) -> int:
     """``fly-tools call``: one tool call, through the same guards and audit as an agent's."""
     endpoint = options.endpoint(args.tool)
     raw = options.json_object(args.args)
+    if not endpoint.default and args.groups is None and args.include is None:
+        # Naming a tool of an opt-in group (certificates, snapshots, ...) opts its group
+        # in: the toolkit offers the default groups and that one.
+        args.groups = [*DEFAULT_GROUPS, endpoint.group]
     client, scope, origin = options.client_and_scope(args)
     memory = MemorySink()
     sinks = [memory, JsonlSink(args.audit)] if args.audit else [memory]

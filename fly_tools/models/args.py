@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     BeforeValidator,
     Field,
     SecretStr,
@@ -153,9 +154,16 @@ WAIT_REQUEST_CAP = 60
 """Fly holds a wait request open for at most this many seconds, then answers 408."""
 
 
+def _some_states(states: list[str]) -> list[str]:
+    # Checked here rather than as minItems, which would cost every prompt schema tokens.
+    if not states:
+        raise ValueError("give one state or a list of at least one")
+    return states
+
+
 class WaitMachineArgs(MachineArgs):
     query_fields = ("state", "timeout", "version")
-    state: WaitState | Annotated[list[WaitState], Field(min_length=1)] = Field(
+    state: WaitState | Annotated[list[WaitState], AfterValidator(_some_states)] = Field(
         default="started", description="One or a list; 'settled' = not transient."
     )
     timeout: Int = Field(default=60, ge=1, le=600, description="Seconds in total.")

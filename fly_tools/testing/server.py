@@ -70,7 +70,17 @@ def make_server(app: Any, *, log_level: str = "warning") -> Any:
 
     logging.getLogger("uvicorn.error").addFilter(_HIDE_DROPPED)
     config = uvicorn.Config(app, log_level=log_level, lifespan="off", access_log=False)
+    # Loaded here, in the caller's thread: the protocol modules uvicorn picks are imported
+    # now, not by the server thread racing whatever the caller does next (an async test
+    # under blockbuster sees a thread's import lock as a blocking call).
+    config.load()
     return uvicorn.Server(config)
+
+
+def _serve_in_thread(server: Any, sock: socket.socket) -> None:
+    # The server thread's whole stack starts here: a test that checks its own event loop
+    # for blocking calls (blockbuster) excludes this function, the stand-in for Fly.
+    server.run(sockets=[sock])
 
 
 @contextmanager
@@ -83,7 +93,7 @@ def serve_in_thread(app: Any, host: str = "127.0.0.1", port: int = 0) -> Iterato
     server = make_server(app)  # fails on a missing uvicorn before any socket is bound
     sock = bind(host, port)
     thread = threading.Thread(
-        target=server.run, kwargs={"sockets": [sock]}, name="fake-fly-server", daemon=True
+        target=_serve_in_thread, args=(server, sock), name="fake-fly-server", daemon=True
     )
     thread.start()
     try:

@@ -42,6 +42,10 @@ def served() -> Iterator[tuple[FakeFly, str]]:
 @pytest.fixture
 def blockbuster(served: tuple[FakeFly, str]) -> Iterator[BlockBuster]:
     with blockbuster_ctx() as bb:
+        # The fake Fly server runs its own event loop in a thread; it stands in for Fly
+        # and is not under test. Everything else, the agent's loop above all, is checked.
+        for function in bb.functions.values():
+            function.can_block_in("fly_tools/testing/server.py", "_serve_in_thread")
         yield bb
 
 

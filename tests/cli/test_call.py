@@ -39,6 +39,21 @@ def test_call_prints_the_content_and_exits_0(run: Run, fake: FakeFly) -> None:
     assert [r.path for r in fake.requests] == ["/v1/apps/web/machines"]
 
 
+def test_a_tool_of_an_opt_in_group_can_be_called_by_name(run: Run, fake: FakeFly) -> None:
+    status, out, err = run("call", "fly_list_regions", "--scope", "org")
+    assert (status, err) == (0, "")
+    assert "region" in out.lower()
+    assert [r.path for r in fake.requests] == ["/v1/platform/regions"]
+    status, _, err = run("call", "fly_list_regions", "--scope", "org", "--groups", "machines")
+    assert status == 1
+    assert "fly_list_regions is in group platform, which --groups leaves out" in err
+    status, _, err = run("call", "fly_list_regions", "--scope", "org", "--max-risk", "read",
+                         "--exclude", "fly_list_regions")  # fmt: skip
+    assert status == 1
+    assert "fly_list_regions is left out by --exclude" in err
+    assert [r.path for r in fake.requests] == ["/v1/platform/regions"]  # only the first call
+
+
 def test_without_scope_the_fake_is_called_readonly(run: Run, fake: FakeFly) -> None:
     status, _out, _ = run("call", "fly_list_machines", "--app", "web")
     assert status == 0
