@@ -18,6 +18,7 @@ from langgraph.config import get_config
 from langgraph.types import Command
 
 from fly_tools.guards.context import CallContext
+from fly_tools.guards.describe import ASK_AGAIN, changed_during_review
 from fly_tools.guards.hitl import DECISION_TYPES
 from fly_tools.toolkit import FlyToolkit
 from fly_tools.tools.pipeline import record_review
@@ -124,8 +125,10 @@ class ReviewDecisions:
         if verdict == "responded":
             content, status = reason, "success"
         elif verdict == "refused":
+            advice = f" {ASK_AGAIN}" if review.stale is not None else ""
             content = (
-                f"Not executed: {call['name']} was refused: {reason}. Nothing was sent to Fly."
+                f"Not executed: {call['name']} was refused: {reason}. Nothing was sent to "
+                f"Fly.{advice}"
             )
             status = "error"
         else:
@@ -258,11 +261,7 @@ def check_shown(review: Review, shown: Mapping[str, Any]) -> bool:
     now = shown_description(review.prepared)
     if now != recorded:
         current = now if now is not None else f"it cannot run now ({review.prepared.refusal})"
-        review.stale = (
-            "Fly's state changed while it was under review, so the answer given does not "
-            "cover it; call the tool again to ask the reviewer about it as it stands now. "
-            f"Shown: {recorded} Now: {current}"
-        )
+        review.stale = changed_during_review(recorded, current)
     return True
 
 

@@ -127,12 +127,15 @@ def _version(request: ActionRequest) -> str | None:
 
 
 def _same_call(found: Approval, request: ActionRequest) -> bool:
-    # The binding covers the request; the version is what the person was shown, so an
-    # answer about another version of the machine does not apply.
+    # The binding covers the request; the version and the description are what the
+    # person was shown, so an answer about another version of the machine, or about a
+    # target that reads differently now (a volume that grew), does not apply: the call
+    # becomes a new question.
     return (
         found.tool == request.tool
         and dict(found.target) == request.target.to_dict()
         and found.version == _version(request)
+        and found.description == request.description
     )
 
 

@@ -57,6 +57,18 @@ def state_lookup(endpoint: Endpoint, args: BaseModel) -> tuple[str, dict[str, An
     return endpoint.state_read, {p: getattr(args, p, None) for p in params}
 
 
+def changed_during_review(shown: str, now: str) -> str:
+    """Why an answer does not cover a call that reads differently now than when shown."""
+    return (
+        "Fly's state changed while it was under review, so the answer given does not cover "
+        f'it (shown: "{shown}"; now: "{now}")'
+    )
+
+
+ASK_AGAIN = "Call the tool again to ask the reviewer about it as it stands now."
+"""What the model is told to do about a call refused by :func:`changed_during_review`."""
+
+
 def describe_action(
     endpoint: Endpoint,
     args: BaseModel,

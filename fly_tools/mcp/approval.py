@@ -3,8 +3,8 @@
 Protocol revision 2026-07-28 asks in two rounds. Round one answers ``tools/call`` with an
 input request (a form) and an opaque ``requestState``; the client asks its user and calls
 the tool again with the answer and the state echoed back. The state is a *question
-ticket*: the tool, the digest of the validated arguments, the target and the caller it was
-asked about, an expiry and a nonce, sealed with an HMAC under a key that lives only in
+ticket*: the tool, the digest of the validated arguments, the target, the description the
+user read and the caller it was asked about, an expiry and a nonce, sealed with an HMAC under a key that lives only in
 this process. A ticket is honoured once: its nonce is registered when it is issued and
 removed when it comes back, so a replay, a forgery and a ticket from a restarted server
 all find nothing. Checking the answer against the call that actually runs is the
@@ -46,6 +46,7 @@ class Ticket:
         tool: the tool name.
         digest: ``ActionRequest.digest`` of the call that was described.
         target: ``ActionRequest.target`` as a dict.
+        description: ``ActionRequest.description``: what the user read.
         caller: a keyed fingerprint of the client that was asked.
         expires_at: wall-clock seconds after which the answer is refused.
         nonce: random id, registered while the question is open.
@@ -54,6 +55,7 @@ class Ticket:
     tool: str
     digest: str
     target: dict[str, str | None]
+    description: str
     caller: str
     expires_at: float
     nonce: str
@@ -93,6 +95,7 @@ class TicketBook:
             tool=request.tool,
             digest=request.digest,
             target=request.target.to_dict(),
+            description=request.description,
             caller=caller,
             expires_at=now + self.ttl,
             nonce=secrets.token_urlsafe(16),

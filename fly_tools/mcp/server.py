@@ -8,7 +8,8 @@ only turns the MCP client's answer into that hook:
 - a call that needs no human decision runs with no approver;
 - a gated call first asks the user through the client (a form input request), and runs
   only when the answer comes back approving the very call that was described (same
-  digest of the validated arguments, same target, same client, in time, once);
+  digest of the validated arguments, same target reading the same, same client, in time,
+  once);
 - every other outcome (no form support, decline, dismissal, a wrong typed name, state
   that was tampered with, expired or replayed, arguments changed between rounds) still
   goes through the pipeline, with a hook that rejects and says why: nothing is sent, and
@@ -33,6 +34,7 @@ from pydantic import ConfigDict, Field
 from fly_tools import __version__
 from fly_tools.guards import ActionRequest, Approve, ConfirmHook, Decision, Reject
 from fly_tools.guards.context import CallContext
+from fly_tools.guards.describe import changed_during_review
 from fly_tools.mcp.approval import (
     DEFAULT_TTL,
     QUESTION_KEY,
@@ -252,6 +254,9 @@ def _answer_hook(ticket: Ticket, answer: object, who: str) -> ConfirmHook:
             return Reject(reason=changed, by=FRONT_DOOR)
         if request.target.to_dict() != ticket.target:
             return Reject(reason="the target changed after the user was asked", by=FRONT_DOOR)
+        if request.description != ticket.description:
+            changed = changed_during_review(ticket.description, request.description)
+            return Reject(reason=f"{changed}; ask again", by=FRONT_DOOR)
         reason = refusal(answer, request.type_back)
         return Reject(reason=reason, by=who) if reason else Approve(by=who)
 

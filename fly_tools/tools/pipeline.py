@@ -27,10 +27,12 @@ from fly_tools.guards import (
     Reject,
     contains_redacted,
     rejected_message,
+    state_lookup,
 )
 from fly_tools.guards.audit import AuditError
 from fly_tools.guards.context import CallContext
 from fly_tools.guards.decisions import MiddlewareApproval, Pending
+from fly_tools.guards.describe import ASK_AGAIN, changed_during_review
 from fly_tools.guards.receipts import Receipt
 from fly_tools.models.args import FlyArgs
 from fly_tools.tools.drive import drive_async, drive_sync
@@ -167,6 +169,15 @@ def _ask_hook(
         _reject(runtime, call, request, decision)
     assert isinstance(decision, Approve)
     assert call.args is not None
+    if state_lookup(endpoint, call.args) is not None:
+        # The person may have deliberated for minutes: read the target again, and send
+        # only if it still reads as they were shown.
+        now = yield from describe_steps(
+            runtime, endpoint, call.args, call.context, edited=request.edited, reads=call.reads
+        )
+        if now.description != request.description:
+            reason = changed_during_review(request.description, now.description)
+            _refuse(runtime, call, reason, advice=ASK_AGAIN)
     return runtime.receipts.issue(
         endpoint,
         call.args,
@@ -276,13 +287,15 @@ def _pin_version(args: FlyArgs, receipt: Receipt) -> FlyArgs:
     return args
 
 
-def _refuse(runtime: ToolkitRuntime, call: _Call, reason: str) -> None:
+_DO_NOT_RETRY = "Do not retry this call; tell the user what you needed and why."
+
+
+def _refuse(
+    runtime: ToolkitRuntime, call: _Call, reason: str, *, advice: str = _DO_NOT_RETRY
+) -> None:
     call.decided_by = "guard"
     runtime.record(call, "refused", "not_executed", error=reason)
-    text = (
-        f"Not executed: {reason}. Nothing was sent to Fly. Do not retry this call; "
-        "tell the user what you needed and why."
-    )
+    text = f"Not executed: {reason}. Nothing was sent to Fly. {advice}"
     raise FlyToolError(runtime.scrub(text), executed=False, reason=runtime.scrub(reason))
 
 

@@ -68,7 +68,7 @@ def test_hook_sees_a_described_request_and_approves() -> None:
     assert "not attached" in request.description
     assert sent(fake, "DELETE") == [f"/v1/apps/web/volumes/{VOL_DATA_OLD}"]
     (record,) = sink.records
-    assert record.reads == ("fly_get_volume",)  # the read made to describe it
+    assert record.reads == ("fly_get_volume", "fly_get_volume")  # described, then checked
     assert (record.decision, record.decided_by, record.outcome) == ("approved", "alice", "ok")
     assert record.sentence.startswith("ops-bot deleted volume")
     assert "approved by alice" in record.sentence

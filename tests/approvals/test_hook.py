@@ -126,6 +126,19 @@ def test_a_machine_that_changed_version_after_the_question_is_asked_again(
     assert [r for r in agent.fake.requests if r.method == "POST"] == writes_before
 
 
+def test_a_target_that_reads_differently_after_the_question_is_asked_again(
+    agent: Agent, store: ApprovalStore
+) -> None:
+    approval_id = ask(agent)
+    store.answer(approval_id, "approved", "alice", None)
+    agent.fake.state.apps["web"].volumes[VOL_DATA_OLD].size_gb = 500  # grew meanwhile
+    again = ask(agent)
+    assert again != approval_id  # a new question, describing the volume as it is now
+    assert "500 GB" in store.get(again).description  # type: ignore[union-attr]
+    assert agent.deletes() == []
+    assert store.get(approval_id).status == "approved"  # type: ignore[union-attr]
+
+
 def test_through_tool_invoke_as_an_agent_calls_it(agent: Agent, store: ApprovalStore) -> None:
     tool = next(t for t in agent.toolkit.get_tools() if t.name == "fly_delete_volume")
     call = ToolCall(name=tool.name, args=DELETE_OLD, id="call-1", type="tool_call")

@@ -143,6 +143,37 @@ async def test_arguments_changed_between_rounds_are_refused(web: Served) -> None
     assert set(web.fake.state.apps["web"].volumes) >= {VOL_DATA, VOL_DATA_OLD}
 
 
+async def test_a_target_changed_between_rounds_is_not_sent(web: Served) -> None:
+    async with Client(web.server, elicitation_callback=approve()) as client:
+        question = await ask(client, "fly_delete_volume", OLD)
+        web.fake.state.apps["web"].volumes[VOL_DATA_OLD].size_gb = 500  # while the user reads
+        result = await reply(
+            client, "fly_delete_volume", OLD, question.request_state, approval(VOL_DATA_OLD)
+        )
+    assert_refused(web, result, "changed while it was under review")
+    assert "3 GB" in (last(web).error or "")
+    assert "500 GB" in (last(web).error or "")
+
+
+async def test_a_target_changed_during_the_answer_is_not_sent(web: Served) -> None:
+    # One round: the client asks its user, and the volume grows before the answer.
+    def grow_then_approve(*args: Any, **kwargs: Any) -> Any:
+        web.fake.state.apps["web"].volumes[VOL_DATA_OLD].size_gb = 500
+        return approve(typed=VOL_DATA_OLD)(*args, **kwargs)
+
+    async with Client(web.server, elicitation_callback=_async(grow_then_approve)) as client:
+        result = await client.call_tool("fly_delete_volume", OLD)
+    assert_refused(web, result, "changed while it was under review")
+
+
+def _async(function: Any) -> Any:
+    async def call(*args: Any, **kwargs: Any) -> Any:
+        outcome = function(*args, **kwargs)
+        return await outcome if hasattr(outcome, "__await__") else outcome
+
+    return call
+
+
 async def test_state_for_one_tool_does_not_answer_another(web: Served) -> None:
     machine = {"machine_id": WEB_3}
     async with Client(web.server, elicitation_callback=approve()) as client:

@@ -1,21 +1,25 @@
 """Red team: an approval covers the call as the reviewer was shown it, not as it is later.
 
-A paused review can wait minutes or a restart. LangGraph runs the reviewing node again
+A paused review can wait minutes or a restart, and a person answering a hook can take
+as long. LangGraph runs the reviewing node again
 on resume, so the toolkit reads Fly's state again: if the call no longer reads as it
 was shown (the volume grew, the machine changed, the target is gone), the approval does
 not stand and nothing is sent. The description is recorded in the checkpoint before the
 pause (``FlyReviewSnapshot``), so this holds across restarts; without that record, or
-with the two middleware swapped, no answer can approve a call. Sync and async, both
-pause modes; the oracle is the fake's request log.
+with the two middleware swapped, no answer can approve a call. A confirmation hook's
+approval is checked the same way, by reading the target again once it is given. Sync and
+async, both pause modes; the oracle is the fake's request log.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from langchain.agents import create_agent
 from langgraph.checkpoint.memory import InMemorySaver
 
+from fly_tools import ActionRequest, Approve, AuditLog, Decision, FlyToolkit, MemorySink, Reject
 from fly_tools.agents import FlyApprovalMiddleware, approval_middleware
 from fly_tools.testing import FakeFly
 from fly_tools.testing.scripted import ScriptedChatModel, call, calls
@@ -154,3 +158,72 @@ def _agent(rig: Rig, middleware: list[Any]) -> Any:
         middleware=middleware,
         checkpointer=rig.saver,
     )
+
+
+# ---------------------------------------------------------------- confirmation hooks
+
+
+class _Deliberating:
+    """A hook whose person takes a while: meanwhile the target changes (or not)."""
+
+    def __init__(self, fake: FakeFly, *, change: bool, answer: Decision | None = None) -> None:
+        self.fake, self.change, self.answer = fake, change, answer
+        self.asked: list[str] = []
+
+    def __call__(self, request: ActionRequest) -> Decision:
+        self.asked.append(request.description)
+        if self.change:
+            _grow(self.fake)
+        return self.answer or Approve(by="alice")
+
+
+def _hooked(fake: FakeFly, hook: Any) -> tuple[Any, MemorySink]:
+    sink = MemorySink()
+    toolkit = FlyToolkit(
+        client=fake.client(scope="deploy"),
+        scope="deploy",
+        app="web",
+        confirm=hook,
+        audit=AuditLog(sink),
+    )
+    tool = next(t for t in toolkit.get_tools() if t.name == "fly_delete_volume")
+    return tool, sink
+
+
+def _delete_call() -> dict[str, Any]:
+    args = {"volume_id": VOL_DATA_OLD}
+    return {"type": "tool_call", "id": "c1", "name": "fly_delete_volume", "args": args}
+
+
+@pytest.mark.parametrize("run_async", [False, True], ids=["invoke", "ainvoke"])
+async def test_a_hook_approval_of_a_changed_target_is_not_sent(run_async: bool) -> None:
+    fake = FakeFly.demo()
+    hook = _Deliberating(fake, change=True)
+    tool, sink = _hooked(fake, hook)
+    message = await tool.ainvoke(_delete_call()) if run_async else tool.invoke(_delete_call())
+    assert_only_approved(fake, [])
+    assert message.status == "error"
+    assert "changed while it was under review" in message.content
+    assert "Call the tool again" in message.content
+    assert [(r.decision, r.outcome) for r in sink.records] == [("refused", "not_executed")]
+    assert "3 GB" in hook.asked[0]
+
+
+@pytest.mark.parametrize("run_async", [False, True], ids=["invoke", "ainvoke"])
+async def test_a_hook_approval_of_an_unchanged_target_is_sent_once(run_async: bool) -> None:
+    fake = FakeFly.demo()
+    tool, sink = _hooked(fake, _Deliberating(fake, change=False))
+    message = await tool.ainvoke(_delete_call()) if run_async else tool.invoke(_delete_call())
+    assert message.status != "error", message.content
+    assert_only_approved(fake, [DELETE_OLD])
+    record = sink.records[-1]
+    assert record.reads == ("fly_get_volume", "fly_get_volume")  # described, then checked
+
+
+def test_a_hook_rejection_does_not_read_again() -> None:
+    fake = FakeFly.demo()
+    hook = _Deliberating(fake, change=True, answer=Reject("no", by="alice"))
+    tool, sink = _hooked(fake, hook)
+    tool.invoke(_delete_call())
+    assert_only_approved(fake, [])
+    assert sink.records[-1].reads == ("fly_get_volume",)

@@ -189,7 +189,8 @@ def test_certificate_deletes_ask_with_the_hostname_and_consequence(
     assert says in asked.description
     assert "status" in asked.description  # read from Fly just now
     assert [(r.method, r.path) for r in s.sent()] == [
-        ("GET", "/v1/apps/web/certificates/e.example.com"),
+        ("GET", "/v1/apps/web/certificates/e.example.com"),  # to describe it
+        ("GET", "/v1/apps/web/certificates/e.example.com"),  # to check it once approved
         ("DELETE", "/v1/apps/web/certificates/e.example.com" + path),
     ]
 

@@ -187,7 +187,8 @@ def test_a_delete_whose_reply_was_lost_reads_as_done() -> None:
         f"Volume {VOL_DATA_OLD} deleted: the first attempt succeeded but its reply was lost"
     )
     assert "Do not repeat the call." in str(message.content)
-    # the approval's read of the volume, the delete whose reply was lost, the retry
-    # (besides the toolkit's one-time check of what its token may do)
+    # the approval's reads of the volume (to describe it, then to check it once approved),
+    # the delete whose reply was lost, the retry (besides the toolkit's one-time check of
+    # what its token may do)
     calls = [r for r in fake.requests if not r.path.startswith("/v1/tokens/")]
-    assert [r.status for r in calls] == [200, None, 404]
+    assert [r.status for r in calls] == [200, 200, None, 404]
