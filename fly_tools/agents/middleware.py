@@ -137,7 +137,7 @@ class FlyApprovalMiddleware(ReviewDecisions, HumanInTheLoopMiddleware):
             if check_shown(review, shown):
                 asked.append(review)
             elif shown_description(review.prepared) is not None:
-                self._stop(review, "refused", "fly-tools", NOT_RECORDED)
+                self._refuse(review, NOT_RECORDED)
                 unshown.append(review)
         return asked, unshown
 
@@ -249,7 +249,7 @@ class FlyApprovalMiddleware(ReviewDecisions, HumanInTheLoopMiddleware):
         return self._annotate_edited_result(await handler(to_run), to_run, executed)
 
     def _refuse_unshown(self, review: Review) -> ToolMessage:
-        self._stop(review, "refused", "fly-tools", NOT_RECORDED)
+        self._refuse(review, NOT_RECORDED)
         self._commit([review])
         assert review.answer is not None
         return review.answer

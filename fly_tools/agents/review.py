@@ -73,7 +73,7 @@ class ReviewDecisions:
         kind = decision.get("type") if isinstance(decision, Mapping) else None
         who = self._who(decision)
         if review.stale is not None and kind in ("approve", "edit"):
-            self._stop(review, "refused", _GUARD, review.stale)
+            self._refuse(review, review.stale)
         elif kind not in self._allowed(call["name"]):
             self._stop(review, "rejected", who, f"the answer {kind!r} is not an allowed decision")
         elif kind == "approve":
@@ -118,6 +118,10 @@ class ReviewDecisions:
 
     def _grant(self, review: Review, prepared: PreparedCall, who: str, verdict: str) -> None:
         review.grant = (prepared, who, verdict)
+
+    def _refuse(self, review: Review, reason: str) -> None:
+        """Stop the call on the toolkit's own account: no answer could approve it."""
+        self._stop(review, "refused", _GUARD, reason)
 
     def _stop(self, review: Review, verdict: str, who: str, reason: str) -> None:
         call = review.call

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, TypeAlias
 
 from langchain_core.tools import ToolException
-from pydantic import BaseModel, SecretStr, ValidationError
+from pydantic import ValidationError
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from fly_tools.catalogue import ENDPOINTS, Catalogue, Endpoint
@@ -153,15 +153,13 @@ def _refuse_placeholder(endpoint: Endpoint, args: FlyArgs) -> None:
     ``"[redacted]"`` where a secret was; sent, Fly would store the placeholder as the
     secret (or the key, or the stdin) and the real value would be lost.
     """
-    held = {value for value in secret_values_in(endpoint, args) if REDACTED in value}
-    if not held:
-        return
     fields = [
         name
-        for name in type(args).model_fields
-        if any(value in text for text in _strings(getattr(args, name)) for value in held)
+        for name, value in args.model_dump().items()
+        if any(REDACTED in secret for secret in secret_values_in(endpoint, {name: value}))
     ]
-    locs: list[tuple[str, ...]] = [(name,) for name in fields] or [()]
+    if not fields:
+        return
     raise ValidationError.from_exception_data(
         endpoint.args_model.__name__,
         [
@@ -171,29 +169,12 @@ def _refuse_placeholder(endpoint: Endpoint, args: FlyArgs) -> None:
                     f"holds the placeholder {REDACTED!r} where a secret value goes; "
                     "give the real value (a redacted copy of a call cannot be sent again)",
                 ),
-                loc=loc,
+                loc=(name,),
                 input=REDACTED,
             )
-            for loc in locs
+            for name in fields
         ],
     )
-
-
-def _strings(value: Any) -> set[str]:
-    found: set[str] = set()
-    if isinstance(value, SecretStr):
-        found.add(value.get_secret_value())
-    elif isinstance(value, str):
-        found.add(value)
-    elif isinstance(value, BaseModel):
-        found.update(_strings(value.model_dump()))
-    elif isinstance(value, Mapping):
-        for item in value.values():
-            found.update(_strings(item))
-    elif isinstance(value, list | tuple):
-        for item in value:
-            found.update(_strings(item))
-    return found
 
 
 def describe_steps(

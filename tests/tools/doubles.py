@@ -1,4 +1,5 @@
-"""Test doubles shared by the tool test modules: a recording transport, a hook, a tracer."""
+"""Test doubles shared by the tool test modules: a recording transport, a hook, a tracer,
+and a toolkit of some groups wired to them."""
 
 from __future__ import annotations
 
@@ -8,8 +9,9 @@ from uuid import UUID
 
 import httpx
 from langchain_core.callbacks import BaseCallbackHandler
+from langchain_core.messages import ToolMessage
 
-from fly_tools import ActionRequest, Approve, Decision, Reject
+from fly_tools import ActionRequest, Approve, AuditLog, Decision, FlyToolkit, MemorySink, Reject
 from fly_tools.testing import FakeFly
 
 
@@ -93,3 +95,39 @@ class Tracer(BaseCallbackHandler):
 
     def on_tool_error(self, error: BaseException, *, run_id: UUID, **kwargs: Any) -> None:
         self.seen.append(repr(error))
+
+
+class AreaKit:
+    """A demo fake and an org toolkit of some groups on it, with the doubles above wired in."""
+
+    def __init__(self, groups: list[str], *, approve: bool = True, **options: Any) -> None:
+        self.fake = FakeFly.demo()
+        self.recorder = Recorder(self.fake)
+        self.hook = Hook(approve)
+        self.asked = self.hook.asked
+        self.sink = MemorySink()
+        self.tracer = Tracer()
+        self.client = self.fake.client(transport=self.recorder)
+        self.toolkit = FlyToolkit(
+            client=self.client,
+            scope="org",
+            groups=groups,
+            confirm=self.hook,
+            audit=AuditLog(self.sink),
+            **options,
+        )
+        self.tools = {t.name: t for t in self.toolkit.get_tools()}
+
+    def tool(self, name: str) -> Any:
+        """The toolkit's tool ``name``."""
+        return self.tools[name]
+
+    def invoke(
+        self, name: str, args: dict[str, Any], callbacks: list[BaseCallbackHandler] | None = None
+    ) -> ToolMessage:
+        """Call ``name`` as a model's tool call (traced by ``tracer`` unless told otherwise)."""
+        call = {"type": "tool_call", "id": "c1", "name": name, "args": args}
+        chosen = [self.tracer] if callbacks is None else callbacks
+        message = self.tools[name].invoke(call, config={"callbacks": chosen})
+        assert isinstance(message, ToolMessage)
+        return message

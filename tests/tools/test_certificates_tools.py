@@ -7,12 +7,11 @@ from typing import Any
 
 import httpx
 import pytest
-from langchain_core.messages import ToolMessage
 
-from fly_tools import ENDPOINTS, AuditLog, FlyToolkit, MemorySink
+from fly_tools import ENDPOINTS, FlyToolkit
 from fly_tools.testing import FakeFly
 from tests.fake.tour_certificates import FULLCHAIN, PRIVATE_KEY
-from tests.tools.doubles import Hook, Recorder, Tracer
+from tests.tools.doubles import AreaKit, Hook, Tracer
 
 GROUPS = ["certificates", "network"]
 AREA = [e for e in ENDPOINTS.records if e.group in GROUPS]
@@ -22,28 +21,9 @@ KEY_TEXT = PRIVATE_KEY.splitlines()[1]
 HOSTILE = ("../x", "a/b", "%2e", "x" * 300, "a.example.com\n", "a\x00.example.com", "")
 
 
-class Setup:
+class Setup(AreaKit):
     def __init__(self, approve: bool = True) -> None:
-        self.fake = FakeFly.demo()
-        self.recorder = Recorder(self.fake)
-        self.hook = Hook(approve)
-        self.sink = MemorySink()
-        self.toolkit = FlyToolkit(
-            client=self.fake.client(transport=self.recorder),
-            scope="org",
-            groups=GROUPS,
-            confirm=self.hook,
-            audit=AuditLog(self.sink),
-        )
-
-    def tool(self, name: str) -> Any:
-        return next(t for t in self.toolkit.get_tools() if t.name == name)
-
-    def invoke(self, name: str, args: dict[str, Any]) -> ToolMessage:
-        call = {"type": "tool_call", "id": "c1", "name": name, "args": args}
-        message = self.tool(name).invoke(call)
-        assert isinstance(message, ToolMessage)
-        return message
+        super().__init__(GROUPS, approve=approve)
 
     def sent(self) -> list[Any]:
         """The requests to this area's endpoints (not the token's scope check)."""

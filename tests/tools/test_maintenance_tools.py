@@ -7,14 +7,12 @@ from typing import Any
 import pytest
 from langchain_core.callbacks import BaseCallbackHandler
 from langchain_core.messages import ToolMessage
-from langchain_core.runnables import RunnableConfig
 from langchain_core.tools import BaseTool
 
 from fly_tools import ENDPOINTS, FlyToolkit
-from fly_tools.guards import AuditLog, MemorySink
 from fly_tools.testing import FakeFly
 from fly_tools.testing.world import WEB_1
-from tests.tools.doubles import Hook, Recorder, Tracer
+from tests.tools.doubles import AreaKit, Tracer
 
 GROUPS = ["maintenance", "metadata"]
 OURS = [e.name for e in ENDPOINTS.records if e.group in GROUPS]
@@ -22,33 +20,16 @@ M1 = f"/v1/apps/web/machines/{WEB_1}"
 WEB_1_ARGS: dict[str, Any] = {"app_name": "web", "machine_id": WEB_1}
 
 
-class World:
+class World(AreaKit):
     """A demo fake, a toolkit of this area's tools on it, and the hook's questions."""
 
     def __init__(self, *, approve: bool = True, **options: Any) -> None:
-        self.fake = FakeFly.demo()
-        self.recorder = Recorder(self.fake)
-        self.hook = Hook(approve)
-        self.asked = self.hook.asked
-        self.sink = MemorySink()
-        self.toolkit = FlyToolkit(
-            client=self.fake.client(transport=self.recorder),
-            scope="org",
-            groups=GROUPS,
-            confirm=self.hook,
-            confirm_at="disruptive",
-            audit=AuditLog(self.sink),
-            **options,
-        )
-        self.tools = {t.name: t for t in self.toolkit.get_tools()}
+        super().__init__(GROUPS, approve=approve, confirm_at="disruptive", **options)
 
     def call(
         self, name: str, args: dict[str, Any], callbacks: list[BaseCallbackHandler] | None = None
     ) -> ToolMessage:
-        call = {"type": "tool_call", "id": "c1", "name": name, "args": args}
-        message = self.tools[name].invoke(call, config=RunnableConfig(callbacks=callbacks))
-        assert isinstance(message, ToolMessage)
-        return message
+        return self.invoke(name, args, callbacks=callbacks or [])
 
 
 @pytest.fixture

@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 from langchain_core.messages import ToolMessage
 
-from fly_tools import ENDPOINTS, AuditLog, FlyToolkit, MemorySink
+from fly_tools import ENDPOINTS, FlyToolkit
 from fly_tools.testing import FakeFly
 from fly_tools.testing.world import VOL_DATA
-from tests.tools.doubles import Hook, Recorder, Tracer
+from tests.tools.doubles import AreaKit
 
 GROUPS = ["snapshots", "platform", "credentials"]
 AREA = [e for e in ENDPOINTS.records if e.group in GROUPS]
@@ -21,28 +21,9 @@ VOLUME = {"app_name": "web", "volume_id": VOL_DATA}
 HOSTILE = ("../x", "a/b", "%2e", "x" * 300, "web\n", "we\x00b", "")
 
 
-class Setup:
+class Setup(AreaKit):
     def __init__(self, approve: bool = True) -> None:
-        self.fake = FakeFly.demo()
-        self.recorder = Recorder(self.fake)
-        self.hook = Hook(approve)
-        self.sink = MemorySink()
-        self.client = self.fake.client(transport=self.recorder)
-        self.toolkit = FlyToolkit(
-            client=self.client,
-            scope="org",
-            groups=GROUPS,
-            confirm=self.hook,
-            audit=AuditLog(self.sink),
-        )
-        self.tracer = Tracer()
-
-    def invoke(self, name: str, args: dict[str, Any]) -> ToolMessage:
-        tool = next(t for t in self.toolkit.get_tools() if t.name == name)
-        call = {"type": "tool_call", "id": "c1", "name": name, "args": args}
-        message = tool.invoke(call, config={"callbacks": [self.tracer]})
-        assert isinstance(message, ToolMessage)
-        return message
+        super().__init__(GROUPS, approve=approve)
 
     def sent(self, name: str) -> list[Any]:
         return [r for r in self.fake.requests if r.endpoint == name]
