@@ -98,13 +98,13 @@ RECORDS: tuple[Endpoint, ...] = (
              risk=R, scopes=_SELF, idempotent=True, flow="own_token", hidden=_TOKEN_MATERIAL,
              tier_reason="It only asks Fly whether this client's own token grants an access.",
              description="Check whether this toolkit's own token grants an access (e.g. 'w' on an app).",
-             result="item", noun="access granted", shows=("access", "verified_token.caveats.caveats"),
+             result="item", noun="access granted", shows=("access", "verified_token.caveats"),
              advice={403: "This token does not grant that access: ask for a token that does."}),
     Endpoint(name="fly_authenticate_token", group="credentials", operation_id="Tokens_authenticate",
              method="POST", path="/tokens/authenticate", args_model=p.OwnTokenArgs,
              risk=R, scopes=_SELF, idempotent=True, flow="own_token", hidden=_TOKEN_MATERIAL,
              tier_reason="It only asks Fly to verify this client's own token and list its caveats.",
              description="Verify this toolkit's own token and list its caveats (org, apps, allowed actions).",
-             result="items", noun="verified token", rows_at=None, shows=("caveats.caveats",)),
+             result="items", noun="verified token", rows_at=None, shows=("caveats",)),
 )
 # fmt: on

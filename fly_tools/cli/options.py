@@ -172,12 +172,16 @@ def scope_of_token(client: FlyClient) -> Scope:
     than the token.
     """
     try:
-        from fly_tools.client.tokens import scope_from_current_token
+        from fly_tools.client.tokens import org_of, scope_from_current_token
     except ImportError:
         raise UsageError(GIVE_SCOPE) from None
     try:
         current = client.current_token()
-        authorized = client.authorize({"action": 0})  # no action: verify, show the caveats
+        org = org_of(current)
+        if org is None:
+            raise ValueError("Fly's answer about the token names no org")
+        # No action: verify the token against its org and show its caveats.
+        authorized = client.authorize({"org_slug": org})
         scope, _ = scope_from_current_token(current, authorized)
     except (FlyError, AttributeError, ValueError, TypeError) as exc:
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__

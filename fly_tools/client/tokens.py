@@ -8,7 +8,7 @@ toolkit, and :func:`scope_from_current_token` maps Fly's answers to one of the s
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from fly_tools.catalogue import ENDPOINTS
@@ -37,7 +37,9 @@ def authorize_flow(header: str, access: Mapping[str, Any]) -> Flow:
     the tool form, ``fly_authorize_token``, validates each field instead.
     """
     body = {"header": header, "access": wire_access(access)}
-    return (yield build_request(AUTHORIZE_TOKEN, AuthorizeTokenArgs(), body=body))
+    # The body is given whole; the model only carries the record's shape.
+    args = AuthorizeTokenArgs.model_construct()
+    return (yield build_request(AUTHORIZE_TOKEN, args, body=body))
 
 
 def wire_access(access: Mapping[str, Any]) -> dict[str, Any]:
@@ -50,6 +52,22 @@ def wire_access(access: Mapping[str, Any]) -> dict[str, Any]:
     if action:
         wire["action"] = action
     return wire
+
+
+class UnknownScopeError(ValueError):
+    """Fly's answers do not tell the token's scope (an unknown shape, or no org named)."""
+
+
+def org_of(answer: Mapping[str, Any]) -> str | None:
+    """The org slug ``GET /tokens/current`` names first, or ``None`` when it names none.
+
+    ``POST /tokens/authorize`` needs it: Fly checks every access against an org
+    (superfly/macaroon ``flyio/access.go``, ``Access.Validate``: "resource unspecified org").
+    """
+    for info in answer.get("tokens") or []:
+        if isinstance(info, Mapping) and isinstance(info.get("org_slug"), str) and info["org_slug"]:
+            return str(info["org_slug"])
+    return None
 
 
 def scope_from_current_token(
@@ -74,10 +92,13 @@ def scope_from_current_token(
 
     Returns:
         ``(scope, apps)``; ``apps`` is empty unless the token is bound to apps.
+
+    Raises:
+        UnknownScopeError: the caveats in ``authorized`` are in neither shape Fly uses.
     """
     infos = [i for i in answer.get("tokens") or [] if isinstance(i, Mapping)]
     apps = tuple(sorted({str(app) for info in infos for app in info.get("apps") or []}))
-    kinds = {str(c.get("type")): c.get("body") for c in _caveats(authorized)}
+    kinds = {str(c.get("type")): c.get("body") for c in caveats_of(authorized)}
     if "Commands" in kinds:
         return "machine-exec", apps
     organization = kinds.get("Organization")
@@ -86,7 +107,27 @@ def scope_from_current_token(
     return ("deploy" if apps else "org"), apps
 
 
-def _caveats(authorized: Mapping[str, Any] | None) -> Iterable[Mapping[str, Any]]:
-    verified = (authorized or {}).get("verified_token") or {}
-    caveats = (verified.get("caveats") or {}).get("caveats") or []
-    return [c for c in caveats if isinstance(c, Mapping)]
+def caveats_of(authorized: Mapping[str, Any] | None) -> list[Mapping[str, Any]]:
+    """The caveats of ``authorized["verified_token"]``, in either shape Fly may send.
+
+    Fly's Go server encodes a ``CaveatSet`` as a bare array of ``{type, body}``
+    (superfly/macaroon ``caveat_set.go``, ``CaveatSet.MarshalJSON``); the OpenAPI spec
+    describes ``{"caveats": [...]}``. Both are read; any other shape raises, so a
+    caller never takes an unreadable answer for "no caveats".
+
+    Raises:
+        UnknownScopeError: neither shape.
+    """
+    verified = (authorized or {}).get("verified_token")
+    if verified is None:
+        return []
+    if not isinstance(verified, Mapping):
+        raise UnknownScopeError("verified_token is not an object")
+    caveats = verified.get("caveats")
+    if isinstance(caveats, Mapping):  # the spec's shape
+        caveats = caveats.get("caveats")
+    if caveats is None:
+        return []
+    if not isinstance(caveats, list) or not all(isinstance(c, Mapping) for c in caveats):
+        raise UnknownScopeError("the token's caveats are in a shape this version cannot read")
+    return caveats

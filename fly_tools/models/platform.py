@@ -248,7 +248,8 @@ class AuthorizeTokenArgs(OwnTokenArgs):
     action: Action | None = Field(
         default=None, description="Letters of rwcdC, e.g. 'rw'; none just verifies."
     )
-    org_slug: OrgSlug | None = Field(default=None, description=ORG)
+    # Fly checks every access within an org (superfly/macaroon flyio/access.go, Validate).
+    org_slug: OrgSlug = Field(description=ORG)
     app_name: AppName | None = Field(
         default=None, description="Fly app.", json_schema_extra=OBVIOUS
     )

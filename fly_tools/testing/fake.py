@@ -14,7 +14,7 @@ from fly_tools.testing.faults import Fault, FaultRule
 from fly_tools.testing.http import AsgiApp, Dispatcher, FakeTransport, LoggedRequest
 from fly_tools.testing.ids import IdSource
 from fly_tools.testing.ratelimit import ServerRateLimiter
-from fly_tools.testing.state import APP_READY_DELAY, FakeState
+from fly_tools.testing.state import APP_READY_DELAY, FakeState, Shapes
 from fly_tools.testing.world import ORG_NAME, ORG_SLUG, seed_demo_world
 
 if TYPE_CHECKING:
@@ -44,6 +44,10 @@ class FakeFly:
             :attr:`validate_responses` (which the fake's own tests switch on).
         app_ready_delay: fake seconds a new app answers 404 before it is served, as on
             Fly (0 makes new apps usable at once).
+        shapes: ``"go"`` (the default) answers as Fly's Go server encodes, ``"spec"`` as
+            the OpenAPI spec describes, where the two differ (e.g. a token's caveats: a
+            bare array from Go, ``{"caveats": [...]}`` in the spec); see ENDPOINTS.md,
+            "Go-shaped answers".
 
     Attributes:
         clock: the fake's clock.
@@ -64,7 +68,11 @@ class FakeFly:
         seed: int = 0,
         validate: bool | None = None,
         app_ready_delay: float = APP_READY_DELAY,
+        shapes: Shapes = "go",
     ) -> None:
+        if shapes not in ("go", "spec"):
+            raise ValueError(f"shapes must be 'go' or 'spec', not {shapes!r}")
+        self.shapes: Shapes = shapes
         self.clock = clock or FakeClock()
         self.app_ready_delay = app_ready_delay
         self.org = org
@@ -126,7 +134,10 @@ class FakeFly:
                 seeder(self)
 
     def _new_state(self) -> FakeState:
-        state = FakeState(self.clock, IdSource(self._seed), app_ready_delay=self.app_ready_delay)
+        state = FakeState(
+            self.clock, IdSource(self._seed), app_ready_delay=self.app_ready_delay,
+            shapes=self.shapes,
+        )
         state.add_org(self.org, self.org_name)
         return state
 

@@ -40,6 +40,15 @@ NEWER_SPEC_ENUMS: dict[str, tuple[str, ...]] = {
     "main.statusCode": ("volume_placement_capacity", "name_taken"),
 }
 """Enum values the later spec revision adds."""
+GO_SHAPES: dict[str, dict[str, Any]] = {
+    # superfly/macaroon caveat_set.go, CaveatSet.MarshalJSON: a bare array of {type, body}.
+    "macaroon.CaveatSet": {
+        "type": "array",
+        "items": {"type": "object", "required": ["type", "body"]},
+    },
+}
+"""Component shapes Fly's Go encoder writes where the spec says otherwise (ENDPOINTS.md,
+"Go-shaped answers"); either form is accepted, as the fake can answer in both."""
 
 
 def _envelope(data: dict[str, Any]) -> dict[str, Any]:
@@ -147,6 +156,9 @@ def to_json_schema_defs(components: dict[str, Any], *, strict: bool) -> dict[str
     defs = {name: _convert(schema) for name, schema in components.items()}
     for name, values in NEWER_SPEC_ENUMS.items():
         defs[name] = {**defs[name], "enum": [*defs[name]["enum"], *values]}
+    for name, go_shape in GO_SHAPES.items():
+        if name in defs:
+            defs[name] = {"anyOf": [go_shape, defs[name]]}
     for name, fields in NULL_ON_THE_WIRE.items():
         properties = dict(defs[name]["properties"])
         for field in fields:
@@ -154,6 +166,7 @@ def to_json_schema_defs(components: dict[str, Any], *, strict: bool) -> dict[str
         defs[name] = {**defs[name], "properties": properties}
     if strict:
         for name, schema in defs.items():
+            schema = schema["anyOf"][1] if name in GO_SHAPES and "anyOf" in schema else schema
             if "properties" in schema and "additionalProperties" not in schema:
                 extra: dict[str, Any] = {field: {} for field in NEWER_SPEC_FIELDS.get(name, ())}
                 schema["properties"] = {**schema["properties"], **extra}

@@ -7,7 +7,7 @@ exceptions that already carry Fly's status; nothing here knows about requests.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import TypeAdapter
 
@@ -30,6 +30,8 @@ APP_READY_DELAY = 2.0
 """Fake seconds a new app takes before Fly serves it (flyctl retries for up to a minute)."""
 DEFAULT_GUEST = {"cpu_kind": "shared", "cpus": 1, "memory_mb": 256}
 _APP_NAME = TypeAdapter(AppName)
+Shapes = Literal["go", "spec"]
+"""How the fake encodes answers where Fly's Go server and the OpenAPI spec differ."""
 
 
 def app_not_found(name: str) -> FakeNotFoundError:
@@ -126,11 +128,22 @@ class FakeState:
         clock: the fake's clock.
         ids: where new ids come from.
         app_ready_delay: fake seconds between creating an app and Fly serving it.
+        shapes: ``"go"`` answers as Fly's Go server encodes (the default), ``"spec"`` as
+            the OpenAPI spec describes, where the two differ (ENDPOINTS.md, "Go-shaped
+            answers").
     """
 
     def __init__(
-        self, clock: FakeClock, ids: IdSource, *, app_ready_delay: float = APP_READY_DELAY
+        self,
+        clock: FakeClock,
+        ids: IdSource,
+        *,
+        app_ready_delay: float = APP_READY_DELAY,
+        shapes: Shapes = "go",
     ) -> None:
+        if shapes not in ("go", "spec"):
+            raise ValueError(f"shapes must be 'go' or 'spec', not {shapes!r}")
+        self.shapes: Shapes = shapes
         self.clock = clock
         self.ids = ids
         self.app_ready_delay = app_ready_delay

@@ -16,7 +16,7 @@ from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from fly_tools.catalogue import ENDPOINTS, Catalogue, Endpoint
 from fly_tools.client import AsyncFlyClient, FlyClient, FlyError, async_twin, sync_twin
-from fly_tools.client.tokens import scope_from_current_token
+from fly_tools.client.tokens import UnknownScopeError, org_of, scope_from_current_token
 from fly_tools.guards import (
     REDACTED,
     ActionRequest,
@@ -336,22 +336,31 @@ class ToolkitRuntime:
         return self.check_scope and not endpoint.read_only
 
     def _token_verdict(self, answer: Any, authorized: Any) -> str | None:
-        token_scope, apps = scope_from_current_token(
-            answer if isinstance(answer, Mapping) else {},
-            authorized if isinstance(authorized, Mapping) else None,
-        )
+        try:
+            token_scope, apps = scope_from_current_token(answer, authorized)
+        except UnknownScopeError as err:
+            return self._unknown(str(err))
         refusal = scope_refusal(self.guard.scope, self.guard.app, token_scope, apps)
         self._scope_refusal, self._scope_checked = refusal, True
         return refusal
 
-    def _unchecked(self, err: FlyError) -> str:
+    def _unknown(self, reason: str) -> str:
+        # Not cached: the next change asks again (a passing failure heals itself).
         return (
-            f"the token's scope could not be checked ({self.scrub(str(err)).splitlines()[0]}); "
-            "check the token, or build the toolkit with check_scope=False to skip this check"
+            f"the token's scope could not be checked ({self.scrub(reason).splitlines()[0]}), "
+            "so nothing that changes anything is sent (reads still work); check the token, "
+            "or build the toolkit with check_scope=False to skip this check"
         )
 
+    def _unchecked(self, err: FlyError) -> str:
+        return self._unknown(str(err))
+
     def check_scope_sync(self) -> str | None:
-        """Why this toolkit is wider than its token (asked once, then cached), or ``None``."""
+        """Why this toolkit is wider than its token (asked once, then cached), or ``None``.
+
+        A token whose scope cannot be learned (Fly errs, or answers in an unknown shape)
+        gets a refusal too: writes fail closed.
+        """
         with self._scope_lock:
             return self._check_scope_sync()
 
@@ -360,12 +369,12 @@ class ToolkitRuntime:
             return self._scope_refusal
         try:
             answer = self.client.current_token()
+            org = org_of(answer)
+            if org is None:
+                return self._unknown("Fly's answer about the token names no org")
+            authorized = self.client.authorize({"org_slug": org})
         except FlyError as err:
             return self._unchecked(err)
-        try:
-            authorized: Any = self.client.authorize({"action": 0})
-        except FlyError:
-            authorized = None  # older answers: the apps alone still tell deploy from org
         return self._token_verdict(answer, authorized)
 
     async def check_scope_async(self) -> str | None:
@@ -382,12 +391,12 @@ class ToolkitRuntime:
             return self._scope_refusal
         try:
             answer = await self.async_client.current_token()
+            org = org_of(answer)
+            if org is None:
+                return self._unknown("Fly's answer about the token names no org")
+            authorized = await self.async_client.authorize({"org_slug": org})
         except FlyError as err:
             return self._unchecked(err)
-        try:
-            authorized: Any = await self.async_client.authorize({"action": 0})
-        except FlyError:
-            authorized = None
         return self._token_verdict(answer, authorized)
 
     # ------------------------------------------------------------ step I/O

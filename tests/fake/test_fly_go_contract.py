@@ -144,7 +144,8 @@ def test_the_token_endpoints_tell_each_scope(fake: FakeFly, scope: str, apps: tu
     client = fake.client(scope=scope)
     answer = client.current_token()
     assert answer["tokens"][0]["org_slug"] == "acme"
-    assert scope_from_current_token(answer, client.authorize({})) == (scope, apps)
+    authorized = client.authorize({"org_slug": "acme"})
+    assert scope_from_current_token(answer, authorized) == (scope, apps)
     assert [r.path for r in fake.requests] == ["/v1/tokens/current", "/v1/tokens/authorize"]
 
 
@@ -153,6 +154,6 @@ def test_authorize_refuses_access_the_token_does_not_grant(fake: FakeFly) -> Non
 
     with pytest.raises(ForbiddenError):
         fake.client(scope="readonly").authorize({"action": 2, "org_slug": "acme"})
-    granted = fake.client().authorize({"action": "rw", "app_name": "web"})["access"]
+    granted = fake.client().authorize({"action": "rw", "org_slug": "acme", "app_name": "web"})["access"]
     assert granted["appid"] == fake.state.apps["web"].internal_numeric_id
-    assert fake.client().authorize({"action": "w"})["access"]["action"] == 2
+    assert fake.client().authorize({"action": "w", "org_slug": "acme"})["access"]["action"] == 2

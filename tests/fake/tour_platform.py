@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from fly_tools.client.tokens import caveats_of
+
 from fly_tools.testing.world import MACHINES, VOL_DATA, VOL_DATA_OLD
 from tests.fake.tour import Tour
 
@@ -67,10 +69,10 @@ def _org_lists() -> Tour:
 def _credentials() -> Tour:
     current = yield "fly_get_current_token", {}
     assert current["tokens"][0]["org_slug"] == "acme"
-    granted = yield "fly_authorize_token", {"action": "r", "app_name": "web"}
+    granted = yield "fly_authorize_token", {"action": "r", "org_slug": "acme", "app_name": "web"}
     assert isinstance(granted["access"]["appid"], int)
     verified = yield "fly_authenticate_token", {}
-    kinds = {c["type"] for c in verified[0]["caveats"]["caveats"]}
+    kinds = {c["type"] for c in caveats_of({"verified_token": verified[0]})}
     assert "Organization" in kinds
     minted: Any = yield "fly_create_deploy_token", {"app_name": "web", "expiry": "720h"}
     assert minted["token"].startswith("FlyV1 fm2_")

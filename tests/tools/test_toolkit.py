@@ -21,6 +21,8 @@ def requests_seen() -> list[httpx.Request]:
 def client(requests_seen: list[httpx.Request]) -> FlyClient:
     def handler(request: httpx.Request) -> httpx.Response:
         requests_seen.append(request)
+        if request.url.path.endswith("/tokens/current"):
+            return httpx.Response(200, json={"tokens": [{"org_slug": "acme", "apps": []}]})
         return httpx.Response(200, json={})
 
     return FlyClient(token="t0k-secret", transport=httpx.MockTransport(handler), rate_limit=False)

@@ -90,7 +90,7 @@ EXAMPLES: dict[str, dict[str, Any]] = {
     "fly_create_deploy_token": {"app_name": "web", "expiry": "720h"},
     "fly_request_kms_token": {},
     "fly_get_current_token": {},
-    "fly_authorize_token": {"action": "r", "app_name": "web"},
+    "fly_authorize_token": {"action": "r", "org_slug": "acme", "app_name": "web"},
     "fly_authenticate_token": {},
     # secret keys and secret values
     **SECRETKEY_EXAMPLES,

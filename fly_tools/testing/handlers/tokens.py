@@ -75,8 +75,10 @@ def _verified(fly: FakeState, token: Token) -> dict[str, Any]:
     # Fly's root.VerifiedToken; the nonce's random bytes stand in for the macaroon's own.
     rnd = list(hashlib.sha256(token.token_id.encode()).digest()[:16])
     permission = list(hashlib.sha256(f"permission:{token.token_id}".encode()).digest())
+    found = caveats(fly, token)
     return {
-        "caveats": {"caveats": caveats(fly, token)},
+        # Go's CaveatSet.MarshalJSON writes a bare array (superfly/macaroon caveat_set.go).
+        "caveats": found if fly.shapes == "go" else {"caveats": found},
         "nonce": {"kid": rnd[:8], "rnd": rnd, "proof": False},
         "permission_token": permission,
     }
@@ -84,7 +86,11 @@ def _verified(fly: FakeState, token: Token) -> dict[str, Any]:
 
 def _granted(fly: FakeState, token: Token, wanted: dict[str, Any]) -> dict[str, Any]:
     action = _action(wanted.get("action"))
-    org_slug = wanted.get("org_slug") or token.org
+    org_slug = wanted.get("org_slug")
+    if not org_slug:
+        # Fly checks every access against an org (superfly/macaroon flyio/access.go,
+        # Access.Validate: "resource unspecified org").
+        raise FakeBadRequestError("access.org_slug is required: Fly checks an access within an org")
     app_name = wanted.get("app_name")
     denied = (
         action & ~MASKS[token.scope]

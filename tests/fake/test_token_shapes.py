@@ -1,0 +1,149 @@
+"""The scope check on both answer shapes Fly may send, and failing closed on any other.
+
+Fly's Go server encodes a token's caveats as a bare array of ``{type, body}``
+(superfly/macaroon ``caveat_set.go``, ``CaveatSet.MarshalJSON``); the OpenAPI spec says
+``{"caveats": [...]}``. ``/tokens/authorize`` validates an access only within an org
+(superfly/macaroon ``flyio/access.go``, ``Access.Validate``: "resource unspecified org").
+The oracle is the fake's request log: what reached "Fly".
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import httpx
+import pytest
+
+from fly_tools import FlyToolkit
+from fly_tools.client import FlyClient
+from fly_tools.client.tokens import UnknownScopeError, caveats_of, scope_from_current_token
+from fly_tools.testing import FakeFly
+
+SHAPES = ("go", "spec")
+WRITE = ("fly_set_secret", {"secret_name": "K1", "value": "v"})
+
+
+@pytest.mark.parametrize("shapes", SHAPES)
+@pytest.mark.parametrize("scope", ["org", "deploy", "readonly", "machine-exec"])
+def test_the_scope_is_read_from_either_shape(shapes: str, scope: str) -> None:
+    fake = FakeFly(shapes=shapes)  # type: ignore[arg-type]
+    client = fake.client(scope=scope)
+    answer = client.current_token()
+    authorized = client.authorize({"org_slug": "acme"})
+    caveats = authorized["verified_token"]["caveats"]
+    assert isinstance(caveats, list if shapes == "go" else dict)
+    expected_apps = ("web",) if scope == "deploy" else ()
+    assert scope_from_current_token(answer, authorized) == (scope, expected_apps)
+
+
+@pytest.mark.parametrize("shapes", SHAPES)
+def test_a_deploy_toolkit_writes_on_either_shape(shapes: str) -> None:
+    fake = FakeFly(shapes=shapes)  # type: ignore[arg-type]
+    toolkit = FlyToolkit(client=fake.client(scope="deploy"), scope="deploy", app="web")
+    tool = {t.name: t for t in toolkit.get_tools()}[WRITE[0]]
+    tool.invoke(WRITE[1])
+    sent = [(r.method, r.path) for r in fake.requests]
+    assert ("POST", "/v1/tokens/authorize") in sent
+    assert sent[-1][0] == "POST" and sent[-1][1].endswith("/secrets/K1")
+
+
+@pytest.mark.parametrize("shapes", SHAPES)
+async def test_a_readonly_token_is_not_taken_for_an_org_token(shapes: str) -> None:
+    fake = FakeFly(shapes=shapes)  # type: ignore[arg-type]
+    toolkit = FlyToolkit(client=fake.async_client(scope="readonly"), scope="deploy", app="web")
+    tool = {t.name: t for t in toolkit.get_tools()}[WRITE[0]]
+    message = await tool.ainvoke(
+        {"type": "tool_call", "id": "c1", "name": WRITE[0], "args": WRITE[1]}
+    )
+    assert message.status == "error"
+    assert "readonly" in message.content
+    assert not [r for r in fake.requests if "/secrets/" in r.path]
+
+
+def test_the_access_asked_names_the_token_s_org() -> None:
+    fake = FakeFly()
+    bodies: list[dict[str, Any]] = []
+    real = fake.transport()
+
+    def spy(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/tokens/authorize"):
+            bodies.append(json.loads(request.read()))
+        return real.handle_request(request)
+
+    toolkit = FlyToolkit(
+        client=FlyClient(
+            token=fake.tokens["deploy"],
+            base_url="https://api.machines.dev",
+            transport=httpx.MockTransport(spy),
+            rate_limit=False,
+        ),
+        scope="deploy",
+        app="web",
+    )
+    {t.name: t for t in toolkit.get_tools()}[WRITE[0]].invoke(WRITE[1])
+    assert bodies and bodies[0]["access"] == {"org_slug": "acme"}
+
+
+@pytest.mark.parametrize(
+    "caveats",
+    [
+        "Organization",  # a string
+        {"caveats": {"type": "Organization"}},  # the spec's wrapper around a non-list
+        [["Organization", {"mask": "r"}]],  # pairs, not objects
+        42,
+    ],
+)
+def test_an_unknown_shape_raises_rather_than_reading_as_no_caveats(caveats: Any) -> None:
+    with pytest.raises(UnknownScopeError):
+        caveats_of({"verified_token": {"caveats": caveats}})
+
+
+def _answering(fly: FakeFly, authorize: httpx.Response) -> httpx.MockTransport:
+    fake = fly.transport()
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/tokens/authorize"):
+            return authorize
+        return fake.handle_request(request)
+
+    return httpx.MockTransport(handler)
+
+
+def _toolkit(transport: httpx.MockTransport, token: str) -> FlyToolkit:
+    client = FlyClient(
+        token=token, base_url="https://api.machines.dev", transport=transport, rate_limit=False
+    )
+    return FlyToolkit(client=client, scope="deploy", app="web")
+
+
+@pytest.mark.parametrize(
+    "authorize",
+    [
+        httpx.Response(200, json={"verified_token": {"caveats": "Organization mask r"}}),
+        httpx.Response(400, json={"error": "resource unspecified org"}),
+        httpx.Response(500, json={"error": "boom"}),
+    ],
+    ids=["unknown-shape", "400", "500"],
+)
+def test_an_unknown_scope_refuses_writes_and_allows_reads(authorize: httpx.Response) -> None:
+    fake = FakeFly.demo()
+    sent: list[str] = []
+    inner = _answering(fake, authorize)
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        sent.append(f"{request.method} {request.url.path}")
+        return inner.handle_request(request)
+
+    toolkit = _toolkit(httpx.MockTransport(handler), fake.tokens["deploy"])
+    tools = {t.name: t for t in toolkit.get_tools()}
+    message = tools[WRITE[0]].invoke(
+        {"type": "tool_call", "id": "w1", "name": WRITE[0], "args": WRITE[1]}
+    )
+    assert message.status == "error"
+    assert "could not be checked" in message.content and "reads still work" in message.content
+    assert not [s for s in sent if "/secrets/" in s]
+    read = tools["fly_list_machines"].invoke(
+        {"type": "tool_call", "id": "r1", "name": "fly_list_machines", "args": {}}
+    )
+    assert read.status != "error"
