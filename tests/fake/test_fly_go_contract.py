@@ -154,6 +154,8 @@ def test_authorize_refuses_access_the_token_does_not_grant(fake: FakeFly) -> Non
 
     with pytest.raises(ForbiddenError):
         fake.client(scope="readonly").authorize({"action": 2, "org_slug": "acme"})
-    granted = fake.client().authorize({"action": "rw", "org_slug": "acme", "app_name": "web"})["access"]
+    granted = fake.client().authorize({"action": "rw", "org_slug": "acme", "app_name": "web"})[
+        "access"
+    ]
     assert granted["appid"] == fake.state.apps["web"].internal_numeric_id
     assert fake.client().authorize({"action": "w", "org_slug": "acme"})["access"]["action"] == 2

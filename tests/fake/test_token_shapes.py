@@ -45,7 +45,8 @@ def test_a_deploy_toolkit_writes_on_either_shape(shapes: str) -> None:
     tool.invoke(WRITE[1])
     sent = [(r.method, r.path) for r in fake.requests]
     assert ("POST", "/v1/tokens/authorize") in sent
-    assert sent[-1][0] == "POST" and sent[-1][1].endswith("/secrets/K1")
+    assert sent[-1][0] == "POST"
+    assert sent[-1][1].endswith("/secrets/K1")
 
 
 @pytest.mark.parametrize("shapes", SHAPES)
@@ -82,7 +83,8 @@ def test_the_access_asked_names_the_token_s_org() -> None:
         app="web",
     )
     {t.name: t for t in toolkit.get_tools()}[WRITE[0]].invoke(WRITE[1])
-    assert bodies and bodies[0]["access"] == {"org_slug": "acme"}
+    assert bodies
+    assert bodies[0]["access"] == {"org_slug": "acme"}
 
 
 @pytest.mark.parametrize(
@@ -141,7 +143,8 @@ def test_an_unknown_scope_refuses_writes_and_allows_reads(authorize: httpx.Respo
         {"type": "tool_call", "id": "w1", "name": WRITE[0], "args": WRITE[1]}
     )
     assert message.status == "error"
-    assert "could not be checked" in message.content and "reads still work" in message.content
+    assert "could not be checked" in message.content
+    assert "reads still work" in message.content
     assert not [s for s in sent if "/secrets/" in s]
     read = tools["fly_list_machines"].invoke(
         {"type": "tool_call", "id": "r1", "name": "fly_list_machines", "args": {}}

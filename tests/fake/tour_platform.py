@@ -9,7 +9,6 @@ from __future__ import annotations
 from typing import Any
 
 from fly_tools.client.tokens import caveats_of
-
 from fly_tools.testing.world import MACHINES, VOL_DATA, VOL_DATA_OLD
 from tests.fake.tour import Tour
 
