@@ -9,12 +9,19 @@ each command's module (and LangChain with it) is imported when that command runs
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
 from fly_tools.cli.parser import PASSED_THROUGH, build_parser
-from fly_tools.cli.usage import EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, UsageError
+from fly_tools.cli.usage import (
+    EXIT_BROKEN_PIPE,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_USAGE,
+    UsageError,
+)
 
 __all__ = ["build_parser", "main"]
 
@@ -39,10 +46,26 @@ def _handler(spec: str) -> Callable[[Any], int]:
 
 def _run(handler: Callable[[Any], int], args: Any) -> int:
     try:
-        return handler(args)
+        status = handler(args)
+        sys.stdout.flush()  # here, not at exit, so a closed pipe is caught below
+        return status
+    except BrokenPipeError:
+        return _stdout_closed()
     except UsageError as exc:
         print(f"fly-tools: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         print("fly-tools: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
+
+
+def _stdout_closed() -> int:
+    """The reader of stdout went away (``fly-tools tools --json | head -1``): stop quietly.
+
+    Output still buffered would fail again when Python flushes it at exit and print a
+    traceback, so stdout is pointed at the null device first.
+    """
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+    return EXIT_BROKEN_PIPE

@@ -137,6 +137,10 @@ def client_and_scope(args: argparse.Namespace) -> tuple[FlyClient, Scope, str]:
 def _fake_client(scope: Scope, app: str | None, **options: Any) -> FlyClient:
     from fly_tools.testing import FakeFly
 
+    if "limiter" in options:
+        # The fake's clients do not pace by default (it can enforce Fly's limits
+        # itself); a --limiter turns pacing back on, through that limiter.
+        options = {"rate_limit": True, **options}
     return FakeFly.demo().client(scope=scope, app=app, **options)
 
 
@@ -157,7 +161,7 @@ def _with_limiter(make: Any, *args: Any, **options: Any) -> FlyClient:
         if "limiter" in options and "limiter" in str(exc):
             raise UsageError("--limiter is not supported by this version of the client") from None
         raise
-    except (ValueError, ImportError) as exc:
+    except (ConfigurationError, ValueError, ImportError) as exc:
         if "limiter" not in options:
             raise
         raise UsageError(f"--limiter {options['limiter']}: {str(exc).splitlines()[0]}") from None

@@ -17,7 +17,8 @@ from typing import Any, TypeVar
 from pydantic import ValidationError
 
 from fly_tools.catalogue import ENDPOINTS, Endpoint
-from fly_tools.client.core import NOTE_KEY, RequestPlan, build_request, describe_problems
+from fly_tools.client.core import NOTE_KEY, RequestPlan, build_request
+from fly_tools.client.problems import describe_problems
 from fly_tools.client.errors import (
     FlyAPIError,
     FlyConnectionError,
