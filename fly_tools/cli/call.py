@@ -17,6 +17,7 @@ from pydantic import BaseModel, ValidationError
 
 from fly_tools.catalogue import Endpoint
 from fly_tools.cli import options
+from fly_tools.cli.toolhelp import argument_schema
 from fly_tools.cli.usage import EXIT_FAILED, EXIT_OK, EXIT_USAGE, UsageError
 from fly_tools.client import FlyClient
 from fly_tools.client.problems import describe_problems
@@ -93,6 +94,7 @@ def _tools_document(
                 "scopes": [s for s in SCOPES if s in e.scopes],
                 "description": e.description,
                 "pauses": e.risk >= confirm_at,
+                "arguments": argument_schema(e, app_bound=app is not None),
             }
             for e in endpoints
         ],
