@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from fly_tools.cli.stores import existing_store
 from fly_tools.cli.usage import EXIT_FAILED, EXIT_OK
 
 if TYPE_CHECKING:
@@ -56,7 +57,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     args = build_parser().parse_args(list(sys.argv[1:] if argv is None else argv))
     try:
-        store = open_store(args.store)
+        store = open_store(existing_store(args.store))
         if args.action == "list":
             return _list(store, pending=args.pending, as_json=args.json)
         if args.action == "show":

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ValidationError
 
 from fly_tools.catalogue import Endpoint
 from fly_tools.cli import options
+from fly_tools.cli.stores import absolute_store
 from fly_tools.cli.toolhelp import argument_schema
 from fly_tools.cli.usage import EXIT_FAILED, EXIT_OK, EXIT_USAGE, UsageError
 from fly_tools.client import FlyClient
@@ -231,7 +232,7 @@ def confirm_hook(args: argparse.Namespace) -> ConfirmHook:
         if args.yes or args.no:
             raise UsageError("--store leaves the answer to a person; drop --yes/--no")
         try:
-            return StoreApproval(args.store)
+            return StoreApproval(absolute_store(args.store))
         except ApprovalError as err:
             raise UsageError(str(err)) from None
     if args.yes:

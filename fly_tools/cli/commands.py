@@ -9,6 +9,7 @@ import re
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 
+from fly_tools.cli.stores import absolute_store
 from fly_tools.cli.usage import EXIT_OK, UsageError
 
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
@@ -91,7 +92,8 @@ def run_demo(args: argparse.Namespace) -> int:
         if args.live:
             demo.run_live(reviewer=reviewer, app=args.app, model=model)
         else:
-            demo.run_demo(reviewer=reviewer, app=args.app or "web", model=model, store=args.store)
+            store = absolute_store(args.store)
+            demo.run_demo(reviewer=reviewer, app=args.app or "web", model=model, store=store)
     except demo.DemoError as exc:
         raise UsageError(str(exc)) from None
     return EXIT_OK
