@@ -39,6 +39,7 @@ from fly_tools.risk import DEFAULT_GROUPS, SCOPES, RiskTier
 
 NO_TERMINAL = "no terminal to ask, and neither --yes nor --no given; pass --yes to approve"
 NOTHING_SENT = "nothing was sent"
+_WHERE = {"app_name": "give it in --args, or bind the app with --app", "": "give it in --args"}
 PROGRESS_EVERY = 5.0
 """Seconds between progress lines while a call runs."""
 PAUSE_MARK = "*"
@@ -196,9 +197,11 @@ def invalid_arguments(model: type[BaseModel], raw: Mapping[str, Any]) -> str:
     try:
         model.model_validate(dict(raw))
     except ValidationError as exc:
-        missing = {str(e["loc"][0]) for e in exc.errors() if e["type"] == "missing" and e["loc"]}
+        missing = {
+            str(e["loc"][0]) for e in exc.errors() if e["type"] == "missing" and len(e["loc"]) == 1
+        }
         problems = [
-            f"{field} is required ({'give it in --args, or bind the app with --app' if field == 'app_name' else 'give it in --args'})"
+            f"{field} is required ({_WHERE.get(field, _WHERE[''])})"
             for field in model.model_fields
             if field in missing
         ]

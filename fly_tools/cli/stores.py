@@ -1,8 +1,10 @@
-"""Approvals stores named on the command line: relative paths made absolute, typos caught."""
+"""Approvals stores on the command line: paths made absolute, typos caught, times in ISO-8601."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 _SERVERS = ("redis://", "rediss://", "unix://")
 
@@ -39,3 +41,28 @@ def existing_store(url: str | None) -> str | None:
     raise ApprovalError(
         f"no approvals store at {resolved}: give the --store that the pending call printed"
     )
+
+
+def iso_times(document: Any) -> Any:
+    """``document`` with every ``..._at`` number (epoch seconds) as an ISO-8601 UTC time.
+
+    The same form as the audit's ``time`` (``2026-05-01T12:00:00.000Z``), so a person or a
+    script reads both the same way.
+    """
+    if isinstance(document, list):
+        return [iso_times(item) for item in document]
+    if not isinstance(document, dict):
+        return document
+    return {
+        key: _iso(value) if key.endswith("_at") and _is_seconds(value) else iso_times(value)
+        for key, value in document.items()
+    }
+
+
+def _is_seconds(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _iso(seconds: float) -> str:
+    when = datetime.fromtimestamp(seconds, UTC)
+    return when.isoformat(timespec="milliseconds").replace("+00:00", "Z")

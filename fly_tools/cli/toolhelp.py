@@ -51,7 +51,9 @@ def tool_help(endpoint: Endpoint) -> str:
     return "\n".join(lines)
 
 
-def _argument_lines(name: str, field: dict[str, Any], required: bool, root: dict[str, Any]) -> list[str]:
+def _argument_lines(
+    name: str, field: dict[str, Any], required: bool, root: dict[str, Any]
+) -> list[str]:
     kind = type_of(field, root)
     if required:
         kind += ", required"
@@ -96,7 +98,10 @@ def _example_command(endpoint: Endpoint, schema: dict[str, Any]) -> str:
     """A ``fly-tools call`` line for the fake's demo world, with the required arguments."""
     words = ["fly-tools", "call", endpoint.name]
     if "readonly" not in endpoint.scopes:
-        words += ["--scope", next(s for s in ("deploy", "org", "machine-exec") if s in endpoint.scopes)]
+        words += [
+            "--scope",
+            next(s for s in ("deploy", "org", "machine-exec") if s in endpoint.scopes),
+        ]
     if "app_name" in schema.get("required", []):
         words += ["--app", "web"]
     arguments = _example(schema)
