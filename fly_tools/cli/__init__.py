@@ -23,12 +23,15 @@ from fly_tools.cli.usage import (
     UsageError,
 )
 
-__all__ = ["build_parser", "main"]
+__all__ = ["LOG_ENV_VAR", "build_parser", "main"]
+
+LOG_ENV_VAR = "FLY_TOOLS_LOG"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``fly-tools`` with ``argv`` (default: the process arguments); returns the exit status."""
     argv = list(sys.argv[1:] if argv is None else argv)
+    _log_from_env()
     parser = build_parser()
     if not argv:
         parser.print_help()
@@ -36,6 +39,29 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     # A command with its own command line gets its arguments unparsed.
     return _run(_handler(args.run), args.passed if args.command in PASSED_THROUGH else args)
+
+
+def _log_from_env() -> None:
+    """``FLY_TOOLS_LOG=debug`` (or ``info``, ``warning``): the package's logs on stderr.
+
+    Debug shows each request's method, path and status, info each retry; tokens are
+    never logged.
+    """
+    level = os.environ.get(LOG_ENV_VAR, "").strip().upper()
+    if not level:
+        return
+    import logging
+
+    if not isinstance(logging.getLevelName(level), int):
+        print(f"fly-tools: {LOG_ENV_VAR}={level.lower()} is not a log level; use debug, "
+              "info or warning", file=sys.stderr)  # fmt: skip
+        return
+    package = logging.getLogger("fly_tools")
+    package.setLevel(level)
+    if not any(getattr(h, "stream", None) is sys.stderr for h in package.handlers):
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("fly-tools %(levelname)s %(name)s: %(message)s"))
+        package.addHandler(handler)
 
 
 def _handler(spec: str) -> Callable[[Any], int]:

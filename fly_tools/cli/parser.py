@@ -214,12 +214,13 @@ def _toolkit_options(parser: argparse.ArgumentParser) -> None:
     names = "comma-separated, or the flag repeated"
     kit.add_argument(
         "--groups", action="append", metavar="GROUP[,GROUP]",
-        help=f"only these groups ({', '.join(GROUPS)}); {names}",
+        help=f"only these groups, in place of the default ones ({', '.join(GROUPS)}); {names}",
     )  # fmt: skip
     kit.add_argument("--max-risk", choices=TIERS, help="only tools at or below this tier")
     kit.add_argument(
-        "--include", action="append", metavar="TOOL[,TOOL]", help=f"only these tools; {names}"
-    )
+        "--include", action="append", metavar="TOOL[,TOOL]",
+        help=f"only these tools, from any group (with --groups: from those groups); {names}",
+    )  # fmt: skip
     kit.add_argument(
         "--exclude", action="append", metavar="TOOL[,TOOL]", help=f"never these tools; {names}"
     )
