@@ -143,8 +143,8 @@ def run_call(args: argparse.Namespace) -> int:
         problems = invalid_arguments(tool.args_schema, raw)  # type: ignore[arg-type]
         if problems:
             # Arguments that do not fit the tool are a usage error, like --args that are not JSON.
-            error = f"--args for {endpoint.name} are invalid: {problems}; {NOTHING_SENT}"
-            return _report(args, message, record, error, status=EXIT_USAGE)
+            usage = f"--args for {endpoint.name} are invalid: {problems}; {NOTHING_SENT}"
+            return _report(args, message, record, usage, status=EXIT_USAGE)
     ok = record is not None and record.outcome == "ok"
     error = None if ok else human_error(record, endpoint, client)
     return _report(args, message, record, error)
