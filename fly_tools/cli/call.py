@@ -39,7 +39,6 @@ from fly_tools.risk import DEFAULT_GROUPS, SCOPES, RiskTier
 
 NO_TERMINAL = "no terminal to ask, and neither --yes nor --no given; pass --yes to approve"
 NOTHING_SENT = "nothing was sent"
-_WHERE = {"app_name": "give it in --args, or bind the app with --app", "": "give it in --args"}
 PROGRESS_EVERY = 5.0
 """Seconds between progress lines while a call runs."""
 PAUSE_MARK = "*"
@@ -201,7 +200,8 @@ def invalid_arguments(model: type[BaseModel], raw: Mapping[str, Any]) -> str:
             str(e["loc"][0]) for e in exc.errors() if e["type"] == "missing" and len(e["loc"]) == 1
         }
         problems = [
-            f"{field} is required ({_WHERE.get(field, _WHERE[''])})"
+            f"{field} is required (give it in --args"
+            + (", or bind the app with --app)" if field == "app_name" else ")")
             for field in model.model_fields
             if field in missing
         ]
