@@ -148,6 +148,21 @@ def test_the_tool_text_for_a_model_shows_no_validator_internals() -> None:
     assert "literal[" not in text
 
 
+def test_the_client_names_each_field_once_with_what_to_give() -> None:
+    from fly_tools.client import InvalidArgumentsError
+
+    fake = FakeFly.demo()
+    bad = {"app_name": "web", "machine_id": WEB_1, "state": ["bogus"], "timeout": "soon"}
+    with pytest.raises(InvalidArgumentsError) as caught:
+        fake.client(scope="deploy").call("fly_wait_machine", bad)
+    assert caught.value.problems == (
+        "state: Input should be 'started', 'stopped', 'suspended', 'destroyed', 'failed' "
+        "or 'settled'",
+        "timeout: must be a whole number from 1 to 600; got 'soon'",
+    )
+    assert fake.requests == []
+
+
 # ---------------------------------------------------------------- a tool's own help
 
 
