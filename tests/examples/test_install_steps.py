@@ -151,3 +151,19 @@ def test_the_readme_names_each_examples_install_step(example: Path) -> None:
     assert len(listed) == 2, f"the README does not list {example.name}"
     entry = listed[1].split("- [`", 1)[0]
     assert f"`{install_step(example)}`" in entry, example.name
+
+
+def test_the_readme_tables_every_extra_with_what_it_installs() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    rows = {
+        cells[1].strip("`"): cells[2]
+        for line in readme.splitlines()
+        if line.startswith("| `") and len(cells := [c.strip() for c in line.split("|")]) > 3
+    }
+    for extra, requirements in PROJECT["optional-dependencies"].items():
+        assert extra in rows, f"the README's extras table has no row for {extra}"
+        for text in requirements:
+            name = Requirement(text).name
+            if name != "fly-tools" and extra != "test":
+                assert name in rows[extra], (extra, name)
+    assert f"Python {PROJECT['requires-python'].removeprefix('>=')} or newer" in readme
