@@ -91,7 +91,10 @@ def _stdout_closed() -> int:
     Output still buffered would fail again when Python flushes it at exit and print a
     traceback, so stdout is pointed at the null device first.
     """
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, sys.stdout.fileno())
-    os.close(devnull)
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):  # a stdout without a file descriptor (tests, embedding)
+        pass
     return EXIT_BROKEN_PIPE
