@@ -11,6 +11,9 @@ machine uses and the stopped machine. The run pauses; a reviewer approves the fi
 rejects the second; the run resumes with ``Command(resume=...)``.
 
     python examples/approval_with_middleware.py
+
+Needs: pip install 'fly-tools[agents]'
+(from a clone, `make examples` installs what every example needs).
 """
 
 from __future__ import annotations

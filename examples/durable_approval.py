@@ -8,9 +8,10 @@ exactly once. The checkpoints hold plain JSON only, so this also runs with
 ``LANGGRAPH_STRICT_MSGPACK=true``. (The fake Fly API stands in for Fly, which outlives
 agents: it is kept across the restart.)
 
-Needs ``langgraph-checkpoint-sqlite`` (in the ``test`` extra).
-
     python examples/durable_approval.py
+
+Needs: pip install 'fly-tools[agents]' langgraph-checkpoint-sqlite
+(from a clone, `make examples` installs what every example needs).
 """
 
 from __future__ import annotations

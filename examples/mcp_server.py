@@ -5,6 +5,9 @@ an MCP host would see, reads machines, and shows that deleting a volume waits fo
 human answer: a client that cannot ask is refused, a "decline" sends nothing, and only an
 approval with the volume id typed back deletes it. ``python examples/mcp_server.py
 --stdio`` serves the same server to a desktop host instead.
+
+Needs: pip install 'fly-tools[mcp]'
+(from a clone, `make examples` installs what every example needs).
 """
 
 from __future__ import annotations

@@ -6,6 +6,9 @@ approval rule; every call, allowed or not, becomes one line in the audit file, w
 read back and printed in plain English.
 
     python examples/policy_and_audit.py [AUDIT_FILE]
+
+Needs: pip install fly-tools
+(from a clone, `make examples` installs what every example needs).
 """
 
 from __future__ import annotations

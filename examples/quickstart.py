@@ -5,6 +5,9 @@ apps web and worker). The agent's model is a scripted model, a fixed plan that r
 the tool results, so no language model or API key is needed.
 
     python examples/quickstart.py
+
+Needs: pip install 'fly-tools[agents]'
+(from a clone, `make examples` installs what every example needs).
 """
 
 from __future__ import annotations

@@ -5,6 +5,9 @@ plan that reads the tool results) writes a health report, then tries to start th
 stopped machine: the tool is simply not there, and nothing but reads reaches Fly.
 
     python examples/read_only_agent.py
+
+Needs: pip install 'fly-tools[agents]'
+(from a clone, `make examples` installs what every example needs).
 """
 
 from __future__ import annotations

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from fly_tools.cli.stores import existing_store, iso_times
 from fly_tools.cli.usage import EXIT_FAILED, EXIT_OK
 
 if TYPE_CHECKING:
@@ -56,7 +57,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     args = build_parser().parse_args(list(sys.argv[1:] if argv is None else argv))
     try:
-        store = open_store(args.store)
+        store = open_store(existing_store(args.store))
         if args.action == "list":
             return _list(store, pending=args.pending, as_json=args.json)
         if args.action == "show":
@@ -68,7 +69,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"{PROG}: {err}", file=sys.stderr)
         return EXIT_FAILED
     if args.json:
-        print(json.dumps(answered.to_dict(), indent=2))
+        print(json.dumps(iso_times(answered.to_dict()), indent=2))
     else:
         print(f"{answered.id} {status} by {by}: {answered.description}")
         if status == "approved":
@@ -94,7 +95,7 @@ def _list(store: ApprovalStore, *, pending: bool, as_json: bool) -> int:
     chosen = [a for a in store.entries() if not pending or a.status_at(now) == "pending"]
     if as_json:
         document = [{**a.to_dict(), "status": a.status_at(now)} for a in chosen]
-        print(json.dumps({"count": len(chosen), "approvals": document}, indent=2))
+        print(json.dumps(iso_times({"count": len(chosen), "approvals": document}), indent=2))
         return EXIT_OK
     if not chosen:
         print("No approvals." if not pending else "No approvals are pending.")
@@ -113,7 +114,7 @@ def _show(store: ApprovalStore, approval_id: str, *, as_json: bool) -> int:
         raise ApprovalError(f"no approval {approval_id} in this store")
     status = found.status_at(store.clock())
     if as_json:
-        print(json.dumps({**found.to_dict(), "status": status}, indent=2))
+        print(json.dumps(iso_times({**found.to_dict(), "status": status}), indent=2))
         return EXIT_OK
     lines = [
         f"Approval {found.id}: {status}",

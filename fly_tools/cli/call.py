@@ -13,12 +13,15 @@ from typing import Any, TextIO
 from urllib.parse import urlsplit, urlunsplit
 
 from langchain_core.messages import ToolCall, ToolMessage
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from fly_tools.catalogue import Endpoint
 from fly_tools.cli import options
-from fly_tools.cli.usage import EXIT_FAILED, EXIT_OK, UsageError
+from fly_tools.cli.stores import absolute_store
+from fly_tools.cli.toolhelp import argument_schema
+from fly_tools.cli.usage import EXIT_FAILED, EXIT_OK, EXIT_USAGE, UsageError
 from fly_tools.client import FlyClient
+from fly_tools.client.problems import describe_problems
 from fly_tools.guards import (
     ActionRequest,
     Approve,
@@ -35,6 +38,7 @@ from fly_tools.guards.console import write_unless_prompting
 from fly_tools.risk import DEFAULT_GROUPS, SCOPES, RiskTier
 
 NO_TERMINAL = "no terminal to ask, and neither --yes nor --no given; pass --yes to approve"
+NOTHING_SENT = "nothing was sent"
 PROGRESS_EVERY = 5.0
 """Seconds between progress lines while a call runs."""
 PAUSE_MARK = "*"
@@ -91,6 +95,7 @@ def _tools_document(
                 "scopes": [s for s in SCOPES if s in e.scopes],
                 "description": e.description,
                 "pauses": e.risk >= confirm_at,
+                "arguments": argument_schema(e, app_bound=app is not None),
             }
             for e in endpoints
         ],
@@ -133,14 +138,20 @@ def run_call(args: argparse.Namespace) -> int:
         request = ToolCall(name=tool.name, args=raw, id="fly-tools-call", type="tool_call")
         message = tool.invoke(request)
     record = memory.records[-1] if memory.records else None
+    if record is not None and record.decision == "refused":
+        problems = invalid_arguments(tool.args_schema, raw)  # type: ignore[arg-type]
+        if problems:
+            # Arguments that do not fit the tool are a usage error, like --args that are not JSON.
+            usage = f"--args for {endpoint.name} are invalid: {problems}; {NOTHING_SENT}"
+            return _report(args, message, record, usage, status=EXIT_USAGE)
     ok = record is not None and record.outcome == "ok"
-    error = None if ok else human_error(record, endpoint, raw, kit.app, client)
+    error = None if ok else human_error(record, endpoint, client)
     return _report(args, message, record, error)
 
 
 def _report(
     args: argparse.Namespace, message: ToolMessage | None, record: AuditRecord | None,
-    error: str | None,
+    error: str | None, status: int = EXIT_FAILED,
 ) -> int:  # fmt: skip
     if args.json:
         _print_json(
@@ -157,14 +168,11 @@ def _report(
         print(message.text)
     if error is not None:
         print(f"fly-tools: {error}", file=sys.stderr)
-        return EXIT_FAILED
+        return status
     return EXIT_OK
 
 
-def human_error(
-    record: AuditRecord | None, endpoint: Endpoint, raw: Mapping[str, Any], app: str | None,
-    client: FlyClient,
-) -> str:  # fmt: skip
+def human_error(record: AuditRecord | None, endpoint: Endpoint, client: FlyClient) -> str:
     """The failure in words for a person at a terminal (the tool's text is written for a model)."""
     if record is None:
         return f"{endpoint.name} ended without an audit record; check the audit log"
@@ -176,37 +184,40 @@ def human_error(
     if record.decision == "pending":
         return f"{action} was not sent: {reason}"
     if record.decision == "refused":
-        problems = invalid_arguments(endpoint, raw, app)
-        if problems:
-            return f"--args for {endpoint.name} are invalid: {problems}; nothing was sent"
-        return f"refused: {reason}; nothing was sent"
+        return f"refused: {_once(reason, NOTHING_SENT)}; {NOTHING_SENT}"
     if record.status is None:
         return f"at the Fly API {_shown_url(client.base_url)}: {reason}"
     return reason or f"{action} failed"
 
 
-def invalid_arguments(endpoint: Endpoint, raw: Mapping[str, Any], app: str | None) -> str:
-    """What is wrong with ``raw`` for ``endpoint``, in flag terms; empty when it validates."""
-    data = dict(raw)
-    if app is not None and "app_name" in endpoint.args_model.model_fields:
-        data.setdefault("app_name", app)
+def invalid_arguments(model: type[BaseModel], raw: Mapping[str, Any]) -> str:
+    """What is wrong with ``raw`` for the tool's argument ``model``, in flag terms; empty when
+    it validates. ``model`` is the tool's own: with ``--app`` it pins ``app_name``."""
     try:
-        endpoint.args_model.model_validate(data)
+        model.model_validate(dict(raw))
     except ValidationError as exc:
-        problems = []
-        for error in exc.errors():
-            field = ".".join(str(part) for part in error["loc"]) or "the arguments"
-            if error["type"] == "missing":
-                hint = (
-                    " (give it in --args, or bind the app with --app)"
-                    if field == "app_name"
-                    else " (give it in --args)"
-                )
-                problems.append(f"{field} is required{hint}")
-            else:
-                problems.append(f"{field}: {error['msg']}")
+        missing = {
+            str(e["loc"][0]) for e in exc.errors() if e["type"] == "missing" and len(e["loc"]) == 1
+        }
+        problems = [
+            f"{field} is required (give it in --args"
+            + (", or bind the app with --app)" if field == "app_name" else ")")
+            for field in model.model_fields
+            if field in missing
+        ]
+        problems += [
+            line
+            for line in describe_problems(exc, model)
+            if not any(line.startswith(f"{field}: required (") for field in missing)
+        ]
         return "; ".join(problems)
     return ""
+
+
+def _once(reason: str, phrase: str) -> str:
+    """``reason`` without its own "nothing was sent ..." sentence: the line says it once."""
+    at = reason.lower().find(phrase)
+    return reason if at < 0 else reason[:at].rstrip(" ;,.-") or reason
 
 
 def _shown_url(url: str) -> str:
@@ -224,7 +235,7 @@ def confirm_hook(args: argparse.Namespace) -> ConfirmHook:
         if args.yes or args.no:
             raise UsageError("--store leaves the answer to a person; drop --yes/--no")
         try:
-            return StoreApproval(args.store)
+            return StoreApproval(absolute_store(args.store))
         except ApprovalError as err:
             raise UsageError(str(err)) from None
     if args.yes:

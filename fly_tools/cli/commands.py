@@ -8,47 +8,93 @@ import json
 import re
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
-from fly_tools.cli.usage import EXIT_OK, UsageError
+from fly_tools.cli.parser import DECISIONS
+from fly_tools.cli.stores import absolute_store
+from fly_tools.cli.usage import EXIT_OK, UsageError, names
 
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*([smhdw])")
+_TEXT_FIELDS = ("time", "tool", "decision", "decided_by", "outcome", "sentence")
 
 
 # ---------------------------------------------------------------- audit
 
 
 def run_audit(args: argparse.Namespace) -> int:
-    """``fly-tools audit``: an audit file as a numbered plain-English trail, or as JSON."""
-    from fly_tools.catalogue import ENDPOINTS
-    from fly_tools.cli.options import names
-    from fly_tools.guards import format_trail, read_jsonl
+    """``fly-tools audit``: an audit file as a numbered plain-English trail, or as JSON.
 
-    if args.tool is not None:
-        names([args.tool], ENDPOINTS, "--tool")
+    Records are read as plain JSON, each with the sentence written when it was made, so
+    the command starts without pydantic, the catalogue or LangChain. A file of another
+    shape (no sentences) goes through :func:`fly_tools.guards.read_jsonl`.
+    """
     since = parse_since(args.since, datetime.now(UTC)) if args.since else None
-    try:
-        records = read_jsonl(args.file)
-    except FileNotFoundError:
-        raise UsageError(f"no such audit file: {args.file}") from None
-    except (OSError, ValueError) as exc:
-        raise UsageError(str(exc)) from None
+    records = read_trail(args.file)
+    if args.tool is not None and all(r["tool"] != args.tool for r in records):
+        from fly_tools.catalogue import ENDPOINTS  # only to name a typo
+
+        names([args.tool], ENDPOINTS, "--tool")
     chosen = [
         r
         for r in records
-        if (args.agent is None or r.agent_id == args.agent)
-        and (args.decision is None or r.decision == args.decision)
-        and (args.tool is None or r.tool == args.tool)
-        and (since is None or _at_or_after(r.time, since))
+        if (args.agent is None or r["agent_id"] == args.agent)
+        and (args.decision is None or r["decision"] == args.decision)
+        and (args.tool is None or r["tool"] == args.tool)
+        and (since is None or _at_or_after(r["time"], since))
     ]
     if args.json:
-        document = {"count": len(chosen), "records": [r.to_dict() for r in chosen]}
-        print(json.dumps(document, indent=2, default=str))
-    elif not chosen and records:
-        print("No audit records match.")
+        print(json.dumps({"count": len(chosen), "records": chosen}, indent=2, default=str))
+    elif not chosen:
+        print("No audit records match." if records else "No audit records.")
     else:
-        print(format_trail(chosen))
+        print(trail_text(chosen))
     return EXIT_OK
+
+
+def read_trail(path: str) -> list[dict[str, Any]]:
+    """The records of a JSONL audit file as dicts; a usage error when it cannot be read."""
+    try:
+        with open(path, encoding="utf-8") as file:
+            lines = [line for line in file if line.strip()]
+        records = [json.loads(line) for line in lines]
+    except FileNotFoundError:
+        raise UsageError(f"no such audit file: {path}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(str(exc)) from None
+    except json.JSONDecodeError:
+        records = []  # the full reader names the line
+    if len(records) == len(lines) and all(_plain_record(r) for r in records):
+        return records
+    from fly_tools.guards import read_jsonl
+
+    try:
+        return [r.to_dict() for r in read_jsonl(path)]
+    except (OSError, ValueError) as exc:
+        raise UsageError(str(exc)) from None
+
+
+def _plain_record(record: Any) -> bool:
+    """A record as :class:`~fly_tools.guards.AuditRecord` writes it, sentence included."""
+    if not isinstance(record, dict):
+        return False
+    texts = all(isinstance(record.get(key), str) for key in _TEXT_FIELDS)
+    agent, duration = record.get("agent_id"), record.get("duration_ms")
+    return (
+        texts
+        and record["decision"] in DECISIONS
+        and (agent is None or isinstance(agent, str))
+        and isinstance(duration, int | float)
+        and not isinstance(duration, bool)
+    )
+
+
+def trail_text(records: Sequence[dict[str, Any]]) -> str:
+    """A numbered trail, one record a line (the lines of :func:`fly_tools.guards.format_trail`)."""
+    return "\n".join(
+        f"{n}. {r['time']} {r['sentence']} ({r['duration_ms']:.0f} ms)"
+        for n, r in enumerate(records, 1)
+    )
 
 
 def parse_since(text: str, now: datetime) -> datetime:
@@ -91,7 +137,8 @@ def run_demo(args: argparse.Namespace) -> int:
         if args.live:
             demo.run_live(reviewer=reviewer, app=args.app, model=model)
         else:
-            demo.run_demo(reviewer=reviewer, app=args.app or "web", model=model, store=args.store)
+            store = absolute_store(args.store)
+            demo.run_demo(reviewer=reviewer, app=args.app or "web", model=model, store=store)
     except demo.DemoError as exc:
         raise UsageError(str(exc)) from None
     return EXIT_OK

@@ -7,14 +7,13 @@ import difflib
 import json
 import os
 import sys
-from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
 from pydantic import TypeAdapter, ValidationError
 
 from fly_tools.catalogue import ENDPOINTS, Endpoint
-from fly_tools.cli.usage import GIVE_SCOPE, UsageError
+from fly_tools.cli.usage import GIVE_SCOPE, UsageError, names, split
 from fly_tools.client import ConfigurationError, FlyClient, FlyError
 from fly_tools.client.errors import CREDENTIALS_HINT
 from fly_tools.client.settings import TOKEN_ENV_VARS
@@ -66,20 +65,6 @@ def policy(path: str | None) -> AgentPolicy | None:
         raise UsageError(f"no such policy file: {path}") from None
     except (OSError, ValueError, ImportError) as exc:
         raise UsageError(f"policy {path}: {str(exc).splitlines()[0]}") from None
-
-
-def names(values: Sequence[str] | None, valid: Iterable[str], flag: str) -> list[str] | None:
-    """A repeatable, comma-separated name flag (``--groups a,b --groups c``), each name checked."""
-    if values is None:
-        return None
-    known = list(valid)
-    chosen = split(values) or []
-    for name in chosen:
-        if name not in known:
-            close = difflib.get_close_matches(name, known, n=1)
-            hint = f"did you mean {close[0]}? " if close else ""
-            raise UsageError(f"{flag}: unknown name {name!r}; {hint}valid: {', '.join(known)}")
-    return chosen
 
 
 def endpoint(name: str) -> Endpoint:
@@ -137,6 +122,10 @@ def client_and_scope(args: argparse.Namespace) -> tuple[FlyClient, Scope, str]:
 def _fake_client(scope: Scope, app: str | None, **options: Any) -> FlyClient:
     from fly_tools.testing import FakeFly
 
+    if "limiter" in options:
+        # The fake's clients do not pace by default (it can enforce Fly's limits
+        # itself); a --limiter turns pacing back on, through that limiter.
+        options = {"rate_limit": True, **options}
     return FakeFly.demo().client(scope=scope, app=app, **options)
 
 
@@ -157,7 +146,7 @@ def _with_limiter(make: Any, *args: Any, **options: Any) -> FlyClient:
         if "limiter" in options and "limiter" in str(exc):
             raise UsageError("--limiter is not supported by this version of the client") from None
         raise
-    except (ValueError, ImportError) as exc:
+    except (ConfigurationError, ValueError, ImportError) as exc:
         if "limiter" not in options:
             raise
         raise UsageError(f"--limiter {options['limiter']}: {str(exc).splitlines()[0]}") from None
@@ -232,13 +221,6 @@ def toolkit(
         )  # fmt: skip
     except ValueError as exc:
         raise UsageError(str(exc).splitlines()[0]) from None
-
-
-def split(values: Sequence[str] | None) -> list[str] | None:
-    """A repeatable, comma-separated flag as one list; ``None`` when it was not given."""
-    if values is None:
-        return None
-    return [name.strip() for value in values for name in value.split(",") if name.strip()]
 
 
 def not_in_toolkit(tool: Endpoint, kit: FlyToolkit) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from typing import Any
 
 from fly_tools.risk import GROUPS, SCOPES, RiskTier
 
@@ -82,8 +83,13 @@ def _call_command(commands: argparse._SubParsersAction[argparse.ArgumentParser])
         help="run one tool through the toolkit's guards and audit",
         description="Run one tool through the same toolkit, guards, approval and audit as an "
         f"agent would. {FAKE_WORLD} {SCOPE_DEFAULT}",
-        epilog=EXIT_CODES,
+        epilog=f"`fly-tools call TOOL --help` lists the tool's arguments. {EXIT_CODES}",
+        add_help=False,
     )
+    call.add_argument(
+        "-h", "--help", action=_CallHelp, nargs=0, default=argparse.SUPPRESS,
+        help="show this help, or with a TOOL before it, the tool's arguments",
+    )  # fmt: skip
     call.add_argument(
         "tool", help="tool name, e.g. fly_list_machines (`fly-tools tools` lists them)"
     )
@@ -110,6 +116,29 @@ def _call_command(commands: argparse._SubParsersAction[argparse.ArgumentParser])
     call.add_argument("--audit", metavar="FILE", help="append the audit record to a JSONL file")
     _json_flag(call, "the result, the audit record and the tool's full answer as JSON")
     call.set_defaults(run="fly_tools.cli.call:run_call")
+
+
+class _CallHelp(argparse.Action):
+    """``call --help``: the command's options; ``call TOOL --help``: the tool's arguments."""
+
+    def __call__(
+        self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: Any,
+        option_string: str | None = None,
+    ) -> None:  # fmt: skip
+        tool = getattr(namespace, "tool", None)
+        if not tool:
+            parser.print_help()
+            parser.exit()
+        # Only here is the catalogue (and pydantic with it) imported: plain --help stays fast.
+        from fly_tools.cli.options import endpoint
+        from fly_tools.cli.toolhelp import tool_help
+        from fly_tools.cli.usage import UsageError
+
+        try:
+            print(tool_help(endpoint(tool)))
+        except UsageError as exc:
+            parser.exit(2, f"fly-tools: {exc}\n")
+        parser.exit()
 
 
 def _call_only_toolkit_options(call: argparse.ArgumentParser) -> None:
@@ -185,12 +214,13 @@ def _toolkit_options(parser: argparse.ArgumentParser) -> None:
     names = "comma-separated, or the flag repeated"
     kit.add_argument(
         "--groups", action="append", metavar="GROUP[,GROUP]",
-        help=f"only these groups ({', '.join(GROUPS)}); {names}",
+        help=f"only these groups, in place of the default ones ({', '.join(GROUPS)}); {names}",
     )  # fmt: skip
     kit.add_argument("--max-risk", choices=TIERS, help="only tools at or below this tier")
     kit.add_argument(
-        "--include", action="append", metavar="TOOL[,TOOL]", help=f"only these tools; {names}"
-    )
+        "--include", action="append", metavar="TOOL[,TOOL]",
+        help=f"only these tools, from any group (with --groups: from those groups); {names}",
+    )  # fmt: skip
     kit.add_argument(
         "--exclude", action="append", metavar="TOOL[,TOOL]", help=f"never these tools; {names}"
     )

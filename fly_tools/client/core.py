@@ -35,6 +35,7 @@ from fly_tools.client.errors import (
     advice_for,
     error_class,
 )
+from fly_tools.client.problems import describe_problems
 from fly_tools.models.args import FlyArgs
 
 logger = logging.getLogger("fly_tools.client")
@@ -115,23 +116,6 @@ def validate_args(endpoint: Endpoint, args: FlyArgs | Mapping[str, Any]) -> FlyA
         return model.model_validate(dict(args))
     except ValidationError as exc:
         raise InvalidArgumentsError(endpoint.name, describe_problems(exc, model)) from None
-
-
-def describe_problems(error: ValidationError, model: type[FlyArgs]) -> list[str]:
-    """One ``field: problem`` line per validation error, phrased as the fix."""
-    problems: list[str] = []
-    for item in error.errors(include_url=False, include_input=False):
-        location = [str(part) for part in item["loc"]]
-        field = location[0] if location else "arguments"
-        if item["type"] == "missing" and field in model.model_fields:
-            line = f"{field}: required ({model.model_fields[field].description})"
-        elif item["type"] == "extra_forbidden":
-            line = f"{field}: not an argument here; valid: {', '.join(model.model_fields)}"
-        else:
-            line = f"{'.'.join(location) or field}: {item['msg'].removeprefix('Value error, ')}"
-        if line not in problems:
-            problems.append(line)
-    return problems
 
 
 # ---------------------------------------------------------------- requests

@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 from pydantic import ValidationError
 
 from fly_tools.catalogue import ENDPOINTS, Endpoint
-from fly_tools.client.core import NOTE_KEY, RequestPlan, build_request, describe_problems
+from fly_tools.client.core import NOTE_KEY, RequestPlan, build_request
 from fly_tools.client.errors import (
     FlyAPIError,
     FlyConnectionError,
@@ -29,6 +29,7 @@ from fly_tools.client.errors import (
     UnauthorizedError,
     WaitTimeoutError,
 )
+from fly_tools.client.problems import describe_problems
 from fly_tools.client.settings import SecretToken, authorization_header
 from fly_tools.models.args import (
     WAIT_REQUEST_CAP,

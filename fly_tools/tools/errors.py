@@ -4,16 +4,19 @@ from __future__ import annotations
 
 from pydantic import ValidationError
 
+from fly_tools.client.problems import plain_errors
+
 _MAX_ERRORS = 8
 
 
 def format_validation_error(tool: str, err: ValidationError) -> str:
     """One line per bad field, naming the field and the fix; says nothing was sent."""
     lines = []
-    for item in err.errors(include_url=False, include_input=False)[:_MAX_ERRORS]:
+    errors = list(plain_errors(err.errors(include_url=False, include_input=False)))
+    for item in errors[:_MAX_ERRORS]:
         where = ".".join(str(p) for p in item["loc"]) or "arguments"
         lines.append(f"- {where}: {_fix(item['type'], item['msg'])}")
-    more = len(err.errors()) - _MAX_ERRORS
+    more = len(errors) - _MAX_ERRORS
     if more > 0:
         lines.append(f"- ... and {more} more")
     return (

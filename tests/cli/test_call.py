@@ -82,7 +82,7 @@ def test_invalid_arguments_are_explained_in_flag_terms(
     status, out, err = run(
         "call", "fly_get_machine", "--args", '{"machine_id": "x"}', "--audit", str(audit)
     )
-    assert (status, out) == (1, "")
+    assert (status, out) == (2, "")  # a usage error, like --args that are not JSON
     assert err.count("\n") == 1
     assert err.startswith("fly-tools: --args for fly_get_machine are invalid: app_name is required")
     assert "bind the app with --app" in err

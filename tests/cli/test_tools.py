@@ -134,6 +134,17 @@ def test_json_is_one_document_with_every_field(run: Run) -> None:
         ],
         "description": endpoint.description,
         "pauses": False,
+        "arguments": {  # the arguments JSON Schema, without the app --app binds
+            **endpoint.args_model.model_json_schema(),
+            "properties": {
+                k: v
+                for k, v in endpoint.args_model.model_json_schema()["properties"].items()
+                if k != "app_name"
+            },
+            "required": [
+                k for k in endpoint.args_model.model_json_schema()["required"] if k != "app_name"
+            ],
+        },
     }
     assert {t["name"] for t in document["tools"] if t["pauses"]} == {
         e.name for e in expected if e.risk >= RiskTier.DESTRUCTIVE
