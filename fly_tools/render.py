@@ -65,7 +65,9 @@ def inert(text: object, *, limit: int | None = None, where: str = FULL_TEXT) -> 
         where: where the whole text can be read, for the cut mark.
     """
     raw = text if isinstance(text, str) else str(text)
-    shown, rest = (raw, 0) if limit is None or len(raw) <= limit else (raw[:limit], len(raw) - limit)
+    shown, rest = (
+        (raw, 0) if limit is None or len(raw) <= limit else (raw[:limit], len(raw) - limit)
+    )
     body = "".join(escape_char(c) for c in shown)
     return body + (cut_mark(rest, where) if rest else "")
 
@@ -73,7 +75,7 @@ def inert(text: object, *, limit: int | None = None, where: str = FULL_TEXT) -> 
 def quoted(value: object, *, limit: int | None = None, where: str = FULL_TEXT) -> str:
     """``value`` in double quotes that cannot be closed or imitated from inside.
 
-    Strings are quoted; other JSON values (lists, objects, numbers) are written as JSON
+    Strings are quoted; other JSON values (lists, objects, numbers) are written as compact JSON
     whose strings are quoted the same way. Backslashes, ASCII quotes and every
     non-ASCII punctuation, symbol-like space or hidden character are escaped, so a
     fullwidth quote (U+FF02) or parenthesis in a name reads as ``\\uff02``.
@@ -89,10 +91,12 @@ def quoted(value: object, *, limit: int | None = None, where: str = FULL_TEXT) -
         text = '"' + "".join(_in_quotes(c) for c in shown) + '"'
         return text + (cut_mark(len(value) - len(shown), where) if len(shown) < len(value) else "")
     if isinstance(value, dict):
-        items = (f"{quoted(str(k))}: {quoted(v, limit=limit, where=where)}" for k, v in value.items())
-        return "{" + ", ".join(items) + "}"
+        items = (
+            f"{quoted(str(k))}:{quoted(v, limit=limit, where=where)}" for k, v in value.items()
+        )
+        return "{" + ",".join(items) + "}"
     if isinstance(value, list | tuple):
-        return "[" + ", ".join(quoted(v, limit=limit, where=where) for v in value) + "]"
+        return "[" + ",".join(quoted(v, limit=limit, where=where) for v in value) + "]"
     if value is None or isinstance(value, bool | int | float):
         return json.dumps(value)
     return quoted(str(value), limit=limit, where=where)
@@ -145,8 +149,14 @@ def mixed_scripts_flag(text: str) -> str:
 
 
 def agent_value(value: Any, *, limit: int | None = None, where: str = FULL_TEXT) -> str:
-    """A value the agent chose: :func:`quoted`, with mixed scripts flagged."""
+    """A value the agent chose: :func:`quoted`, flagged where it could pass for another.
+
+    A word without spaces (an image reference, a name) is flagged for any non-ASCII
+    character, as :func:`identifier` does; other text for mixing scripts.
+    """
     text = quoted(value, limit=limit, where=where)
+    if isinstance(value, str) and value and not any(c.isspace() for c in value):
+        return text + non_ascii_flag(value)
     return text + mixed_scripts_flag(json.dumps(value, ensure_ascii=False, default=str))
 
 

@@ -64,7 +64,11 @@ def test_agent_text_mixing_scripts_is_flagged() -> None:
 def test_long_text_is_cut_with_a_visible_mark_saying_how_much_and_where() -> None:
     text = "a" * 4000
     shown = inert(text, limit=88)
-    assert shown == "a" * 88 + "… [cut: 3,912 more characters; full text in the audit record / approvals show]"
+    assert (
+        shown
+        == "a" * 88
+        + "… [cut: 3,912 more characters; full text in the audit record / approvals show]"
+    )
     assert CUT_MARK in quoted(text, limit=10)
     # The mark sits outside the quotes: the value's end is never faked.
     assert quoted(text, limit=10).startswith('"aaaaaaaaaa"' + CUT_MARK)
@@ -72,7 +76,7 @@ def test_long_text_is_cut_with_a_visible_mark_saying_how_much_and_where() -> Non
 
 
 def test_structured_values_quote_every_string() -> None:
-    assert quoted({"A": ["x\x1b", 1, None, True]}) == '{"A": ["x\\x1b", 1, null, true]}'
+    assert quoted({"A": ["x\x1b", 1, None, True]}) == '{"A":["x\\x1b",1,null,true]}'
 
 
 def test_unassigned_and_private_use_are_escaped() -> None:
