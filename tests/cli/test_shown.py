@@ -58,3 +58,29 @@ def test_audit_prints_a_clients_reject_reason_escaped(run: Run, tmp_path: Path) 
     assert not any(is_hidden(c) for c in out.replace("\n", ""))
     assert "ok\\x1b[2K" in out
     assert "more characters; full text in fly-tools audit --json]" in out
+
+
+def test_approvals_list_and_show_print_a_hostile_name_escaped(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from fly_tools.approvals.sqlite_store import SqliteApprovalStore
+    from fly_tools.cli import main as fly_tools
+    from fly_tools.testing.world import VOL_DATA_OLD
+    from tests.approvals.conftest import agent_on
+
+    store = SqliteApprovalStore(tmp_path / "approvals.db")
+    fake = FakeFly.demo()
+    fake.state.volume("web", VOL_DATA_OLD).name = FORGED
+    agent = agent_on(store, fake)
+    with pytest.raises(Exception, match="pending approval"):
+        agent.toolkit.call("fly_delete_volume", {"app_name": "web", "volume_id": VOL_DATA_OLD})
+    (asked,) = store.entries()
+    where = ["--store", str(store.path)]
+    assert fly_tools(["approvals", "list", *where]) == 0
+    assert fly_tools(["approvals", "show", asked.id, *where]) == 0
+    assert fly_tools(["approvals", "reject", asked.id, *where, "--reason", "no\x1b[2K"]) == 0
+    assert fly_tools(["approvals", "show", asked.id, *where]) == 0
+    out = capsys.readouterr().out
+    assert '(read from Fly just now: named "web-1\\r\\x1b[1A' in out
+    assert not any(is_hidden(c) for c in out.replace("\n", ""))
+    assert "(no\\x1b[2K)" in out
