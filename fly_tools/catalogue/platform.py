@@ -104,7 +104,7 @@ RECORDS: tuple[Endpoint, ...] = (
              result="items", noun="token", rows_at="tokens",
              shows=("token_id", "org_slug", "organization", "apps", "user", "restricted_to_machine")),
     Endpoint(name="fly_authorize_token", group="credentials", operation_id="Tokens_authorize",
-             phrase=Phrase(ask="check whether this toolkit's own token grants an access to {target}", done="checked whether this toolkit's own token grants an access to {target}"),
+             phrase=Phrase(ask="check whether this toolkit's own token grants access to {target}", done="checked whether this toolkit's own token grants access to {target}"),
              method="POST", path="/tokens/authorize", args_model=p.AuthorizeTokenArgs,
              risk=R, scopes=_SELF, idempotent=True, flow="own_token", hidden=_TOKEN_MATERIAL,
              tier_reason="It only asks Fly whether this client's own token grants an access.",

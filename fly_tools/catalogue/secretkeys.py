@@ -43,7 +43,7 @@ RECORDS: tuple[Endpoint, ...] = (
              consequence="If a key of this name exists, it is replaced for good: data it "
              "encrypted can no longer be decrypted, nor its signatures verified."),
     Endpoint(name="fly_generate_secret_key", group="secretkeys", operation_id="Secretkey_generate",
-             phrase=Phrase(ask="generate a new {target}", done="generated a new {target}"),
+             phrase=Phrase(ask="generate new key material for {target}", done="generated new key material for {target}"),
              method="POST", path=KEY + "/generate", args_model=k.GenerateSecretKeyArgs,
              risk=DE, scopes=_ALL, idempotent=False, target_kind="secretkey",
              state_read="fly_get_secret_key",
