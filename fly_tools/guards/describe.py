@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -29,6 +30,10 @@ _FACT_KEYS: Mapping[str, tuple[str, ...]] = {
     "secret": ("name", "digest", "updated_at"),
     "ip": ("ip", "region", "shared", "service_name"),
 }
+_PLAIN_NAME = re.compile(r"[A-Za-z0-9_.:-]{1,200}")
+"""A target named as it is: an app name, an id, a hostname, an IP address."""
+_WORD = re.compile(r"[a-z0-9_-]{1,40}")
+"""A fact shown bare: a state, a region, an id."""
 _MAX_NAME = 80
 """Characters of a name read from Fly shown in a description; the rest is cut, visibly."""
 
@@ -143,10 +148,15 @@ def target_phrase(target: Target, details: str = "") -> str:
     """``machine 3d8d9015b23489 in app web``, each name shown through the renderer."""
     shown = Target(
         kind=target.kind,
-        app=identifier(target.app) if target.app is not None else None,
-        id=identifier(target.id) if target.id is not None else None,
+        app=_name(target.app) if target.app is not None else None,
+        id=_name(target.id) if target.id is not None else None,
     )
     return shown.phrase(details)
+
+
+def _name(value: str) -> str:
+    # Validated names are plain; the raw ones of an invalid call may hold anything: quoted.
+    return value if _PLAIN_NAME.fullmatch(value) else quoted_identifier(value)
 
 
 def action_phrase(
@@ -215,9 +225,12 @@ def _text(value: Any) -> str:
 
 
 def _fact(value: Any) -> str:
-    # A state or region is a short word from Fly; anything else in it is shown, not obeyed.
+    # A state or region is a short word from Fly; anything else is quoted like a name, so
+    # it cannot pose as more facts or as the end of them.
     text = _text(value)
-    return identifier(text, limit=_MAX_NAME) if text else ""
+    if not text:
+        return ""
+    return text if _WORD.fullmatch(text) else quoted_identifier(text, limit=_MAX_NAME)
 
 
 def _size(value: Any) -> str:

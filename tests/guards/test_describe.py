@@ -202,8 +202,8 @@ def test_every_change_to_a_machine_or_volume_and_app_deletion_reads_it_first(nam
          "verify a signature with secret key k1 in app web",
          "verified a signature with secret key k1 in app web"),
         ("fly_delete_acme_certificate", Target("certificate", "web", "example.com"),
-         "delete the ACME certificate of certificate example.com in app web",
-         "deleted the ACME certificate of certificate example.com in app web"),
+         "delete the Let's Encrypt certificate example.com in app web",
+         "deleted the Let's Encrypt certificate example.com in app web"),
     ],
 )  # fmt: skip
 def test_action_phrase_from_the_record(name: str, target: Target, present: str, past: str) -> None:
