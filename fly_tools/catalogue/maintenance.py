@@ -28,7 +28,7 @@ _METADATA_COST = (
 # fmt: off
 RECORDS: tuple[Endpoint, ...] = (
     Endpoint(name="fly_cordon_machine", group="maintenance", operation_id="Machines_cordon",
-             phrase=Phrase(ask="cordon {target} (stop routing traffic to it)", done="cordoned {target} (stopped routing traffic to it)"),
+             phrase=Phrase(ask="cordon {target}", done="cordoned {target}"),
              method="POST", path=M + "/cordon", args_model=LeasedMachineArgs,
              risk=DI, scopes=_ALL, idempotent=True,
              tier_reason="Fly's proxy stops sending it requests until it is uncordoned; it keeps running and loses nothing.",
@@ -37,7 +37,7 @@ RECORDS: tuple[Endpoint, ...] = (
              consequence="Fly's proxy stops routing requests to it until it is uncordoned; "
              "it keeps running."),
     Endpoint(name="fly_uncordon_machine", group="maintenance", operation_id="Machines_uncordon",
-             phrase=Phrase(ask="uncordon {target} (route traffic to it again)", done="uncordoned {target} (routed traffic to it again)"),
+             phrase=Phrase(ask="uncordon {target}", done="uncordoned {target}"),
              method="POST", path=M + "/uncordon", args_model=LeasedMachineArgs,
              risk=W, scopes=_ALL, idempotent=True,
              tier_reason="It puts the machine back into the proxy's rotation; nothing is interrupted and a cordon undoes it.",
