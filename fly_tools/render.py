@@ -72,6 +72,16 @@ def inert(text: object, *, limit: int | None = None, where: str = FULL_TEXT) -> 
     return body + (cut_mark(rest, where) if rest else "")
 
 
+def inert_lines(text: str, *, indent: str = "") -> str:
+    """``text`` kept on its own lines (``\\n`` only), each line :func:`inert`.
+
+    For text made of lines on purpose (a description with its change set, a tool's
+    answer): its line breaks stay, and a CR, U+2028 or NEL inside a line cannot start a
+    new one.
+    """
+    return f"\n{indent}".join(inert(line) for line in text.split("\n"))
+
+
 def quoted(value: object, *, limit: int | None = None, where: str = FULL_TEXT) -> str:
     """``value`` in double quotes that cannot be closed or imitated from inside.
 
@@ -168,6 +178,7 @@ __all__ = [
     "escape_char",
     "identifier",
     "inert",
+    "inert_lines",
     "is_hidden",
     "mixed_scripts_flag",
     "non_ascii_flag",

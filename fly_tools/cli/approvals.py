@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from fly_tools.cli.usage import EXIT_FAILED, EXIT_OK
-from fly_tools.render import identifier, inert, quoted
+from fly_tools.render import identifier, inert, inert_lines, quoted
 
 if TYPE_CHECKING:
     from fly_tools.approvals import ApprovalStore, Status
@@ -148,8 +148,7 @@ def _target(target: Any) -> str:
 
 
 def _lines(text: str) -> str:
-    # A description's own lines stay lines; everything in them is shown inert.
-    return "\n  ".join(inert(line) for line in text.split("\n"))
+    return inert_lines(text, indent="  ")
 
 
 def _when(seconds: float) -> str:

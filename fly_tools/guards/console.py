@@ -13,7 +13,7 @@ from fly_tools.catalogue import ENDPOINTS
 from fly_tools.guards.decisions import ActionRequest, Approve, Decision, Edit, Reject
 from fly_tools.guards.describe import target_phrase
 from fly_tools.guards.redact import REDACTED, contains_redacted
-from fly_tools.render import identifier, inert, quoted, quoted_identifier
+from fly_tools.render import identifier, inert_lines, quoted, quoted_identifier
 
 _EXCHANGE = threading.Lock()
 """Held by every console prompt in the process for a whole exchange (question, edit,
@@ -107,7 +107,7 @@ class ConsoleApproval:
         if request.edited:
             lines.append("EDITED CALL: this is the call as edited; it needs your approval again.")
         # The description may come from any door: each of its lines is shown inert.
-        lines += [inert(line) for line in request.description.split("\n")]
+        lines.append(inert_lines(request.description))
         lines += [
             f"  target: {target_phrase(request.target)}",
             f"  args:   {quoted(dict(request.args))}",

@@ -84,3 +84,14 @@ def test_approvals_list_and_show_print_a_hostile_name_escaped(
     assert '(read from Fly just now: named "web-1\\r\\x1b[1A' in out
     assert not any(is_hidden(c) for c in out.replace("\n", ""))
     assert "(no\\x1b[2K)" in out
+
+
+def test_a_tools_answer_reaches_the_terminal_inert(run: Run, fake: FakeFly) -> None:
+    fake.state.machine("web", WEB_1).name = FORGED
+    args = json.dumps({"machine_id": WEB_1})
+    status, out, _ = run(
+        "call", "fly_get_machine", "--scope", "deploy", "--app", "web", "--args", args
+    )
+    assert status == 0
+    assert "web-1\\r\\x1b[1A\\x1b[2K" in out
+    assert not any(is_hidden(c) for c in out.replace("\n", ""))
