@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -11,13 +12,14 @@ from fly_tools.catalogue import Endpoint
 from fly_tools.guards.redact import redact_args
 from fly_tools.models.machine_spec import UpdateMachineArgs
 from fly_tools.models.secretkeys import UpdateSecretsArgs
-from fly_tools.render import agent_value, identifier, quoted
+from fly_tools.render import agent_value, quoted, quoted_identifier
 
 INDENT = "  "
 NOT_SET = "not set"
 REMOVED = "removed"
 _KEYED_LISTS = {"mounts": ("mount", "path"), "services": ("service on port", "internal_port")}
 _FIRST = ("image", "env", "mounts", "services", "guest")
+_PLAIN = re.compile(r"[A-Za-z0-9_./#-]{1,200}")
 
 
 def change_lines(endpoint: Endpoint, args: BaseModel, state: Mapping[str, Any] | None) -> list[str]:
@@ -102,7 +104,7 @@ def config_diff(
             shown = (_keyed(shown_old or [], by), _keyed(shown_new or [], by))
             lines += _entries(label, *pair, *shown)
         else:
-            lines.append(_line(identifier(key), key in before, key in after, shown_old, shown_new))
+            lines.append(_line(_label(key), key in before, key in after, shown_old, shown_new))
     return lines
 
 
@@ -116,7 +118,7 @@ def _entries(
     names = list(dict.fromkeys([*old, *new]))
     return [
         _line(
-            f"{label} {identifier(name)}",
+            f"{label} {_label(name)}",
             name in old,
             name in new,
             shown_old.get(name),
@@ -131,6 +133,11 @@ def _line(label: str, was: bool, stays: bool, old: Any, new: Any) -> str:
     before = agent_value(old) if was else NOT_SET
     after = agent_value(new) if stays else REMOVED
     return f"{label}: {before} -> {after}"
+
+
+def _label(name: str) -> str:
+    # Names in a config read from Fly may hold anything: a plain one bare, others quoted.
+    return name if _PLAIN.fullmatch(name) else quoted_identifier(name)
 
 
 def _keyed(items: list[Any], by: str) -> dict[str, Any]:

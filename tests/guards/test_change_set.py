@@ -133,3 +133,12 @@ def test_a_huge_name_is_cut_with_a_mark_and_the_facts_stay_in_view(
     assert "… [cut: 3,920 more characters; full text in Fly (fly_get_machine)]" in text
     assert len(text) < 400
     assert "started, ord)" in text
+
+
+def test_names_in_a_config_from_fly_cannot_forge_diff_lines() -> None:
+    before = {"env": {'X: "1" -> "2"\n  image': "a"}, "odd key\x1b": 1}
+    lines = config_diff(before, {})
+    assert lines == [
+        'env "X: \\"1\\" -> \\"2\\"\\n  image": "a" -> removed',
+        '"odd key\\x1b": 1 -> removed',
+    ]

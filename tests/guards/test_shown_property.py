@@ -113,20 +113,25 @@ def test_an_exec_description_keeps_its_structure(
 @EXAMPLES
 @given(
     name=HOSTILE,
-    before=st.dictionaries(
-        st.from_regex(r"[A-Z][A-Z0-9_]{0,8}", fullmatch=True), HOSTILE, max_size=4
+    before=st.dictionaries(  # Fly's config: any key at all
+        st.one_of(st.from_regex(r"[A-Z][A-Z0-9_]{0,8}", fullmatch=True), HOSTILE),
+        HOSTILE,
+        max_size=4,
     ),
     after=st.dictionaries(
         st.from_regex(r"[A-Z][A-Z0-9_]{0,8}", fullmatch=True), HOSTILE, max_size=4
     ),
     image=st.one_of(st.none(), st.sampled_from(["registry.fly.io/w\u0435b:v43", "nginx:1.27"])),
+    whole=st.booleans(),
 )
 def test_an_update_lists_every_changed_env_var_whole(
-    name: str, before: dict[str, str], after: dict[str, str], image: str | None
+    name: str, before: dict[str, str], after: dict[str, str], image: str | None, whole: bool
 ) -> None:
     endpoint = ENDPOINTS["fly_update_machine"]
     after = {k: v.replace("\x00", "") for k, v in after.items()}  # the model refuses NUL
-    fields: dict[str, Any] = {**PLACE, "env": after}
+    # A whole machine_config replaces the env: every variable it leaves out is removed.
+    change = {"machine_config": {"env": after}} if whole else {"env": after}
+    fields: dict[str, Any] = {**PLACE, **change}
     if image:
         fields["image"] = image
     args = endpoint.args_model.model_validate(fields)
@@ -143,9 +148,13 @@ def test_an_update_lists_every_changed_env_var_whole(
         if before.get(key) != value:
             line = next(line for line in changes if line.startswith(f"  env {key}: "))
             assert shown_whole(shown_env[key], line)
+    if whole:
+        for key in set(before) - set(after):
+            assert any(line.endswith("-> removed") and "env " in line for line in changes), key
     for line in changes[1:]:
         assert re.fullmatch(
-            r"  (?:env [A-Z][A-Z0-9_]*|image): (?:Q|not set) -> (?:Q|removed)", skeleton(line)
+            r"  (?:env (?:[A-Za-z0-9_./#-]+|Q)|image): (?:Q|not set) -> (?:Q|removed)",
+            skeleton(line),
         ), line
 
 
