@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fly_tools.catalogue.record import Endpoint
+from fly_tools.catalogue.record import Endpoint, Phrase
 from fly_tools.models import certificates as c
 from fly_tools.models.base import AppArgs
 from fly_tools.risk import RiskTier, Scope
@@ -25,18 +25,21 @@ _KEY: frozenset[str] = frozenset({"private_key"})
 # fmt: off
 RECORDS: tuple[Endpoint, ...] = (
     Endpoint(name="fly_list_certificates", group="certificates", operation_id="App_Certificates_list",
+             phrase=Phrase(ask="list the certificates in {target}", done="listed the certificates in {target}"),
              method="GET", path=C, args_model=c.ListCertificatesArgs,
              risk=R, scopes=_READ, idempotent=True,
              tier_reason="It only reads the app's certificate list.",
              description="List an app's TLS certificates (hostnames) with status; filter by hostname.",
              result="items", rows_at="certificates", noun="certificate", shows=_SUMMARY),
     Endpoint(name="fly_get_certificate", group="certificates", operation_id="App_Certificates_show",
+             phrase=Phrase(ask="read {target}", done="read {target}"),
              method="GET", path=H, args_model=c.CertificateArgs,
              risk=R, scopes=_READ, idempotent=True,
              tier_reason="It only reads one certificate.",
              description="Show one hostname's certificate: status, DNS records it needs, issued certs.",
              result="item", noun="certificate", shows=_DETAIL),
     Endpoint(name="fly_request_acme_certificate", group="certificates",
+             phrase=Phrase(ask="request a Let's Encrypt {target}", done="requested a Let's Encrypt {target}"),
              operation_id="App_Certificates_acme_create",
              method="POST", path=C + "/acme", args_model=c.RequestAcmeCertificateArgs,
              risk=W, scopes=_ALL, idempotent=False,
@@ -44,6 +47,7 @@ RECORDS: tuple[Endpoint, ...] = (
              description="Add a hostname to the app and have Fly issue it a Let's Encrypt certificate.",
              result="item", noun="certificate", shows=_DETAIL, target_kind="certificate"),
     Endpoint(name="fly_upload_custom_certificate", group="certificates",
+             phrase=Phrase(ask="upload the custom {target}", done="uploaded the custom {target}"),
              operation_id="App_Certificates_custom_create",
              method="POST", path=C + "/custom", args_model=c.UploadCustomCertificateArgs,
              risk=W, scopes=_ALL, idempotent=False,
@@ -52,6 +56,7 @@ RECORDS: tuple[Endpoint, ...] = (
              result="item", noun="certificate", shows=_DETAIL, hidden=_KEY,
              target_kind="certificate"),
     Endpoint(name="fly_check_certificate", group="certificates", operation_id="App_Certificates_check",
+             phrase=Phrase(ask="check the DNS and issuance of {target}", done="checked the DNS and issuance of {target}"),
              method="POST", path=H + "/check", args_model=c.CertificateArgs,
              risk=W, scopes=_ALL, idempotent=True,
              tier_reason="It re-checks DNS and may let a pending issuance go ahead; nothing is removed.",
@@ -59,6 +64,7 @@ RECORDS: tuple[Endpoint, ...] = (
              result="item", noun="certificate", state_read="fly_get_certificate",
              shows=(*_DETAIL, "dns_records.a", "dns_records.aaaa", "dns_records.cname")),
     Endpoint(name="fly_delete_certificate", group="certificates", operation_id="App_Certificates_delete",
+             phrase=Phrase(ask="delete {target}", done="deleted {target}"),
              method="DELETE", path=H, args_model=c.CertificateArgs,
              risk=DE, scopes=_ALL, idempotent=True,
              tier_reason="The hostname's certificates are removed and HTTPS for it fails until a new one is issued.",
@@ -67,6 +73,7 @@ RECORDS: tuple[Endpoint, ...] = (
              consequence="The hostname stops serving HTTPS; a new certificate must be "
              "requested and validated again."),
     Endpoint(name="fly_delete_acme_certificate", group="certificates",
+             phrase=Phrase(ask="delete the Let's Encrypt {target}", done="deleted the Let's Encrypt {target}"),
              operation_id="App_Certificates_acme_delete",
              method="DELETE", path=H + "/acme", args_model=c.CertificateArgs,
              risk=DE, scopes=_ALL, idempotent=True,
@@ -77,6 +84,7 @@ RECORDS: tuple[Endpoint, ...] = (
              consequence="Its Let's Encrypt certificates are removed; unless a custom certificate "
              "covers it, HTTPS for it stops."),
     Endpoint(name="fly_delete_custom_certificate", group="certificates",
+             phrase=Phrase(ask="delete the custom {target}", done="deleted the custom {target}"),
              operation_id="App_Certificates_custom_delete",
              method="DELETE", path=H + "/custom", args_model=c.CertificateArgs,
              risk=DE, scopes=_ALL, idempotent=True,
@@ -87,18 +95,21 @@ RECORDS: tuple[Endpoint, ...] = (
              consequence="The uploaded certificate is deleted; unless Fly issued one too, HTTPS "
              "for it stops."),
     Endpoint(name="fly_list_ip_assignments", group="network", operation_id="App_IPAssignments_list",
+             phrase=Phrase(ask="list the IP addresses of {target}", done="listed the IP addresses of {target}"),
              method="GET", path=IP, args_model=AppArgs,
              risk=R, scopes=_READ, idempotent=True,
              tier_reason="It only reads the app's addresses.",
              description="List an app's public and Flycast IP addresses with region and whether shared.",
              result="items", rows_at="ips", noun="IP address", shows=_IP),
     Endpoint(name="fly_assign_ip", group="network", operation_id="App_IPAssignments_create",
+             phrase=Phrase(ask="assign an IP address to {target}", done="assigned an IP address to {target}"),
              method="POST", path=IP, args_model=c.AssignIpArgs,
              risk=W, scopes=_ALL, idempotent=False,
              tier_reason="It adds an address beside the others; releasing it undoes the change.",
              description="Give an app a new IP address (shared_v4 or v6 are free; v4 is billed).",
              result="item", noun="IP address", shows=_IP),
     Endpoint(name="fly_release_ip", group="network", operation_id="App_IPAssignments_delete",
+             phrase=Phrase(ask="release {target}", done="released {target}"),
              method="DELETE", path=IP + "/{ip}", args_model=c.ReleaseIpArgs,
              risk=DE, scopes=_ALL, idempotent=True,
              tier_reason="A released address goes back to Fly; a dedicated IPv4 can never be got back.",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fly_tools.catalogue.record import Endpoint
+from fly_tools.catalogue.record import Endpoint, Phrase
 from fly_tools.models import maintenance as mt
 from fly_tools.models.base import LeasedMachineArgs, MachineArgs
 from fly_tools.risk import RiskTier, Scope
@@ -28,6 +28,7 @@ _METADATA_COST = (
 # fmt: off
 RECORDS: tuple[Endpoint, ...] = (
     Endpoint(name="fly_cordon_machine", group="maintenance", operation_id="Machines_cordon",
+             phrase=Phrase(ask="cordon {target}", done="cordoned {target}"),
              method="POST", path=M + "/cordon", args_model=LeasedMachineArgs,
              risk=DI, scopes=_ALL, idempotent=True,
              tier_reason="Fly's proxy stops sending it requests until it is uncordoned; it keeps running and loses nothing.",
@@ -36,18 +37,21 @@ RECORDS: tuple[Endpoint, ...] = (
              consequence="Fly's proxy stops routing requests to it until it is uncordoned; "
              "it keeps running."),
     Endpoint(name="fly_uncordon_machine", group="maintenance", operation_id="Machines_uncordon",
+             phrase=Phrase(ask="uncordon {target}", done="uncordoned {target}"),
              method="POST", path=M + "/uncordon", args_model=LeasedMachineArgs,
              risk=W, scopes=_ALL, idempotent=True,
              tier_reason="It puts the machine back into the proxy's rotation; nothing is interrupted and a cordon undoes it.",
              description="Put a cordoned machine back into Fly's proxy rotation so it receives requests again.",
              state_read="fly_get_machine"),
     Endpoint(name="fly_get_machine_memory", group="maintenance", operation_id="Machines_get_memory",
+             phrase=Phrase(ask="read the memory of {target}", done="read the memory of {target}"),
              method="GET", path=M + "/memory", args_model=MachineArgs,
              risk=R, scopes=_READ, idempotent=True,
              tier_reason="It only reads a started machine's memory limit.",
              description="Show a started machine's current memory limit and how much of it is free, in MB.",
              result="item", noun="memory", shows=_MEMORY),
     Endpoint(name="fly_set_machine_memory_limit", group="maintenance",
+             phrase=Phrase(ask="set the memory limit of {target}", done="set the memory limit of {target}"),
              operation_id="Machines_set_memory_limit",
              method="PUT", path=M + "/memory", args_model=mt.MemoryLimitArgs,
              risk=DI, scopes=_ALL, idempotent=True,
@@ -57,6 +61,7 @@ RECORDS: tuple[Endpoint, ...] = (
              consequence="If the new limit is below what its processes use, they are killed for "
              "lack of memory and restarted by its restart policy."),
     Endpoint(name="fly_reclaim_machine_memory", group="maintenance",
+             phrase=Phrase(ask="reclaim memory from {target}", done="reclaimed memory from {target}"),
              operation_id="Machines_reclaim_memory",
              method="POST", path=M + "/memory/reclaim", args_model=mt.ReclaimMemoryArgs,
              risk=W, scopes=_ALL, idempotent=False,
@@ -64,12 +69,14 @@ RECORDS: tuple[Endpoint, ...] = (
              description="Have a started machine hand unused memory back to the host (balloon reclaim).",
              result="item", noun="memory", shows=("actual_mb",), state_read="fly_get_machine"),
     Endpoint(name="fly_get_machine_metadata", group="metadata", operation_id="Machines_show_metadata",
+             phrase=Phrase(ask="read the metadata of {target}", done="read the metadata of {target}"),
              method="GET", path=M + "/metadata", args_model=MachineArgs,
              risk=R, scopes=_READ, idempotent=True,
              tier_reason="It only reads the machine's metadata.",
              description="Show all of a machine's metadata keys and values (labels such as its process group).",
              result="item", noun="metadata"),
     Endpoint(name="fly_update_machine_metadata", group="metadata",
+             phrase=Phrase(ask="replace the metadata of {target}", done="replaced the metadata of {target}"),
              operation_id="Machines_update_metadata",
              method="PATCH", path=M + "/metadata", args_model=mt.UpdateMetadataArgs,
              risk=DI, scopes=_ALL, idempotent=True,
@@ -80,6 +87,7 @@ RECORDS: tuple[Endpoint, ...] = (
              advice={412: "The machine has moved to another version: read it (fly_get_machine) "
                      "and send its current version as machine_version, or leave it out."}),
     Endpoint(name="fly_get_machine_metadata_key", group="metadata",
+             phrase=Phrase(ask="read a metadata key of {target}", done="read a metadata key of {target}"),
              operation_id="Machines_get_metadata_key",
              method="GET", path=M + "/metadata/{key}", args_model=mt.MetadataKeyArgs,
              risk=R, scopes=_READ, idempotent=True,
@@ -89,6 +97,7 @@ RECORDS: tuple[Endpoint, ...] = (
              advice={404: "The machine has no such metadata key (or the machine does not exist); "
                      "fly_get_machine_metadata lists its keys."}),
     Endpoint(name="fly_set_machine_metadata_key", group="metadata",
+             phrase=Phrase(ask="set a metadata key on {target}", done="set a metadata key on {target}"),
              operation_id="Machines_upsert_metadata",
              method="POST", path=M + "/metadata/{key}", args_model=mt.SetMetadataKeyArgs,
              risk=DI, scopes=_ALL, idempotent=True,
@@ -97,6 +106,7 @@ RECORDS: tuple[Endpoint, ...] = (
              result="item", noun="metadata key", state_read="fly_get_machine",
              consequence=_METADATA_COST),
     Endpoint(name="fly_delete_machine_metadata_key", group="metadata",
+             phrase=Phrase(ask="delete a metadata key of {target}", done="deleted a metadata key of {target}"),
              operation_id="Machines_delete_metadata",
              method="DELETE", path=M + "/metadata/{key}", args_model=mt.MetadataKeyArgs,
              risk=DI, scopes=_ALL, idempotent=True,

@@ -70,6 +70,39 @@ of 3; get-machine 5/s with bursts of 10; app deletions 100 per minute. The clien
 to them and the fake enforces them."""
 
 
+@dataclass(frozen=True)
+class Phrase:
+    """How a call reads to a person: asked before it runs, and told after in the audit trail.
+
+    Both hold ``{target}`` where the target goes (``machine 3d8d9015b23489 in app web``),
+    so the words are written once, by a person, on the record: never parsed out of the
+    tool name.
+
+    Attributes:
+        ask: the imperative, lower case: ``stop {target}``.
+        done: the past tense, lower case: ``stopped {target}``.
+    """
+
+    ask: str
+    done: str
+
+    def __post_init__(self) -> None:
+        for text in (self.ask, self.done):
+            if text.count(TARGET) != 1 or text != text.strip() or not text[:1].islower():
+                raise ValueError(
+                    f"a phrase is lower case and names {TARGET} once, e.g. 'stop {TARGET}'; "
+                    f"got {text!r}"
+                )
+
+    def says(self, target: str, *, past: bool = False) -> str:
+        """The phrase with ``target`` in place (taken as it is: braces in it stay text)."""
+        return (self.done if past else self.ask).replace(TARGET, target)
+
+
+TARGET = "{target}"
+"""Where a :class:`Phrase` puts the target."""
+
+
 @dataclass(frozen=True, kw_only=True)
 class Endpoint:
     """One Fly Machines API endpoint, as a tool sees it.
@@ -111,6 +144,8 @@ class Endpoint:
             answer is the list itself.
         hidden: keys of the answer whose values never leave the tool (a minted token, a
             secret's value): they are replaced in the content and the artifact.
+        phrase: how the call reads to a person (:class:`Phrase`); ``None`` reads as
+            ``call fly_x on <target>``, never as words guessed from the name.
     """
 
     name: str
@@ -138,6 +173,7 @@ class Endpoint:
     shows: tuple[str, ...] = ()
     rows_at: str | None = None
     hidden: frozenset[str] = frozenset()
+    phrase: Phrase | None = None
     path_params: frozenset[str] = field(init=False)
 
     def __post_init__(self) -> None:

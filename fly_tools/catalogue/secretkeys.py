@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fly_tools.catalogue.record import Endpoint
+from fly_tools.catalogue.record import Endpoint, Phrase
 from fly_tools.models import secretkeys as k
 from fly_tools.risk import RiskTier, Scope
 
@@ -17,6 +17,7 @@ _KEY_SHOWS = ("name", "type", "updated_at", "version")
 # fmt: off
 RECORDS: tuple[Endpoint, ...] = (
     Endpoint(name="fly_list_secret_keys", group="secretkeys", operation_id="Secretkeys_list",
+             phrase=Phrase(ask="list the secret keys in {target}", done="listed the secret keys in {target}"),
              method="GET", path=KEYS, args_model=k.ListSecretKeysArgs,
              risk=R, scopes=_READ, idempotent=True,
              tier_reason="It reads key names and types; Fly never returns key material.",
@@ -24,12 +25,14 @@ RECORDS: tuple[Endpoint, ...] = (
              result="items", rows_at="secret_keys", noun="secret key",
              shows=("name", "type", "updated_at")),
     Endpoint(name="fly_get_secret_key", group="secretkeys", operation_id="Secretkey_get",
+             phrase=Phrase(ask="read {target}", done="read {target}"),
              method="GET", path=KEY, args_model=k.GetSecretKeyArgs,
              risk=R, scopes=_READ, idempotent=True, target_kind="secretkey",
              tier_reason="It reads one key's name, type and public half, never its secret bytes.",
              description="Show one secret key: its type, timestamps and public key if it has one.",
              result="item", noun="secret key", shows=("name", "type", "created_at", "updated_at")),
     Endpoint(name="fly_set_secret_key", group="secretkeys", operation_id="Secretkey_set",
+             phrase=Phrase(ask="set {target} from given key bytes", done="set {target} from given key bytes"),
              method="POST", path=KEY, args_model=k.SetSecretKeyArgs,
              risk=DE, scopes=_ALL, idempotent=True, target_kind="secretkey",
              state_read="fly_get_secret_key",
@@ -40,6 +43,7 @@ RECORDS: tuple[Endpoint, ...] = (
              consequence="If a key of this name exists, it is replaced for good: data it "
              "encrypted can no longer be decrypted, nor its signatures verified."),
     Endpoint(name="fly_generate_secret_key", group="secretkeys", operation_id="Secretkey_generate",
+             phrase=Phrase(ask="generate new key material for {target}", done="generated new key material for {target}"),
              method="POST", path=KEY + "/generate", args_model=k.GenerateSecretKeyArgs,
              risk=DE, scopes=_ALL, idempotent=False, target_kind="secretkey",
              state_read="fly_get_secret_key",
@@ -50,6 +54,7 @@ RECORDS: tuple[Endpoint, ...] = (
              consequence="If a key of this name exists, it is replaced for good: data it "
              "encrypted can no longer be decrypted, nor its signatures verified."),
     Endpoint(name="fly_delete_secret_key", group="secretkeys", operation_id="Secretkey_delete",
+             phrase=Phrase(ask="delete {target}", done="deleted {target}"),
              method="DELETE", path=KEY, args_model=k.SecretKeyArgs,
              risk=DE, scopes=_ALL, idempotent=True, target_kind="secretkey",
              state_read="fly_get_secret_key", type_back=True,
@@ -59,6 +64,7 @@ RECORDS: tuple[Endpoint, ...] = (
              consequence="The key is gone for good: anything encrypted with it can never be "
              "decrypted again, and its signatures can no longer be verified."),
     Endpoint(name="fly_encrypt_with_secret_key", group="secretkeys", operation_id="Secretkey_encrypt",
+             phrase=Phrase(ask="encrypt text with {target}", done="encrypted text with {target}"),
              method="POST", path=KEY + "/encrypt", args_model=k.EncryptArgs,
              risk=W, scopes=_ALL, idempotent=True, target_kind="secretkey",
              tier_reason="It changes nothing and reveals no secret, but as a POST that uses the "
@@ -66,6 +72,7 @@ RECORDS: tuple[Endpoint, ...] = (
              description="Encrypt text with an encrypting secret key; returns the ciphertext.",
              result="item", noun="ciphertext", shows=("ciphertext",)),
     Endpoint(name="fly_decrypt_with_secret_key", group="secretkeys", operation_id="Secretkey_decrypt",
+             phrase=Phrase(ask="decrypt text with {target}", done="decrypted text with {target}"),
              method="POST", path=KEY + "/decrypt", args_model=k.DecryptArgs,
              risk=DE, scopes=_ALL, idempotent=True, target_kind="secretkey",
              state_read="fly_get_secret_key",
@@ -76,6 +83,7 @@ RECORDS: tuple[Endpoint, ...] = (
              consequence="The decrypted plaintext is revealed to the agent and cannot be "
              "taken back."),
     Endpoint(name="fly_sign_with_secret_key", group="secretkeys", operation_id="Secretkey_sign",
+             phrase=Phrase(ask="sign text with {target}", done="signed text with {target}"),
              method="POST", path=KEY + "/sign", args_model=k.SignArgs,
              risk=DE, scopes=_ALL, idempotent=True, target_kind="secretkey",
              state_read="fly_get_secret_key",
@@ -86,6 +94,7 @@ RECORDS: tuple[Endpoint, ...] = (
              consequence="The app's key vouches for the given text; the signature cannot be "
              "revoked once made."),
     Endpoint(name="fly_verify_with_secret_key", group="secretkeys", operation_id="Secretkey_verify",
+             phrase=Phrase(ask="verify a signature with {target}", done="verified a signature with {target}"),
              method="POST", path=KEY + "/verify", args_model=k.VerifyArgs,
              risk=W, scopes=_ALL, idempotent=True, target_kind="secretkey",
              tier_reason="It only checks a signature and changes nothing, but as a POST it stays "
@@ -95,6 +104,7 @@ RECORDS: tuple[Endpoint, ...] = (
              advice={400: "The signature does not match the text for this key (or the key "
                      "cannot sign): do not trust the text."}),
     Endpoint(name="fly_get_secret", group="secret_values", operation_id="Secret_get",
+             phrase=Phrase(ask="read {target} from Fly's secret store", done="read {target} from Fly's secret store"),
              method="GET", path="/apps/{app_name}/secrets/{secret_name}", args_model=k.GetSecretArgs,
              risk=DE, scopes=_ALL, idempotent=True,
              tier_reason="It reads one secret from Fly's secret store, gated like revealing it; "
@@ -105,6 +115,7 @@ RECORDS: tuple[Endpoint, ...] = (
              consequence="It reads a secret from Fly's store; only its digest and timestamps "
              "are shown, the value is withheld."),
     Endpoint(name="fly_update_secrets", group="secret_values", operation_id="Secrets_update",
+             phrase=Phrase(ask="change the secrets of {target}", done="changed the secrets of {target}"),
              method="POST", path="/apps/{app_name}/secrets", args_model=k.UpdateSecretsArgs,
              risk=DE, scopes=_ALL, idempotent=True, state_read="fly_get_app",
              tier_reason="Unsetting a secret, or setting over one, loses its old value for good.",

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from fly_tools.cli.stores import existing_store, iso_times
 from fly_tools.cli.usage import EXIT_FAILED, EXIT_OK
+from fly_tools.render import identifier, inert, inert_lines, quoted
 
 if TYPE_CHECKING:
     from fly_tools.approvals import ApprovalStore, Status
@@ -71,7 +72,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.json:
         print(json.dumps(iso_times(answered.to_dict()), indent=2))
     else:
-        print(f"{answered.id} {status} by {by}: {answered.description}")
+        print(f"{inert(answered.id)} {status} by {inert(by)}: {_lines(answered.description)}")
         if status == "approved":
             print("The agent's next identical call runs it, once.")
     return EXIT_OK
@@ -102,7 +103,9 @@ def _list(store: ApprovalStore, *, pending: bool, as_json: bool) -> int:
         return EXIT_OK
     for a in chosen:
         target = _target(a.target)
-        print(f"{a.id}  {a.status_at(now):<9} {_when(a.created_at)}  {a.tool} on {target}")
+        print(
+            f"{inert(a.id)}  {a.status_at(now):<9} {_when(a.created_at)}  {inert(a.tool)} on {target}"
+        )
     return EXIT_OK
 
 
@@ -117,16 +120,18 @@ def _show(store: ApprovalStore, approval_id: str, *, as_json: bool) -> int:
         print(json.dumps(iso_times({**found.to_dict(), "status": status}), indent=2))
         return EXIT_OK
     lines = [
-        f"Approval {found.id}: {status}",
-        f"  {found.description}",
-        f"  tool: {found.tool} on {_target(found.target)}",
-        f"  arguments: {json.dumps(found.args, sort_keys=True)}",
-        f"  asked: {_when(found.created_at)}" + (f" by {found.agent_id}" if found.agent_id else ""),
+        f"Approval {inert(found.id)}: {status}",
+        f"  {_lines(found.description)}",
+        f"  tool: {inert(found.tool)} on {_target(found.target)}",
+        f"  arguments: {quoted(dict(sorted(found.args.items())))}",
+        f"  asked: {_when(found.created_at)}"
+        + (f" by {identifier(found.agent_id)}" if found.agent_id else ""),
         f"  expires: {_when(found.expires_at)}",
     ]
     if found.answered_by:
-        said = f" ({found.reason})" if found.reason else ""
-        lines.append(f"  answered: {_when(found.answered_at or 0)} by {found.answered_by}{said}")
+        said = f" ({inert(found.reason)})" if found.reason else ""
+        who = inert(found.answered_by)
+        lines.append(f"  answered: {_when(found.answered_at or 0)} by {who}{said}")
     if found.consumed_at:
         lines.append(f"  used: {_when(found.consumed_at)}")
     print("\n".join(lines))
@@ -135,11 +140,16 @@ def _show(store: ApprovalStore, approval_id: str, *, as_json: bool) -> int:
 
 def _target(target: Any) -> str:
     from fly_tools.guards.decisions import Target
+    from fly_tools.guards.describe import target_phrase
 
     try:
-        return str(Target.from_dict(target))
+        return target_phrase(Target.from_dict(target))
     except ValueError:
         return "an unknown target"
+
+
+def _lines(text: str) -> str:
+    return inert_lines(text, indent="  ")
 
 
 def _when(seconds: float) -> str:

@@ -35,6 +35,7 @@ from fly_tools.guards import (
     Reject,
 )
 from fly_tools.guards.console import write_unless_prompting
+from fly_tools.render import inert_lines
 from fly_tools.risk import DEFAULT_GROUPS, SCOPES, RiskTier
 
 NO_TERMINAL = "no terminal to ask, and neither --yes nor --no given; pass --yes to approve"
@@ -165,9 +166,9 @@ def _report(
             }
         )
     elif error is None and message is not None:
-        print(message.text)
+        print(inert_lines(message.text))  # names Fly returns reach the terminal inert
     if error is not None:
-        print(f"fly-tools: {error}", file=sys.stderr)
+        print(f"fly-tools: {inert_lines(error)}", file=sys.stderr)
         return status
     return EXIT_OK
 

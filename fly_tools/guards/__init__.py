@@ -11,7 +11,6 @@ from fly_tools.guards.audit import (
     Outcome,
     format_trail,
     read_jsonl,
-    sentence_for,
 )
 from fly_tools.guards.confirm import (
     approve_all,
@@ -51,6 +50,7 @@ from fly_tools.guards.redact import (
     scrub,
     secret_values_in,
 )
+from fly_tools.guards.sentences import sentence_for
 
 __all__ = [
     "REDACTED",

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 import threading
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal, Protocol, get_args
@@ -17,8 +16,9 @@ from pydantic import BaseModel, SecretStr
 from fly_tools.catalogue import Endpoint
 from fly_tools.guards.context import CallContext
 from fly_tools.guards.decisions import Target, Verdict, target_of
-from fly_tools.guards.describe import action_phrase
 from fly_tools.guards.redact import redact_args, scrub
+from fly_tools.guards.sentences import sentence_for
+from fly_tools.render import inert
 
 Outcome = Literal["ok", "error", "not_executed", "unknown"]
 """What happened after the decision: the call succeeded, failed, never ran, or was cut
@@ -27,10 +27,8 @@ short while its request was out (``unknown``: the request may have run)."""
 _VERDICTS: tuple[str, ...] = get_args(Verdict)
 _OUTCOMES: tuple[str, ...] = get_args(Outcome)
 _log = logging.getLogger(__name__)
-_STOPPED = frozenset({"refused", "rejected", "pending", "responded"})
-"""Decisions under which the call never ran, whatever the outcome says."""
-_TOOL_NAME = re.compile(r"fly_[a-z]+(?:_[a-z0-9]+)+")
-"""A name ``fly_<verb>_<object>`` that reads as a phrase; any other is quoted as it is."""
+_TRAIL_LINE = 600
+"""Characters of one sentence ``fly-tools audit`` prints; the rest is behind a mark."""
 
 
 @dataclass(frozen=True)
@@ -143,7 +141,12 @@ class AuditRecord:
             receipt_id=receipt_id,
             fly_request_id=fly_request_id,
             reads=tuple(reads),
-        )
+            sentence="-",  # worded below, from the record's own phrase
+        ).worded(endpoint)
+
+    def worded(self, endpoint: Endpoint | None = None) -> AuditRecord:
+        """This record with its sentence worded again, from ``endpoint``'s phrase."""
+        return replace(self, sentence=sentence_for(self, endpoint))
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-able form, the target as a dict."""
@@ -186,56 +189,6 @@ def _one_line(text: str) -> str:
 
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-def sentence_for(record: AuditRecord) -> str:
-    """The record as one sentence.
-
-    ``ops-bot stopped machine 3d8d9015b23489 in app web — approved by console.``
-    ``ops-bot's attempt to delete app web was refused: the readonly scope cannot call it.``
-    ``ops-bot's attempt to stop machine 3d8d9015b23489 in app web failed: 404 not found.``
-
-    The verb and object come from the record's tool name (``fly_<verb>_<object>``), so no
-    catalogue is consulted: records of a wider catalogue read as well as the package's own.
-    """
-    subject = record.agent_id or "The agent"
-    approval = {
-        "approved": f"approved by {record.decided_by}",
-        "edited": f"edited and approved by {record.decided_by}",
-    }.get(record.decision)
-    if record.outcome == "ok" and record.decision not in _STOPPED:
-        done = _phrase(record, past=True)
-        return f"{subject} {done} — {approval}." if approval else f"{subject} {done}."
-    attempt = _phrase(record, past=False)
-    error = (record.error or "").strip().rstrip(".")  # the sentence brings its own period
-    reason = f": {error}" if error else ""
-    if record.decision == "refused":
-        return f"{subject}'s attempt to {attempt} was refused{reason}."
-    if record.decision == "rejected":
-        return f"{subject}'s attempt to {attempt} was rejected by {record.decided_by}{reason}."
-    if record.decision == "pending":
-        return f"{subject}'s attempt to {attempt} was not executed: it waits for a person{reason}."
-    if record.decision == "responded":
-        return (
-            f"{subject}'s attempt to {attempt} was not executed: {record.decided_by} "
-            f"answered in its place{reason}."
-        )
-    aside = f" ({approval})" if approval else ""
-    if record.outcome == "error":
-        detail = error
-        if record.status is not None and str(record.status) not in detail:
-            detail = f"{record.status} {detail}".rstrip()
-        failure = f": {detail}" if detail else ""
-        return f"{subject}'s attempt to {attempt} failed{failure}{aside}."
-    if record.outcome == "unknown":
-        return f"{subject}'s attempt to {attempt} ended without an answer{reason}{aside}."
-    return f"{subject}'s attempt to {attempt} was not executed{reason}{aside}."
-
-
-def _phrase(record: AuditRecord, *, past: bool) -> str:
-    if _TOOL_NAME.fullmatch(record.tool):
-        return action_phrase(record.tool, record.target, past=past)
-    return f"called {record.tool} on {record.target}" if past else f"call {record.tool}"
 
 
 # ---------------------------------------------------------------- sinks
@@ -381,6 +334,10 @@ def format_trail(
     ]
     if not chosen:
         return "No audit records match." if agent or decision else "No audit records."
+    # A file can be written by anyone: every sentence is shown inert, and cut visibly.
+    where = "fly-tools audit --json"
     return "\n".join(
-        f"{n}. {r.time} {r.sentence} ({r.duration_ms:.0f} ms)" for n, r in enumerate(chosen, 1)
+        f"{n}. {inert(r.time, limit=40, where=where)} "
+        f"{inert(r.sentence, limit=_TRAIL_LINE, where=where)} ({r.duration_ms:.0f} ms)"
+        for n, r in enumerate(chosen, 1)
     )

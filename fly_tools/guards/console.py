@@ -11,7 +11,9 @@ from typing import TextIO
 
 from fly_tools.catalogue import ENDPOINTS
 from fly_tools.guards.decisions import ActionRequest, Approve, Decision, Edit, Reject
+from fly_tools.guards.describe import target_phrase
 from fly_tools.guards.redact import REDACTED, contains_redacted
+from fly_tools.render import identifier, inert_lines, quoted, quoted_identifier
 
 _EXCHANGE = threading.Lock()
 """Held by every console prompt in the process for a whole exchange (question, edit,
@@ -19,6 +21,9 @@ type-back), so parallel tool calls never interleave prompts or take each other's
 
 NO_ANSWER = "no answer (end of input)"
 INTERRUPTED = "interrupted at the prompt (Ctrl-C)"
+TRIES = 3
+"""How many times a question is asked before an answer that is none of its choices rejects."""
+_ORDINARY = frozenset({"y", "yes", "n", "no", "e", "edit"})
 
 
 def write_unless_prompting(out: TextIO, text: str) -> bool:
@@ -71,37 +76,44 @@ class ConsoleApproval:
             with _EXCHANGE:
                 return self._exchange(request)
         except KeyboardInterrupt:
-            print("", file=self._output, flush=True)
+            print(f"\nRejected: {INTERRUPTED}; nothing was sent.", file=self._output, flush=True)
             return Reject(reason=INTERRUPTED, by=self.name)
 
     def _exchange(self, request: ActionRequest) -> Decision:
         self._show(request)
+        letters = ("y", "e", "n") if self.allow_edit else ("y", "n")
         choices = "[y]es / [e]dit / [n]o" if self.allow_edit else "[y]es / [n]o"
-        answer = self._ask(f"Approve {_action(request)}? {choices}: ")
-        if answer is None:
-            return Reject(reason=NO_ANSWER, by=self.name)
-        if answer.lower() in ("y", "yes"):
-            return self._confirm_typed(request, Approve(by=self.name))
-        if self.allow_edit and answer.lower() in ("e", "edit"):
-            return self._edit(request)
-        letters = "y/e/n" if self.allow_edit else "y/n"
-        reason = (
-            "declined" if answer.lower() in ("n", "no") else f"answer {answer!r} is not {letters}"
-        )
+        question = f"Approve {_action(request)}? {choices}: "
+        answer = ""
+        for _ in range(TRIES):
+            typed = self._ask(question)
+            if typed is None:
+                return Reject(reason=NO_ANSWER, by=self.name)
+            answer = typed.lower()
+            if answer in ("y", "yes"):
+                return self._confirm_typed(request, Approve(by=self.name))
+            if self.allow_edit and answer in ("e", "edit"):
+                return self._edit(request)
+            if answer in ("n", "no"):
+                return Reject(reason="declined", by=self.name)
+            print(f"Please answer {', '.join(letters[:-1])} or {letters[-1]}.", file=self._output)
+        reason = f"no answer among {'/'.join(letters)} in {TRIES} tries (last: {quoted(answer)})"
         return Reject(reason=reason, by=self.name)
 
     def _show(self, request: ActionRequest) -> None:
-        agent = f" for {request.agent_id}" if request.agent_id else ""
-        lines = [f"--- Approval needed{agent}: {request.tool} ({request.risk.label}) ---"]
+        agent = f" for {identifier(request.agent_id)}" if request.agent_id else ""
+        tool = identifier(request.tool)
+        lines = [f"--- Approval needed{agent}: {tool} ({request.risk.label}) ---"]
         if request.edited:
             lines.append("EDITED CALL: this is the call as edited; it needs your approval again.")
+        # The description may come from any door: each of its lines is shown inert.
+        lines.append(inert_lines(request.description))
         lines += [
-            request.description,
-            f"  target: {request.target}",
-            f"  args:   {json.dumps(dict(request.args), default=str)}",
+            f"  target: {target_phrase(request.target)}",
+            f"  args:   {quoted(dict(request.args))}",
         ]
         if request.facts:
-            facts = ", ".join(f"{k}: {v}" for k, v in request.facts.items())
+            facts = ", ".join(f"{identifier(k)}: {_fact(v)}" for k, v in request.facts.items())
             lines.append(f"  read from Fly just now: {facts}")
         if not request.reversible:
             lines.append("  this cannot be undone")
@@ -154,16 +166,40 @@ class ConsoleApproval:
         if not expected:
             reason = "the call names no target to type back, so it cannot be confirmed here"
             return Reject(reason=reason, by=self.name)
-        typed = self._ask(f"This cannot be undone. Type {expected} to confirm {_action(request)}: ")
-        if typed is None:
-            return Reject(reason=NO_ANSWER, by=self.name)
-        if typed == expected:
-            return decision
+        accepted = {expected, *_name_of(request, expected)}
+        named = " or ".join(identifier(a) for a in sorted(accepted, key=lambda a: a != expected))
+        question = f"This cannot be undone. Type {named} to confirm {_action(request)}: "
+        for _ in range(TRIES):
+            typed = self._ask(question)
+            if typed is None:
+                return Reject(reason=NO_ANSWER, by=self.name)
+            if typed in accepted:
+                return decision
+            print(f"That is not {named}.", file=self._output)
         return Reject(reason=f"confirmation did not match {expected!r}", by=self.name)
 
 
 def _action(request: ActionRequest) -> str:
-    return f"{request.tool} on {request.target}"
+    return f"{identifier(request.tool)} on {target_phrase(request.target)}"
+
+
+def _fact(value: object) -> str:
+    return quoted_identifier(value, limit=80) if isinstance(value, str) else quoted(value)
+
+
+def _name_of(request: ActionRequest, expected: str) -> list[str]:
+    """The resource's name read from Fly, where a person knows it better than its id.
+
+    Only when what must be typed is the target's own id, and only a plain name: one that
+    shows as it is and cannot be mistaken for an ordinary answer.
+    """
+    target = request.target
+    own = target.app if target.kind == "app" else target.id
+    name = request.facts.get("name")
+    if expected != own or not isinstance(name, str) or name.lower() in _ORDINARY:
+        return []
+    plain = name.isascii() and name.isprintable() and name.strip() == name and len(name) > 1
+    return [name] if plain and identifier(name) == name else []
 
 
 def expected_type_back(request: ActionRequest) -> str | None:

@@ -2,27 +2,18 @@
 
 from __future__ import annotations
 
-import json
+import re
 from collections.abc import Mapping
 from typing import Any
 
 from pydantic import BaseModel
 
-from fly_tools.catalogue import Endpoint
+from fly_tools.catalogue import ENDPOINTS, Endpoint
+from fly_tools.guards.changes import change_lines
 from fly_tools.guards.decisions import Target, target_of
 from fly_tools.guards.redact import redact_args
+from fly_tools.render import agent_value, identifier, quoted, quoted_identifier
 
-# English for the verbs in tool names that do not read as a plain imperative or past tense.
-_PRESENT = {"get": "show", "exec": "run a command in", "wait": "wait for"}
-_PAST = {
-    "get": "read",
-    "set": "set",
-    "stop": "stopped",
-    "signal": "signalled",
-    "exec": "ran a command in",
-    "wait": "waited for",
-}
-_WORDS = {"oidc": "OIDC"}
 # Arguments already said by the target phrase, or not worth a human's attention.
 _SAID = frozenset(
     {"app_name", "machine_id", "volume_id", "secret_name", "lease_nonce", "hostname", "ip"}
@@ -39,8 +30,12 @@ _FACT_KEYS: Mapping[str, tuple[str, ...]] = {
     "secret": ("name", "digest", "updated_at"),
     "ip": ("ip", "region", "shared", "service_name"),
 }
-_MAX_VALUE = 80
-_MAX_SETTINGS = 320
+_PLAIN_NAME = re.compile(r"[A-Za-z0-9_.:-]{1,200}")
+"""A target named as it is: an app name, an id, a hostname, an IP address."""
+_WORD = re.compile(r"[a-z0-9_-]{1,40}")
+"""A fact shown bare: a state, a region, an id."""
+_MAX_NAME = 80
+"""Characters of a name read from Fly shown in a description; the rest is cut, visibly."""
 
 
 def state_lookup(endpoint: Endpoint, args: BaseModel) -> tuple[str, dict[str, Any]] | None:
@@ -76,12 +71,16 @@ def describe_action(
     *,
     read: bool | None = None,
 ) -> str:
-    """Sentences a person can approve or reject without reading JSON.
+    """Sentences a person can approve or reject without reading JSON: the whole change.
 
     ``Stop machine 3d8d9015b23489 in app web (read from Fly just now: named "web-1",
     started, ord). It stops serving until started again.`` Facts read from Fly come in
-    the parenthesis; anything the agent chose (a command, env values) follows, quoted
-    and marked as the agent's. Secret values never appear.
+    the parenthesis; everything the agent chose follows, each value quoted in full (a
+    command, env values), after ``Given by the agent, not checked:``. An update of a
+    machine whose config was read lists each changed field, before -> after; a secrets
+    update names the secrets set and unset. Every character another party wrote goes
+    through :mod:`fly_tools.render`, so none reaches a person raw, and nothing is cut
+    without a mark saying so. Secret values never appear.
 
     Args:
         endpoint: the endpoint being called.
@@ -93,24 +92,27 @@ def describe_action(
     target = target_of(endpoint, args)
     attempted = state is not None if read is None else read
     lookup = state_lookup(endpoint, args) if attempted else None
-    phrase = action_phrase(endpoint, target)
+    where = target_phrase(target)
     org = getattr(args, "org_slug", None)
     if endpoint.target == "app" and isinstance(org, str):
-        phrase += f" in organization {org}"
+        where += f" in organization {identifier(org)}"
     if lookup is not None:
         details = _state_details(endpoint, state)
-        phrase += (
+        where += (
             f" (read from Fly just now: {details})"
             if details
             else " (its current state could not be read)"
         )
+    phrase = says(endpoint, where)
     sentences = [f"{phrase[0].upper()}{phrase[1:]}."]
     if endpoint.consequence:
         sentences.append(endpoint.consequence)
+    text = " ".join(sentences)
+    changes = change_lines(endpoint, args, state)
+    if changes:
+        return text + "\n" + "\n".join(changes)
     chosen = _settings(endpoint, args)
-    if chosen:
-        sentences.append(f"Given by the agent, not checked: {chosen}.")
-    return " ".join(sentences)
+    return f"{text} Given by the agent, not checked: {chosen}." if chosen else text
 
 
 def facts_of(endpoint: Endpoint, state: Mapping[str, Any] | None) -> dict[str, Any]:
@@ -142,42 +144,51 @@ def type_back_for(endpoint: Endpoint, args: BaseModel) -> str | None:
     return (target.app if target.kind == "app" else target.id) or None
 
 
+def target_phrase(target: Target, details: str = "") -> str:
+    """``machine 3d8d9015b23489 in app web``, each name shown through the renderer."""
+    shown = Target(
+        kind=target.kind,
+        app=_name(target.app) if target.app is not None else None,
+        id=_name(target.id) if target.id is not None else None,
+    )
+    return shown.phrase(details)
+
+
+def _name(value: str) -> str:
+    # Validated names are plain; the raw ones of an invalid call may hold anything: quoted.
+    return value if _PLAIN_NAME.fullmatch(value) else quoted_identifier(value)
+
+
 def action_phrase(
     tool: Endpoint | str, target: Target, *, past: bool = False, details: str = ""
 ) -> str:
     """The call as a lower-case verb phrase: ``stop machine X in app web``.
 
+    The words are the record's :attr:`~fly_tools.catalogue.Endpoint.phrase`; a tool given
+    by name is looked up in the package's catalogue. A record without a phrase (or a
+    name no catalogue knows) reads ``call fly_x on machine X in app web``: nothing is
+    guessed from the tool name.
+
     Args:
-        tool: the endpoint, or its tool name: the verb and object come from the name
-            alone (``fly_<verb>_<object>``), so any catalogue's records read the same.
+        tool: the endpoint, or its tool name.
         target: the resource acted on.
         past: ``stopped machine X in app web``, for the audit trail.
         details: what a read of the target said about it.
     """
-    name = tool if isinstance(tool, str) else tool.name
-    verb, *words = name.removeprefix("fly_").split("_")
-    verb_text = _past_tense(verb) if past else _PRESENT.get(verb, verb)
-    return f"{verb_text} {_object_phrase(words, target, details)}"
+    endpoint = tool if isinstance(tool, Endpoint) else ENDPOINTS.get(tool)
+    where = target_phrase(target, details)
+    if endpoint is None:
+        name = identifier(tool if isinstance(tool, str) else "")
+        return f"called {name} on {where}" if past else f"call {name} on {where}"
+    return says(endpoint, where, past=past)
 
 
-def _object_phrase(words: list[str], target: Target, details: str) -> str:
-    where = target.phrase(details)
-    noun = " ".join(_WORDS.get(w, w) for w in words)
-    if words == [target.kind]:
-        return where  # delete machine X
-    if words[0] == target.kind:
-        return f"the {' '.join(words[1:])} of {where}"  # list the events of machine X
-    if noun.endswith("s"):
-        return f"the {noun} in {where}"  # list the machines in app web
-    if words[0] in ("app", "machine", "volume", "secret"):
-        return f"a {noun} in {where}"  # create a machine in app web
-    return f"the {noun} for {where}"  # acquire the lease for machine X
-
-
-def _past_tense(verb: str) -> str:
-    if verb in _PAST:
-        return _PAST[verb]
-    return f"{verb}d" if verb.endswith("e") else f"{verb}ed"
+def says(endpoint: Endpoint, where: str, *, past: bool = False) -> str:
+    """The record's phrase with ``where`` (an already rendered target) in place."""
+    if endpoint.phrase is None:
+        name = identifier(endpoint.name)
+        return f"called {name} on {where}" if past else f"call {name} on {where}"
+    return endpoint.phrase.says(where, past=past)
 
 
 def _state_details(endpoint: Endpoint, state: Mapping[str, Any] | None) -> str:
@@ -185,14 +196,16 @@ def _state_details(endpoint: Endpoint, state: Mapping[str, Any] | None) -> str:
         return ""
     parts: list[str] = []
     name = _text(state.get("name"))
-    # Names are chosen by whoever created the resource (possibly the agent): quoted.
-    named = f"named {json.dumps(name, ensure_ascii=False)}" if name else ""
+    # Names are chosen by whoever created the resource (possibly the agent): quoted, and
+    # a long one cut with a mark, so it cannot push the facts after it out of sight.
+    where = f"Fly ({endpoint.state_read or 'a read of the target'})"
+    named = f"named {quoted_identifier(name, limit=_MAX_NAME, where=where)}" if name else ""
     if endpoint.target == "machine":
-        parts = [named, _text(state.get("state")), _text(state.get("region"))]
+        parts = [named, _fact(state.get("state")), _fact(state.get("region"))]
     elif endpoint.target == "volume":
         parts = [named, _size(state.get("size_gb"))]
         attached = _text(state.get("attached_machine_id"))
-        parts.append(f"attached to machine {attached}" if attached else "not attached")
+        parts.append(f"attached to machine {_fact(attached)}" if attached else "not attached")
     elif endpoint.target == "app":
         parts = [
             _count(state.get("machine_count"), "machine"),
@@ -203,12 +216,21 @@ def _state_details(endpoint: Endpoint, state: Mapping[str, Any] | None) -> str:
         for key in _FACT_KEYS.get(endpoint.target, ()):
             value = state.get(key)
             if key not in ("name", "hostname", "ip") and isinstance(value, str | int | bool):
-                parts.append(f"{key} {json.dumps(value, ensure_ascii=False)[:_MAX_VALUE]}")
+                parts.append(f"{key} {quoted(value, limit=_MAX_NAME, where=where)}")
     return ", ".join(p for p in parts if p)
 
 
 def _text(value: Any) -> str:
     return value if isinstance(value, str) else ""
+
+
+def _fact(value: Any) -> str:
+    # A state or region is a short word from Fly; anything else is quoted like a name, so
+    # it cannot pose as more facts or as the end of them.
+    text = _text(value)
+    if not text:
+        return ""
+    return text if _WORD.fullmatch(text) else quoted_identifier(text, limit=_MAX_NAME)
 
 
 def _size(value: Any) -> str:
@@ -222,20 +244,10 @@ def _count(value: Any, noun: str) -> str:
 
 
 def _settings(endpoint: Endpoint, args: BaseModel) -> str:
-    """``command=["ls","-la"], signal="SIGTERM"`` for the arguments the caller chose."""
+    """``command=["ls", "-la"], signal="SIGTERM"``: every argument the caller chose, whole."""
     chosen = args.model_fields_set - _SAID
     if endpoint.target in ("app", "org"):
         chosen -= {"org_slug"}
     shown = {k: v for k, v in redact_args(endpoint, args).items() if k in chosen}
-    if not shown:
-        return ""
-    text = ", ".join(f"{key}={_short(value)}" for key, value in shown.items())
-    if len(text) > _MAX_SETTINGS:
-        text = text[: _MAX_SETTINGS - 1] + "…"
-    return text
-
-
-def _short(value: Any) -> str:
-    # Always JSON, so text the agent chose is visibly quoted and cannot pose as a fact.
-    text = json.dumps(value, separators=(",", ":"), ensure_ascii=False, default=str)
-    return text if len(text) <= _MAX_VALUE else text[: _MAX_VALUE - 1] + '…"'
+    # Quoted with every quote inside escaped, so text the agent chose cannot pose as a fact.
+    return ", ".join(f"{identifier(key)}={agent_value(value)}" for key, value in shown.items())

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -12,6 +11,7 @@ from pydantic import ValidationError
 from fly_tools.catalogue import ENDPOINTS, Endpoint
 from fly_tools.guards.describe import describe_action
 from fly_tools.guards.redact import redact_args
+from fly_tools.render import agent_value, identifier, inert
 from fly_tools.risk import RiskTier
 
 DECISION_TYPES = ("approve", "edit", "reject", "respond")
@@ -105,8 +105,9 @@ class PendingCallDescription:
     def __call__(self, tool_call: Mapping[str, Any], state: Any, runtime: Any) -> str:
         """Describe ``tool_call`` (a LangChain ``ToolCall``)."""
         args = dict(tool_call.get("args") or {})
+        tool = identifier(self.tool_name)
         if self.endpoint is None:
-            return f"{self.tool_name} ({self.risk.label}) with arguments {_json(args)}."
+            return f"{tool} ({self.risk.label}) with arguments {agent_value(args)}."
         problem = None
         if self.bound_app is not None and "app_name" in self.endpoint.args_model.model_fields:
             named = args.setdefault("app_name", self.bound_app)
@@ -120,12 +121,8 @@ class PendingCallDescription:
             problem = problem or f"{where}: {first['msg']}"
         if problem is not None:
             return (
-                f"{self.tool_name} ({self.risk.label}) with arguments "
-                f"{_json(redact_args(self.endpoint, args))}. These arguments are invalid "
-                f"({problem}), so the call will be refused if approved."
+                f"{tool} ({self.risk.label}) with arguments "
+                f"{agent_value(redact_args(self.endpoint, args))}. These arguments are invalid "
+                f"({inert(problem)}), so the call will be refused if approved."
             )
         return describe_action(self.endpoint, validated)
-
-
-def _json(value: Any) -> str:
-    return json.dumps(value, default=str, separators=(", ", ": "))

@@ -143,7 +143,7 @@ PROMPT = f"Approve fly_delete_volume on volume {VOL_DATA_OLD} in app web? [y]es 
     ("answers", "approved", "reason"),
     [
         (["y", VOL_DATA_OLD], True, None),
-        (["y", "y"], False, f"confirmation did not match '{VOL_DATA_OLD}'"),
+        (["y", "y", "y", "y"], False, f"confirmation did not match '{VOL_DATA_OLD}'"),
         (["n"], False, "declined"),
         ([], False, "no answer (end of input)"),
     ],
@@ -197,7 +197,7 @@ def test_an_edit_at_the_terminal_becomes_the_middlewares_edit_decision() -> None
 
 @pytest.mark.parametrize(("typed", "sent"), [(VOL_DATA, True), (VOL_DATA_OLD, False)])
 def test_an_edited_delete_is_asked_again_and_sent_only_as_edited(typed: str, sent: bool) -> None:
-    answers = iter(["e", json.dumps({"volume_id": VOL_DATA}), "y", typed])
+    answers = iter(["e", json.dumps({"volume_id": VOL_DATA}), "y", typed, typed, typed])
     fake = FakeFly.demo()
     _, output = _run(fake, Reviewer("ask", input=lambda prompt: next(answers)))
 
@@ -210,7 +210,7 @@ def test_an_edited_delete_is_asked_again_and_sent_only_as_edited(typed: str, sen
 
 
 def test_where_the_middleware_allows_no_edit_the_prompt_offers_none() -> None:
-    answers = iter(["e"])
+    answers = iter(["e", "e", "e"])  # not a choice here: asked again, three times
     action = {"name": "fly_delete_app", "args": {"app_name": "web"}, "description": "Delete."}
     out = io.StringIO()
     review = Reviewer("ask", input=lambda prompt: next(answers)).review(

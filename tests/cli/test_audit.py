@@ -51,7 +51,7 @@ def test_audit_prints_the_whole_trail(run: Run, trail: str) -> None:
     assert lines[0].startswith("1. ")
     assert "fly-tools listed the machines in app web" in lines[0]
     assert f"night-shift stopped machine {WEB_1} in app web" in lines[1]
-    assert "was rejected by --no" in lines[2]
+    assert "was rejected with --no on the command line." in lines[2]
 
 
 @pytest.mark.parametrize(
@@ -126,7 +126,7 @@ def test_a_call_then_its_audit(run: Run, fake: FakeFly, tmp_path: Path) -> None:
     status, out, _ = run("audit", audit, "--decision", "rejected", "--tool", "fly_delete_volume")
     assert status == 0
     assert "delete volume" in out
-    assert "rejected by --no" in out
+    assert "rejected with --no on the command line" in out
     assert not [r for r in fake.requests if r.method == "DELETE"]
 
 

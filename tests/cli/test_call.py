@@ -142,7 +142,7 @@ def test_at_a_terminal_call_asks_with_the_shared_prompt(
     assert status == 0
     assert out.startswith("Deleted volume")
     assert f"Approve fly_delete_volume on volume {VOL_DATA_OLD} in app web?" in err
-    assert f"Type {VOL_DATA_OLD} to confirm" in err
+    assert f"Type {VOL_DATA_OLD} or data_old to confirm" in err
     assert deletes(fake) == [f"/v1/apps/web/volumes/{VOL_DATA_OLD}"]
 
 

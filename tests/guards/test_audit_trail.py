@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from fly_tools.catalogue import ENDPOINTS
+from fly_tools.catalogue import ENDPOINTS, Phrase
 from fly_tools.guards import (
     AuditLog,
     AuditRecord,
@@ -46,7 +46,7 @@ def record(
 @pytest.mark.parametrize(
     ("fields", "sentence"),
     [
-        ({}, "ops-bot stopped machine 3d8d9015b23489 in app web — approved by console."),
+        ({}, "ops-bot stopped machine 3d8d9015b23489 in app web — approved at the prompt."),
         ({"decision": "edited", "decided_by": "alice"},
          "ops-bot stopped machine 3d8d9015b23489 in app web — edited and approved by alice."),
         ({"decision": "allowed", "decided_by": "toolkit policy", "tool": "fly_list_machines"},
@@ -56,11 +56,11 @@ def record(
          "ops-bot's attempt to delete app web was refused: "
          "a readonly-scoped token cannot call fly_delete_app."),
         ({"decision": "rejected", "outcome": "not_executed", "error": "keep it running."},
-         "ops-bot's attempt to stop machine 3d8d9015b23489 in app web was rejected by console: "
+         "ops-bot's attempt to stop machine 3d8d9015b23489 in app web was rejected at the prompt: "
          "keep it running."),
         ({"outcome": "error", "status": 404, "error": "machine not found"},
          "ops-bot's attempt to stop machine 3d8d9015b23489 in app web failed: "
-         "404 machine not found (approved by console)."),
+         "404 machine not found (approved at the prompt)."),
         ({"decision": "allowed", "outcome": "error", "status": 409, "error": "409: lease held"},
          "ops-bot's attempt to stop machine 3d8d9015b23489 in app web failed: 409: lease held."),
         ({"agent_id": None, "decision": "allowed"},
@@ -74,9 +74,14 @@ def test_each_record_is_one_plain_english_sentence(
     assert record(args_for, tool, **fields).sentence == sentence
 
 
-def test_a_sentence_reads_its_tool_name_not_the_package_catalogue() -> None:
-    # A wider catalogue's endpoint, absent from ENDPOINTS, reads like the package's own.
-    quiesce = replace(ENDPOINTS["fly_stop_machine"], name="fly_quiesce_machine")
+def test_a_sentence_reads_the_records_phrase_never_its_tool_name() -> None:
+    # Deliberate change: words were parsed out of the tool name; now a wider catalogue's
+    # endpoint reads by its own phrase, and one without a phrase is named, not guessed.
+    quiesce = replace(
+        ENDPOINTS["fly_stop_machine"],
+        name="fly_quiesce_machine",
+        phrase=Phrase(ask="quiesce {target}", done="quiesced {target}"),
+    )
     assert "fly_quiesce_machine" not in ENDPOINTS
     args = {"app_name": "web", "machine_id": "3d8d9015b23489"}
     done = AuditRecord.build(
@@ -84,12 +89,53 @@ def test_a_sentence_reads_its_tool_name_not_the_package_catalogue() -> None:
         decided_by="toolkit policy", outcome="ok",
     )  # fmt: skip
     assert done.sentence == "ops-bot quiesced machine 3d8d9015b23489 in app web."
-    refused = replace(done, decision="refused", outcome="not_executed", error="no", sentence="")
-    assert refused.sentence == (
+    refused = replace(done, decision="refused", outcome="not_executed", error="no")
+    assert refused.worded(quiesce).sentence == (
         "ops-bot's attempt to quiesce machine 3d8d9015b23489 in app web was refused: no."
+    )
+    unworded = replace(quiesce, phrase=None)
+    bare = AuditRecord.build(
+        agent_id="ops-bot", endpoint=unworded, args=args, decision="allowed",
+        decided_by="toolkit policy", outcome="ok",
+    )  # fmt: skip
+    assert bare.sentence == (
+        "ops-bot called fly_quiesce_machine on machine 3d8d9015b23489 in app web."
     )
     odd = replace(done, tool="quiesce", sentence="")
     assert odd.sentence == "ops-bot called quiesce on machine 3d8d9015b23489 in app web."
+
+
+@pytest.mark.parametrize(
+    ("agent", "decided_by", "error", "sentence"),
+    [
+        ("fly-tools", "--no", "run with --no",
+         "fly-tools' attempt to delete volume vol_abc123 in app web was rejected with --no "
+         "on the command line."),
+        ("ops-bot", "console", "declined",
+         "ops-bot's attempt to delete volume vol_abc123 in app web was rejected at the prompt: "
+         "declined."),
+        ("ops-bot", "mcp client", "the user chose reject: \x1b[2Kfine\u202e",
+         "ops-bot's attempt to delete volume vol_abc123 in app web was rejected by mcp client: "
+         "the user chose reject: \\x1b[2Kfine\\u202e."),
+    ],
+)  # fmt: skip
+def test_rejections_read_as_a_person_writes(
+    args_for: Callable[..., FlyArgs], agent: str, decided_by: str, error: str, sentence: str
+) -> None:
+    rec = record(
+        args_for, "fly_delete_volume", agent_id=agent, decision="rejected",
+        decided_by=decided_by, outcome="not_executed", error=error,
+    )  # fmt: skip
+    assert rec.sentence == sentence
+    assert format_trail([rec]).startswith("1. ")
+    assert "\x1b" not in format_trail([rec])
+
+
+def test_the_trail_cuts_a_huge_sentence_with_a_mark(args_for: Callable[..., FlyArgs]) -> None:
+    rec = record(args_for, decision="rejected", outcome="not_executed", error="x" * 5000)
+    line = format_trail([rec])
+    assert "more characters; full text in fly-tools audit --json]" in line
+    assert len(line) < 800
 
 
 def test_record_fields(args_for: Callable[..., FlyArgs]) -> None:

@@ -46,7 +46,7 @@ def test_shows_description_tier_target_and_args_and_names_the_action(
     assert "for ops-bot" in shown
     assert request.description in shown
     assert "target: machine 3d8d9015b23489 in app web" in shown
-    assert json.dumps(dict(request.args)) in shown
+    assert '  args:   {"app_name":"web","machine_id":"3d8d9015b23489","signal":"SIGTERM"}' in shown
     assert shown.rstrip().endswith(
         "Approve fly_stop_machine on machine 3d8d9015b23489 in app web? [y]es / [e]dit / [n]o:"
     )
@@ -59,7 +59,8 @@ def test_no_unknown_answer_end_of_input_and_ctrl_c_reject(
     request = request_for("fly_stop_machine")
     for answers, reason in [
         (("n",), "declined"),
-        (("sure",), "answer 'sure' is not y/e/n"),
+        (("sure", "", "yess"), 'no answer among y/e/n in 3 tries (last: "yess")'),
+        (("sure",), "no answer (end of input)"),
         ((), "no answer (end of input)"),
     ]:
         prompt, _ = console(scripted, *answers)
@@ -117,7 +118,8 @@ def test_without_edit_the_prompt_offers_yes_or_no(
 ) -> None:
     out = io.StringIO()
     prompt = ConsoleApproval(input=scripted("e"), output=out, allow_edit=False)  # type: ignore[arg-type]
-    assert prompt(request_for("fly_stop_machine")) == Reject("answer 'e' is not y/n", by="console")
+    decision = prompt(request_for("fly_stop_machine"))
+    assert decision == Reject("no answer (end of input)", by="console")
     assert "? [y]es / [n]o:" in out.getvalue()
 
 
@@ -145,7 +147,7 @@ def test_irreversible_delete_needs_the_name_typed(
         "Type vol_abc123 to confirm fly_delete_volume on volume vol_abc123 in app web"
         in out.getvalue()
     )
-    for answers in (("y", "vol_abc12"), ("y", "")):
+    for answers in (("y", "vol_abc12", "", "vol_abc1234"), ("y", "", "", "")):
         prompt, _ = console(scripted, *answers)
         assert prompt(request) == Reject("confirmation did not match 'vol_abc123'", by="console")
     prompt, _ = console(scripted, "y")
@@ -163,7 +165,7 @@ def test_each_delete_and_exec_asks_for_its_own_target(
     ]:
         prompt, _ = console(scripted, "y", name)
         assert prompt(request_for(tool)) == Approve(by="console"), tool
-        prompt, _ = console(scripted, "y", "y")  # a second "y" is not the target
+        prompt, _ = console(scripted, "y", "y", "y", "y")  # a second "y" is not the target
         assert isinstance(prompt(request_for(tool)), Reject), tool
     prompt, _ = console(scripted, "y")  # disruptive: no second question
     assert prompt(request_for("fly_stop_machine")) == Approve(by="console")
@@ -176,7 +178,7 @@ def test_the_requests_type_back_is_what_must_be_typed(
     prompt, out = console(scripted, "y", "ls")
     assert prompt(exec_request) == Approve(by="console")
     assert "Type ls to confirm" in out.getvalue()
-    prompt, _ = console(scripted, "y", "3d8d9015b23489")
+    prompt, _ = console(scripted, "y", "3d8d9015b23489", "3d8d9015b23489", "3d8d9015b23489")
     assert prompt(exec_request) == Reject("confirmation did not match 'ls'", by="console")
     # A tier the fallback would not ask about still asks when the toolkit says so.
     extend = replace(request_for("fly_extend_volume"), type_back="vol_abc123")
@@ -198,7 +200,7 @@ def test_an_edited_call_is_marked_and_facts_are_shown(
     shown = out.getvalue()
     assert "EDITED CALL: this is the call as edited; it needs your approval again." in shown
     assert shown.index("EDITED CALL") < shown.index(request.description)
-    assert "read from Fly just now: state: started, region: ord" in shown
+    assert 'read from Fly just now: state: "started", region: "ord"' in shown
     assert "this cannot be undone" in shown
 
 
@@ -228,7 +230,7 @@ def test_through_a_toolkit_the_edited_call_is_asked_again_with_its_own_target() 
     assert VOL_DATA in first
     assert "EDITED CALL" not in first
     assert "EDITED CALL" in again
-    assert f"Type {VOL_DATA_OLD} to confirm fly_delete_volume on volume {VOL_DATA_OLD}" in again
+    assert f"Type {VOL_DATA_OLD} or data_old to confirm fly_delete_volume on volume" in again
     assert [r.path for r in fake.requests if r.method == "DELETE"] == [
         f"/v1/apps/web/volumes/{VOL_DATA_OLD}"
     ]
@@ -343,3 +345,66 @@ def test_lines_typed_ahead_of_a_question_are_discarded(
     prompt = ConsoleApproval(input=builtins.input, output=io.StringIO())
     assert prompt(request_for("fly_delete_volume")) == Approve(by="console")
     assert flushed == [termios.TCIFLUSH, termios.TCIFLUSH]  # before each question
+
+
+def test_the_volumes_name_read_from_fly_is_accepted_as_its_type_back() -> None:
+    fake = FakeFly.demo()
+    out = io.StringIO()
+    answers = iter(["y", "data_old"])
+    prompt = ConsoleApproval(input=lambda text: next(answers), output=out)
+    toolkit = FlyToolkit(
+        client=fake.client(scope="deploy"), scope="deploy", app="web", confirm=prompt
+    )
+    delete = {t.name: t for t in toolkit.get_tools()}["fly_delete_volume"]
+    delete.invoke({"volume_id": VOL_DATA_OLD})
+    assert f"Type {VOL_DATA_OLD} or data_old to confirm" in out.getvalue()
+    assert [r.path for r in fake.requests if r.method == "DELETE"] == [
+        f"/v1/apps/web/volumes/{VOL_DATA_OLD}"
+    ]
+
+
+def test_a_name_that_is_not_plain_is_never_a_type_back(
+    request_for: RequestFor, scripted: Callable[..., object]
+) -> None:
+    for name in ("y", "d\u0430ta", "data\x1b", " data", "x"):
+        request = replace(request_for("fly_delete_volume"), facts={"name": name})
+        prompt, _ = console(scripted, "y", name, name, name)
+        assert isinstance(prompt(request), Reject), name
+
+
+def test_a_typo_at_the_type_back_asks_again(
+    request_for: RequestFor, scripted: Callable[..., object]
+) -> None:
+    prompt, out = console(scripted, "y", "vol_abc12", "vol_abc123")
+    assert prompt(request_for("fly_delete_volume")) == Approve(by="console")
+    assert "That is not vol_abc123." in out.getvalue()
+    prompt, out = console(scripted, "yy", "y", "vol_abc123")
+    assert prompt(request_for("fly_delete_volume")) == Approve(by="console")
+    assert "Please answer y, e or n." in out.getvalue()
+
+
+def test_ctrl_c_says_it_rejected(request_for: RequestFor) -> None:
+    def ctrl_c(prompt: str) -> str:
+        raise KeyboardInterrupt
+
+    out = io.StringIO()
+    ConsoleApproval(input=ctrl_c, output=out)(request_for("fly_stop_machine"))
+    assert "Rejected: interrupted at the prompt (Ctrl-C); nothing was sent." in out.getvalue()
+
+
+def test_nothing_fly_or_the_agent_wrote_reaches_the_terminal_raw(
+    request_for: RequestFor, scripted: Callable[..., object]
+) -> None:
+    forged = "web-1\r\x1b[1A\x1b[2K--- read from Fly just now: destroyed \u202e\x9b"
+    request = replace(
+        request_for("fly_stop_machine"),
+        description=f"Stop it.\nnamed {forged}",
+        facts={"name": forged, "state": "started\x1b[2K"},
+        agent_id="ops\x1bbot",
+    )
+    prompt, out = console(scripted, "n")
+    prompt(request)
+    shown = out.getvalue()
+    for char in ("\r", "\x1b", "\u202e", "\x9b"):
+        assert char not in shown
+    assert '"web-1\\r\\x1b[1A\\x1b[2K--- read from Fly' in shown

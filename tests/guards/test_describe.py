@@ -41,10 +41,13 @@ def test_every_endpoint_gets_a_sensible_description(
     endpoint = ENDPOINTS[name]
     args = args_for(endpoint)
     lookup = state_lookup(endpoint, args)
-    text = describe_action(endpoint, args, STATE_FOR[lookup[0]] if lookup else None)
+    text, *change_set = describe_action(
+        endpoint, args, STATE_FOR[lookup[0]] if lookup else None
+    ).split("\n")
 
     assert text[0].isupper()
     assert text.endswith(".")
+    assert all(line.startswith("  ") or line.endswith(":") for line in change_set)
     assert len(text) < 400
     assert "fly_" not in text
     assert "None" not in text
@@ -91,13 +94,18 @@ def test_delete_app_counts_what_goes_with_it(args_for: Callable[..., FlyArgs]) -
     assert text.endswith(" Given by the agent, not checked: force=true.")
 
 
-def test_chosen_arguments_are_shown_and_long_ones_cut(args_for: Callable[..., FlyArgs]) -> None:
+def test_chosen_arguments_are_shown_whole_however_long(args_for: Callable[..., FlyArgs]) -> None:
+    # Deliberate change: values were cut at 80 characters with a closing quote, so a cut
+    # read as complete; now each is shown whole (the surface cuts, with a mark).
     endpoint = ENDPOINTS["fly_update_machine"]
-    args = args_for(endpoint, memory_mb=512, env={"API_KEY": "k-123", "MODE": "x" * 200})
+    env = {"API_KEY": "k-123", "MODE": "x" * 200, "LD_PRELOAD": "/tmp/evil.so"}
+    args = args_for(endpoint, memory_mb=512, env=env)
     text = describe_action(endpoint, args)
     assert 'Given by the agent, not checked: image="nginx:1.27", memory_mb=512, env=' in text
     assert "k-123" not in text
-    assert "…" in text
+    assert '"MODE":"' + "x" * 200 + '"' in text
+    assert '"LD_PRELOAD":"/tmp/evil.so"' in text
+    assert "…" not in text
     assert "lease_nonce" not in describe_action(endpoint, args_for(endpoint, lease_nonce="n1"))
 
 
@@ -176,22 +184,28 @@ def test_every_change_to_a_machine_or_volume_and_app_deletion_reads_it_first(nam
         ("fly_list_apps", Target("org", None, "acme"), "list the apps in organization acme",
          "listed the apps in organization acme"),
         ("fly_acquire_lease", Target("machine", "web", "m1"),
-         "acquire the lease for machine m1 in app web",
-         "acquired the lease for machine m1 in app web"),
+         "take a lease on machine m1 in app web",
+         "took a lease on machine m1 in app web"),
         ("fly_exec_machine", Target("machine", "web", "m1"),
          "run a command in machine m1 in app web", "ran a command in machine m1 in app web"),
-        ("fly_get_volume", Target("volume", "web", "vol_1"), "show volume vol_1 in app web",
+        ("fly_get_volume", Target("volume", "web", "vol_1"), "read volume vol_1 in app web",
          "read volume vol_1 in app web"),
         ("fly_set_secret", Target("secret", "web", "K"), "set secret K in app web",
          "set secret K in app web"),
-        ("fly_request_oidc_token", Target("org"), "request the OIDC token for the organization",
-         "requested the OIDC token for the organization"),
-        ("fly_signal_machine", Target("machine", "web", "m1"), "signal machine m1 in app web",
-         "signalled machine m1 in app web"),
+        ("fly_request_oidc_token", Target("org"), "request an OIDC token for the organization",
+         "requested an OIDC token for the organization"),
+        ("fly_signal_machine", Target("machine", "web", "m1"),
+         "send a signal to machine m1 in app web", "sent a signal to machine m1 in app web"),
+        ("fly_sign_with_secret_key", Target("secretkey", "web", "k1"),
+         "sign text with secret key k1 in app web", "signed text with secret key k1 in app web"),
+        ("fly_verify_with_secret_key", Target("secretkey", "web", "k1"),
+         "verify a signature with secret key k1 in app web",
+         "verified a signature with secret key k1 in app web"),
+        ("fly_delete_acme_certificate", Target("certificate", "web", "example.com"),
+         "delete the Let's Encrypt certificate example.com in app web",
+         "deleted the Let's Encrypt certificate example.com in app web"),
     ],
 )  # fmt: skip
-def test_action_phrase_from_the_tool_name(
-    name: str, target: Target, present: str, past: str
-) -> None:
+def test_action_phrase_from_the_record(name: str, target: Target, present: str, past: str) -> None:
     assert action_phrase(ENDPOINTS[name], target) == present
     assert action_phrase(ENDPOINTS[name], target, past=True) == past

@@ -107,7 +107,7 @@ def test_invalid_arguments_are_shown_redacted_with_the_problem(secret_value: str
     call = {"name": "fly_set_secret", "args": {"app_name": "Web!", "value": secret_value}}
     text = describe(call, {}, None)
     assert secret_value not in text
-    assert '"value": "[redacted]"' in text
+    assert '"value":"[redacted]"' in text
     assert "invalid (app_name:" in text
     assert "will be refused if approved" in text
 
@@ -146,7 +146,7 @@ def test_a_risky_tool_outside_the_catalogue_is_described_generically() -> None:
     )
     describe = interrupt_on([tool])["wipe_disk"]["description"]
     assert describe({"name": "wipe_disk", "args": {"path": "/"}}, {}, None) == (
-        'wipe_disk (destructive) with arguments {"path": "/"}.'
+        'wipe_disk (destructive) with arguments {"path":"/"}.'
     )
 
 
@@ -190,3 +190,19 @@ def test_middleware_shows_the_description_and_runs_on_approve(mode: str) -> None
     resume = {"decisions": [answer]} if mode == "batched" else {pending.id: answer}
     agent.invoke(Command(resume=resume), config)
     assert calls == [{"volume_id": "vol_abc123"}]
+
+
+def test_a_hostile_pending_call_is_described_inert() -> None:
+    from fly_tools import FlyToolkit
+    from fly_tools.render import is_hidden
+    from fly_tools.testing import FakeFly
+
+    tool = FlyToolkit(client=FakeFly.demo().client(), scope="org").get_tools()
+    describe = interrupt_on(tool)["fly_exec_machine"]["description"]
+    command = ["sh", "-c", "echo ok\r\x1b[2K\u202e" + "." * 300 + "; rm -rf /data"]
+    text = describe({"name": "fly_exec_machine", "args": {
+        "app_name": "web", "machine_id": "3d8d9015b23489", "command": command}}, {}, None)  # fmt: skip
+    assert "rm -rf /data" in text
+    assert not any(is_hidden(c) for c in text)
+    odd = describe({"name": "fly_exec_machine", "args": {"app_name": "web\x1b"}}, {}, None)
+    assert not any(is_hidden(c) for c in odd)

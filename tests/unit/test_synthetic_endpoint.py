@@ -19,7 +19,7 @@ from langgraph.types import Command
 
 from fly_tools import ENDPOINTS, FlyToolkit, MiddlewareApproval, RiskTier
 from fly_tools.agents import approval_middleware
-from fly_tools.catalogue import Catalogue, Endpoint
+from fly_tools.catalogue import Catalogue, Endpoint, Phrase
 from fly_tools.docs import tools_markdown
 from fly_tools.guards import (
     ActionRequest,
@@ -49,6 +49,7 @@ DRAIN = Endpoint(
     name=NAME,
     group="control",
     operation_id="Machines_drain",
+    phrase=Phrase(ask="drain {target}", done="drained {target}"),
     method="POST",
     path="/apps/{app_name}/machines/{machine_id}/drain",
     args_model=DrainMachineArgs,
@@ -129,6 +130,7 @@ def test_an_approved_call_reaches_the_fake_and_is_audited() -> None:
     assert reads.index("fly_get_machine") < reads.index(NAME)  # described from Fly's state
     [record] = [r for r in sink.records if r.tool == NAME]
     assert record.decision == "approved"
+    assert record.sentence == f"ops-bot drained machine {WEB_1} in app web — approved by test-hook."
     sentence = sentence_for(record)
     assert sentence.startswith("ops-bot ")
     assert "drain" in sentence
