@@ -33,6 +33,12 @@ _SHORT = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 _MAX_FLAGGED = 3
 
 
+TRAIL_LINE = 600
+"""Characters of one audit sentence shown in a trail before the cut mark."""
+TRAIL_WHERE = "fly-tools audit --json"
+"""Where a trail's cut sentences can be read whole."""
+
+
 def escape_char(char: str) -> str:
     """``char`` as it is shown inside a value: itself, or an escape such as ``\\u202e``."""
     if char in _SHORT:

@@ -91,8 +91,13 @@ def _plain_record(record: Any) -> bool:
 
 def trail_text(records: Sequence[dict[str, Any]]) -> str:
     """A numbered trail, one record a line (the lines of :func:`fly_tools.guards.format_trail`)."""
+    from fly_tools.render import TRAIL_LINE, TRAIL_WHERE, inert
+
+    # A file can be written by anyone: every sentence is shown inert, and cut visibly.
     return "\n".join(
-        f"{n}. {r['time']} {r['sentence']} ({r['duration_ms']:.0f} ms)"
+        f"{n}. {inert(r['time'], limit=40, where=TRAIL_WHERE)} "
+        f"{inert(r['sentence'], limit=TRAIL_LINE, where=TRAIL_WHERE)} "
+        f"({r['duration_ms']:.0f} ms)"
         for n, r in enumerate(records, 1)
     )
 

@@ -18,7 +18,7 @@ from fly_tools.guards.context import CallContext
 from fly_tools.guards.decisions import Target, Verdict, target_of
 from fly_tools.guards.redact import redact_args, scrub
 from fly_tools.guards.sentences import sentence_for
-from fly_tools.render import inert
+from fly_tools.render import TRAIL_LINE, TRAIL_WHERE, inert
 
 Outcome = Literal["ok", "error", "not_executed", "unknown"]
 """What happened after the decision: the call succeeded, failed, never ran, or was cut
@@ -27,7 +27,6 @@ short while its request was out (``unknown``: the request may have run)."""
 _VERDICTS: tuple[str, ...] = get_args(Verdict)
 _OUTCOMES: tuple[str, ...] = get_args(Outcome)
 _log = logging.getLogger(__name__)
-_TRAIL_LINE = 600
 """Characters of one sentence ``fly-tools audit`` prints; the rest is behind a mark."""
 
 
@@ -335,9 +334,8 @@ def format_trail(
     if not chosen:
         return "No audit records match." if agent or decision else "No audit records."
     # A file can be written by anyone: every sentence is shown inert, and cut visibly.
-    where = "fly-tools audit --json"
     return "\n".join(
-        f"{n}. {inert(r.time, limit=40, where=where)} "
-        f"{inert(r.sentence, limit=_TRAIL_LINE, where=where)} ({r.duration_ms:.0f} ms)"
+        f"{n}. {inert(r.time, limit=40, where=TRAIL_WHERE)} "
+        f"{inert(r.sentence, limit=TRAIL_LINE, where=TRAIL_WHERE)} ({r.duration_ms:.0f} ms)"
         for n, r in enumerate(chosen, 1)
     )
