@@ -74,6 +74,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--host", default="127.0.0.1", help="HTTP address (default loopback)")
     parser.add_argument("--port", type=int, default=DEFAULT_PORT, help="HTTP port (default 8000)")
     parser.add_argument(
+        "--allow-host", action="append", default=[], metavar="NAME",
+        help="a Host name the HTTP endpoint answers to besides loopback and --host, e.g. "
+        "the container's or VM's name (repeatable)",
+    )  # fmt: skip
+    parser.add_argument(
         "--allow-origin", action="append", default=[], metavar="ORIGIN",
         help="a browser origin allowed to call the HTTP endpoint (repeatable; default none)",
     )  # fmt: skip
@@ -169,9 +174,10 @@ def serve_http(toolkit: FlyToolkit, options: argparse.Namespace, out: TextIO) ->
             token=token,
             host=options.host,
             origins=options.allow_origin,
+            allow_hosts=options.allow_host,
         )
     except ValueError as exc:
-        raise UsageError(f"{TOKEN_ENV}: {exc}") from None
+        raise UsageError(str(exc)) from None
     host = f"[{options.host}]" if ":" in options.host else options.host
     lines = [
         f"fly-tools mcp: serving {describe(toolkit, options)}",
