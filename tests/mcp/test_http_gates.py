@@ -39,8 +39,9 @@ def test_a_wildcard_bind_answers_only_loopback_names_and_the_allowed_ones(web: S
         refused = post(http, Host="other.internal:8000")
         assert refused.status_code == 421
         said = refused.json()["error_description"]
-        assert "other.internal" in said and "--allow-host other.internal" in said
-        assert post(http, Host="0.0.0.0:8000").status_code == 421  # noqa: S104
+        assert "other.internal" in said
+        assert "--allow-host other.internal" in said
+        assert post(http, Host="0.0.0.0:8000").status_code == 421
     assert web.sent() == []
 
 
