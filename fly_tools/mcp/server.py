@@ -54,6 +54,7 @@ from fly_tools.mcp.listing import (
     title_for,
 )
 from fly_tools.mcp.progress import PROGRESS_EVERY, timeout_of, with_heartbeat
+from fly_tools.mcp.protocol import ToolkitServer, can_ask
 from fly_tools.toolkit import FlyToolkit
 
 logger = logging.getLogger(__name__)
@@ -98,13 +99,15 @@ def build_server(
         served_tool(tool, calls, gated=toolkit.gated(tool.name), progress_every=progress_every)
         for tool in toolkit.get_tools()
     ]
-    server: MCPServer = MCPServer(
+    server = ToolkitServer(
         name,
         title="Fly.io Machines",
-        instructions=_instructions(toolkit),
+        instructions=_instructions(toolkit, approvals is not None),
         version=__version__,
         tools=tools,
         log_level="WARNING",
+        gated=frozenset(tool.name for tool in toolkit.get_tools() if toolkit.gated(tool.name)),
+        approved_elsewhere=approvals is not None,
     )
     # The SDK's own request-state boundary answers bad state with a protocol error before
     # any handler runs, so nothing would reach the audit trail. Approval state is sealed
@@ -114,12 +117,18 @@ def build_server(
     return server
 
 
-def _instructions(toolkit: FlyToolkit) -> str:
+def _instructions(toolkit: FlyToolkit, approved_elsewhere: bool) -> str:
     bound = f", bound to app {toolkit.app}" if toolkit.app else ""
-    return (
-        f"Fly.io Machines tools for a {toolkit.scope}-scoped token{bound}. "
-        "Calls that need a human decision ask the user in a form; nothing runs without "
-        "an approval of exactly that call."
+    said = f"Fly.io Machines tools for a {toolkit.scope}-scoped token{bound}. "
+    if approved_elsewhere:
+        return said + (
+            "Calls that need a human decision wait in an approvals store: the answer says "
+            "'pending approval ID'; call again once a person has approved it."
+        )
+    return said + (
+        "Calls that need a human decision ask the user in a form; nothing runs without an "
+        "approval of exactly that call. Clients that declared no form elicitation are not "
+        "shown those tools, since they could never get them approved."
     )
 
 
@@ -155,7 +164,7 @@ class ToolkitCalls:
             return await self._run(name, args, None, context)
         if self.approvals is not None and not answering:
             return await self._run(name, args, self.approvals, context)
-        if not _can_ask(ctx):
+        if not can_ask(ctx.client_capabilities):
             return await self._run(name, args, _rejecting(NO_FORM_SUPPORT), context)
         if answering:
             return await self._answered(name, args, ctx, context)
@@ -312,13 +321,6 @@ def _text_result(text: str, artifact: Any, *, is_error: bool = False) -> CallToo
         structured_content=structured,
         is_error=is_error,
     )
-
-
-def _can_ask(ctx: Context[Any, Any]) -> bool:
-    """Whether the client declared form input (a bare ``elicitation: {}`` means form)."""
-    capabilities = ctx.client_capabilities
-    elicitation = capabilities.elicitation if capabilities is not None else None
-    return elicitation is not None and (elicitation.form is not None or elicitation.url is None)
 
 
 def _asks_in_rounds(ctx: Context[Any, Any]) -> bool:
