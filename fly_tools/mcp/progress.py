@@ -76,7 +76,8 @@ async def _beat(report: Report, what: str, total: float | None, every: float) ->
 
 
 def timeout_of(args: dict[str, Any]) -> float | None:
-    """A call's ``timeout`` argument in seconds, when it is a plain number."""
+    """A call's ``timeout`` argument in seconds, when it is a plain positive number."""
     value = args.get("timeout")
-    is_number = isinstance(value, int | float) and not isinstance(value, bool)
-    return float(value) if is_number and value > 0 else None
+    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+        return None
+    return float(value)

@@ -14,7 +14,7 @@ from starlette.types import ASGIApp
 from fly_tools.cli.usage import UsageError
 from fly_tools.mcp.stopping import Terminated
 
-GRACE = 3.0
+GRACE = 3
 """Seconds open streams get to close once a stop is asked for; then they are cut."""
 
 
