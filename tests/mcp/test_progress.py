@@ -57,6 +57,21 @@ async def test_a_wait_reports_progress_until_it_ends() -> None:
     assert max(gaps) < 1.0
 
 
+async def test_creating_an_app_reports_progress_while_fly_is_not_serving_it_yet() -> None:
+    fake = FakeFly.demo(clock=FakeClock.real(), app_ready_delay=1.5)
+    org = serve("org", None, fake=fake, server={"progress_every": EVERY})
+    got = Progress()
+    async with Client(org.server) as client:
+        result = await client.call_tool(
+            "fly_create_app", {"app_name": "fresh-app", "org_slug": "acme"}, progress_callback=got
+        )
+    assert not result.is_error, result.content
+    reads = [r for r in org.fake.requests if r.path == "/v1/apps/fresh-app"]
+    assert len(reads) >= 2  # it read the new app back until Fly served it
+    assert len(got.seen) >= 5
+    assert {total for _, total, *_ in got.seen} == {None}  # no timeout of its own
+
+
 async def test_a_quick_call_sends_no_progress(web: Served) -> None:
     got = Progress()
     async with Client(web.server) as client:
