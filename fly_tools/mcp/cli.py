@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, TextIO
 
 from fly_tools.cli.parser import SCOPE_DEFAULT, call_toolkit_options, toolkit_options
 from fly_tools.cli.usage import UsageError
-from fly_tools.mcp.stopping import until_stopped
+from fly_tools.mcp.stopping import EXIT_INTERRUPTED, EXIT_TERMINATED, leave, until_stopped
 
 if TYPE_CHECKING:
     from mcp.server import MCPServer
@@ -52,7 +52,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from fly_tools.mcp.config import main as config_main
 
         return config_main(config_arguments(args) or [])
-    return until_stopped(lambda: _serve(args), _say)
+    code = until_stopped(lambda: _serve(args), _say)
+    if code in (EXIT_INTERRUPTED, EXIT_TERMINATED):
+        leave(code)  # not waiting on the thread still reading stdin
+    return code
 
 
 def _say(text: str) -> None:

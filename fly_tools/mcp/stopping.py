@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import signal
+import sys
 import threading
 from collections.abc import Callable
 from types import FrameType
@@ -22,12 +25,20 @@ def _terminate(signum: int, frame: FrameType | None) -> None:
     raise Terminated
 
 
-def install() -> None:
-    """SIGTERM raises :class:`Terminated` from now on (SIGINT already raises ``KeyboardInterrupt``).
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
 
-    Only the main thread may set handlers; elsewhere (a test running ``main``) nothing changes.
+
+def install() -> None:
+    """From now on SIGINT raises ``KeyboardInterrupt`` and SIGTERM :class:`Terminated`.
+
+    SIGINT gets a handler of its own too: under Python's default one, asyncio's runner
+    takes Ctrl-C over and, stopping, waits for the thread still reading stdin, which
+    only returns when the client closes it. Only the main thread may set handlers;
+    elsewhere (a test running ``main``) nothing changes.
     """
     if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, _interrupt)
         signal.signal(signal.SIGTERM, _terminate)
 
 
@@ -42,3 +53,16 @@ def until_stopped(run: Callable[[], _T], say: Callable[[str], None]) -> _T | int
     except Terminated:
         say("stopped (terminated)")
         return EXIT_TERMINATED
+
+
+def leave(code: int) -> None:
+    """End the process with ``code`` now, without waiting for threads.
+
+    Over stdio a worker thread sits in a blocking read of stdin until the client closes
+    it; an ordinary exit waits for that thread, which kept the process alive after
+    Ctrl-C. Everything the server wrote is flushed first.
+    """
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):  # closed by the client: nothing to flush
+            stream.flush()
+    os._exit(code)

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import signal
 import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import anyio
@@ -46,14 +48,52 @@ def wait_for(process: subprocess.Popen[bytes], stream: str, text: bytes) -> byte
     return seen
 
 
-def stopped(process: subprocess.Popen[bytes], sig: signal.Signals) -> tuple[int, str]:
-    process.send_signal(sig)
+def stopped(process: subprocess.Popen[bytes], sig: signal.Signals | None) -> tuple[int, str]:
+    """Signal the server (unless ``None``: sent already) and wait with its stdin still open."""
+    if sig is not None:
+        process.send_signal(sig)
     try:
-        _, err = process.communicate(timeout=20)  # stdin stays open: it must not wait on it
+        code = process.wait(timeout=20)
     except subprocess.TimeoutExpired:
         process.kill()
         pytest.fail("the server did not stop on the signal")
-    return process.returncode, err.decode()
+    assert process.stderr is not None
+    return code, process.stderr.read().decode()
+
+
+HELLO = [
+    {
+        "jsonrpc": "2.0", "id": 1, "method": "initialize",
+        "params": {
+            "protocolVersion": "2025-11-25", "capabilities": {},
+            "clientInfo": {"name": "host", "version": "1"},
+        },
+    },
+    {"jsonrpc": "2.0", "method": "notifications/initialized"},
+    {"jsonrpc": "2.0", "id": 2, "method": "tools/list"},
+]  # fmt: skip
+
+
+def converse(process: subprocess.Popen[bytes]) -> None:
+    """Initialize and list the tools over stdio, as a host does, reading both answers."""
+    assert process.stdin is not None
+    for message in HELLO:
+        process.stdin.write(json.dumps(message).encode() + b"\n")
+    process.stdin.flush()
+    wait_for(process, "stdout", b'"id":1')
+    wait_for(process, "stdout", b'"id":2')
+
+
+@contextlib.contextmanager
+def running(*args: str) -> Iterator[subprocess.Popen[bytes]]:
+    """The server, killed at the end should a test leave it running."""
+    process = start(*args)
+    try:
+        yield process
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
 
 
 def wait_for_port(port: int) -> None:
@@ -76,9 +116,10 @@ def free_port() -> int:
 @pytest.mark.slow
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
 def test_stdio_stops_on_a_signal_with_stdin_still_open(sig: signal.Signals) -> None:
-    process = start()
-    wait_for(process, "stderr", b"over stdio")
-    code, err = stopped(process, sig)
+    with running() as process:
+        wait_for(process, "stderr", b"over stdio")
+        converse(process)  # a host that has listed the tools, and keeps stdin open
+        code, err = stopped(process, sig)
     assert code == CODES[sig]
     assert "Traceback" not in err
     assert err.strip().endswith(SAID[sig])
@@ -87,9 +128,9 @@ def test_stdio_stops_on_a_signal_with_stdin_still_open(sig: signal.Signals) -> N
 @pytest.mark.slow
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
 def test_a_signal_during_start_up_is_one_line_too(sig: signal.Signals) -> None:
-    process = start()
-    time.sleep(0.3)  # the SDK and LangChain are still loading
-    code, err = stopped(process, sig)
+    with running() as process:
+        time.sleep(0.3)  # the SDK and LangChain are still loading
+        code, err = stopped(process, sig)
     assert code == CODES[sig]
     assert "Traceback" not in err
 
@@ -100,10 +141,19 @@ def test_a_signal_during_start_up_is_one_line_too(sig: signal.Signals) -> None:
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
 def test_http_stops_on_a_signal_with_a_session_open(sig: signal.Signals) -> None:
     port = free_port()
-    process = start("--http", "--port", str(port))
-    wait_for(process, "stdout", b"Ctrl-C stops the server")
-    wait_for_port(port)
-    url = f"http://127.0.0.1:{port}/mcp"
+    with running("--http", "--port", str(port)) as process:
+        wait_for(process, "stdout", b"Ctrl-C stops the server")
+        wait_for_port(port)
+        answered = session_then(process, sig, f"http://127.0.0.1:{port}/mcp")
+        code, err = stopped(process, None)
+    assert answered == [True]
+    assert code == CODES[sig]
+    assert "Traceback" not in err
+    assert err.strip().endswith(SAID[sig])
+
+
+def session_then(process: subprocess.Popen[bytes], sig: signal.Signals, url: str) -> list[bool]:
+    """Open a session, make a call, then send ``sig`` while the session is still open."""
     answered: list[bool] = []
 
     async def open_session_then_signal() -> None:
@@ -112,17 +162,10 @@ def test_http_stops_on_a_signal_with_a_session_open(sig: signal.Signals) -> None
         with anyio.move_on_after(15):
             async with Client(transport) as client:
                 answered.append(not (await client.call_tool("fly_list_machines", {})).is_error)
-                process.send_signal(sig)  # while the session (and its stream) is open
-                await anyio.sleep(10)
+                process.send_signal(sig)
+                while process.poll() is None:  # the session stays open until the server ends
+                    await anyio.sleep(0.1)
 
     with contextlib.suppress(Exception):  # the client's side of a connection cut: not tested
         anyio.run(open_session_then_signal)
-    assert answered == [True]
-    try:
-        _, err = process.communicate(timeout=20)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        pytest.fail("the HTTP server did not stop on the signal")
-    assert process.returncode == CODES[sig]
-    assert "Traceback" not in err.decode()
-    assert err.decode().strip().endswith(SAID[sig])
+    return answered
