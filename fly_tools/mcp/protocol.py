@@ -6,7 +6,11 @@
   form elicitation, since such a client can never get them approved (every call would be
   a refusal); with an out-of-band approver (``--store``) every client sees them all;
 - calling a tool that does not exist is a JSON-RPC error ``-32602`` (invalid params), as
-  the specification asks, not a tool result.
+  the specification asks, not a tool result; so is a ``tools/list`` cursor, since the
+  list is never paged.
+
+Batches and JSON nested too deep never reach this layer: over HTTP the SDK answers them
+with JSON-RPC errors; over stdio it drops them without an answer.
 """
 
 from __future__ import annotations
@@ -75,6 +79,9 @@ class ToolkitServer(MCPServer[Any]):
     async def _handle_list_tools(
         self, ctx: ServerRequestContext[Any], params: PaginatedRequestParams | None
     ) -> ListToolsResult:
+        if params is not None and params.cursor is not None:
+            # The list is never paged, so no cursor was ever handed out: any is invalid.
+            raise MCPError(INVALID_PARAMS, "invalid cursor: tools/list is not paged; omit it")
         hidden = self.hidden_from(ctx.session.client_capabilities)
         tools = [tool for tool in await self.list_tools() if tool.name not in hidden]
         return ListToolsResult(tools=tools)

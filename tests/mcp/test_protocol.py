@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from mcp import Client
 from mcp.shared.exceptions import MCPError
-from mcp_types.jsonrpc import METHOD_NOT_FOUND
+from mcp_types.jsonrpc import INVALID_PARAMS, METHOD_NOT_FOUND
 
 from fly_tools.approvals import StoreApproval
 from fly_tools.testing.world import VOL_DATA_OLD
@@ -65,3 +65,11 @@ async def test_the_instructions_say_who_is_shown_what(web: Served) -> None:
     async with Client(web.server) as client:
         said = client.instructions or ""
     assert "form elicitation are not shown" in said
+
+
+async def test_a_cursor_is_invalid_params_since_the_list_is_never_paged(web: Served) -> None:
+    async with Client(web.server) as client:
+        assert (await client.list_tools()).next_cursor is None
+        with pytest.raises(MCPError) as raised:
+            await client.list_tools(cursor="made-up")
+    assert raised.value.code == INVALID_PARAMS
