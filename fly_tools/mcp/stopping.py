@@ -17,8 +17,13 @@ EXIT_INTERRUPTED, EXIT_TERMINATED = 130, 143
 _T = TypeVar("_T")
 
 
-class Terminated(BaseException):
-    """SIGTERM arrived. Like ``KeyboardInterrupt`` it is no ``Exception``, so no handler keeps it."""
+class Terminated(KeyboardInterrupt):
+    """SIGTERM arrived.
+
+    A ``KeyboardInterrupt`` so that asyncio lets it through wherever it lands: the event
+    loop re-raises those from a callback, but logs and swallows any other
+    ``BaseException``, and the server would keep running.
+    """
 
 
 def _terminate(signum: int, frame: FrameType | None) -> None:
@@ -47,12 +52,12 @@ def until_stopped(run: Callable[[], _T], say: Callable[[str], None]) -> _T | int
     install()
     try:
         return run()
+    except Terminated:  # first: it is a KeyboardInterrupt too
+        say("stopped (terminated)")
+        return EXIT_TERMINATED
     except KeyboardInterrupt:
         say("stopped (interrupted)")
         return EXIT_INTERRUPTED
-    except Terminated:
-        say("stopped (terminated)")
-        return EXIT_TERMINATED
 
 
 def leave(code: int) -> None:
