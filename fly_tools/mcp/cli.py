@@ -216,7 +216,14 @@ def serve_stdio(toolkit: FlyToolkit, options: argparse.Namespace, log: TextIO) -
 def serve_http(toolkit: FlyToolkit, options: argparse.Namespace, out: TextIO) -> None:
     """Serve Streamable HTTP at ``http://HOST:PORT/mcp`` until interrupted."""
     from fly_tools.client.settings import TOKEN_ENV_VARS
-    from fly_tools.mcp.http import MCP_PATH, TOKEN_ENV, http_app, is_loopback, new_token
+    from fly_tools.mcp.http import (
+        MCP_PATH,
+        TOKEN_ENV,
+        allowed_hosts,
+        http_app,
+        is_loopback,
+        new_token,
+    )
     from fly_tools.mcp.serving import run_uvicorn
 
     given = os.environ.get(TOKEN_ENV, "").strip()
@@ -240,6 +247,7 @@ def serve_http(toolkit: FlyToolkit, options: argparse.Namespace, out: TextIO) ->
     ]
     if not is_loopback(options.host):
         lines.append(f"  Warning: {options.host} is not loopback; other machines can reach it.")
-        lines.append("  Host names answered: loopback, --host and each --allow-host NAME.")
+        names = ", ".join(allowed_hosts(options.host, options.allow_host))
+        lines.append(f"  Host names answered: {names} (add one with --allow-host NAME).")
     print("\n".join(lines), file=out, flush=True)
     run_uvicorn(app, options.host, options.port)

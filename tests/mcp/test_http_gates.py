@@ -115,3 +115,26 @@ def test_allowed_hosts_are_names_without_ports() -> None:
         allowed_hosts("127.0.0.1", ["http://box/"])
     cases: dict[str, Any] = {"a.b:80": "a.b", "[::1]:9": "[::1]", "A.B": "a.b", "": ""}
     assert {given: host_name(given) for given in cases} == cases
+
+
+@pytest.mark.slow
+@pytest.mark.enable_socket
+@pytest.mark.loopback
+def test_the_command_serves_a_wildcard_bind_by_the_allowed_name_only() -> None:
+    from tests.mcp.test_stopping import TOKEN as SERVED_TOKEN
+    from tests.mcp.test_stopping import free_port, running, wait_for, wait_for_port
+
+    port = free_port()
+    argv = ["--http", "--host", "0.0.0.0", "--port", str(port), "--allow-host", "mcp.internal"]  # noqa: S104
+    with running(*argv) as process, httpx.Client(base_url=f"http://127.0.0.1:{port}") as http:
+        printed = wait_for(process, "stdout", b"Host names answered")
+        wait_for_port(port)
+        auth = {**ACCEPT, "Authorization": f"Bearer {SERVED_TOKEN}"}
+        by_name = http.post("/mcp", json=LIST, headers={**auth, "Host": f"mcp.internal:{port}"})
+        refused = http.post("/mcp", json=LIST, headers={**auth, "Host": "vm-7:8000"})
+        process.terminate()
+        process.wait(timeout=20)
+    assert b"localhost, 127.0.0.1, [::1], mcp.internal (add one with --allow-host" in printed
+    assert passed(by_name)
+    assert refused.status_code == 421
+    assert "--allow-host vm-7" in refused.json()["error_description"]
