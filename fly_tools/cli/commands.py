@@ -188,7 +188,7 @@ def run_mcp(argv: Sequence[str]) -> int:
 
 def with_scope(argv: list[str]) -> list[str]:
     """``argv`` with ``--scope`` added when it is missing (never for ``--help``)."""
-    if _given(argv, "-h", "--help") or _given(argv, "--scope"):
+    if _given(argv, "-h", "--help") or _given(argv, "--scope") or argv[:1] == ["config"]:
         return argv
     if not _given(argv, "--live"):
         from fly_tools.cli.options import DEFAULT_SCOPE

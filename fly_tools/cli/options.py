@@ -14,7 +14,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from fly_tools.catalogue import ENDPOINTS, Endpoint
 from fly_tools.cli.usage import GIVE_SCOPE, UsageError, names, split
-from fly_tools.client import ConfigurationError, FlyClient, FlyError
+from fly_tools.client import AsyncFlyClient, ConfigurationError, FlyClient, FlyError
 from fly_tools.client.errors import CREDENTIALS_HINT
 from fly_tools.client.settings import TOKEN_ENV_VARS
 from fly_tools.guards import AgentPolicy
@@ -204,7 +204,7 @@ def endpoints(scope: Scope, app: str | None, chosen: dict[str, Any]) -> tuple[En
 
 
 def toolkit(
-    args: argparse.Namespace, client: FlyClient, scope: Scope, **options: Any
+    args: argparse.Namespace, client: FlyClient | AsyncFlyClient, scope: Scope, **options: Any
 ) -> FlyToolkit:
     """The toolkit the flags describe, around ``client``."""
     app = app_name(args.app)

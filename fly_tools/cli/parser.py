@@ -69,7 +69,7 @@ def _tools_command(commands: argparse._SubParsersAction[argparse.ArgumentParser]
         + SCOPE_DEFAULT,
         epilog="* marks the tools that pause for a human before they run.",
     )
-    _toolkit_options(tools)
+    toolkit_options(tools)
     _client_options(
         tools, live="read the scope from the token in FLY_API_TOKEN or FLY_ACCESS_TOKEN"
     )
@@ -99,8 +99,8 @@ def _call_command(commands: argparse._SubParsersAction[argparse.ArgumentParser])
         metavar="JSON",
         help="the tool's arguments: a JSON object, @FILE to read it from a file, or - for stdin",
     )
-    _toolkit_options(call)
-    _call_only_toolkit_options(call)
+    toolkit_options(call)
+    call_toolkit_options(call)
     _client_options(
         call,
         live="call the real Fly API: the token in FLY_API_TOKEN or FLY_ACCESS_TOKEN, the "
@@ -141,7 +141,8 @@ class _CallHelp(argparse.Action):
         parser.exit()
 
 
-def _call_only_toolkit_options(call: argparse.ArgumentParser) -> None:
+def call_toolkit_options(call: argparse.ArgumentParser) -> None:
+    """The toolkit options of commands that run calls (``call``, ``mcp``): approval time, programs, agent."""
     call.add_argument(
         "--confirm-timeout",
         type=float,
@@ -202,8 +203,8 @@ def _demo_command(commands: argparse._SubParsersAction[argparse.ArgumentParser])
     demo.set_defaults(run="fly_tools.cli.commands:run_demo")
 
 
-def _toolkit_options(parser: argparse.ArgumentParser) -> None:
-    """The toolkit's options, named as its Python arguments are."""
+def toolkit_options(parser: argparse.ArgumentParser) -> None:
+    """The toolkit's options, named as its Python arguments are (``tools``, ``call``, ``mcp``)."""
     kit = parser.add_argument_group("toolkit (the same options as FlyToolkit)")
     kit.add_argument(
         "--scope", choices=SCOPES,

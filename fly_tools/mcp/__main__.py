@@ -1,4 +1,4 @@
-"""``python -m fly_tools.mcp``: the same as ``fly-tools mcp``."""
+"""``python -m fly_tools.mcp``: the same command as ``fly-tools mcp``, defaults included."""
 
 import sys
 

@@ -9,6 +9,7 @@ from langchain_core.tools import BaseTool
 from mcp_types import ToolAnnotations
 from pydantic import BaseModel
 
+from fly_tools.catalogue import ENDPOINTS
 from fly_tools.risk import RiskTier
 
 GUEST_TEXT_PATHS = ("/exec", "/events", "/ps")
@@ -61,13 +62,65 @@ def title_for(tool: BaseTool) -> str:
 
 
 def input_schema_for(tool: BaseTool) -> dict[str, Any]:
-    """The schema the model sees: LangChain's tool-call schema (a bound ``app_name`` absent)."""
+    """The schema the model sees: LangChain's tool-call schema (a bound ``app_name`` absent).
+
+    Its top-level ``description`` and ``title`` are dropped: the tool's own description and
+    title already say them, and a host sends both to the model (a fifth more tokens).
+    """
     schema = tool.tool_call_schema
     if isinstance(schema, dict):
-        return dict(schema)
-    if issubclass(schema, BaseModel):
-        return schema.model_json_schema()
-    raise TypeError(f"tool {tool.name!r} has a pydantic v1 schema; MCP needs JSON Schema")
+        found = dict(schema)
+    elif issubclass(schema, BaseModel):
+        found = schema.model_json_schema()
+    else:
+        raise TypeError(f"tool {tool.name!r} has a pydantic v1 schema; MCP needs JSON Schema")
+    return {key: value for key, value in found.items() if key not in ("description", "title")}
+
+
+def _listed(items: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "type": "object",
+        "properties": {"result": {"type": "array", "items": items}},
+        "required": ["result"],
+    }
+
+
+def _record(*required: str) -> dict[str, Any]:
+    properties = {name: {"type": "string"} for name in required}
+    return {"type": "object", "properties": properties, "required": list(required)}
+
+
+_ROW: dict[str, Any] = {"type": "object"}
+OUTPUT_SCHEMAS: dict[str, dict[str, Any]] = {
+    "machines": _listed(_record("id")),
+    "processes": _listed(_ROW),
+    "events": _listed(_ROW),
+    "versions": _listed(_ROW),
+    "volumes": _listed(_record("id")),
+    "machine": _record("id"),
+    "volume": _record("id"),
+    "secrets": {
+        "type": "object",
+        "properties": {"secrets": {"type": "array", "items": _record("name")}},
+        "required": ["secrets"],
+    },
+    "wait": {"type": "object", "properties": {"ok": {"type": "boolean"}}, "required": ["ok"]},
+}
+"""``outputSchema`` by the record's result kind, only for kinds whose answer always has
+that shape: lists (as ``{"result": [...]}``), one machine or volume, the secrets list and
+a wait's answer. Only what Fly always sends is required; the rest stays open."""
+
+
+def output_schema_for(tool: BaseTool) -> dict[str, Any] | None:
+    """The shape of a read tool's structured result, when its result kind has a stable one.
+
+    Only reads: a change answers with whatever Fly says about it, which the catalogue does
+    not pin down.
+    """
+    endpoint = ENDPOINTS.get(tool.name)
+    if endpoint is None or tier_of(tool) is not RiskTier.READ:
+        return None
+    return OUTPUT_SCHEMAS.get(endpoint.result)
 
 
 def meta_for(tool: BaseTool, *, gated: bool) -> dict[str, Any]:

@@ -21,6 +21,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from functools import cached_property
 from typing import Any
 
 from langchain_core.tools import BaseTool, ToolException
@@ -45,7 +46,15 @@ from fly_tools.mcp.approval import (
     question,
     refusal,
 )
-from fly_tools.mcp.listing import annotations_for, input_schema_for, meta_for, title_for
+from fly_tools.mcp.listing import (
+    annotations_for,
+    input_schema_for,
+    meta_for,
+    output_schema_for,
+    title_for,
+)
+from fly_tools.mcp.progress import PROGRESS_EVERY, timeout_of, with_heartbeat
+from fly_tools.mcp.protocol import ToolkitServer, can_ask
 from fly_tools.toolkit import FlyToolkit
 
 logger = logging.getLogger(__name__)
@@ -67,6 +76,7 @@ def build_server(
     approval_ttl: float = DEFAULT_TTL,
     clock: Callable[[], float] = time.time,
     approvals: ConfirmHook | None = None,
+    progress_every: float = PROGRESS_EVERY,
 ) -> MCPServer:
     """An MCP server offering exactly ``toolkit.get_tools()``.
 
@@ -78,6 +88,7 @@ def build_server(
         clock: wall clock for approval expiry (injectable for tests).
         approvals: a hook that answers every gated call instead of asking through the
             client, e.g. ``StoreApproval(store)``: the call is left pending for a person.
+        progress_every: seconds between progress notifications while a call runs.
 
     Returns:
         An ``MCPServer``: run it over stdio, Streamable HTTP, or hand it to a client in
@@ -85,15 +96,18 @@ def build_server(
     """
     calls = ToolkitCalls(toolkit, TicketBook(ttl=approval_ttl, clock=clock), approvals)
     tools = [
-        served_tool(tool, calls, gated=toolkit.gated(tool.name)) for tool in toolkit.get_tools()
+        served_tool(tool, calls, gated=toolkit.gated(tool.name), progress_every=progress_every)
+        for tool in toolkit.get_tools()
     ]
-    server: MCPServer = MCPServer(
+    server = ToolkitServer(
         name,
         title="Fly.io Machines",
-        instructions=_instructions(toolkit),
+        instructions=_instructions(toolkit, approvals is not None),
         version=__version__,
         tools=tools,
         log_level="WARNING",
+        gated=frozenset(tool.name for tool in toolkit.get_tools() if toolkit.gated(tool.name)),
+        approved_elsewhere=approvals is not None,
     )
     # The SDK's own request-state boundary answers bad state with a protocol error before
     # any handler runs, so nothing would reach the audit trail. Approval state is sealed
@@ -103,12 +117,18 @@ def build_server(
     return server
 
 
-def _instructions(toolkit: FlyToolkit) -> str:
+def _instructions(toolkit: FlyToolkit, approved_elsewhere: bool) -> str:
     bound = f", bound to app {toolkit.app}" if toolkit.app else ""
-    return (
-        f"Fly.io Machines tools for a {toolkit.scope}-scoped token{bound}. "
-        "Calls that need a human decision ask the user in a form; nothing runs without "
-        "an approval of exactly that call."
+    said = f"Fly.io Machines tools for a {toolkit.scope}-scoped token{bound}. "
+    if approved_elsewhere:
+        return said + (
+            "Calls that need a human decision wait in an approvals store: the answer says "
+            "'pending approval ID'; call again once a person has approved it."
+        )
+    return said + (
+        "Calls that need a human decision ask the user in a form; nothing runs without an "
+        "approval of exactly that call. Clients that declared no form elicitation are not "
+        "shown those tools, since they could never get them approved."
     )
 
 
@@ -144,7 +164,7 @@ class ToolkitCalls:
             return await self._run(name, args, None, context)
         if self.approvals is not None and not answering:
             return await self._run(name, args, self.approvals, context)
-        if not _can_ask(ctx):
+        if not can_ask(ctx.client_capabilities):
             return await self._run(name, args, _rejecting(NO_FORM_SUPPORT), context)
         if answering:
             return await self._answered(name, args, ctx, context)
@@ -213,13 +233,26 @@ class _ServedTool(Tool):
     model_config = ConfigDict(arbitrary_types_allowed=True)
 
     calls: ToolkitCalls = Field(exclude=True)
+    structured_schema: dict[str, Any] | None = Field(default=None, exclude=True)
+    progress_every: float = Field(default=PROGRESS_EVERY, exclude=True)
+
+    @cached_property
+    def output_schema(self) -> dict[str, Any] | None:
+        """The shape of the structured result, for tools whose result has a stable one."""
+        return self.structured_schema
 
     async def run(
         self, arguments: dict[str, Any], context: Context[Any, Any], convert_result: bool = False
     ) -> Any:
-        """Run the call; every failure is a tool error, never a crash or a protocol error."""
+        """Run the call, reporting progress; every failure is a tool error, never a crash."""
         try:
-            return await self.calls.call(self.name, arguments, context)
+            return await with_heartbeat(
+                lambda: self.calls.call(self.name, arguments, context),
+                context.report_progress,
+                what=self.name,
+                total=timeout_of(arguments),
+                every=self.progress_every,
+            )
         except Exception:
             logger.exception("MCP call of %s failed unexpectedly", self.name)
             return _text_result(INTERNAL_ERROR, None, is_error=True)
@@ -230,8 +263,10 @@ def _never_called() -> None:
     raise RuntimeError("toolkit tools run through ToolkitCalls")
 
 
-def served_tool(tool: BaseTool, calls: ToolkitCalls, *, gated: bool) -> Tool:
-    """The SDK's tool record for one toolkit tool: lean schema, title, hints, ``_meta``."""
+def served_tool(
+    tool: BaseTool, calls: ToolkitCalls, *, gated: bool, progress_every: float = PROGRESS_EVERY
+) -> Tool:
+    """The SDK's tool record for one toolkit tool: lean schemas, title, hints, ``_meta``."""
     base = Tool.from_function(
         _never_called,
         name=tool.name,
@@ -241,8 +276,14 @@ def served_tool(tool: BaseTool, calls: ToolkitCalls, *, gated: bool) -> Tool:
         meta=meta_for(tool, gated=gated),
         structured_output=False,
     )
-    fields = {field: getattr(base, field) for field in Tool.model_fields}
-    return _ServedTool(**{**fields, "parameters": input_schema_for(tool), "calls": calls})
+    fields = {field: getattr(base, field) for field in Tool.model_fields if field != "parameters"}
+    return _ServedTool(
+        **fields,
+        parameters=input_schema_for(tool),
+        structured_schema=output_schema_for(tool),
+        calls=calls,
+        progress_every=progress_every,
+    )
 
 
 def _answer_hook(ticket: Ticket, answer: object, who: str) -> ConfirmHook:
@@ -280,13 +321,6 @@ def _text_result(text: str, artifact: Any, *, is_error: bool = False) -> CallToo
         structured_content=structured,
         is_error=is_error,
     )
-
-
-def _can_ask(ctx: Context[Any, Any]) -> bool:
-    """Whether the client declared form input (a bare ``elicitation: {}`` means form)."""
-    capabilities = ctx.client_capabilities
-    elicitation = capabilities.elicitation if capabilities is not None else None
-    return elicitation is not None and (elicitation.form is not None or elicitation.url is None)
 
 
 def _asks_in_rounds(ctx: Context[Any, Any]) -> bool:

@@ -164,7 +164,7 @@ def _some_states(states: list[str]) -> list[str]:
 class WaitMachineArgs(MachineArgs):
     query_fields = ("state", "timeout", "version")
     state: WaitState | Annotated[list[WaitState], AfterValidator(_some_states)] = Field(
-        default="started", description="One or a list; 'settled' = not transient."
+        default="started", description="'settled': any state that is not transient."
     )
     timeout: Int = Field(default=60, ge=1, le=600, description="Seconds in total.")
     version: VersionId | None = Field(default=None, description="Of this version only.")

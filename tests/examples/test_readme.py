@@ -64,7 +64,7 @@ def test_mcp_host_configuration_launches_real_commands() -> None:
     servers = json.loads(text)["mcpServers"]
     assert servers
     for server in servers.values():
-        assert server["command"] == "fly-tools"
+        assert Path(server["command"]).name == "fly-tools"  # as `fly-tools mcp config` prints it
         assert server["args"][0] == "mcp"
         build_parser().parse_args(server["args"][1:])
         assert all(isinstance(v, str) for v in server.get("env", {}).values())

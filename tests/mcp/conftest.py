@@ -60,9 +60,20 @@ class Served:
         self.now[0] += seconds
 
 
-def serve(scope: str = "deploy", app: str | None = "web", **options: Any) -> Served:
-    """A toolkit on the fake's demo world and its MCP server (approval clock is virtual)."""
-    fake = FakeFly.demo()
+def serve(
+    scope: str = "deploy",
+    app: str | None = "web",
+    *,
+    fake: FakeFly | None = None,
+    server: dict[str, Any] | None = None,
+    **options: Any,
+) -> Served:
+    """A toolkit on the fake's demo world and its MCP server (approval clock is virtual).
+
+    ``fake`` replaces the demo world (e.g. one on a real clock); ``server`` holds more
+    options for :func:`build_server`; the rest are the toolkit's.
+    """
+    fake = fake or FakeFly.demo()
     memory = MemorySink()
     toolkit = FlyToolkit(
         client=fake.async_client(scope=scope, app=app),
@@ -72,7 +83,8 @@ def serve(scope: str = "deploy", app: str | None = "web", **options: Any) -> Ser
         **options,
     )
     now = [1_000_000.0]
-    return Served(fake, toolkit, memory, build_server(toolkit, clock=lambda: now[0]), now)
+    built = build_server(toolkit, clock=lambda: now[0], **(server or {}))
+    return Served(fake, toolkit, memory, built, now)
 
 
 @pytest.fixture

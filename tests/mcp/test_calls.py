@@ -8,6 +8,8 @@ import httpx
 import pytest
 from langchain_core.messages import ToolCall
 from mcp import Client
+from mcp.shared.exceptions import MCPError
+from mcp_types.jsonrpc import INVALID_PARAMS
 
 from fly_tools.guards import ActionRequest, Approve, AuditLog, MemorySink
 from fly_tools.mcp import build_server
@@ -149,10 +151,13 @@ async def test_hostile_arguments_send_nothing(name: str, args: dict[str, Any]) -
     assert served.records[-1].outcome == "not_executed"
 
 
-async def test_unknown_tools_are_errors_and_send_nothing(web: Served) -> None:
+async def test_unknown_tools_are_protocol_errors_and_send_nothing(web: Served) -> None:
     async with Client(web.server) as client:
-        result = await client.call_tool("fly_list_apps", {})  # not in a bound toolkit
-    assert result.is_error
+        for name in ("fly_list_apps", "no_such_tool"):  # not in a bound toolkit; not at all
+            with pytest.raises(MCPError) as raised:
+                await client.call_tool(name, {})
+            assert raised.value.code == INVALID_PARAMS  # -32602, as the specification asks
+            assert name in raised.value.error.message
     assert web.sent() == []
 
 

@@ -13,11 +13,10 @@ from fly_tools.testing import FakeFly
 from fly_tools.toolkit import FlyToolkit
 
 
-def test_scope_is_required(capsys: pytest.CaptureFixture[str]) -> None:
-    with pytest.raises(SystemExit) as exited:
-        cli.main([])
-    assert exited.value.code == 2
-    assert "--scope" in capsys.readouterr().err
+def test_without_scope_the_offline_server_is_readonly() -> None:
+    toolkit = cli.build_toolkit(cli.build_parser().parse_args(["--app", "web"]))
+    assert toolkit.scope == "readonly"
+    assert {t.metadata["risk"] for t in toolkit.get_tools()} == {"read"}  # type: ignore[index]
 
 
 @pytest.mark.parametrize(

@@ -14,6 +14,8 @@ import uvicorn
 from mcp import Client, StdioServerParameters
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared._httpx_utils import create_mcp_http_client
+from mcp.shared.exceptions import MCPError
+from mcp_types.jsonrpc import INVALID_PARAMS
 
 from fly_tools.mcp.http import http_app
 from fly_tools.testing.server import base_url, bind
@@ -21,6 +23,8 @@ from fly_tools.testing.world import VOL_DATA_OLD, WEB_1
 from tests.mcp.conftest import Served, answering, approve
 
 TOKEN = "mcp-endpoint-token-for-tests-0123456789"
+UNGATED = 23
+"""deploy@web tools a client without forms is shown: 29 less the 6 destructive ones."""
 COMMAND = [sys.executable, "-m", "fly_tools.mcp", "--scope", "deploy", "--app", "web"]
 
 
@@ -30,15 +34,35 @@ async def tour(client: Client) -> dict[str, Any]:
     machines = await client.call_tool("fly_list_machines", {})
     delete = await client.call_tool("fly_delete_volume", {"volume_id": VOL_DATA_OLD})
     after = await client.call_tool("fly_list_volumes", {})
-    return {"tools": tools, "machines": machines, "delete": delete, "after": after}
+    try:
+        await client.call_tool("no_such_tool", {})
+        unknown: int | None = None
+    except MCPError as exc:
+        unknown = exc.code
+    capabilities = client.server_capabilities
+    return {
+        "tools": tools, "machines": machines, "delete": delete, "after": after,
+        "unknown": unknown, "advertised": capabilities.model_dump(exclude_none=True),
+    }  # fmt: skip
+
+
+def conforms(seen: dict[str, Any]) -> None:
+    """An unknown tool is JSON-RPC -32602; only the tools capability is advertised."""
+    assert seen["unknown"] == INVALID_PARAMS
+    assert "tools" in seen["advertised"]
+    assert "prompts" not in seen["advertised"]
+    assert "resources" not in seen["advertised"]
 
 
 @pytest.mark.slow
-async def test_stdio_offline_lists_29_reads_and_cannot_delete_unasked() -> None:
+async def test_stdio_offline_hides_what_it_cannot_ask_about_and_cannot_delete_unasked() -> None:
     server = StdioServerParameters(command=COMMAND[0], args=COMMAND[1:], env={"PATH": ""})
     async with Client(server) as client:  # a stock client: no form support
         seen = await tour(client)
-    assert len(seen["tools"]) == 29
+    names = {t.name for t in seen["tools"]}
+    assert len(names) == UNGATED  # the destructive tools are not shown to it
+    assert "fly_delete_volume" not in names
+    conforms(seen)
     assert not seen["machines"].is_error
     assert seen["machines"].content[0].text.startswith("3 machines")
     assert seen["delete"].is_error
@@ -84,7 +108,8 @@ async def test_http_on_loopback_with_the_bearer_token(web: Served) -> None:
     with serve_in_thread(http_app(web.server, token=TOKEN)) as base:
         async with http_client(f"{base}/mcp") as client:
             seen = await tour(client)
-    assert len(seen["tools"]) == 29
+    assert len(seen["tools"]) == UNGATED
+    conforms(seen)
     assert not seen["machines"].is_error
     assert seen["delete"].is_error
     assert ("DELETE", f"/v1/apps/web/volumes/{VOL_DATA_OLD}") not in web.sent()

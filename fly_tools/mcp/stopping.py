@@ -1,0 +1,73 @@
+"""Stopping on a signal: SIGINT (Ctrl-C) exits 130 and SIGTERM 143, with one line, no traceback."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import sys
+import threading
+from collections.abc import Callable
+from types import FrameType
+from typing import TypeVar
+
+EXIT_INTERRUPTED, EXIT_TERMINATED = 130, 143
+"""128 + the signal's number, as shells report a process a signal ended."""
+
+_T = TypeVar("_T")
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM arrived.
+
+    A ``KeyboardInterrupt`` so that asyncio lets it through wherever it lands: the event
+    loop re-raises those from a callback, but logs and swallows any other
+    ``BaseException``, and the server would keep running.
+    """
+
+
+def _terminate(signum: int, frame: FrameType | None) -> None:
+    raise Terminated
+
+
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
+def install() -> None:
+    """From now on SIGINT raises ``KeyboardInterrupt`` and SIGTERM :class:`Terminated`.
+
+    SIGINT gets a handler of its own too: under Python's default one, asyncio's runner
+    takes Ctrl-C over and, stopping, waits for the thread still reading stdin, which
+    only returns when the client closes it. Only the main thread may set handlers;
+    elsewhere (a test running ``main``) nothing changes.
+    """
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, _interrupt)
+        signal.signal(signal.SIGTERM, _terminate)
+
+
+def until_stopped(run: Callable[[], _T], say: Callable[[str], None]) -> _T | int:
+    """``run()``; on SIGINT or SIGTERM say so in one line and return the exit status instead."""
+    install()
+    try:
+        return run()
+    except Terminated:  # first: it is a KeyboardInterrupt too
+        say("stopped (terminated)")
+        return EXIT_TERMINATED
+    except KeyboardInterrupt:
+        say("stopped (interrupted)")
+        return EXIT_INTERRUPTED
+
+
+def leave(code: int) -> None:
+    """End the process with ``code`` now, without waiting for threads.
+
+    Over stdio a worker thread sits in a blocking read of stdin until the client closes
+    it; an ordinary exit waits for that thread, which kept the process alive after
+    Ctrl-C. Everything the server wrote is flushed first.
+    """
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):  # closed by the client: nothing to flush
+            stream.flush()
+    os._exit(code)
