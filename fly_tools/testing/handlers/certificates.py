@@ -13,7 +13,7 @@ import ipaddress
 from dataclasses import dataclass
 from typing import Any
 
-from pydantic import Field, TypeAdapter
+from pydantic import Field, TypeAdapter, field_validator
 
 from fly_tools.models.certificates import Hostname, check_fullchain, check_private_key
 from fly_tools.models.identifiers import OrgSlug
@@ -342,6 +342,13 @@ class AssignIpParams(AppPath, BodyParams):
     network: str | None = None
     org_slug: str | None = None
     service_name: str | None = None
+
+    @field_validator("region", "network", "org_slug", "service_name", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: Any) -> Any:
+        # fly-go's AssignIPRequest has no omitempty (flaps/flaps_ip_assignments.go:28-34):
+        # flyctl's first deploy sends all five keys, "" for each one it leaves unset.
+        return None if value == "" else value
 
 
 class IpPath(AppPath):
