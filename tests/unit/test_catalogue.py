@@ -72,7 +72,7 @@ TIERS: dict[str, RiskTier] = {
     "fly_update_secrets": DE,
     "fly_list_volume_snapshots": R,
     "fly_create_volume_snapshot": W,
-    "fly_update_volume": DE,
+    "fly_update_volume": W,
     "fly_list_regions": R,
     "fly_get_placements": R,
     "fly_list_org_machines": R,
