@@ -35,6 +35,7 @@ from fly_tools.client.errors import (
     advice_for,
     error_class,
 )
+from fly_tools.client.shapes import as_byte_arrays
 from fly_tools.models.args import FlyArgs
 
 logger = logging.getLogger("fly_tools.client")
@@ -160,7 +161,9 @@ def build_request(
         if value in ("", ".", ".."):
             # Models reject these already; unvalidated instances must not walk the path.
             raise InvalidArgumentsError(endpoint.name, [f"{name}: {value!r} is not an identifier"])
-        values[name] = quote(value, safe="")
+        # ':' stays raw, as Go's url.PathEscape leaves it and fly-go sends an IPv6 address
+        # (superfly/fly-go flaps/flaps_ip_assignments.go:68, DeleteIPAssignment).
+        values[name] = quote(value, safe=":")
     nonce = args.lease_nonce_header()
     return RequestPlan(
         endpoint=endpoint,
@@ -217,7 +220,7 @@ def parse_response(plan: RequestPlan, response: httpx.Response) -> Any:
         return response.text  # exec may answer application/octet-stream
     if plan.endpoint.group == "leases" and isinstance(data, dict) and "data" in data:
         return data["data"]
-    return data
+    return as_byte_arrays(plan.endpoint, data)
 
 
 def api_error(plan: RequestPlan, response: httpx.Response) -> FlyAPIError:

@@ -119,18 +119,27 @@ def test_an_uploaded_certificate_waits_for_the_ownership_txt_record(
     uploaded = _upload(http).json()
     assert (uploaded["status"], uploaded["configured"]) == ("pending_ownership", False)
     [entry] = uploaded["certificates"]
-    assert (entry["source"], entry["status"], entry["issued"]) == ("custom", "pending_ownership", [])
+    assert (entry["source"], entry["status"], entry["issued"]) == (
+        "custom",
+        "pending_ownership",
+        [],
+    )
     ownership = uploaded["dns_requirements"]["ownership"]
     assert ownership["name"] == "_fly-ownership.c.example.com"
     checked = http.post(CERTS + "/c.example.com/check").json()
     [error] = checked["validation_errors"]
     assert error["code"] == "ownership_pending"
-    assert ownership["name"] in error["remediation"] and ownership["app_value"] in error["remediation"]
+    assert ownership["name"] in error["remediation"]
+    assert ownership["app_value"] in error["remediation"]
     fake.set_txt_record(ownership["name"], "app-someone-else")
     assert http.get(CERTS + "/c.example.com").json()["status"] == "pending_ownership"
     fake.set_txt_record(ownership["name"], ownership["app_value"])
     active = http.post(CERTS + "/c.example.com/check").json()
-    assert (active["status"], active["configured"], active["validation_errors"]) == ("active", True, [])
+    assert (active["status"], active["configured"], active["validation_errors"]) == (
+        "active",
+        True,
+        [],
+    )
     assert active["validation"]["ownership_txt_configured"] is True
     assert active["dns_records"]["ownership_txt"] == ownership["app_value"]
     assert active["certificates"][0]["status"] == "active"

@@ -113,7 +113,11 @@ def test_lowering_retention_is_a_write_that_keeps_existing_snapshots(s: Setup) -
         ("fly_list_org_machines", {"org_slug": "acme", "state": ["running"]}, "state"),
         ("fly_get_placements", {"org_slug": "acme", "cpus": 3}, "cpus"),
         ("fly_authorize_token", {"action": "rwx", "org_slug": "acme"}, "rwcdC"),
-        ("fly_authorize_token", {"org_slug": "acme", "machine_id": "3d8d9015b23489"}, "needs app_name"),
+        (
+            "fly_authorize_token",
+            {"org_slug": "acme", "machine_id": "3d8d9015b23489"},
+            "needs app_name",
+        ),
         ("fly_create_deploy_token", {"app_name": "web", "expiry": "forever"}, "duration"),
     ],
 )
@@ -183,7 +187,11 @@ def test_a_rejected_deploy_token_is_never_minted() -> None:
 @pytest.mark.parametrize(
     ("tool", "args", "path"),
     [
-        ("fly_authorize_token", {"action": "r", "org_slug": "acme", "app_name": "web"}, "/tokens/authorize"),
+        (
+            "fly_authorize_token",
+            {"action": "r", "org_slug": "acme", "app_name": "web"},
+            "/tokens/authorize",
+        ),
         ("fly_authenticate_token", {}, "/tokens/authenticate"),
     ],
 )
@@ -214,7 +222,12 @@ def test_authorize_tells_the_model_when_access_is_denied() -> None:
     fake = FakeFly.demo()
     toolkit = FlyToolkit(client=fake.client(scope="readonly"), scope="readonly", groups=GROUPS)
     tool = next(t for t in toolkit.get_tools() if t.name == "fly_authorize_token")
-    call = {"type": "tool_call", "id": "c1", "name": tool.name, "args": {"action": "w", "org_slug": "acme"}}
+    call = {
+        "type": "tool_call",
+        "id": "c1",
+        "name": tool.name,
+        "args": {"action": "w", "org_slug": "acme"},
+    }
     message = tool.invoke(call)
     assert "does not grant that access" in str(message.content)
     assert [r.status for r in fake.requests if r.endpoint == "fly_authorize_token"] == [403]
