@@ -6,10 +6,11 @@ import argparse
 import importlib
 import json
 import re
+import sys
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 
-from fly_tools.cli.usage import EXIT_OK, UsageError
+from fly_tools.cli.usage import EXIT_FAILED, EXIT_OK, UsageError
 
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*([smhdw])")
@@ -89,11 +90,17 @@ def run_demo(args: argparse.Namespace) -> int:
     try:
         model = demo.model_from_env()
         if args.live:
-            demo.run_live(reviewer=reviewer, app=args.app, model=model)
+            report = demo.run_live(reviewer=reviewer, app=args.app, model=model)
         else:
-            demo.run_demo(reviewer=reviewer, app=args.app or "web", model=model, store=args.store)
+            report = demo.run_demo(
+                reviewer=reviewer, app=args.app or "web", model=model, store=args.store
+            )
     except demo.DemoError as exc:
         raise UsageError(str(exc)) from None
+    failed = demo.failed_calls(report) if args.live else ""
+    if failed:  # a live report whose calls failed is no report: the exit status says so
+        print(f"fly-tools: {failed}", file=sys.stderr)
+        return EXIT_FAILED
     return EXIT_OK
 
 

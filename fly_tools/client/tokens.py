@@ -38,7 +38,7 @@ def authorize_flow(header: str, access: Mapping[str, Any]) -> Flow:
     """
     body = {"header": header, "access": wire_access(access)}
     # The body is given whole; the model only carries the record's shape.
-    args = AuthorizeTokenArgs.model_construct()
+    args = AuthorizeTokenArgs.model_construct(org_slug=str(access.get("org_slug") or ""))
     return (yield build_request(AUTHORIZE_TOKEN, args, body=body))
 
 
