@@ -36,6 +36,8 @@ NEWER_SPEC_FIELDS: dict[str, frozenset[str]] = {
 """Properties the later spec revision adds, accepted in strict mode."""
 NULL_ON_THE_WIRE: dict[str, frozenset[str]] = {
     "Volume": frozenset({"attached_machine_id", "attached_alloc_id"}),
+    # fly-go volume_types.go:16-17, *string without omitempty (ENDPOINTS.md, Go-shaped answers).
+    "OrgVolume": frozenset({"attached_machine_id", "attached_alloc_id"}),
 }
 """Properties the spec types as strings that Fly sends as ``null`` when unset."""
 NEWER_SPEC_ENUMS: dict[str, tuple[str, ...]] = {

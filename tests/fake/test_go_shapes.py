@@ -167,3 +167,22 @@ def test_an_ipv6_release_sends_the_colons_raw_as_fly_go_does(use_async: bool) ->
 async def _release_async(fake: FakeFly, args: dict[str, Any]) -> None:
     async with fake.async_client() as client:
         await client.call("fly_release_ip", args)
+
+
+@SHAPES
+def test_an_unattached_org_volume_says_null_in_go_and_nothing_in_the_spec(shapes: Shapes) -> None:
+    # superfly/fly-go volume_types.go:16-17: *string fields without omitempty.
+    fake = FakeFly.demo(shapes=shapes)
+    with raw_client(fake, fake.tokens["org"]) as http:
+        volumes = http.get("/orgs/acme/volumes").json()["volumes"]
+    loose = [v for v in volumes if not v.get("attached_machine_id")]
+    assert loose
+    for volume in loose:
+        if shapes == "go":
+            assert volume["attached_machine_id"] is None
+            assert volume["attached_alloc_id"] is None
+        else:
+            assert "attached_machine_id" not in volume
+    with fake.client() as client:
+        listed = client.call("fly_list_org_volumes", {"org_slug": "acme"})
+    assert len(listed["volumes"]) == len(volumes)

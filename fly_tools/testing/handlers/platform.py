@@ -232,11 +232,16 @@ def list_org_volumes(fly: FakeState, call: Call, p: OrgListParams) -> Reply:
             if volume.deleted and not p.include_deleted:
                 continue
             if _kept(p, volume.region, volume.state, volume.updated_at):
-                # Unset attachments are left out: the spec's OrgVolume has no null for them.
-                wire = {k: v for k, v in volume.to_wire(summary=p.summary).items() if v is not None}
+                wire = _org_volume(fly, volume.to_wire(summary=p.summary))
                 wire |= {"app_name": app.name, "updated_at": iso(volume.updated_at)}
                 rows.append((volume.updated_at, volume.id, wire))
     return Reply(_page(rows, p, "volumes", "last_volume_id"))
+
+
+def _org_volume(fly: FakeState, wire: dict[str, Any]) -> dict[str, Any]:
+    # fly-go's Volume has AttachedMachine *string without omitempty (volume_types.go:16-17):
+    # Go writes null when unattached. The spec's OrgVolume allows no null: left out there.
+    return wire if fly.shapes == "go" else {k: v for k, v in wire.items() if v is not None}
 
 
 def _org_apps(fly: FakeState, call: Call, org: str) -> list[Any]:
