@@ -360,3 +360,15 @@ async def test_async_calls_keep_secret_values_out_of_callbacks_and_the_audit() -
     assert tracer.seen
     assert all(SECRET not in text for text in tracer.seen)
     assert SECRET not in str(message.content) + repr(message.artifact) + kit.audit_text()
+
+
+def test_a_readonly_token_reads_a_secret_s_digest_as_it_lists_them() -> None:
+    # The same name, digest and timestamps fly_list_secrets (READ) shows; no value is asked
+    # for (fly-go flaps/flaps_secrets.go:40-48 adds show_secrets only on request).
+    fake = FakeFly.demo()
+    kit = FlyToolkit(client=fake.client(scope="readonly"), scope="readonly", groups=GROUPS)
+    assert "fly_get_secret" in kit.tool_names
+    shown = kit.call("fly_get_secret", {"app_name": "web", "secret_name": "DATABASE_URL"})
+    assert "digest=" in str(shown)
+    [request] = [r for r in fake.requests if r.endpoint == "fly_get_secret"]
+    assert (request.status, request.query) == (200, "")
