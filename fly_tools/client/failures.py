@@ -141,7 +141,7 @@ class Attempts:
 
     def answered(self, response: httpx.Response) -> Any:
         """The result of an answered attempt (see :func:`~fly_tools.client.core.parse_response`)."""
-        from fly_tools.client.core import parse_response
+        from fly_tools.client.core import parse_response  # core imports this module
 
         self.tries += 1
         try:
