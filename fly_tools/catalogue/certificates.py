@@ -104,10 +104,14 @@ RECORDS: tuple[Endpoint, ...] = (
     Endpoint(name="fly_assign_ip", group="network", operation_id="App_IPAssignments_create",
              phrase=Phrase(ask="assign an IP address to {target}", done="assigned an IP address to {target}"),
              method="POST", path=IP, args_model=c.AssignIpArgs,
-             risk=W, scopes=_ALL, idempotent=False,
-             tier_reason="It adds an address beside the others; releasing it undoes the change.",
+             risk=DE, scopes=_ALL, idempotent=False,
+             tier_reason="A first public address exposes the app's services to the internet "
+             "(docs networking/flycast.html.markerb:41); a dedicated IPv4 is billed monthly.",
              description="Give an app a new IP address (shared_v4 or v6 are free; v4 is billed).",
-             result="item", noun="IP address", shows=_IP),
+             result="item", noun="IP address", shows=_IP,
+             consequence="If the app has no public address yet, its services become reachable "
+             "from the whole internet at once; a dedicated IPv4 (type v4) is billed monthly "
+             "until released."),
     Endpoint(name="fly_release_ip", group="network", operation_id="App_IPAssignments_delete",
              phrase=Phrase(ask="release {target}", done="released {target}"),
              method="DELETE", path=IP + "/{ip}", args_model=c.ReleaseIpArgs,

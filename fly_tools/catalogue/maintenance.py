@@ -39,10 +39,13 @@ RECORDS: tuple[Endpoint, ...] = (
     Endpoint(name="fly_uncordon_machine", group="maintenance", operation_id="Machines_uncordon",
              phrase=Phrase(ask="uncordon {target}", done="uncordoned {target}"),
              method="POST", path=M + "/uncordon", args_model=LeasedMachineArgs,
-             risk=W, scopes=_ALL, idempotent=True,
-             tier_reason="It puts the machine back into the proxy's rotation; nothing is interrupted and a cordon undoes it.",
+             risk=DI, scopes=_ALL, idempotent=True,
+             tier_reason="Fly's proxy sends it live traffic at once, the cut-over step of flyctl's "
+             "blue-green deploy (strategy_bluegreen.go:627-642); a cordon undoes it.",
              description="Put a cordoned machine back into Fly's proxy rotation so it receives requests again.",
-             state_read="fly_get_machine"),
+             state_read="fly_get_machine",
+             consequence="Fly's proxy starts routing live requests to it at once; if it is not "
+             "ready, users get its errors until it is cordoned again."),
     Endpoint(name="fly_get_machine_memory", group="maintenance", operation_id="Machines_get_memory",
              phrase=Phrase(ask="read the memory of {target}", done="read the memory of {target}"),
              method="GET", path=M + "/memory", args_model=MachineArgs,
@@ -55,11 +58,13 @@ RECORDS: tuple[Endpoint, ...] = (
              operation_id="Machines_set_memory_limit",
              method="PUT", path=M + "/memory", args_model=mt.MemoryLimitArgs,
              risk=DI, scopes=_ALL, idempotent=True,
-             tier_reason="A limit below what the workload uses gets its processes killed for lack of memory; raising it again loses nothing.",
+             tier_reason="Fly applies it with the balloon device at once (spec "
+             "Machines_set_memory_limit); below what the guest uses, its processes run short.",
              description="Set a started machine's memory limit in MB (balloon), without a restart.",
              result="item", noun="memory limit", shows=_MEMORY, state_read="fly_get_machine",
-             consequence="If the new limit is below what its processes use, they are killed for "
-             "lack of memory and restarted by its restart policy."),
+             consequence="Fly shrinks the memory the machine may use at once (its balloon "
+             "device); if the limit is below what its processes use, they run short of memory "
+             "and may fail. Fly documents nothing more precise."),
     Endpoint(name="fly_reclaim_machine_memory", group="maintenance",
              phrase=Phrase(ask="reclaim memory from {target}", done="reclaimed memory from {target}"),
              operation_id="Machines_reclaim_memory",

@@ -38,13 +38,12 @@ RECORDS: tuple[Endpoint, ...] = (
     Endpoint(name="fly_update_volume", group="snapshots", operation_id="Volumes_update",
              phrase=Phrase(ask="change the snapshot settings of {target}", done="changed the snapshot settings of {target}"),
              method="PUT", path=V, args_model=p.UpdateVolumeArgs,
-             risk=DE, scopes=_ALL, idempotent=True,
-             tier_reason="Lowering the retention can delete older snapshots, and lost restore points cannot come back.",
+             risk=W, scopes=_ALL, idempotent=True,
+             tier_reason="A new retention applies to new snapshots only; none is deleted "
+             "(docs volumes/snapshots.html.markerb:26,180); setting it back undoes it.",
              description="Change a volume's snapshot retention (days) or turn daily backups on or off.",
              result="item", noun="volume", state_read="fly_get_volume",
-             shows=("id", "name", "snapshot_retention", "auto_backup_enabled", "size_gb", "region"),
-             consequence="Lowering the snapshot retention can delete older snapshots for good; "
-             "turning daily backups off leaves no new restore points."),
+             shows=("id", "name", "snapshot_retention", "auto_backup_enabled", "size_gb", "region")),
     Endpoint(name="fly_list_regions", group="platform", operation_id="Platform_regions_get",
              phrase=Phrase(ask="list the regions of {target}", done="listed the regions of {target}"),
              method="GET", path="/platform/regions", args_model=p.NoArgs,

@@ -106,14 +106,12 @@ RECORDS: tuple[Endpoint, ...] = (
     Endpoint(name="fly_get_secret", group="secret_values", operation_id="Secret_get",
              phrase=Phrase(ask="read {target} from Fly's secret store", done="read {target} from Fly's secret store"),
              method="GET", path="/apps/{app_name}/secrets/{secret_name}", args_model=k.GetSecretArgs,
-             risk=DE, scopes=_ALL, idempotent=True,
-             tier_reason="It reads one secret from Fly's secret store, gated like revealing it; "
-             "the value is never requested and any value in the answer is withheld.",
+             risk=R, scopes=_READ, idempotent=True,
+             tier_reason="Without show_secrets (never sent) Fly answers a digest and timestamps, "
+             "as fly_list_secrets shows (fly-go flaps/flaps_secrets.go:40-48).",
              description="Show one app secret's digest and timestamps (never its value).",
              result="item", noun="secret", shows=("name", "digest", "created_at", "updated_at"),
-             hidden=frozenset({"value"}),
-             consequence="It reads a secret from Fly's store; only its digest and timestamps "
-             "are shown, the value is withheld."),
+             hidden=frozenset({"value"})),
     Endpoint(name="fly_update_secrets", group="secret_values", operation_id="Secrets_update",
              phrase=Phrase(ask="change the secrets of {target}", done="changed the secrets of {target}"),
              method="POST", path="/apps/{app_name}/secrets", args_model=k.UpdateSecretsArgs,

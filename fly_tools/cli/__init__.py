@@ -37,6 +37,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return EXIT_OK
     args = parser.parse_args(argv)
+    if getattr(args, "timeout", None) is not None:
+        # Every client the command makes reads it, the toolkit's and the demo's alike.
+        os.environ["FLY_TOOLS_TIMEOUT"] = str(args.timeout)
     # A command with its own command line gets its arguments unparsed.
     return _run(_handler(args.run), args.passed if args.command in PASSED_THROUGH else args)
 

@@ -6,13 +6,14 @@ import argparse
 import importlib
 import json
 import re
+import sys
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from fly_tools.cli.parser import DECISIONS
 from fly_tools.cli.stores import absolute_store
-from fly_tools.cli.usage import EXIT_OK, UsageError, names
+from fly_tools.cli.usage import EXIT_FAILED, EXIT_OK, UsageError, names
 
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*([smhdw])")
@@ -140,12 +141,20 @@ def run_demo(args: argparse.Namespace) -> int:
     try:
         model = demo.model_from_env()
         if args.live:
-            demo.run_live(reviewer=reviewer, app=args.app, model=model)
+            report = demo.run_live(reviewer=reviewer, app=args.app, model=model)
         else:
-            store = absolute_store(args.store)
-            demo.run_demo(reviewer=reviewer, app=args.app or "web", model=model, store=store)
+            report = demo.run_demo(
+                reviewer=reviewer,
+                app=args.app or "web",
+                model=model,
+                store=absolute_store(args.store),
+            )
     except demo.DemoError as exc:
         raise UsageError(str(exc)) from None
+    failed = demo.failed_calls(report) if args.live else ""
+    if failed:  # a live report whose calls failed is no report: the exit status says so
+        print(f"fly-tools: {failed}", file=sys.stderr)
+        return EXIT_FAILED
     return EXIT_OK
 
 

@@ -146,10 +146,10 @@ def _with_limiter(make: Any, *args: Any, **options: Any) -> FlyClient:
         if "limiter" in options and "limiter" in str(exc):
             raise UsageError("--limiter is not supported by this version of the client") from None
         raise
-    except (ConfigurationError, ValueError, ImportError) as exc:
-        if "limiter" not in options:
+    except (ValueError, ImportError, ConfigurationError) as exc:
+        if "limiter" not in options and not isinstance(exc, ConfigurationError):
             raise
-        raise UsageError(f"--limiter {options['limiter']}: {str(exc).splitlines()[0]}") from None
+        raise UsageError(str(exc).splitlines()[0]) from None
     return client
 
 
@@ -172,7 +172,12 @@ def scope_of_token(client: FlyClient) -> Scope:
         # No action: verify the token against its org and show its caveats.
         authorized = client.authorize({"org_slug": org})
         scope, _ = scope_from_current_token(current, authorized)
-    except (FlyError, AttributeError, ValueError, TypeError) as exc:
+    except FlyError as exc:
+        # The cause first (token refused, host not found, no answer...): --scope alone
+        # would not get past it.
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise UsageError(f"{reason} (so the token's scope could not be read)") from None
+    except (AttributeError, ValueError, TypeError) as exc:
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise UsageError(f"{GIVE_SCOPE} ({reason})") from None
     return parse_scope(scope)

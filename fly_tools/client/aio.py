@@ -40,7 +40,7 @@ class AsyncFlyClient(ConfiguredClient):
         base_url: str | None = None,
         internal: bool = False,
         transport: httpx.AsyncBaseTransport | None = None,
-        timeout: float = 30.0,
+        timeout: float | None = None,
         rate_limit: bool | Limiter = True,
         limiter: Limiter | str | None = None,
         max_retries: int = 3,
@@ -153,7 +153,7 @@ class AsyncFlyClient(ConfiguredClient):
         if isinstance(step, flows.Pause):
             await self._sleep(step.seconds)
             return None
-        attempts = core.Attempts(step)
+        attempts = core.Attempts(step, started=self._config.clock(), timeout=self._config.timeout)
         try:
             return await self._send(attempts)
         except FlyError as first:
@@ -171,7 +171,7 @@ class AsyncFlyClient(ConfiguredClient):
                 raise replay.pop()
             return await self._send(attempts)
 
-        options = core.retry_options(attempts.plan.endpoint, self._config.max_retries)
+        options = core.retry_options(attempts, self._config.max_retries, self._config.clock)
         return await tenacity.AsyncRetrying(sleep=self._sleep, **options)(attempt)
 
     async def _send(self, attempts: core.Attempts) -> Any:
@@ -182,7 +182,8 @@ class AsyncFlyClient(ConfiguredClient):
                 **core.httpx_options(plan, self._config.timeout)
             )
         except httpx.TransportError as exc:
-            raise attempts.failed(core.connection_error(plan, exc)) from exc
+            failure = core.connection_error(plan, exc, timeout=self._config.timeout)
+            raise attempts.failed(failure) from exc
         except httpx.InvalidURL as exc:
             raise core.unsendable(plan, exc) from None
         return attempts.answered(response)

@@ -1,15 +1,15 @@
 """The client's pure core: build requests, classify responses, decide retries; no I/O.
 
 The sync and async clients only send what this module decides (see also
-:mod:`fly_tools.client.flows`, the calls that take more than one request).
+:mod:`fly_tools.client.flows`, the calls that take more than one request, and
+:mod:`fly_tools.client.failures`, requests that got no answer).
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
@@ -22,20 +22,26 @@ from pydantic import ValidationError
 from fly_tools.catalogue import ENDPOINTS, Endpoint
 from fly_tools.client.errors import (
     LONG_RETRY_AFTER,
-    MAY_HAVE_HAPPENED,
-    BadRequestError,
     FlyAPIError,
     FlyConnectionError,
-    FlyError,
-    FlyTimeoutError,
     InvalidArgumentsError,
-    NotFoundError,
     RateLimitedError,
     ServerError,
     advice_for,
     error_class,
 )
+from fly_tools.client.failures import (
+    MESSAGE_LIMIT,
+    NOTE_KEY,
+    Attempts,
+    DeadlineStop,
+    connection_error,
+    done_by_lost_attempt,
+    unsendable,
+)
 from fly_tools.client.problems import describe_problems
+from fly_tools.client.settings import CONNECT_TIMEOUT
+from fly_tools.client.shapes import as_byte_arrays
 from fly_tools.models.args import FlyArgs
 
 logger = logging.getLogger("fly_tools.client")
@@ -48,11 +54,6 @@ RETRY_AFTER_CAP = LONG_RETRY_AFTER
 the caller's to schedule, so the error naming the wait is raised at once."""
 BACKOFF = tenacity.wait_exponential(multiplier=0.25, max=4.0) + tenacity.wait_random(0, 0.25)
 """Exponential from 0.25 s, capped at 4 s, plus up to 0.25 s of jitter."""
-MESSAGE_LIMIT = 300
-"""Characters of a non-JSON error body kept in the error message."""
-NOTE_KEY = "client_note"
-"""Key of the note the client adds to a result it had to interpret; the tools print it."""
-_CURRENT_SIZE = re.compile(r"current\D{0,20}?(\d+)\s*GB", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -144,7 +145,9 @@ def build_request(
         if value in ("", ".", ".."):
             # Models reject these already; unvalidated instances must not walk the path.
             raise InvalidArgumentsError(endpoint.name, [f"{name}: {value!r} is not an identifier"])
-        values[name] = quote(value, safe="")
+        # ':' stays raw, as Go's url.PathEscape leaves it and fly-go sends an IPv6 address
+        # (superfly/fly-go flaps/flaps_ip_assignments.go:68, DeleteIPAssignment).
+        values[name] = quote(value, safe=":")
     nonce = args.lease_nonce_header()
     return RequestPlan(
         endpoint=endpoint,
@@ -167,7 +170,8 @@ def httpx_options(plan: RequestPlan, timeout: float) -> dict[str, Any]:
     if plan.headers:
         options["headers"] = dict(plan.headers)
     if plan.read_timeout:
-        options["timeout"] = httpx.Timeout(timeout, read=plan.read_timeout)
+        connect = min(CONNECT_TIMEOUT, timeout)
+        options["timeout"] = httpx.Timeout(timeout, connect=connect, read=plan.read_timeout)
     if plan.json is not None:
         options["json"] = plan.json
     return options
@@ -201,7 +205,7 @@ def parse_response(plan: RequestPlan, response: httpx.Response) -> Any:
         return response.text  # exec may answer application/octet-stream
     if plan.endpoint.group == "leases" and isinstance(data, dict) and "data" in data:
         return data["data"]
-    return data
+    return as_byte_arrays(plan.endpoint, data)
 
 
 def api_error(plan: RequestPlan, response: httpx.Response) -> FlyAPIError:
@@ -269,35 +273,6 @@ def _retry_after(value: str | None) -> float | None:
     return seconds if seconds is not None and 0 <= seconds < float("inf") else None
 
 
-def unsendable(plan: RequestPlan, exc: httpx.InvalidURL) -> InvalidArgumentsError:
-    """The request could not even be built (e.g. a URL over httpx's length limit)."""
-    return InvalidArgumentsError(
-        plan.endpoint.name, [f"the request URL cannot be sent ({exc}); use shorter values"]
-    )
-
-
-def connection_error(plan: RequestPlan, exc: httpx.TransportError) -> FlyConnectionError:
-    """The exception for a request that got no (complete) answer."""
-    # Only these fail before any byte of the request can reach Fly.
-    sent = not isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout)
-    timed_out = isinstance(exc, httpx.TimeoutException)
-    if not sent:
-        advice = "Nothing reached Fly: check the network and the base URL, then retry."
-    elif plan.endpoint.idempotent:
-        advice = "Retrying is safe: repeating this call has no further effect."
-    else:
-        advice = MAY_HAVE_HAPPENED
-    what = "timed out" if timed_out else "failed"
-    detail = str(exc)[:MESSAGE_LIMIT] or type(exc).__name__
-    return (FlyTimeoutError if timed_out else FlyConnectionError)(
-        f"{plan.method} {plan.path} {what} before Fly answered ({detail}).",
-        method=plan.method,
-        path=plan.path,
-        request_sent=sent,
-        advice=advice,
-    )
-
-
 # ---------------------------------------------------------------- retries
 
 
@@ -329,12 +304,20 @@ def should_retry(endpoint: Endpoint, first: BaseException, max_retries: int) -> 
     return max_retries > 0 and is_retryable(endpoint, first)
 
 
-def retry_options(endpoint: Endpoint, max_retries: int) -> dict[str, Any]:
-    """Keyword arguments for ``tenacity.Retrying`` / ``AsyncRetrying`` (add ``sleep``)."""
+def retry_options(
+    attempts: Attempts, max_retries: int, clock: Callable[[], float]
+) -> dict[str, Any]:
+    """Keyword arguments for ``tenacity.Retrying`` / ``AsyncRetrying`` (add ``sleep``).
+
+    Retries stop after ``max_retries``, or sooner when the request got no answer and
+    another try would end past its total deadline (:class:`Attempts`).
+    """
     return {
-        "retry": tenacity.retry_if_exception(partial(is_retryable, endpoint)),
+        "retry": tenacity.retry_if_exception(partial(is_retryable, attempts.plan.endpoint)),
         "wait": retry_wait,
-        "stop": tenacity.stop_after_attempt(max_retries + 1),
+        "stop": tenacity.stop_any(
+            tenacity.stop_after_attempt(max_retries + 1), DeadlineStop(attempts, clock)
+        ),
         "reraise": True,
         "before_sleep": _log_retry,
     }
@@ -346,52 +329,17 @@ def _log_retry(state: tenacity.RetryCallState) -> None:
     logger.info("retrying in %.2f s (attempt %d): %s", delay, state.attempt_number + 1, exc)
 
 
-# ---------------------------------------------------------------- lost replies
-
-
-class Attempts:
-    """The attempts at one request, to recognise a retry that finds its own work done.
-
-    When a reply is lost after the request reached Fly, a retried delete meets 404 and
-    a retried extend meets "must be greater than the current size": the first attempt
-    did the job. That is reported as done, with a note saying so, not as a failure.
-
-    Args:
-        plan: the request being attempted.
-    """
-
-    def __init__(self, plan: RequestPlan) -> None:
-        self.plan = plan
-        self.reply_lost = False
-
-    def failed(self, error: FlyError) -> FlyError:
-        """Note a failed attempt; returns ``error`` for raising."""
-        if isinstance(error, FlyConnectionError) and error.request_sent:
-            self.reply_lost = True
-        return error
-
-    def answered(self, response: httpx.Response) -> Any:
-        """The result of an answered attempt (see :func:`parse_response`)."""
-        try:
-            return parse_response(self.plan, response)
-        except FlyAPIError as error:
-            done = done_by_lost_attempt(self.plan, error) if self.reply_lost else None
-            if done is None:
-                raise
-            logger.info("%s %s: %s", self.plan.method, self.plan.path, done[NOTE_KEY])
-            return done
-
-
-def done_by_lost_attempt(plan: RequestPlan, error: FlyAPIError) -> dict[str, Any] | None:
-    """The result to report when ``error`` shows an earlier, unanswered attempt succeeded."""
-    lost = "the first attempt succeeded but its reply was lost, and the retry found it"
-    if plan.method == "DELETE" and isinstance(error, NotFoundError):
-        verb = "released" if plan.endpoint.group == "leases" else "deleted"
-        gone = "no lease held" if verb == "released" else "already gone"
-        return {"ok": True, NOTE_KEY: f"{verb}: {lost} {gone}"}
-    size = plan.json.get("size_gb") if isinstance(plan.json, dict) else None
-    if plan.path.endswith("/extend") and isinstance(error, BadRequestError) and size:
-        current = _CURRENT_SIZE.search(error.message)
-        if current is not None and int(current.group(1)) == size:
-            return {"ok": True, NOTE_KEY: f"extended to {size} GB: {lost} at that size already"}
-    return None
+__all__ = [
+    "NOTE_KEY",
+    "Attempts",
+    "RequestPlan",
+    "build_request",
+    "connection_error",
+    "done_by_lost_attempt",
+    "httpx_options",
+    "is_retryable",
+    "parse_response",
+    "retry_options",
+    "should_retry",
+    "unsendable",
+]

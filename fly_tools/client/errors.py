@@ -110,6 +110,10 @@ class UnauthorizedError(FlyAPIError):
         f"The Fly API token is missing, invalid or expired: check it, or {CREDENTIALS_HINT}."
     )
 
+    def __str__(self) -> str:
+        # The cause first, for whoever reads only the first words: Fly refused the token.
+        return f"Token refused: {super().__str__()}"
+
 
 class ForbiddenError(FlyAPIError):
     """403: the token's scope does not reach the resource."""
@@ -169,19 +173,42 @@ class ServerError(FlyAPIError):
 class FlyConnectionError(FlyError):
     """No complete answer came back from Fly.
 
+    Its ``str()`` opens with the cause (``Host not found: ...``, ``Connection refused:
+    ...``, ``No answer in 30 s after 2 tries``), then the request and what to do.
+
     Attributes:
         method: HTTP method of the request.
         path: request path (below ``/v1``).
         request_sent: False when the failure happened before the request could reach Fly.
+        cause: the opening words naming why, where the client could tell (else empty).
+        tries: how many times the request was tried.
     """
 
     def __init__(
-        self, message: str, *, method: str, path: str, request_sent: bool, advice: str = ""
+        self,
+        message: str,
+        *,
+        method: str,
+        path: str,
+        request_sent: bool,
+        advice: str = "",
+        cause: str = "",
     ) -> None:
         super().__init__(message, advice=advice)
         self.method = method
         self.path = path
         self.request_sent = request_sent
+        self.cause = cause
+        self.tries = 1
+
+    def __str__(self) -> str:
+        if self.tries < 2:
+            return super().__str__()
+        tried = f" after {self.tries} tries"
+        if self.cause and self.message.startswith(self.cause):
+            rest = self.message.removeprefix(self.cause)
+            return f"{self.cause}{tried}{rest} {self.advice}".strip()
+        return f"{self.message.rstrip('.')}{tried}. {self.advice}".strip()
 
 
 class FlyTimeoutError(FlyConnectionError):

@@ -23,6 +23,16 @@ PUBLIC_BASE_URL = "https://api.machines.dev"
 INTERNAL_BASE_URL = "http://_api.internal:4280"
 MACAROON_PREFIXES = ("fm1r_", "fm1a_", "fm2_")
 API_VERSION_PATH = "/v1"
+TIMEOUT_ENV = "FLY_TOOLS_TIMEOUT"
+"""Seconds each request may take, when no ``timeout`` is passed (the CLI's ``--timeout``)."""
+DEFAULT_TIMEOUT = 30.0
+"""Seconds each request may take when neither ``timeout`` nor :data:`TIMEOUT_ENV` says."""
+CONNECT_TIMEOUT = 5.0
+"""Seconds to open a connection at most (less when the request timeout is shorter): a host
+that does not accept in that time is not going to."""
+DEADLINE_FACTOR = 3.0
+"""A request that gets no answer is retried until its tries have taken this many times its
+timeout (``FLY_TOOLS_TIMEOUT=2``: about 6 s in all, not minutes)."""
 
 _SCHEME_PREFIX = re.compile(r"^(?:bearer|flyv1)\s+", re.IGNORECASE)
 _TOKEN_CHARS = re.compile(r"[\x21-\x7e]+")  # visible ASCII: anything else breaks the header
@@ -130,6 +140,28 @@ def _with_api_version(raw: str, source: str) -> str:
     return str(url.copy_with(path=path))
 
 
+def resolve_timeout(timeout: float | None, env: Mapping[str, str]) -> float:
+    """``timeout`` if given, else :data:`TIMEOUT_ENV`, else :data:`DEFAULT_TIMEOUT`.
+
+    Raises:
+        ConfigurationError: a timeout that is not a positive number of seconds.
+    """
+    source, value = "timeout", timeout
+    if value is None and env.get(TIMEOUT_ENV, "").strip():
+        source = TIMEOUT_ENV
+        try:
+            value = float(env[TIMEOUT_ENV])
+        except ValueError:
+            value = -1.0
+    value = DEFAULT_TIMEOUT if value is None else value
+    if not 0 < value < float("inf"):
+        raise ConfigurationError(
+            f"{source} must be a positive number of seconds.",
+            advice=f"Use e.g. {TIMEOUT_ENV}=10 (seconds each request may take).",
+        )
+    return float(value)
+
+
 def user_agent() -> str:
     """``fly-tools/<version>``: no file I/O, so it is safe on an event loop."""
     return f"fly-tools/{__version__}"
@@ -150,7 +182,8 @@ class ClientConfig:
     Attributes:
         token: the API token, in its holder.
         base_url: the API root, ending in ``/v1``.
-        timeout: default seconds for connect, read, write and pool waits.
+        timeout: seconds each request may take (reading, writing, waiting for a pooled
+            connection); opening a connection takes at most :data:`CONNECT_TIMEOUT`.
         max_retries: retries of a failed request when retrying is safe.
         limiter: the rate limiter (in-process or shared), or ``None`` when pacing is off.
         clock: monotonic clock for wait deadlines.
@@ -170,7 +203,7 @@ class ClientConfig:
         *,
         base_url: str | None,
         internal: bool,
-        timeout: float,
+        timeout: float | None,
         rate_limit: bool | Limiter,
         max_retries: int,
         clock: Callable[[], float] | None,
@@ -179,16 +212,15 @@ class ClientConfig:
     ) -> ClientConfig:
         """Resolve the client's arguments against the environment (``os.environ``)."""
         env = os.environ if env is None else env
-        if max_retries < 0 or timeout <= 0:
+        if max_retries < 0:
             raise ConfigurationError(
-                "max_retries must be >= 0 and timeout > 0.",
-                advice="Use max_retries=0 to turn retries off.",
+                "max_retries must be >= 0.", advice="Use max_retries=0 to turn retries off."
             )
         clock = clock or time.monotonic
         return cls(
             token=resolve_token(token, env),
             base_url=resolve_base_url(base_url, internal=internal, env=env),
-            timeout=timeout,
+            timeout=resolve_timeout(timeout, env),
             max_retries=max_retries,
             limiter=resolve_limiter(limiter, rate_limit=rate_limit, clock=clock, env=env),
             clock=clock,
@@ -199,7 +231,7 @@ class ClientConfig:
         return {
             "base_url": self.base_url,
             "headers": default_headers(self.token),
-            "timeout": httpx.Timeout(self.timeout),
+            "timeout": httpx.Timeout(self.timeout, connect=min(CONNECT_TIMEOUT, self.timeout)),
         }
 
     def __repr__(self) -> str:

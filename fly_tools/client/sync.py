@@ -27,7 +27,9 @@ class FlyClient(ConfiguredClient):
             then ``https://api.machines.dev``. ``/v1`` is added if missing.
         internal: use Fly's private-network address ``http://_api.internal:4280``.
         transport: httpx transport (e.g. ``httpx.MockTransport`` or the fake Fly API).
-        timeout: seconds for connect, read, write and pool waits.
+        timeout: seconds each request may take; defaults to ``FLY_TOOLS_TIMEOUT``, then 30.
+            Opening a connection takes at most 5 s; a request that gets no answer is
+            retried (when safe) until its tries took three times this.
         rate_limit: ``True`` paces calls to Fly's limits, ``False`` turns pacing off, or
             pass a :class:`RateLimiter` (e.g. one shared by several clients).
         limiter: how calls are paced: ``"memory"`` (this process, the default), a
@@ -48,7 +50,7 @@ class FlyClient(ConfiguredClient):
         base_url: str | None = None,
         internal: bool = False,
         transport: httpx.BaseTransport | None = None,
-        timeout: float = 30.0,
+        timeout: float | None = None,
         rate_limit: bool | Limiter = True,
         limiter: Limiter | str | None = None,
         max_retries: int = 3,
@@ -173,7 +175,7 @@ class FlyClient(ConfiguredClient):
         if isinstance(step, flows.Pause):
             self._sleep(step.seconds)
             return None
-        attempts = core.Attempts(step)
+        attempts = core.Attempts(step, started=self._config.clock(), timeout=self._config.timeout)
         try:
             return self._send(attempts)
         except FlyError as first:
@@ -192,7 +194,7 @@ class FlyClient(ConfiguredClient):
                 raise replay.pop()
             return self._send(attempts)
 
-        options = core.retry_options(attempts.plan.endpoint, self._config.max_retries)
+        options = core.retry_options(attempts, self._config.max_retries, self._config.clock)
         return tenacity.Retrying(sleep=self._sleep, **options)(attempt)
 
     def _send(self, attempts: core.Attempts) -> Any:
@@ -201,7 +203,8 @@ class FlyClient(ConfiguredClient):
         try:
             response = self._http.request(**core.httpx_options(plan, self._config.timeout))
         except httpx.TransportError as exc:
-            raise attempts.failed(core.connection_error(plan, exc)) from exc
+            failure = core.connection_error(plan, exc, timeout=self._config.timeout)
+            raise attempts.failed(failure) from exc
         except httpx.InvalidURL as exc:
             raise core.unsendable(plan, exc) from None
         return attempts.answered(response)

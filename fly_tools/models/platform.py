@@ -128,7 +128,7 @@ class UpdateVolumeArgs(VolumeSnapshotsArgs):
         default=None,
         ge=SNAPSHOT_RETENTION[0],
         le=SNAPSHOT_RETENTION[1],
-        description="Days to keep snapshots; lowering it can drop old ones.",
+        description="Days to keep new snapshots; existing ones keep theirs.",
     )
     auto_backup_enabled: Bool | None = Field(default=None, description="Daily snapshots on/off.")
 

@@ -143,6 +143,14 @@ class FakeFly:
         state.add_org(self.org, self.org_name)
         return state
 
+    def set_txt_record(self, name: str, value: str) -> None:
+        """Publish a DNS TXT record, as a domain's owner does at their DNS provider.
+
+        Fly activates an uploaded certificate once ``_fly-ownership.<hostname>`` holds
+        the value its ``dns_requirements.ownership`` names (ENDPOINTS.md, certificates).
+        """
+        self.state.dns_txt[name.lower().rstrip(".")] = value
+
     # ------------------------------------------------------------ tokens
 
     def issue_token(

@@ -10,7 +10,9 @@ the schema its operation declares for that status and content type. Beyond the s
   real shape is checked instead (:data:`REAL_FLY_RESPONSES`);
 - ``strict`` mode refuses properties a component schema does not name, except the
   newer spec revision's additions (:data:`NEWER_SPEC_FIELDS`);
-- a few string properties may be ``null``, as Fly sends them (:data:`NULL_ON_THE_WIRE`).
+- a few string properties may be ``null``, as Fly sends them (:data:`NULL_ON_THE_WIRE`);
+- where Fly's Go encoder writes something else than the spec, either form passes
+  (:data:`GO_SHAPES`; a ``[]byte`` as base64 text, :data:`GO_BYTES`).
 """
 
 from __future__ import annotations
@@ -34,6 +36,8 @@ NEWER_SPEC_FIELDS: dict[str, frozenset[str]] = {
 """Properties the later spec revision adds, accepted in strict mode."""
 NULL_ON_THE_WIRE: dict[str, frozenset[str]] = {
     "Volume": frozenset({"attached_machine_id", "attached_alloc_id"}),
+    # fly-go volume_types.go:16-17, *string without omitempty (ENDPOINTS.md, Go-shaped answers).
+    "OrgVolume": frozenset({"attached_machine_id", "attached_alloc_id"}),
 }
 """Properties the spec types as strings that Fly sends as ``null`` when unset."""
 NEWER_SPEC_ENUMS: dict[str, tuple[str, ...]] = {
@@ -49,6 +53,10 @@ GO_SHAPES: dict[str, dict[str, Any]] = {
 }
 """Component shapes Fly's Go encoder writes where the spec says otherwise (ENDPOINTS.md,
 "Go-shaped answers"); either form is accepted, as the fake can answer in both."""
+SPEC_BYTES = {"type": "array", "items": {"type": "integer"}}
+"""How the spec types a Go ``[]byte``."""
+GO_BYTES = {"type": "string", "pattern": r"^[A-Za-z0-9+/]*={0,2}$"}
+"""How Go's encoder writes a ``[]byte``: standard base64 (encoding/json, ``[]byte``)."""
 
 
 def _envelope(data: dict[str, Any]) -> dict[str, Any]:
@@ -159,6 +167,11 @@ def to_json_schema_defs(components: dict[str, Any], *, strict: bool) -> dict[str
     for name, go_shape in GO_SHAPES.items():
         if name in defs:
             defs[name] = {"anyOf": [go_shape, defs[name]]}
+    for schema in defs.values():
+        properties = schema.get("properties", {})
+        for field, typed in properties.items():
+            if typed == SPEC_BYTES:
+                properties[field] = {"anyOf": [SPEC_BYTES, GO_BYTES]}
     for name, fields in NULL_ON_THE_WIRE.items():
         properties = dict(defs[name]["properties"])
         for field in fields:

@@ -149,6 +149,8 @@ class FakeState:
         self.app_ready_delay = app_ready_delay
         self.orgs: dict[str, Org] = {}
         self.apps: dict[str, App] = {}
+        self.dns_txt: dict[str, str] = {}
+        """The world's DNS TXT records, name -> value (as a domain's owner sets them)."""
 
     def now(self) -> float:
         """The fake's current time."""

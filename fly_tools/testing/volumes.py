@@ -101,17 +101,14 @@ class Volume:
         return snapshot
 
     def kept_snapshots(self, now: float) -> list[Snapshot]:
-        """Snapshots still within the retention, oldest first; expired ones are dropped.
+        """Snapshots still within their own retention, oldest first; expired ones are dropped.
 
-        A snapshot is kept for the shorter of its own retention and the volume's current
-        one, so lowering the volume's retention drops older snapshots at once.
+        Each snapshot keeps the retention it was taken with: a new volume retention applies
+        to new snapshots only, and turning daily backups off removes none (superfly/docs
+        ``volumes/snapshots.html.markerb`` lines 26 and 180).
         """
         day = 86_400.0
-        self.snapshots = [
-            s
-            for s in self.snapshots
-            if now - s.created_at < min(s.retention_days, self.snapshot_retention) * day
-        ]
+        self.snapshots = [s for s in self.snapshots if now - s.created_at < s.retention_days * day]
         return list(self.snapshots)
 
     def update_settings(

@@ -63,7 +63,7 @@ def test_live_without_scope_reads_it_from_the_token(
     assert [r.path for r in fake.requests] == ["/v1/tokens/current", "/v1/tokens/authorize"]
 
 
-def test_live_without_scope_when_the_token_cannot_be_read_asks_for_scope(
+def test_live_without_scope_when_the_token_is_refused_says_so_first(
     run: Run, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     def refuse(request: httpx.Request) -> httpx.Response:
@@ -75,7 +75,9 @@ def test_live_without_scope_when_the_token_cannot_be_read_asks_for_scope(
     monkeypatch.setattr(options, "live_client", lambda **extra: client)
     status, out, err = run("tools", "--live")
     assert (status, out) == (2, "")
-    assert err.startswith("fly-tools: give --scope (org, deploy, readonly or machine-exec)")
+    # The cause first: giving --scope would not get past a refused token.
+    assert err.startswith("fly-tools: Token refused: Fly answered 401 to GET /tokens/current")
+    assert "scope could not be read" in err.splitlines()[0]
     assert "fm2_unknown" not in err
 
 

@@ -37,18 +37,19 @@ async def test_the_async_client_takes_the_same_tour(fake: FakeFly) -> None:
 # ---------------------------------------------------------------- ACME
 
 
-def test_acme_certificate_is_pending_then_ready_on_the_fake_clock(
+def test_acme_certificate_is_pending_validation_then_active_on_the_fake_clock(
     fake: FakeFly, http: httpx.Client
 ) -> None:
     created = http.post(CERTS + "/acme", json={"hostname": "api.example.com"})
     assert created.status_code == 201
-    assert created.json()["status"] == "pending"
+    # Fly's states: superfly/docs machines/api/certificates-resource.html.markerb:176, :109.
+    assert created.json()["status"] == "pending_validation"
     assert created.json()["certificates"][0]["status"] == "pending_validation"
     fake.clock.advance(ACME_DELAY - 1)
-    assert http.get(CERTS + "/api.example.com").json()["status"] == "pending"
+    assert http.get(CERTS + "/api.example.com").json()["status"] == "pending_validation"
     fake.clock.advance(1)
     ready = http.get(CERTS + "/api.example.com").json()
-    assert (ready["status"], ready["configured"]) == ("ready", True)
+    assert (ready["status"], ready["configured"]) == ("active", True)
     (entry,) = ready["certificates"]
     assert (entry["source"], entry["status"]) == ("fly", "active")
     assert {i["type"] for i in entry["issued"]} == {"ecdsa", "rsa"}
@@ -110,6 +111,56 @@ def test_custom_upload_keeps_no_key_and_never_echoes_it(fake: FakeFly, http: htt
     assert key_text not in http.get(CERTS + "/c.example.com").text
 
 
+def test_an_uploaded_certificate_waits_for_the_ownership_txt_record(
+    fake: FakeFly, http: httpx.Client
+) -> None:
+    # superfly/docs machines/api/certificates-resource.html.markerb:212 and :261-267; flyctl
+    # internal/command/certificates/root.go:169-181 prints the TXT record to add.
+    uploaded = _upload(http).json()
+    assert (uploaded["status"], uploaded["configured"]) == ("pending_ownership", False)
+    [entry] = uploaded["certificates"]
+    assert (entry["source"], entry["status"], entry["issued"]) == (
+        "custom",
+        "pending_ownership",
+        [],
+    )
+    ownership = uploaded["dns_requirements"]["ownership"]
+    assert ownership["name"] == "_fly-ownership.c.example.com"
+    checked = http.post(CERTS + "/c.example.com/check").json()
+    [error] = checked["validation_errors"]
+    assert error["code"] == "ownership_pending"
+    assert ownership["name"] in error["remediation"]
+    assert ownership["app_value"] in error["remediation"]
+    fake.set_txt_record(ownership["name"], "app-someone-else")
+    assert http.get(CERTS + "/c.example.com").json()["status"] == "pending_ownership"
+    fake.set_txt_record(ownership["name"], ownership["app_value"])
+    active = http.post(CERTS + "/c.example.com/check").json()
+    assert (active["status"], active["configured"], active["validation_errors"]) == (
+        "active",
+        True,
+        [],
+    )
+    assert active["validation"]["ownership_txt_configured"] is True
+    assert active["dns_records"]["ownership_txt"] == ownership["app_value"]
+    assert active["certificates"][0]["status"] == "active"
+    [summary] = http.get(CERTS).json()["certificates"]
+    assert (summary["status"], summary["ownership_txt_configured"]) == ("active", True)
+
+
+def test_the_org_value_proves_ownership_too(fake: FakeFly, http: httpx.Client) -> None:
+    ownership = _upload(http, hostname="*.shop.example.com").json()["dns_requirements"]["ownership"]
+    assert ownership["name"] == "_fly-ownership.shop.example.com"
+    fake.set_txt_record(ownership["name"], ownership["org_value"])
+    assert http.get(CERTS + "/*.shop.example.com").json()["status"] == "active"
+
+
+def test_deleting_an_unverified_upload_warns_that_nothing_serves_https(http: httpx.Client) -> None:
+    _upload(http)
+    gone = http.delete(CERTS + "/c.example.com/custom").json()
+    assert gone["status"] == "pending_validation"
+    assert "HTTPS" in gone["warning"]
+
+
 @pytest.mark.parametrize(
     ("body", "message"),
     [
@@ -138,11 +189,11 @@ def test_deleting_one_kind_of_certificate_keeps_the_other(
     fake.clock.advance(ACME_DELAY)
     custom_gone = http.delete(CERTS + "/c.example.com/custom")
     assert custom_gone.status_code == 200
-    assert custom_gone.json()["status"] == "ready"
+    assert custom_gone.json()["status"] == "active"
     assert "warning" not in custom_gone.json()
     assert http.delete(CERTS + "/c.example.com/custom").status_code == 404
     acme_gone = http.delete(CERTS + "/c.example.com/acme").json()
-    assert (acme_gone["status"], acme_gone["certificates"]) == ("missing", [])
+    assert (acme_gone["status"], acme_gone["certificates"]) == ("pending_validation", [])
     assert http.delete(CERTS + "/c.example.com/acme").status_code == 404
 
 

@@ -17,6 +17,13 @@ from tests.fake.tour_platform import platform_tour
 from tests.fake.tour_secretkeys import secretkeys_tour
 
 
+@pytest.fixture(params=["go", "spec"])
+def fake(request: pytest.FixtureRequest) -> FakeFly:
+    """The demo world answering as Fly's Go server encodes, then as the spec describes
+    (ENDPOINTS.md, "Go-shaped answers"): the clients must read both."""
+    return FakeFly.demo(shapes=request.param)
+
+
 def whole_api() -> Tour:
     """Every operation in the catalogue: the opt-in groups on the demo apps, then the guide's."""
     yield from certificates_tour()

@@ -52,13 +52,29 @@ def test_a_snapshot_runs_then_is_created(fake: FakeFly, http: httpx.Client) -> N
     assert (done["id"], done["status"]) == (running["id"], "created")
 
 
-def test_lowering_the_retention_drops_older_snapshots(fake: FakeFly, http: httpx.Client) -> None:
+def test_lowering_the_retention_keeps_existing_snapshots(fake: FakeFly, http: httpx.Client) -> None:
+    # superfly/docs volumes/snapshots.html.markerb:26: "The new retention period is applied
+    # to new snapshots; it won't affect existing snapshots."
     http.post(SNAPSHOTS)
     fake.clock.advance(3 * DAY)
     http.post(SNAPSHOTS)
-    assert len(http.get(SNAPSHOTS).json()) == 2
-    updated = http.put(f"/apps/web/volumes/{VOL_DATA}", json={"snapshot_retention": 2})
-    assert updated.json()["snapshot_retention"] == 2
+    updated = http.put(f"/apps/web/volumes/{VOL_DATA}", json={"snapshot_retention": 1})
+    assert updated.json()["snapshot_retention"] == 1
+    assert [s["retention_days"] for s in http.get(SNAPSHOTS).json()] == [5, 5]
+    http.post(SNAPSHOTS)
+    assert [s["retention_days"] for s in http.get(SNAPSHOTS).json()] == [5, 5, 1]
+    fake.clock.advance(1 * DAY)  # the new one expires on its own (1 day); the others stay
+    assert [s["retention_days"] for s in http.get(SNAPSHOTS).json()] == [5, 5]
+    fake.clock.advance(2 * DAY)  # 5 days after the first: it expires as it always would
+    assert [s["retention_days"] for s in http.get(SNAPSHOTS).json()] == [5]
+
+
+def test_turning_daily_backups_off_removes_no_snapshot(fake: FakeFly, http: httpx.Client) -> None:
+    # superfly/docs volumes/snapshots.html.markerb:180: "Disabling automatic snapshots will
+    # not remove any existing snapshots for the volume".
+    http.post(SNAPSHOTS)
+    off = http.put(f"/apps/web/volumes/{VOL_DATA}", json={"auto_backup_enabled": False})
+    assert off.json()["auto_backup_enabled"] is False
     assert len(http.get(SNAPSHOTS).json()) == 1
 
 

@@ -54,6 +54,7 @@ ALTERNATIVE: dict[str, dict[str, Any]] = {
     "fly_delete_acme_certificate": {"hostname": CUSTOM_HOST},
     "fly_delete_custom_certificate": {"hostname": HOST},
     "fly_release_ip": {"ip": "2a09:8280:1::99"},
+    "fly_assign_ip": {"type": "v6", "region": "ams"},
     "fly_set_secret_key": {"secret_name": "sig_v2", "type": "hs256", "value": "a2V5LWJ5dGVz"},
     "fly_generate_secret_key": {"secret_name": "jwt_v2", "type": "hs512"},
     "fly_delete_secret_key": {"secret_name": "box"},

@@ -122,6 +122,11 @@ def test_assign_ip_sends_the_spec_body(s: Setup) -> None:
         "POST", "/v1/apps/web/ip_assignments", 200,
     )  # fmt: skip
     assert str(message.content).startswith("Assigned IP address: ip=137.66.")
+    # A first public address exposes the app (docs networking/flycast.html.markerb:41) and
+    # a dedicated IPv4 is billed (networking/services.html.markerb:17): asked first.
+    [asked] = s.hook.asked
+    assert "reachable from the whole internet" in asked.description
+    assert "billed monthly" in asked.description
     listed = s.invoke("fly_list_ip_assignments", {"app_name": "web"})
     assert "region=ord" in listed.content
 

@@ -107,11 +107,15 @@ def test_cordon_asks_with_the_machine_read_from_fly_and_the_consequence(world: W
     assert record.decision == "approved"
 
 
-def test_uncordon_is_not_gated_and_forwards_the_lease_nonce(world: World) -> None:
+def test_uncordon_asks_as_it_sends_live_traffic_and_forwards_the_lease_nonce(
+    world: World,
+) -> None:
+    # flyctl's blue-green cut-over is an uncordon (deploy/strategy_bluegreen.go:627-642).
     lease = world.fake.client().call("fly_acquire_lease", WEB_1_ARGS | {"ttl": 60})
     message = world.call("fly_uncordon_machine", WEB_1_ARGS | {"lease_nonce": lease["nonce"]})
     assert message.status != "error", message.content
-    assert world.asked == []
+    [asked] = world.asked
+    assert "starts routing live requests to it at once" in asked.description
     [request] = [r for r in world.recorder.sent if r.url.path == M1 + "/uncordon"]
     assert request.headers["fly-machine-lease-nonce"] == lease["nonce"]
 
@@ -121,7 +125,8 @@ def test_set_memory_limit_sends_the_limit_and_names_the_risk(world: World) -> No
     assert message.content == "Set memory limit: limit_mb=128 available_mb=68"
     assert world.recorder.to(M1 + "/memory") == [("PUT", {"limit_mb": 128})]
     [request] = world.asked
-    assert "killed for lack of memory" in request.description
+    assert "run short of memory" in request.description
+    assert "killed" not in request.description  # Fly documents no such thing
     assert "limit_mb=128" in request.description
 
 

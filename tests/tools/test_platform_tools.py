@@ -87,20 +87,21 @@ def test_a_snapshot_is_taken_without_asking(s: Setup) -> None:
     assert "1 snapshot" in str(listed.content)
 
 
-def test_lowering_retention_asks_first_and_names_the_cost() -> None:
-    rejected = Setup(approve=False)
-    message = rejected.invoke("fly_update_volume", VOLUME | {"snapshot_retention": 1})
-    [asked] = rejected.hook.asked
-    assert VOL_DATA in asked.description
-    assert "delete older snapshots" in asked.description
-    assert rejected.sent("fly_update_volume") == []
-    assert "not today" in str(message.content)
-    approved = Setup()
-    done = approved.invoke("fly_update_volume", VOLUME | {"snapshot_retention": 1})
+def test_lowering_retention_is_a_write_that_keeps_existing_snapshots(s: Setup) -> None:
+    # Fly applies a new retention to new snapshots only (superfly/docs
+    # volumes/snapshots.html.markerb:26): nothing is lost, so no approval is asked.
+    s.invoke("fly_create_volume_snapshot", VOLUME)
+    done = s.invoke("fly_update_volume", VOLUME | {"snapshot_retention": 1})
+    assert s.hook.asked == []
     assert "snapshot_retention=1" in str(done.content)
-    request, _ = approved.recorder.last(f"/volumes/{VOL_DATA}")
+    request, _ = s.recorder.last(f"/volumes/{VOL_DATA}")
     assert (request.method, json.loads(request.content)) == ("PUT", {"snapshot_retention": 1})
-    assert approved.fake.state.volume("web", VOL_DATA).snapshot_retention == 1
+    assert s.fake.state.volume("web", VOL_DATA).snapshot_retention == 1
+    listed = s.invoke("fly_list_volume_snapshots", VOLUME)
+    assert "1 snapshot" in str(listed.content)
+    record = ENDPOINTS["fly_update_volume"]
+    assert "new snapshots only" in record.tier_reason
+    assert "snapshots.html.markerb" in record.tier_reason
 
 
 @pytest.mark.parametrize(

@@ -223,7 +223,7 @@ def test_sign_is_gated_with_the_text_shown_and_verify_reports_a_bad_signature() 
     assert "do not trust the text" in bad.content
 
 
-def test_get_secret_never_asks_for_the_value_and_withholds_one_fly_sends() -> None:
+def test_get_secret_is_a_read_that_never_asks_for_the_value_and_withholds_one_fly_sends() -> None:
     class Leaky(Recorder):
         """Fly answering a value anyway: the tool must still withhold it."""
 
@@ -240,9 +240,9 @@ def test_get_secret_never_asks_for_the_value_and_withholds_one_fly_sends() -> No
     ((method, path, query, _),) = [s for s in kit.transport.sent_tuples() if "/secrets/" in s[1]]
     assert (method, path, query) == ("GET", "/v1/apps/web/secrets/DATABASE_URL", "")
     assert "show_secrets" not in query
-    (request,) = kit.asked
-    assert "DATABASE_URL" in request.description
-    assert "withheld" in request.description
+    # READ: fly-go's GetAppSecrets asks for the value only with show_secrets
+    # (flaps/flaps_secrets.go:40-48), which the tool never sends.
+    assert kit.asked == []
     assert "name=DATABASE_URL digest=" in message.content
     assert message.artifact["value"] == "[withheld]"
     assert SECRET not in message.content + repr(message.artifact) + kit.audit_text()
@@ -360,3 +360,15 @@ async def test_async_calls_keep_secret_values_out_of_callbacks_and_the_audit() -
     assert tracer.seen
     assert all(SECRET not in text for text in tracer.seen)
     assert SECRET not in str(message.content) + repr(message.artifact) + kit.audit_text()
+
+
+def test_a_readonly_token_reads_a_secret_s_digest_as_it_lists_them() -> None:
+    # The same name, digest and timestamps fly_list_secrets (READ) shows; no value is asked
+    # for (fly-go flaps/flaps_secrets.go:40-48 adds show_secrets only on request).
+    fake = FakeFly.demo()
+    kit = FlyToolkit(client=fake.client(scope="readonly"), scope="readonly", groups=GROUPS)
+    assert "fly_get_secret" in kit.tool_names
+    shown = kit.call("fly_get_secret", {"app_name": "web", "secret_name": "DATABASE_URL"})
+    assert "digest=" in str(shown)
+    [request] = [r for r in fake.requests if r.endpoint == "fly_get_secret"]
+    assert (request.status, request.query) == (200, "")

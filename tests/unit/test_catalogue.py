@@ -47,10 +47,10 @@ TIERS: dict[str, RiskTier] = {
     "fly_delete_acme_certificate": DE,
     "fly_delete_custom_certificate": DE,
     "fly_list_ip_assignments": R,
-    "fly_assign_ip": W,
+    "fly_assign_ip": DE,
     "fly_release_ip": DE,
     "fly_cordon_machine": DI,
-    "fly_uncordon_machine": W,
+    "fly_uncordon_machine": DI,
     "fly_get_machine_memory": R,
     "fly_set_machine_memory_limit": DI,
     "fly_reclaim_machine_memory": W,
@@ -68,11 +68,11 @@ TIERS: dict[str, RiskTier] = {
     "fly_decrypt_with_secret_key": DE,
     "fly_sign_with_secret_key": DE,
     "fly_verify_with_secret_key": W,
-    "fly_get_secret": DE,
+    "fly_get_secret": R,
     "fly_update_secrets": DE,
     "fly_list_volume_snapshots": R,
     "fly_create_volume_snapshot": W,
-    "fly_update_volume": DE,
+    "fly_update_volume": W,
     "fly_list_regions": R,
     "fly_get_placements": R,
     "fly_list_org_machines": R,
@@ -134,23 +134,18 @@ def test_every_path_identifier_is_validated(endpoint: fly_tools.Endpoint, hostil
             endpoint.args_model.model_validate({**valid, param: hostile})
 
 
-# POSTs that change nothing (Fly computes an answer), and a GET that hands out secret
-# material, so it is gated like a destructive call.
+# POSTs that change nothing (Fly computes an answer).
 POST_READS = frozenset({"fly_get_placements", "fly_authorize_token", "fly_authenticate_token"})
-GATED_GETS = frozenset({"fly_get_secret"})
 # What any token may ask about itself, whatever its scope.
 OWN_TOKEN = frozenset({"fly_get_current_token", "fly_authorize_token", "fly_authenticate_token"})
 
 
 @RECORDS
 def test_reads_are_gets_and_gets_are_reads(endpoint: fly_tools.Endpoint) -> None:
-    exception = endpoint.name in POST_READS | GATED_GETS
+    exception = endpoint.name in POST_READS
     assert endpoint.read_only == ((endpoint.method == "GET") != exception)
     if endpoint.method in ("GET", "DELETE") or endpoint.name in POST_READS:
         assert endpoint.idempotent
-    if endpoint.name in GATED_GETS:
-        assert endpoint.risk is RiskTier.DESTRUCTIVE
-        assert endpoint.hidden
 
 
 @RECORDS

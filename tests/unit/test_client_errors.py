@@ -79,7 +79,9 @@ def test_status_maps_to_class_and_advice(
     assert err.status == status
     assert (err.method, err.path) == ("GET", "/apps/web/machines")
     assert advice in str(err)
-    assert str(err).startswith(f"Fly answered {status} to GET /apps/web/machines: boom.")
+    # A refused token says so first (the cause in the first words); the rest reads alike.
+    lead = "Token refused: " if status == 401 else ""
+    assert str(err).startswith(f"{lead}Fly answered {status} to GET /apps/web/machines: boom.")
 
 
 def test_one_table_maps_statuses() -> None:

@@ -91,8 +91,9 @@ class RedisLimiter:
         self.limits: dict[str, Limit] = {**FLY_LIMITS, **(limits or {})}
         self._timeout, self._recheck_after, self._clock = timeout, recheck_after, clock
         self._local = RateLimiter(self.limits, clock=clock)
-        self._quotas = {name: _quota(limit) for name, limit in self.limits.items()}
         try:
+            # Both need throttled-py: without the extra, the error says which to install.
+            self._quotas = {name: _quota(limit) for name, limit in self.limits.items()}
             self._sync = self._throttles(asynchronous=False)
         except ImportError:
             raise ConfigurationError(

@@ -93,8 +93,12 @@ def _reporter_move(app: str, messages: Sequence[BaseMessage]) -> AIMessage:
     for listing in ("fly_list_machines", "fly_list_volumes"):
         if listing not in seen:
             return call(listing)
+        if not succeeded(seen[listing]):
+            break  # Fly refused or did not answer: another call would only fail the same way
     lines = []
     for listing, kind in (("fly_list_machines", "machine"), ("fly_list_volumes", "volume")):
+        if listing not in seen:
+            continue
         result = seen[listing]
         if not succeeded(result):
             lines.append(f"I could not list the {kind}s of {app}: {first_line(result.text)}")

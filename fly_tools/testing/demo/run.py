@@ -111,7 +111,7 @@ def run_demo(
     _header(
         out, model, f"the embedded fake (demo world, org {fake.org}), in-process", toolkit, task
     )
-    report = run_agent(model or operator_model(app), toolkit, task, reviewer, out)
+    report = _run_agent(model, model or operator_model(app), toolkit, task, reviewer, out)
     report.requests = [f"{r.method} {r.path} {r.status}" for r in fake.requests]
     _footer(out, report, f"Requests that reached the fake Fly API: {len(report.requests)}")
     if store:
@@ -174,11 +174,42 @@ def run_live(
         raise DemoError(first_line(str(exc))) from None
     task = LIVE_TASK.format(app=app)
     _header(out, model, f"live, {toolkit.client.base_url}", toolkit, task)
-    report = run_agent(model or reporter_model(app), toolkit, task, reviewer, out)
+    report = _run_agent(model, model or reporter_model(app), toolkit, task, reviewer, out)
     answered = sum(record.outcome == "ok" for record in report.records)
     calls = f"Calls to Fly (all reads): {len(report.records)}, {answered} answered"
     _footer(out, report, calls)
     return report
+
+
+def _run_agent(
+    named: BaseChatModel | None,
+    model: BaseChatModel,
+    toolkit: FlyToolkit,
+    task: str,
+    reviewer: Reviewer,
+    out: TextIO,
+) -> DemoReport:
+    """:func:`run_agent`; a named model that fails (no network, a bad key) is one line."""
+    try:
+        return run_agent(model, toolkit, task, reviewer, out)
+    except Exception as exc:
+        if named is None:  # the scripted model: a failure here is a bug, shown whole
+            raise
+        reason = first_line(str(exc)) or "no message"
+        raise DemoError(
+            f"the model from {MODEL_ENV} ({_model_name(named)}) failed: "
+            f"{type(exc).__name__}: {reason}; check its network and credentials, or unset "
+            f"{MODEL_ENV} for the scripted model"
+        ) from None
+
+
+def failed_calls(report: DemoReport) -> str:
+    """One line saying how many of the run's calls to Fly failed and why; empty if none did."""
+    failed = [r for r in report.records if r.outcome in ("error", "unknown")]
+    if not failed:
+        return ""
+    why = first_line(failed[0].error or "") or "no reason recorded"
+    return f"{len(failed)} of {len(report.records)} calls to Fly failed; the first: {why}"
 
 
 def _header(

@@ -3,6 +3,7 @@
 from fly_tools.catalogue import ENDPOINTS
 from fly_tools.testing.calls import ROUTES
 from fly_tools.testing.handlers import (
+    addresses,
     apps,
     certificates,
     control,
@@ -20,6 +21,7 @@ if _missing:
 
 __all__ = [
     "ROUTES",
+    "addresses",
     "apps",
     "certificates",
     "control",

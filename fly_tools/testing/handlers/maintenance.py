@@ -4,8 +4,9 @@ Metadata lives in the current version's ``config.metadata``, as on Fly; changing
 through these endpoints neither makes a new version nor restarts the machine (the
 ``machine_version`` precondition of the bulk update would be useless if it did).
 Memory is the balloon's limit, kept per app under ``App.extras["maintenance"]``; it
-starts at the guest's ``memory_mb``, and a limit below what the processes use gets the
-main process killed for lack of memory, restarted by its restart policy.
+starts at the guest's ``memory_mb``. A limit below what the processes use gets the main
+process killed for lack of memory, restarted by its restart policy: the fake's own model,
+as Fly documents no effect beyond the balloon (ENDPOINTS.md, "Memory").
 """
 
 from __future__ import annotations

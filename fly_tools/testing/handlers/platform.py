@@ -25,30 +25,38 @@ from fly_tools.testing.errors import FakeBadRequestError, FakeForbiddenError
 from fly_tools.testing.ids import digest
 from fly_tools.testing.state import DEFAULT_REGION, FakeState
 
-# (code, name, geo region, latitude, longitude, requires a paid plan, deprecated)
+# (code, name, geo region, latitude, longitude, requires a paid plan, deprecated). Geo
+# regions are fly-go's GeoRegion values (superfly/fly-go types.go:586-594): africa,
+# asia_pacific, europe, north_america, south_america.
 REGIONS: tuple[tuple[str, str, str, float, float, bool, bool], ...] = (
-    ("ams", "Amsterdam, Netherlands", "eu", 52.37, 4.90, False, False),
-    ("arn", "Stockholm, Sweden", "eu", 59.65, 17.93, False, False),
-    ("bom", "Mumbai, India", "as", 19.09, 72.87, True, False),
-    ("cdg", "Paris, France", "eu", 48.86, 2.35, False, False),
-    ("dfw", "Dallas, Texas (US)", "na", 32.78, -96.80, False, False),
-    ("ewr", "Secaucus, NJ (US)", "na", 40.79, -74.06, False, False),
-    ("fra", "Frankfurt, Germany", "eu", 50.11, 8.68, False, False),
-    ("gru", "Sao Paulo, Brazil", "sa", -23.55, -46.63, False, False),
-    ("iad", "Ashburn, Virginia (US)", "na", 39.04, -77.49, False, False),
-    ("jnb", "Johannesburg, South Africa", "af", -26.20, 28.05, True, False),
-    ("lax", "Los Angeles, California (US)", "na", 33.94, -118.41, False, False),
-    ("lhr", "London, United Kingdom", "eu", 51.51, -0.13, False, False),
-    ("nrt", "Tokyo, Japan", "as", 35.62, 139.75, False, False),
-    ("ord", "Chicago, Illinois (US)", "na", 41.89, -87.63, False, False),
-    ("sin", "Singapore, Singapore", "as", 1.35, 103.99, False, False),
-    ("sjc", "San Jose, California (US)", "na", 37.35, -121.96, False, False),
-    ("syd", "Sydney, Australia", "oc", -33.87, 151.21, False, False),
-    ("yyz", "Toronto, Canada", "na", 43.68, -79.63, False, False),
-    ("mad", "Madrid, Spain", "eu", 40.42, -3.70, False, True),
+    ("ams", "Amsterdam, Netherlands", "europe", 52.37, 4.90, False, False),
+    ("arn", "Stockholm, Sweden", "europe", 59.65, 17.93, False, False),
+    ("bom", "Mumbai, India", "asia_pacific", 19.09, 72.87, True, False),
+    ("cdg", "Paris, France", "europe", 48.86, 2.35, False, False),
+    ("dfw", "Dallas, Texas (US)", "north_america", 32.78, -96.80, False, False),
+    ("ewr", "Secaucus, NJ (US)", "north_america", 40.79, -74.06, False, False),
+    ("fra", "Frankfurt, Germany", "europe", 50.11, 8.68, False, False),
+    ("gru", "Sao Paulo, Brazil", "south_america", -23.55, -46.63, False, False),
+    ("iad", "Ashburn, Virginia (US)", "north_america", 39.04, -77.49, False, False),
+    ("jnb", "Johannesburg, South Africa", "africa", -26.20, 28.05, True, False),
+    ("lax", "Los Angeles, California (US)", "north_america", 33.94, -118.41, False, False),
+    ("lhr", "London, United Kingdom", "europe", 51.51, -0.13, False, False),
+    ("nrt", "Tokyo, Japan", "asia_pacific", 35.62, 139.75, False, False),
+    ("ord", "Chicago, Illinois (US)", "north_america", 41.89, -87.63, False, False),
+    ("sin", "Singapore, Singapore", "asia_pacific", 1.35, 103.99, False, False),
+    ("sjc", "San Jose, California (US)", "north_america", 37.35, -121.96, False, False),
+    ("syd", "Sydney, Australia", "asia_pacific", -33.87, 151.21, False, False),
+    ("yyz", "Toronto, Canada", "north_america", 43.68, -79.63, False, False),
+    ("mad", "Madrid, Spain", "europe", 40.42, -3.70, False, True),
 )
 """The regions the fake knows; the demo world's (ord, ams, iad, fra) are among them."""
 CODES = {row[0] for row in REGIONS}
+PLACEMENT_ALIASES = {
+    "eu": "europe", "na": "north_america", "sa": "south_america", "as": "asia_pacific",
+    "af": "africa",
+}  # fmt: skip
+"""Short aliases a placement's region expression may use (the spec's example is ``lhr,eu``),
+by the geo region they stand for; the geo region's own name works too."""
 REGION_CAPACITY = 100
 """Machines of the default size the fake lets an org place in one region."""
 LIST_MAX = 1000
@@ -162,7 +170,7 @@ def _placed(code: str, count: int, capacity: int) -> dict[str, Any]:
 
 
 def _placement_regions(expression: str) -> list[str]:
-    """Region codes for an expression of codes, geo aliases (``eu``) and ``any``."""
+    """Region codes for an expression of codes, geo regions (``europe`` or ``eu``) and ``any``."""
     found: list[str] = []
     for part in [x.strip() for x in expression.split(",") if x.strip()]:
         if part in CODES:
@@ -170,7 +178,8 @@ def _placement_regions(expression: str) -> list[str]:
         elif part == "any":
             matches = sorted(CODES)
         else:
-            matches = [row[0] for row in REGIONS if row[2] == part]
+            geo = PLACEMENT_ALIASES.get(part, part)
+            matches = [row[0] for row in REGIONS if row[2] == geo]
         if not matches:
             raise FakeBadRequestError(f"unknown region or alias {part!r} in {expression!r}")
         found += [code for code in matches if code not in found]
@@ -223,11 +232,16 @@ def list_org_volumes(fly: FakeState, call: Call, p: OrgListParams) -> Reply:
             if volume.deleted and not p.include_deleted:
                 continue
             if _kept(p, volume.region, volume.state, volume.updated_at):
-                # Unset attachments are left out: the spec's OrgVolume has no null for them.
-                wire = {k: v for k, v in volume.to_wire(summary=p.summary).items() if v is not None}
+                wire = _org_volume(fly, volume.to_wire(summary=p.summary))
                 wire |= {"app_name": app.name, "updated_at": iso(volume.updated_at)}
                 rows.append((volume.updated_at, volume.id, wire))
     return Reply(_page(rows, p, "volumes", "last_volume_id"))
+
+
+def _org_volume(fly: FakeState, wire: dict[str, Any]) -> dict[str, Any]:
+    # fly-go's Volume has AttachedMachine *string without omitempty (volume_types.go:16-17):
+    # Go writes null when unattached. The spec's OrgVolume allows no null: left out there.
+    return wire if fly.shapes == "go" else {k: v for k, v in wire.items() if v is not None}
 
 
 def _org_apps(fly: FakeState, call: Call, org: str) -> list[Any]:

@@ -10,10 +10,10 @@ but it is not Fly's wire format. Generated keys and nonces come from the fake's 
 ids, so a run repeats exactly. The public-key types (``nacl_box``, ``nacl_sign``,
 ``es256``) are refused with a 400.
 
-Bytes: the spec types them as arrays of byte values, and the fake answers so (its answers
-are checked against the spec). Fly's Go server decodes ``[]byte`` from such an array or
-from base64 text and, like any Go JSON encoder, would answer base64 text; requests are
-accepted in both forms here.
+Bytes: Fly's Go server writes a ``[]byte`` as base64 text, as any Go JSON encoder does, and
+the fake answers so by default; ``FakeFly(shapes="spec")`` answers arrays of byte values,
+as the spec types them (ENDPOINTS.md, "Go-shaped answers"). Requests are accepted in both
+forms, as Go's decoder reads both.
 """
 
 from __future__ import annotations
@@ -66,6 +66,12 @@ def _wire_bytes(value: Any) -> Any:
 
 WireBytes = Annotated[bytes, BeforeValidator(_wire_bytes)]
 """A Go ``[]byte`` as Fly's server decodes it: an array of 0-255, or base64 text."""
+
+
+def _bytes_out(fly: FakeState, raw: bytes) -> str | list[int]:
+    """``raw`` as Fly's Go encoder writes a ``[]byte`` (base64), or as the spec types it."""
+    # superfly/fly-go secrets_types.go:74-93: the answers' fields are []byte.
+    return base64.b64encode(raw).decode() if fly.shapes == "go" else list(raw)
 
 
 @dataclass(eq=False)
@@ -224,20 +230,23 @@ def encrypt(fly: FakeState, call: Call, p: PayloadParams) -> Reply:
     key = _usable(fly, p, ENCRYPTING_TYPES, "encrypt")
     plaintext = _required(p.plaintext, "plaintext")
     nonce = _drawn(fly, _NONCE)
-    return Reply({"ciphertext": list(_seal(key.material, nonce, plaintext, p.associated_data))})
+    sealed = _seal(key.material, nonce, plaintext, p.associated_data)
+    return Reply({"ciphertext": _bytes_out(fly, sealed)})
 
 
 @route("fly_decrypt_with_secret_key", PayloadParams)
 def decrypt(fly: FakeState, call: Call, p: PayloadParams) -> Reply:
     key = _usable(fly, p, ENCRYPTING_TYPES, "decrypt")
     ciphertext = _required(p.ciphertext, "ciphertext")
-    return Reply({"plaintext": list(_open(key.material, ciphertext, p.associated_data))})
+    opened = _open(key.material, ciphertext, p.associated_data)
+    return Reply({"plaintext": _bytes_out(fly, opened)})
 
 
 @route("fly_sign_with_secret_key", PayloadParams)
 def sign(fly: FakeState, call: Call, p: PayloadParams) -> Reply:
     key = _usable(fly, p, SIGNING_TYPES, "sign")
-    return Reply({"signature": list(_mac(key, _required(p.plaintext, "plaintext")))})
+    signature = _mac(key, _required(p.plaintext, "plaintext"))
+    return Reply({"signature": _bytes_out(fly, signature)})
 
 
 @route("fly_verify_with_secret_key", PayloadParams)
