@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from fly_tools.catalogue.access import Need
 from fly_tools.catalogue.record import Endpoint
 from fly_tools.models import maintenance as mt
 from fly_tools.models.base import LeasedMachineArgs, MachineArgs
@@ -29,6 +30,7 @@ _METADATA_COST = (
 RECORDS: tuple[Endpoint, ...] = (
     Endpoint(name="fly_cordon_machine", group="maintenance", operation_id="Machines_cordon",
              method="POST", path=M + "/cordon", args_model=LeasedMachineArgs,
+             access=Need("machine", "C"),
              risk=DI, scopes=_ALL, idempotent=True,
              tier_reason="Fly's proxy stops sending it requests until it is uncordoned; it keeps running and loses nothing.",
              description="Take a machine out of Fly's proxy rotation (it keeps running), e.g. before maintenance.",
@@ -37,12 +39,14 @@ RECORDS: tuple[Endpoint, ...] = (
              "it keeps running."),
     Endpoint(name="fly_uncordon_machine", group="maintenance", operation_id="Machines_uncordon",
              method="POST", path=M + "/uncordon", args_model=LeasedMachineArgs,
+             access=Need("machine", "C"),
              risk=W, scopes=_ALL, idempotent=True,
              tier_reason="It puts the machine back into the proxy's rotation; nothing is interrupted and a cordon undoes it.",
              description="Put a cordoned machine back into Fly's proxy rotation so it receives requests again.",
              state_read="fly_get_machine"),
     Endpoint(name="fly_get_machine_memory", group="maintenance", operation_id="Machines_get_memory",
              method="GET", path=M + "/memory", args_model=MachineArgs,
+             access=Need("machine", "r"),
              risk=R, scopes=_READ, idempotent=True,
              tier_reason="It only reads a started machine's memory limit.",
              description="Show a started machine's current memory limit and how much of it is free, in MB.",
@@ -50,6 +54,7 @@ RECORDS: tuple[Endpoint, ...] = (
     Endpoint(name="fly_set_machine_memory_limit", group="maintenance",
              operation_id="Machines_set_memory_limit",
              method="PUT", path=M + "/memory", args_model=mt.MemoryLimitArgs,
+             access=Need("machine", "w"),
              risk=DI, scopes=_ALL, idempotent=True,
              tier_reason="A limit below what the workload uses gets its processes killed for lack of memory; raising it again loses nothing.",
              description="Set a started machine's memory limit in MB (balloon), without a restart.",
@@ -59,12 +64,14 @@ RECORDS: tuple[Endpoint, ...] = (
     Endpoint(name="fly_reclaim_machine_memory", group="maintenance",
              operation_id="Machines_reclaim_memory",
              method="POST", path=M + "/memory/reclaim", args_model=mt.ReclaimMemoryArgs,
+             access=Need("machine", "w"),
              risk=W, scopes=_ALL, idempotent=False,
              tier_reason="The balloon takes back only memory the guest is not using; nothing is interrupted.",
              description="Have a started machine hand unused memory back to the host (balloon reclaim).",
              result="item", noun="memory", shows=("actual_mb",), state_read="fly_get_machine"),
     Endpoint(name="fly_get_machine_metadata", group="metadata", operation_id="Machines_show_metadata",
              method="GET", path=M + "/metadata", args_model=MachineArgs,
+             access=Need("machine", "r", "machinesapi", feature="metadata"),
              risk=R, scopes=_READ, idempotent=True,
              tier_reason="It only reads the machine's metadata.",
              description="Show all of a machine's metadata keys and values (labels such as its process group).",
@@ -72,6 +79,7 @@ RECORDS: tuple[Endpoint, ...] = (
     Endpoint(name="fly_update_machine_metadata", group="metadata",
              operation_id="Machines_update_metadata",
              method="PATCH", path=M + "/metadata", args_model=mt.UpdateMetadataArgs,
+             access=Need("machine", "w", "machinesapi", feature="metadata"),
              risk=DI, scopes=_ALL, idempotent=True,
              tier_reason=_METADATA_REASON,
              description="Set or remove several metadata keys of a machine at once (null removes a key).",
@@ -82,6 +90,7 @@ RECORDS: tuple[Endpoint, ...] = (
     Endpoint(name="fly_get_machine_metadata_key", group="metadata",
              operation_id="Machines_get_metadata_key",
              method="GET", path=M + "/metadata/{key}", args_model=mt.MetadataKeyArgs,
+             access=Need("machine", "r", "machinesapi", feature="metadata"),
              risk=R, scopes=_READ, idempotent=True,
              tier_reason="It only reads one metadata value.",
              description="Show the value of one metadata key of a machine.",
@@ -91,6 +100,7 @@ RECORDS: tuple[Endpoint, ...] = (
     Endpoint(name="fly_set_machine_metadata_key", group="metadata",
              operation_id="Machines_upsert_metadata",
              method="POST", path=M + "/metadata/{key}", args_model=mt.SetMetadataKeyArgs,
+             access=Need("machine", "w", "machinesapi", feature="metadata"),
              risk=DI, scopes=_ALL, idempotent=True,
              tier_reason=_METADATA_REASON,
              description="Set one metadata key of a machine to a value, adding or replacing it.",
@@ -99,6 +109,7 @@ RECORDS: tuple[Endpoint, ...] = (
     Endpoint(name="fly_delete_machine_metadata_key", group="metadata",
              operation_id="Machines_delete_metadata",
              method="DELETE", path=M + "/metadata/{key}", args_model=mt.MetadataKeyArgs,
+             access=Need("machine", "w", "machinesapi", feature="metadata"),
              risk=DI, scopes=_ALL, idempotent=True,
              tier_reason=_METADATA_REASON,
              description="Remove one metadata key from a machine.",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from fly_tools.catalogue.access import Need
 from fly_tools.catalogue.record import Endpoint
 from fly_tools.models import platform as p
 from fly_tools.risk import SCOPES, RiskTier, Scope
@@ -22,6 +23,7 @@ _TOKEN_MATERIAL = frozenset({"header", "permission_token"})
 RECORDS: tuple[Endpoint, ...] = (
     Endpoint(name="fly_list_volume_snapshots", group="snapshots", operation_id="Volumes_list_snapshots",
              method="GET", path=V + "/snapshots", args_model=p.VolumeSnapshotsArgs,
+             access=Need("volume", "r"),
              risk=R, scopes=_READ, idempotent=True,
              tier_reason="It only reads the volume's snapshot list.",
              description="List a volume's snapshots (daily and on demand) with status, size and age.",
@@ -29,12 +31,14 @@ RECORDS: tuple[Endpoint, ...] = (
              shows=("id", "status", "created_at", "size", "retention_days")),
     Endpoint(name="fly_create_volume_snapshot", group="snapshots", operation_id="createVolumeSnapshot",
              method="POST", path=V + "/snapshots", args_model=p.VolumeSnapshotsArgs,
+             access=Need("volume", "c"),
              risk=W, scopes=_ALL, idempotent=False,
              tier_reason="It adds a restore point beside the volume, which expires on its own; the volume is untouched.",
              description="Snapshot a volume now; take one before risky changes to its data.",
              result="item", noun="snapshot", state_read="fly_get_volume"),
     Endpoint(name="fly_update_volume", group="snapshots", operation_id="Volumes_update",
              method="PUT", path=V, args_model=p.UpdateVolumeArgs,
+             access=Need("volume", "w"),
              risk=DE, scopes=_ALL, idempotent=True,
              tier_reason="Lowering the retention can delete older snapshots, and lost restore points cannot come back.",
              description="Change a volume's snapshot retention (days) or turn daily backups on or off.",
@@ -44,6 +48,7 @@ RECORDS: tuple[Endpoint, ...] = (
              "turning daily backups off leaves no new restore points."),
     Endpoint(name="fly_list_regions", group="platform", operation_id="Platform_regions_get",
              method="GET", path="/platform/regions", args_model=p.NoArgs,
+             access=Need("token", ""),
              risk=R, scopes=_READ, idempotent=True, target_kind="platform",
              tier_reason="It only reads Fly's list of regions.",
              description="List Fly's regions with code, name, area and whether they need a paid plan.",
@@ -51,6 +56,7 @@ RECORDS: tuple[Endpoint, ...] = (
              shows=("code", "name", "geo_region", "requires_paid_plan", "deprecated")),
     Endpoint(name="fly_get_placements", group="platform", operation_id="Platform_placements_post",
              method="POST", path="/platform/placements", args_model=p.PlacementsArgs,
+             access=Need("token", ""),
              risk=R, scopes=_READ, idempotent=True,
              tier_reason="It only simulates placing machines; nothing is created or reserved.",
              description="Simulate where N machines of a size would be placed, per region, before creating.",
@@ -58,6 +64,7 @@ RECORDS: tuple[Endpoint, ...] = (
              shows=("region", "count", "concurrency")),
     Endpoint(name="fly_list_org_machines", group="platform", operation_id="Machines_org_list",
              method="GET", path="/orgs/{org_slug}/machines", args_model=p.ListOrgMachinesArgs,
+             access=Need("org", "r"),
              risk=R, scopes=_ORG_READ, idempotent=True,
              tier_reason="It only reads the machines of every app in the organization.",
              description="List machines across all apps of an org; filter by state or region, page by cursor.",
@@ -65,6 +72,7 @@ RECORDS: tuple[Endpoint, ...] = (
              shows=("id", "app_name", "name", "state", "region", "updated_at")),
     Endpoint(name="fly_list_org_volumes", group="platform", operation_id="Volumes_org_list",
              method="GET", path="/orgs/{org_slug}/volumes", args_model=p.ListOrgVolumesArgs,
+             access=Need("org", "r"),
              risk=R, scopes=_ORG_READ, idempotent=True,
              tier_reason="It only reads the volumes of every app in the organization.",
              description="List volumes across all apps of an org; filter by state or region, page by cursor.",
@@ -72,6 +80,7 @@ RECORDS: tuple[Endpoint, ...] = (
              shows=("id", "app_name", "name", "state", "region", "size_gb", "attached_machine_id")),
     Endpoint(name="fly_create_deploy_token", group="credentials", operation_id="App_create_deploy_token",
              method="POST", path="/apps/{app_name}/deploy_token", args_model=p.CreateDeployTokenArgs,
+             access=Need("app", "c"),
              risk=DE, scopes=_ALL, idempotent=False, hidden=_MINTED,
              tier_reason="It mints a credential with full control of the app, which this API cannot revoke.",
              description="Mint a deploy token for one app. The token is withheld: only a human can see it.",
@@ -80,6 +89,7 @@ RECORDS: tuple[Endpoint, ...] = (
              "revoking it needs flyctl or the dashboard."),
     Endpoint(name="fly_request_kms_token", group="credentials", operation_id="Tokens_request_Kms",
              method="POST", path="/tokens/kms", args_model=p.NoArgs,
+             access=Need("token", "c"),
              risk=DE, scopes=_ALL, idempotent=False, hidden=_MINTED, flow="text_token",
              tier_reason="It mints a credential for Fly's KMS, which cannot be recalled once issued.",
              description="Mint a token for Fly's KMS (Petsem). The token is withheld: only a human sees it.",
@@ -88,6 +98,7 @@ RECORDS: tuple[Endpoint, ...] = (
              "expires; it cannot be recalled."),
     Endpoint(name="fly_get_current_token", group="credentials", operation_id="CurrentToken_show",
              method="GET", path="/tokens/current", args_model=p.NoArgs,
+             access=Need("token", "", "machinesapi"),
              risk=R, scopes=_SELF, idempotent=True,
              tier_reason="It only reads which organization and apps this client's token reaches.",
              description="Show which organization and apps this toolkit's own token reaches.",
@@ -95,6 +106,7 @@ RECORDS: tuple[Endpoint, ...] = (
              shows=("token_id", "org_slug", "organization", "apps", "user", "restricted_to_machine")),
     Endpoint(name="fly_authorize_token", group="credentials", operation_id="Tokens_authorize",
              method="POST", path="/tokens/authorize", args_model=p.AuthorizeTokenArgs,
+             access=Need("token", "", "machinesapi"),
              risk=R, scopes=_SELF, idempotent=True, flow="own_token", hidden=_TOKEN_MATERIAL,
              tier_reason="It only asks Fly whether this client's own token grants an access.",
              description="Check whether this toolkit's own token grants an access (e.g. 'w' on an app).",
@@ -102,6 +114,7 @@ RECORDS: tuple[Endpoint, ...] = (
              advice={403: "This token does not grant that access: ask for a token that does."}),
     Endpoint(name="fly_authenticate_token", group="credentials", operation_id="Tokens_authenticate",
              method="POST", path="/tokens/authenticate", args_model=p.OwnTokenArgs,
+             access=Need("token", "", "machinesapi"),
              risk=R, scopes=_SELF, idempotent=True, flow="own_token", hidden=_TOKEN_MATERIAL,
              tier_reason="It only asks Fly to verify this client's own token and list its caveats.",
              description="Verify this toolkit's own token and list its caveats (org, apps, allowed actions).",

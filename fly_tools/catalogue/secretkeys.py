@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from fly_tools.catalogue.access import Need
 from fly_tools.catalogue.record import Endpoint
 from fly_tools.models import secretkeys as k
 from fly_tools.risk import RiskTier, Scope
@@ -18,6 +19,7 @@ _KEY_SHOWS = ("name", "type", "updated_at", "version")
 RECORDS: tuple[Endpoint, ...] = (
     Endpoint(name="fly_list_secret_keys", group="secretkeys", operation_id="Secretkeys_list",
              method="GET", path=KEYS, args_model=k.ListSecretKeysArgs,
+             access=Need("app", "r"),
              risk=R, scopes=_READ, idempotent=True,
              tier_reason="It reads key names and types; Fly never returns key material.",
              description="List an app's secret keys (names and types) for signing and encryption.",
@@ -25,12 +27,14 @@ RECORDS: tuple[Endpoint, ...] = (
              shows=("name", "type", "updated_at")),
     Endpoint(name="fly_get_secret_key", group="secretkeys", operation_id="Secretkey_get",
              method="GET", path=KEY, args_model=k.GetSecretKeyArgs,
+             access=Need("app", "r"),
              risk=R, scopes=_READ, idempotent=True, target_kind="secretkey",
              tier_reason="It reads one key's name, type and public half, never its secret bytes.",
              description="Show one secret key: its type, timestamps and public key if it has one.",
              result="item", noun="secret key", shows=("name", "type", "created_at", "updated_at")),
     Endpoint(name="fly_set_secret_key", group="secretkeys", operation_id="Secretkey_set",
              method="POST", path=KEY, args_model=k.SetSecretKeyArgs,
+             access=Need("app", "w"),
              risk=DE, scopes=_ALL, idempotent=True, target_kind="secretkey",
              state_read="fly_get_secret_key",
              tier_reason="It replaces a key with the given bytes, and what the old key "
@@ -41,6 +45,7 @@ RECORDS: tuple[Endpoint, ...] = (
              "encrypted can no longer be decrypted, nor its signatures verified."),
     Endpoint(name="fly_generate_secret_key", group="secretkeys", operation_id="Secretkey_generate",
              method="POST", path=KEY + "/generate", args_model=k.GenerateSecretKeyArgs,
+             access=Need("app", "c"),
              risk=DE, scopes=_ALL, idempotent=False, target_kind="secretkey",
              state_read="fly_get_secret_key",
              tier_reason="Generating over an existing name replaces that key, and what the old "
@@ -51,6 +56,7 @@ RECORDS: tuple[Endpoint, ...] = (
              "encrypted can no longer be decrypted, nor its signatures verified."),
     Endpoint(name="fly_delete_secret_key", group="secretkeys", operation_id="Secretkey_delete",
              method="DELETE", path=KEY, args_model=k.SecretKeyArgs,
+             access=Need("app", "d"),
              risk=DE, scopes=_ALL, idempotent=True, target_kind="secretkey",
              state_read="fly_get_secret_key", type_back=True,
              tier_reason="The key is gone for good, and with it everything it encrypted or signed.",
@@ -60,6 +66,7 @@ RECORDS: tuple[Endpoint, ...] = (
              "decrypted again, and its signatures can no longer be verified."),
     Endpoint(name="fly_encrypt_with_secret_key", group="secretkeys", operation_id="Secretkey_encrypt",
              method="POST", path=KEY + "/encrypt", args_model=k.EncryptArgs,
+             access=Need("app", "r"),
              risk=W, scopes=_ALL, idempotent=True, target_kind="secretkey",
              tier_reason="It changes nothing and reveals no secret, but as a POST that uses the "
              "app's key it stays out of read-only toolkits.",
@@ -67,6 +74,7 @@ RECORDS: tuple[Endpoint, ...] = (
              result="item", noun="ciphertext", shows=("ciphertext",)),
     Endpoint(name="fly_decrypt_with_secret_key", group="secretkeys", operation_id="Secretkey_decrypt",
              method="POST", path=KEY + "/decrypt", args_model=k.DecryptArgs,
+             access=Need("app", "r"),
              risk=DE, scopes=_ALL, idempotent=True, target_kind="secretkey",
              state_read="fly_get_secret_key",
              tier_reason="It reveals protected plaintext, which cannot be taken back once read; "
@@ -77,6 +85,7 @@ RECORDS: tuple[Endpoint, ...] = (
              "taken back."),
     Endpoint(name="fly_sign_with_secret_key", group="secretkeys", operation_id="Secretkey_sign",
              method="POST", path=KEY + "/sign", args_model=k.SignArgs,
+             access=Need("app", "r"),
              risk=DE, scopes=_ALL, idempotent=True, target_kind="secretkey",
              state_read="fly_get_secret_key",
              tier_reason="A signature made with the app's key vouches for the text for good "
@@ -87,6 +96,7 @@ RECORDS: tuple[Endpoint, ...] = (
              "revoked once made."),
     Endpoint(name="fly_verify_with_secret_key", group="secretkeys", operation_id="Secretkey_verify",
              method="POST", path=KEY + "/verify", args_model=k.VerifyArgs,
+             access=Need("app", "r"),
              risk=W, scopes=_ALL, idempotent=True, target_kind="secretkey",
              tier_reason="It only checks a signature and changes nothing, but as a POST it stays "
              "out of read-only toolkits.",
@@ -96,6 +106,7 @@ RECORDS: tuple[Endpoint, ...] = (
                      "cannot sign): do not trust the text."}),
     Endpoint(name="fly_get_secret", group="secret_values", operation_id="Secret_get",
              method="GET", path="/apps/{app_name}/secrets/{secret_name}", args_model=k.GetSecretArgs,
+             access=Need("app", "r"),
              risk=DE, scopes=_ALL, idempotent=True,
              tier_reason="It reads one secret from Fly's secret store, gated like revealing it; "
              "the value is never requested and any value in the answer is withheld.",
@@ -106,6 +117,7 @@ RECORDS: tuple[Endpoint, ...] = (
              "are shown, the value is withheld."),
     Endpoint(name="fly_update_secrets", group="secret_values", operation_id="Secrets_update",
              method="POST", path="/apps/{app_name}/secrets", args_model=k.UpdateSecretsArgs,
+             access=Need("app", "w"),
              risk=DE, scopes=_ALL, idempotent=True, state_read="fly_get_app",
              tier_reason="Unsetting a secret, or setting over one, loses its old value for good.",
              description="Set and unset several app secrets at once; machines get them on update.",
