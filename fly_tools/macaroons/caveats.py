@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-import msgpack
+import msgpack  # type: ignore[import-untyped]
 
 READ, WRITE, CREATE, DELETE, CONTROL = 1, 2, 4, 8, 16
 ALL = READ | WRITE | CREATE | DELETE | CONTROL
@@ -308,7 +308,9 @@ class Commands(Caveat):
         return [[list(c.args), c.exact] for c in self.commands]
 
     def json_body(self) -> Any:
-        return [{"args": list(c.args)} | ({"exact": True} if c.exact else {}) for c in self.commands]
+        return [
+            {"args": list(c.args)} | ({"exact": True} if c.exact else {}) for c in self.commands
+        ]
 
     def prohibits(self, access: Access) -> Denial | None:
         if access.command is None:
@@ -394,7 +396,7 @@ class Unknown(Caveat):
 def _jsonable(raw: bytes) -> Any:
     try:
         value = msgpack.unpackb(raw, raw=False, strict_map_key=False)
-    except Exception:  # noqa: BLE001 - an unreadable body is shown as absent
+    except Exception:
         return None
     return value if isinstance(value, (int, str, list, dict, bool)) or value is None else None
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-import msgpack
+import msgpack  # type: ignore[import-untyped]
 
 from fly_tools.macaroons.caveats import (
     ACTION,
@@ -121,7 +121,9 @@ def _entries(body: Any, key_type: type) -> dict[Any, int]:
 
 
 def _commands(body: Any) -> Caveat:
-    return Commands(tuple(Command(tuple(str(a) for a in args), bool(exact)) for args, exact in body))
+    return Commands(
+        tuple(Command(tuple(str(a) for a in args), bool(exact)) for args, exact in body)
+    )
 
 
 _BUILDERS: dict[int, Callable[[Any], Caveat]] = {

@@ -23,7 +23,7 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
-import msgpack
+import msgpack  # type: ignore[import-untyped]
 
 from fly_tools.macaroons.caveats import THIRD_PARTY, Caveat, pack_set
 from fly_tools.macaroons.codec import MalformedError, decode_set, read_set, unpacker

@@ -179,7 +179,9 @@ def authorize(
         if app.org.slug != token.org:
             raise FakeForbiddenError(f"not authorized to access app {app_name!r}")
     if token.caveats:
-        denial = first_denial(token.caveats, access_of(fly, token, endpoint, values, body), endpoint)
+        denial = first_denial(
+            token.caveats, access_of(fly, token, endpoint, values, body), endpoint
+        )
         if denial is not None:
             raise FakeForbiddenError(denial)
 

@@ -36,7 +36,9 @@ def test_appending_an_encoded_caveat_set_gives_go_s_header(
 
 
 @pytest.mark.parametrize(("base", "packed", "expected"), CASES, ids=[c[1] for c in CASES])
-def test_typed_caveats_read_back_give_the_same_header(base: str, packed: str, expected: str) -> None:
+def test_typed_caveats_read_back_give_the_same_header(
+    base: str, packed: str, expected: str
+) -> None:
     caveats = decode_set(base64.b64decode(packed))
     assert attenuate(base, caveats, location=LOCATION) == expected
 

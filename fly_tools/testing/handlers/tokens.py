@@ -1,7 +1,7 @@
 """Handlers for what a token may do: ``/tokens/current``, ``/tokens/authorize``, ``/tokens/authenticate``.
 
 Each issued token is a macaroon with caveats, as on Fly (see
-:func:`fly_tools.testing.auth.scope_caveats`): an ``Organization`` caveat with an
+:func:`fly_tools.testing.scope_caveats`): an ``Organization`` caveat with an
 action mask (``rwcdC`` for org and deploy tokens, ``r`` for readonly, ``C`` for exec),
 an ``Apps`` caveat for app-bound tokens, and a ``Commands`` caveat for exec tokens,
 plus whatever caveats its holder added since. ``/tokens/current`` shows the org and
@@ -16,11 +16,15 @@ from typing import Any
 
 from pydantic import Field
 
-from fly_tools.testing import auth
-from fly_tools.testing.auth import MASKS, Token, TokenBook
+from fly_tools.testing.auth import MASKS, Token, TokenBook, scope_caveats
 from fly_tools.testing.calls import BodyParams, Call, Params, Reply, route
 from fly_tools.testing.errors import FakeApiError, FakeBadRequestError, FakeForbiddenError
 from fly_tools.testing.state import FakeState
+
+try:  # the macaroons extra; without it tokens are plain and show no caveats
+    from fly_tools import macaroons as mac
+except ImportError:  # pragma: no cover - the test extra installs msgpack
+    mac = None  # type: ignore[assignment]
 
 READ, WRITE, CREATE, DELETE, CONTROL = 1, 2, 4, 8, 16
 ALL = READ | WRITE | CREATE | DELETE | CONTROL
@@ -118,10 +122,10 @@ def _granted(fly: FakeState, token: Token, wanted: dict[str, Any]) -> dict[str, 
 def _check_caveats(fly: FakeState, token: Token, action: int, access: dict[str, Any]) -> None:
     # The token's own caveats decide too, as Fly's do: a narrowed token is refused here
     # what it would be refused on the call itself. No action asked: verify only.
-    if not token.caveats or auth.mac is None or action == 0:
+    if not token.caveats or mac is None or action == 0:
         return
     command = access.get("command")
-    asked = auth.mac.Access(
+    asked = mac.Access(
         action=action, org_id=access["orgid"], app_id=access.get("appid"),
         machine=access.get("machine"), volume=access.get("volume"),
         command=tuple(command) if isinstance(command, list) else None,
@@ -150,7 +154,7 @@ def caveats(fly: FakeState, token: Token) -> list[dict[str, Any]]:
 
     A macaroon's are its own; a plain token's are those its scope would be minted with.
     """
-    if auth.mac is None:  # pragma: no cover - the test extra installs msgpack
+    if mac is None:  # pragma: no cover - the test extra installs msgpack
         return []
-    held = token.caveats or tuple(auth.scope_caveats(fly, token))
+    held = token.caveats or tuple(scope_caveats(fly, token))
     return [c.to_json() for c in held]
