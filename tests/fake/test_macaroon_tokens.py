@@ -57,7 +57,7 @@ def test_a_volume_bound_token_deletes_that_volume_only(fake: FakeFly) -> None:
     other = send(fake, header, "DELETE", f"/apps/web/volumes/{VOL_DATA}")
     assert other.status_code == 403
     assert other.json()["error"] == (f"unauthorized for volume {VOL_DATA} (only [{VOL_DATA_OLD}])")
-    assert VOL_DATA in fake.state.apps["web"].volumes
+    assert fake.state.apps["web"].volumes[VOL_DATA].deleted_at is None
     # Reads name the volume too, with an action the caveat does not grant.
     read = send(fake, header, "GET", f"/apps/web/volumes/{VOL_DATA_OLD}")
     assert read.json()["error"] == "unauthorized for access r on volume (r not allowed)"
@@ -108,7 +108,7 @@ def test_a_token_with_a_caveat_cut_off_does_not_verify(fake: FakeFly) -> None:
     cut = replace(macaroon, caveats=macaroon.caveats[:-1])
     forged = "FlyV1 fm2_" + base64.b64encode(cut.encode()).decode()
     assert send(fake, forged, "DELETE", f"/apps/web/volumes/{VOL_DATA}").status_code == 401
-    assert VOL_DATA in fake.state.apps["web"].volumes
+    assert fake.state.apps["web"].volumes[VOL_DATA].deleted_at is None
 
 
 def test_another_fake_s_token_is_not_recognised(fake: FakeFly) -> None:
