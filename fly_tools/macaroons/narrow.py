@@ -32,7 +32,6 @@ import httpx
 from fly_tools.catalogue import ENDPOINTS, Catalogue, Endpoint
 from fly_tools.macaroons.caveats import (
     ALL,
-    CONTROL,
     Action,
     Apps,
     Caveat,
