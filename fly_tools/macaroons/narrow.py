@@ -83,10 +83,15 @@ def one_call_caveats(
     caveats: list[Caveat] = [Action(bits)]
     if app_id is not None:
         caveats.append(Apps({app_id: bits}))
-    if need is not None and need.resource == "machine":
+    resource = need.resource if need is not None else "org"
+    if resource == "machine":
         caveats.append(Machines({path["machine_id"]: bits}))
-    if need is not None and need.resource == "volume":
+    elif resource == "volume":
         caveats.append(Volumes({path["volume_id"]: bits}))
+    elif resource == "app":  # the app itself: none of its machines or volumes
+        caveats.append(IfPresent((Machines({"": 0}), Volumes({"": 0})), bits))
+    else:  # the org (or the token itself): none of its apps
+        caveats.append(IfPresent((Apps({0: 0}),), bits))
     if endpoint.name == EXEC:
         caveats.append(Commands((Command(command or (), exact=True),)))
     else:
