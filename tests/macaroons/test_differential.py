@@ -118,7 +118,8 @@ def test_a_one_call_token_reaches_nothing_but_its_own_kind_of_call() -> None:
         header = header_sent(fake, kit, endpoint)
         for other in ENDPOINTS.records:
             need, asked = endpoint.access, other.access
-            assert need is not None and asked is not None
+            assert need is not None
+            assert asked is not None
             # An org-wide access names only the org, as a token-wide one does: Fly's
             # access cannot tell them apart, so they count as one kind.
             kind = {"token": "org"}
