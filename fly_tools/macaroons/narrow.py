@@ -63,12 +63,17 @@ def reach_mask(reach: Iterable[Endpoint], allowed: Callable[[Endpoint], bool]) -
     return mask
 
 
-def reach_caveats(mask: int, app_id: int | None, now: float, ttl: float) -> list[Caveat]:
-    """The reach token's caveats: its app, its actions, no exec, its lifetime."""
+def reach_caveats(
+    mask: int, app_id: int | None, now: float, ttl: float, *, exec_allowed: bool = False
+) -> list[Caveat]:
+    """The reach token's caveats: its app, its actions, no exec (unless allowed), its
+    lifetime."""
     caveats: list[Caveat] = []
     if app_id is not None:
         caveats.append(Apps({app_id: mask}))
-    caveats += [Action(mask), IfPresent((Commands(),), ALL)]
+    caveats.append(Action(mask))
+    if not exec_allowed:
+        caveats.append(IfPresent((Commands(),), ALL))
     caveats.append(ValidityWindow(int(now) - 30, int(now + ttl)))
     return caveats
 
