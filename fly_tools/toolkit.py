@@ -248,6 +248,7 @@ class FlyToolkit(BaseToolkit):
             from fly_tools.macaroons.toolkit import permit_on_redeem
 
             permit_on_redeem(self._runtime.receipts, client)
+            self.client = client  # what code reaching past the tools finds holds no more
         self._tools = [make_tool(e, self._runtime) for e in endpoints]
         self._chosen = tuple(e.name for e in endpoints)
 

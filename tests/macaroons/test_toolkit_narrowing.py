@@ -66,7 +66,8 @@ def test_a_read_goes_out_on_a_token_pinned_to_its_machine() -> None:
 def test_the_client_s_own_token_cannot_do_what_the_policy_gates_or_refuses() -> None:
     fake = FakeFly.demo()
     kit = toolkit(fake, Spy(fake), max_risk="write")
-    reach = "FlyV1 " + kit._runtime.base_client.token.reveal()  # what a bypass would hold
+    reach = "FlyV1 " + kit.client.token.reveal()  # what code skipping the tools holds
+    assert kit.client is kit._runtime.base_client
     assert send(fake, reach, "DELETE", f"/apps/web/volumes/{VOL_DATA}").status_code == 403
     assert send(fake, reach, "POST", f"/apps/web/machines/{WEB_1}/stop").status_code == 403
     assert send(fake, reach, "DELETE", "/apps/worker").status_code == 403
@@ -125,3 +126,29 @@ def test_a_token_that_is_no_macaroon_is_used_as_is_and_said_once(
     warnings = [r for r in caplog.records if "not a Fly macaroon" in r.getMessage()]
     assert len(warnings) == 1
     assert plain not in caplog.text
+
+
+def test_the_scope_check_still_reads_the_token_and_writes_go_through() -> None:
+    fake = FakeFly.demo()
+    spy = Spy(fake)
+    client = FlyClient(
+        token=fake.issue_token("deploy", app="web"), base_url=BASE_URL, transport=spy,
+        rate_limit=False, clock=fake.clock.now,
+    )  # fmt: skip
+    kit = FlyToolkit(
+        client=client, scope="deploy", app="web", attenuate=Attenuation(clock=fake.clock.now)
+    )  # check_scope on (the default)
+    kit.call("fly_set_secret", {"secret_name": "K1", "value": "v"})
+    sent = [(m, p) for m, p, _ in spy.headers]
+    assert ("POST", "/v1/tokens/authorize") in sent
+    assert sent[-1] == ("POST", "/v1/apps/web/secrets/K1")
+    assert "K1" in fake.state.apps["web"].secrets
+
+
+def test_no_repr_shows_the_user_s_token() -> None:
+    fake = FakeFly.demo()
+    kit = toolkit(fake, Spy(fake))
+    transport = kit._runtime.base_client._transport
+    shown = repr(transport) + repr(transport.narrowing) + repr(kit) + repr(kit._runtime.base_client)
+    assert fake.tokens["org"].removeprefix("fm2_")[:24] not in shown
+    assert kit._runtime.base_client.token.reveal() not in shown
