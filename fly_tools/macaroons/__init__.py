@@ -16,16 +16,11 @@ from fly_tools.macaroons.caveats import (
     AppFeatureSet,
     Apps,
     Caveat,
-    Command,
-    Commands,
     Denial,
     FeatureSet,
-    IfPresent,
-    IsUser,
     MachineFeatureSet,
     Machines,
     Organization,
-    Unknown,
     ValidityWindow,
     Volumes,
     mask_letters,
@@ -44,6 +39,7 @@ from fly_tools.macaroons.wire import (
     parse_header,
     permission_tokens,
 )
+from fly_tools.macaroons.wrappers import Command, Commands, IfPresent, IsUser, Unknown
 
 __all__ = [
     "ALL", "CONTROL", "CREATE", "DELETE", "FLY", "READ", "WRITE", "Access", "Action",

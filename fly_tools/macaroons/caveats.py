@@ -76,11 +76,11 @@ class Denial:
     unspecified: bool = False
 
 
-def _unspecified(what: str) -> Denial:
+def unspecified(what: str) -> Denial:
     return Denial(f"unauthorized: bad data for token verification: must specify {what}", True)
 
 
-def _action_denial(asked: int, allowed: int, on: str = "") -> Denial | None:
+def action_denial(asked: int, allowed: int, on: str = "") -> Denial | None:
     if asked & allowed == asked:
         return None
     where = f" on {on}" if on else ""
@@ -105,7 +105,7 @@ class Caveat:
 
     def packed_body(self) -> bytes:
         """The body's msgpack bytes, as Go's encoder writes them."""
-        return _pack(self.body())
+        return pack(self.body())
 
     def to_json(self) -> dict[str, Any]:
         """``{"type": name, "body": ...}`` as ``flyctl tokens debug`` shows it."""
@@ -130,7 +130,7 @@ def _set_denial(entries: Mapping[Any, int], rid: Any, asked: int, kind: str) -> 
     if zero in entries and len(entries) != 1:
         return Denial("unauthorized: bad caveat: cannot specify zero ID along with other IDs")
     if rid is None:
-        return _unspecified(kind)
+        return unspecified(kind)
     matched = [mask for key, mask in entries.items() if key in (zero, rid)]
     if not matched:
         only = " ".join(str(k) for k in entries)
@@ -138,7 +138,7 @@ def _set_denial(entries: Mapping[Any, int], rid: Any, asked: int, kind: str) -> 
     perm = ALL
     for mask in matched:
         perm &= mask
-    return _action_denial(asked, perm, kind)
+    return action_denial(asked, perm, kind)
 
 
 @dataclass(frozen=True)
@@ -158,10 +158,10 @@ class Organization(Caveat):
 
     def prohibits(self, access: Access) -> Denial | None:
         if access.org_id is None:
-            return _unspecified("org")
+            return unspecified("org")
         if self.id not in (0, access.org_id):
             return Denial(f"unauthorized for org {access.org_id}, only {self.id}")
-        return _action_denial(access.action, self.mask)
+        return action_denial(access.action, self.mask)
 
 
 @dataclass(frozen=True)
@@ -252,7 +252,7 @@ class Action(Caveat):
         return mask_letters(self.mask)
 
     def prohibits(self, access: Access) -> Denial | None:
-        return _action_denial(access.action, self.mask)
+        return action_denial(access.action, self.mask)
 
 
 @dataclass(frozen=True)
@@ -282,136 +282,17 @@ def _when(at: int) -> str:
     return time.strftime("%Y-%m-%d %H:%M:%S +0000 UTC", time.gmtime(at))
 
 
-@dataclass(frozen=True)
-class Command:
-    """One allowed argv prefix (``exact``: the whole argv)."""
-
-    args: tuple[str, ...]
-    exact: bool = False
-
-    def allows(self, argv: Sequence[str]) -> bool:
-        """Whether ``argv`` starts with (or, if exact, is) these args."""
-        if len(self.args) > len(argv) or (self.exact and len(self.args) != len(argv)):
-            return False
-        return tuple(argv[: len(self.args)]) == self.args
-
-
-@dataclass(frozen=True)
-class Commands(Caveat):
-    """Only exec, and only these commands (an empty list allows none)."""
-
-    TYPE: ClassVar[int] = COMMANDS
-    NAME: ClassVar[str] = "Commands"
-    commands: tuple[Command, ...] = ()
-
-    def body(self) -> Any:
-        return [[list(c.args), c.exact] for c in self.commands]
-
-    def json_body(self) -> Any:
-        return [
-            {"args": list(c.args)} | ({"exact": True} if c.exact else {}) for c in self.commands
-        ]
-
-    def prohibits(self, access: Access) -> Denial | None:
-        if access.command is None:
-            return _unspecified("command execution")
-        if any(c.allows(access.command) for c in self.commands):
-            return None
-        return Denial(f"unauthorized for commands {list(access.command)}")
-
-
-@dataclass(frozen=True)
-class IfPresent(Caveat):
-    """The ``ifs`` where the access names their resource; else only ``otherwise``."""
-
-    TYPE: ClassVar[int] = IF_PRESENT
-    NAME: ClassVar[str] = "IfPresent"
-    ifs: tuple[Caveat, ...]
-    otherwise: int
-
-    def body(self) -> Any:
-        raise NotImplementedError("IfPresent packs its nested caveats itself")
-
-    def packed_body(self) -> bytes:
-        return _array_header(2) + pack_set(self.ifs) + _pack(self.otherwise)
-
-    def json_body(self) -> Any:
-        return {"ifs": [c.to_json() for c in self.ifs], "else": mask_letters(self.otherwise)}
-
-    def prohibits(self, access: Access) -> Denial | None:
-        relevant = [d for d in (c.prohibits(access) for c in self.ifs) if not (d and d.unspecified)]
-        denials = [d for d in relevant if d is not None]
-        if denials:
-            return denials[0]
-        if relevant:
-            return None
-        return _action_denial(access.action, self.otherwise)
-
-
-@dataclass(frozen=True)
-class IsUser(Caveat):
-    """Names the user a token was issued to; forbids nothing (``flyio.IsUser``)."""
-
-    TYPE: ClassVar[int] = IS_USER
-    NAME: ClassVar[str] = "IsUser"
-    id: int
-
-    def body(self) -> Any:
-        return [self.id]
-
-    def json_body(self) -> Any:
-        return {"uint64": self.id}
-
-    def prohibits(self, access: Access) -> Denial | None:
-        return None
-
-
-@dataclass(frozen=True)
-class Unknown(Caveat):
-    """A caveat this module does not read: kept byte for byte; it forbids everything."""
-
-    caveat_type: int
-    raw: bytes = field(repr=False)
-
-    @property
-    def type(self) -> int:
-        return self.caveat_type
-
-    def body(self) -> Any:
-        raise NotImplementedError("an unknown caveat is only ever its raw bytes")
-
-    def packed_body(self) -> bytes:
-        return self.raw
-
-    def to_json(self) -> dict[str, Any]:
-        return {"type": str(self.caveat_type), "body": _jsonable(self.raw)}
-
-    def json_body(self) -> Any:
-        return _jsonable(self.raw)
-
-    def prohibits(self, access: Access) -> Denial | None:
-        return Denial("unauthorized: bad caveat (unregistered)")
-
-
-def _jsonable(raw: bytes) -> Any:
-    try:
-        value = msgpack.unpackb(raw, raw=False, strict_map_key=False)
-    except Exception:
-        return None
-    return value if isinstance(value, (int, str, list, dict, bool)) or value is None else None
-
-
-def _pack(value: Any) -> bytes:
+def pack(value: Any) -> bytes:
     return bytes(msgpack.packb(value, use_bin_type=True))
 
 
-def _array_header(n: int) -> bytes:
+def array_header(n: int) -> bytes:
     return bytes(msgpack.Packer().pack_array_header(n))
 
 
 def pack_set(caveats: Sequence[Caveat]) -> bytes:
     """A caveat set's msgpack: one flat array ``[type, body, type, body, ...]``
     (``caveat_set.go``, ``CaveatSet.EncodeMsgpack``)."""
-    return _array_header(2 * len(caveats)) + b"".join(
-        _pack(c.type) + c.packed_body() for c in caveats
+    return array_header(2 * len(caveats)) + b"".join(
+        pack(c.type) + c.packed_body() for c in caveats
     )

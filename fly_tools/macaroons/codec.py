@@ -24,18 +24,14 @@ from fly_tools.macaroons.caveats import (
     AppFeatureSet,
     Apps,
     Caveat,
-    Command,
-    Commands,
     FeatureSet,
-    IfPresent,
-    IsUser,
     MachineFeatureSet,
     Machines,
     Organization,
-    Unknown,
     ValidityWindow,
     Volumes,
 )
+from fly_tools.macaroons.wrappers import Command, Commands, IfPresent, IsUser, Unknown
 
 
 class MalformedError(ValueError):

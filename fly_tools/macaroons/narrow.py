@@ -35,14 +35,12 @@ from fly_tools.macaroons.caveats import (
     Action,
     Apps,
     Caveat,
-    Command,
-    Commands,
-    IfPresent,
     Machines,
     ValidityWindow,
     Volumes,
 )
 from fly_tools.macaroons.wire import NotAMacaroonError, attenuate, parse_header
+from fly_tools.macaroons.wrappers import Command, Commands, IfPresent
 
 logger = logging.getLogger("fly_tools.macaroons")
 ONE_CALL_SECONDS = 60

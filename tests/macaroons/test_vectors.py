@@ -12,8 +12,7 @@ from typing import Any
 
 import pytest
 
-from fly_tools.macaroons import append_encoded, attenuate, decode_set, parse_header
-from fly_tools.macaroons.caveats import Unknown
+from fly_tools.macaroons import Unknown, append_encoded, attenuate, decode_set, parse_header
 
 VECTORS: dict[str, Any] = json.loads((Path(__file__).parent / "vectors.json").read_text())
 LOCATION: str = VECTORS["location"]
