@@ -127,6 +127,7 @@ class Narrowing:
     catalogue: Catalogue = field(default_factory=lambda: ENDPOINTS, repr=False)
     macaroon: bool = field(init=False)
     _permits: list[tuple[str, tuple[tuple[str, str], ...]]] = field(default_factory=list)
+    _issued: dict[Any, tuple[str, float]] = field(default_factory=dict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def __post_init__(self) -> None:
@@ -164,12 +165,10 @@ class Narrowing:
         return False
 
     def may_go_alone(self, endpoint: Endpoint, path: Mapping[str, str]) -> bool:
-        """Whether this request gets a one-call token (else the reach token)."""
+        """Whether the toolkit allows this request a one-call token at all."""
         if endpoint.name not in self.allowed:
             return False
-        if self.app is not None and path.get("app_name", self.app) != self.app:
-            return False
-        return endpoint.name not in self.gated or self._take_permit(endpoint, path)
+        return self.app is None or path.get("app_name", self.app) == self.app
 
     def header_for(
         self, request: httpx.Request, resolve: Callable[[str | None], int | None]
@@ -179,14 +178,34 @@ class Narrowing:
         app_id = resolve(self.app) if self.app else None
         matched = match(self.catalogue, request.method, request.url.path)
         if matched is not None and self.may_go_alone(*matched):
-            endpoint, path = matched
-            target_app = resolve(path["app_name"]) if "app_name" in path else app_id
-            command = _command(request) if endpoint.name == EXEC else None
-            caveats = one_call_caveats(endpoint, path, target_app, now, command)
-        else:
-            mask = self.mask(app_pinned=app_id is not None)
-            caveats = reach_caveats(mask, app_id, now, self.ttl)
-        return attenuate(self.header, caveats)
+            one_call = self._one_call(request, *matched, resolve, app_id, now)
+            if one_call is not None:
+                return one_call
+        mask = self.mask(app_pinned=app_id is not None)
+        return attenuate(self.header, reach_caveats(mask, app_id, now, self.ttl))
+
+    def _one_call(
+        self, request: httpx.Request, endpoint: Endpoint, path: Mapping[str, str],
+        resolve: Callable[[str | None], int | None], app_id: int | None, now: float,
+    ) -> str | None:  # fmt: skip
+        key = (endpoint.name, _key(endpoint, path))
+        gated = endpoint.name in self.gated
+        if gated:
+            with self._lock:
+                issued = self._issued.get(key)
+            # A retry of the approved request within the minute reuses its token: the
+            # token, not the toolkit, is what limits it.
+            if issued is not None and now < issued[1]:
+                return issued[0]
+            if not self._take_permit(endpoint, path):
+                return None
+        target_app = resolve(path["app_name"]) if "app_name" in path else app_id
+        command = _command(request) if endpoint.name == EXEC else None
+        header = attenuate(self.header, one_call_caveats(endpoint, path, target_app, now, command))
+        if gated:
+            with self._lock:
+                self._issued[key] = (header, now + ONE_CALL_SECONDS)
+        return header
 
 
 def _key(endpoint: Endpoint, path: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:

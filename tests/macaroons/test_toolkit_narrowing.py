@@ -152,3 +152,25 @@ def test_no_repr_shows_the_user_s_token() -> None:
     shown = repr(transport) + repr(transport.narrowing) + repr(kit) + repr(kit._runtime.base_client)
     assert fake.tokens["org"].removeprefix("fm2_")[:24] not in shown
     assert kit._runtime.base_client.token.reveal() not in shown
+
+
+def test_a_retried_approved_call_reuses_its_one_call_token_and_only_that() -> None:
+    fake = FakeFly.demo()
+    kit = toolkit(fake, Spy(fake), confirm=approve_all)
+    transport = kit.client._transport  # type: ignore[attr-defined]
+    narrowing = transport.narrowing
+    from fly_tools import ENDPOINTS
+
+    delete = ENDPOINTS["fly_delete_volume"]
+    path = {"app_name": "web", "volume_id": VOL_DATA_OLD}
+    url = f"{BASE_URL}/v1/apps/web/volumes/{VOL_DATA_OLD}"
+    ids = {"web": fake.state.apps["web"].internal_numeric_id}
+    reach = narrowing.header_for(httpx.Request("DELETE", url), ids.get)
+    narrowing.permit(delete, path)
+    first = narrowing.header_for(httpx.Request("DELETE", url), ids.get)
+    assert first != reach
+    assert narrowing.header_for(httpx.Request("DELETE", url), ids.get) == first  # a retry
+    other = f"{BASE_URL}/v1/apps/web/volumes/{VOL_DATA}"
+    assert narrowing.header_for(httpx.Request("DELETE", other), ids.get) != first
+    fake.clock.advance(61)
+    assert narrowing.header_for(httpx.Request("DELETE", url), ids.get) != first
