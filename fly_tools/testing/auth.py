@@ -150,7 +150,9 @@ def scope_caveats(fly: FakeState, token: Token) -> list[Caveat]:
     its app; an exec token allows commands only (any command).
     """
     assert mac is not None
-    org = fly.add_org(token.org, token.org)
+    # Looked up first: add_org draws an id even for an org that exists, and the demo
+    # world's ids must not depend on how many tokens were minted.
+    org = fly.orgs.get(token.org) or fly.add_org(token.org, token.org)
     found: list[Caveat] = [mac.Organization(org.internal_numeric_id, MASKS[token.scope])]
     app = fly.apps.get(token.app or "")
     if app is not None:
