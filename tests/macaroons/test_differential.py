@@ -1,4 +1,4 @@
-"""Differential: for all 75 operations under each policy, Fly's verdict (the fake's caveat
+"""Differential: for all 75 operations under each of eight policies, Fly's verdict (the fake's caveat
 check) on the token the toolkit would send agrees with the toolkit's own verdict.
 
 The token sent for an allowed call is its one-call token (a gated one after its approval
@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
-from fly_tools import ENDPOINTS, GROUPS, Endpoint, FlyToolkit, approve_all
+from fly_tools import ENDPOINTS, GROUPS, AgentPolicy, Endpoint, FlyToolkit, approve_all
 from fly_tools.macaroons.narrow import Narrowing
 from fly_tools.macaroons.toolkit import Attenuation
 from fly_tools.testing import BASE_URL, FakeFly
@@ -33,7 +33,37 @@ POLICIES: dict[str, dict[str, Any]] = {
     "max-risk write": {"scope": "org", "max_risk": "write"},
     "max-risk disruptive": {"scope": "org", "max_risk": "disruptive"},
     "org, destructive gated": {"scope": "org"},
-}
+    "policy: machines read, control full, exec denied": {
+        "scope": "org",
+        "policy": AgentPolicy(
+            agent_id="ops-bot", groups={"machines": "read", "control": "full"},
+            tools={"fly_exec_machine": "deny"},
+        ),
+    },
+    "policy: allow list": {
+        "scope": "org",
+        "app": "web",
+        "policy": AgentPolicy(
+            agent_id="janitor", tools={"fly_list_volumes": "allow", "fly_delete_volume": "allow"}
+        ),
+    },
+}  # fmt: skip
+
+
+# These only need a valid token, in the package's reading: reading the token itself and
+# the platform's regions. No caveat refuses them, so a policy that leaves them out is
+# held by the toolkit alone (they change nothing and reveal nothing of the org).
+TOKEN_ONLY = {
+    "fly_list_regions", "fly_get_placements", "fly_get_current_token",
+    "fly_authorize_token", "fly_authenticate_token",
+}  # fmt: skip
+
+
+def test_the_calls_no_caveat_can_refuse_are_exactly_the_token_only_reads() -> None:
+    found = {e.name for e in ENDPOINTS.records if e.access and e.access.resource == "token"}
+    bare = {e.name for e in ENDPOINTS.records if e.access and not e.access.bits}
+    assert bare == TOKEN_ONLY <= found
+    assert all(ENDPOINTS[name].read_only for name in TOKEN_ONLY)
 
 
 def kit_for(fake: FakeFly, policy: dict[str, Any]) -> FlyToolkit:
@@ -81,6 +111,7 @@ def test_fly_s_verdict_agrees_with_the_toolkit_s_for_every_operation(policy: str
         for endpoint in ENDPOINTS.records
         for allowed in [endpoint.name in kit.tool_names]
         if fly_allows(fake, header_sent(fake, kit, endpoint), endpoint) != allowed
+        and not (allowed is False and endpoint.name in TOKEN_ONLY)
     ]
     assert len(ENDPOINTS) == 75
     assert disagreements == []
@@ -95,7 +126,10 @@ def test_the_reach_token_sent_straight_to_the_fake_is_refused_where_the_policy_r
     narrowing = narrowing_of(kit)
     ids = {name: app.internal_numeric_id for name, app in fake.state.apps.items()}
     own = "FlyV1 " + kit._runtime.base_client.token.reveal()
-    refused = [e for e in ENDPOINTS.records if e.name not in kit.tool_names or kit.gated(e.name)]
+    refused = [
+        e for e in ENDPOINTS.records
+        if (e.name not in kit.tool_names or kit.gated(e.name)) and e.name not in TOKEN_ONLY
+    ]  # fmt: skip
     assert refused
     answered: dict[str, int] = {}
     with httpx.Client(transport=fake.transport()) as http:
