@@ -123,6 +123,10 @@ class FlyToolkit(BaseToolkit):
             its exact arguments.
         confirm_at: the lowest tier that needs approval (default ``DESTRUCTIVE``).
         confirm_timeout: seconds a hook may take before the call counts as rejected.
+        attenuate: send every request on a Fly token narrowed to it (needs the
+            ``macaroons`` extra): the toolkit's reach, and a one-call token per allowed
+            call (:mod:`fly_tools.macaroons.narrow`). ``True``, or an
+            :class:`~fly_tools.macaroons.toolkit.Attenuation` (lifetime, clock).
         check_scope: before the first call that changes something, ask Fly what the token
             may do (``GET /tokens/current``, ``POST /tokens/authorize``) and refuse every
             such call if the toolkit is wider than its token. ``False`` skips the check.
@@ -150,6 +154,7 @@ class FlyToolkit(BaseToolkit):
     confirm_at: RiskTier = RiskTier.DESTRUCTIVE
     confirm_timeout: float | None = 600.0
     check_scope: bool = True
+    attenuate: Any = False
     exec_commands: list[str] | None = None
     agent_id: str | None = None
     audit: AuditLog | None = None
@@ -227,8 +232,9 @@ class FlyToolkit(BaseToolkit):
             policy=self.policy,
             exec_commands=None if self.exec_commands is None else frozenset(self.exec_commands),
         )
+        client = _narrowed(self, endpoints) if self.attenuate else self.client
         self._runtime = ToolkitRuntime(
-            base_client=self.client,
+            base_client=client,
             guard=guard,
             audit=self.audit or AuditLog(MemorySink()),
             confirm=self.confirm,
@@ -238,6 +244,11 @@ class FlyToolkit(BaseToolkit):
             check_scope=self.check_scope,
             catalogue=self.catalogue,
         )
+        if self.attenuate:
+            from fly_tools.macaroons.toolkit import permit_on_redeem
+
+            permit_on_redeem(self._runtime.receipts, client)
+            self.client = client  # what code reaching past the tools finds holds no more
         self._tools = [make_tool(e, self._runtime) for e in endpoints]
         self._chosen = tuple(e.name for e in endpoints)
 
@@ -369,3 +380,12 @@ class FlyToolkit(BaseToolkit):
     ) -> FlyToolkit:
         """A toolkit with only the READ tier: the common case for a monitoring agent."""
         return cls(client=client, scope="readonly", app=app, **kwargs)
+
+
+def _narrowed(toolkit: FlyToolkit, endpoints: Sequence[Endpoint]) -> FlyClient | AsyncFlyClient:
+    from fly_tools.macaroons.toolkit import narrow_client
+
+    return narrow_client(
+        toolkit.client, endpoints=endpoints, app=toolkit.app, confirm_at=toolkit.confirm_at,
+        catalogue=toolkit.catalogue, settings=toolkit.attenuate,
+    )  # fmt: skip

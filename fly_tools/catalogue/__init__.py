@@ -14,6 +14,7 @@ policy that names them).
 from __future__ import annotations
 
 from fly_tools.catalogue import certificates, guide, maintenance, platform, secretkeys
+from fly_tools.catalogue.access import Need
 from fly_tools.catalogue.record import (
     FLY_LIMITS,
     TARGET_ID_FIELD,
@@ -52,6 +53,7 @@ __all__ = [
     "FlowKind",
     "HttpMethod",
     "Limit",
+    "Need",
     "Phrase",
     "RateClass",
     "ResultKind",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from fly_tools.catalogue.access import Need
 from fly_tools.catalogue.record import Endpoint, Phrase
 from fly_tools.models import certificates as c
 from fly_tools.models.base import AppArgs
@@ -27,6 +28,7 @@ RECORDS: tuple[Endpoint, ...] = (
     Endpoint(name="fly_list_certificates", group="certificates", operation_id="App_Certificates_list",
              phrase=Phrase(ask="list the certificates in {target}", done="listed the certificates in {target}"),
              method="GET", path=C, args_model=c.ListCertificatesArgs,
+             access=Need("app", "r"),
              risk=R, scopes=_READ, idempotent=True,
              tier_reason="It only reads the app's certificate list.",
              description="List an app's TLS certificates (hostnames) with status; filter by hostname.",
@@ -34,6 +36,7 @@ RECORDS: tuple[Endpoint, ...] = (
     Endpoint(name="fly_get_certificate", group="certificates", operation_id="App_Certificates_show",
              phrase=Phrase(ask="read {target}", done="read {target}"),
              method="GET", path=H, args_model=c.CertificateArgs,
+             access=Need("app", "r"),
              risk=R, scopes=_READ, idempotent=True,
              tier_reason="It only reads one certificate.",
              description="Show one hostname's certificate: status, DNS records it needs, issued certs.",
@@ -42,6 +45,7 @@ RECORDS: tuple[Endpoint, ...] = (
              phrase=Phrase(ask="request a Let's Encrypt {target}", done="requested a Let's Encrypt {target}"),
              operation_id="App_Certificates_acme_create",
              method="POST", path=C + "/acme", args_model=c.RequestAcmeCertificateArgs,
+             access=Need("app", "c"),
              risk=W, scopes=_ALL, idempotent=False,
              tier_reason="It starts issuing a certificate for a new hostname; deleting it undoes the change.",
              description="Add a hostname to the app and have Fly issue it a Let's Encrypt certificate.",
@@ -50,6 +54,7 @@ RECORDS: tuple[Endpoint, ...] = (
              phrase=Phrase(ask="upload the custom {target}", done="uploaded the custom {target}"),
              operation_id="App_Certificates_custom_create",
              method="POST", path=C + "/custom", args_model=c.UploadCustomCertificateArgs,
+             access=Need("app", "c"),
              risk=W, scopes=_ALL, idempotent=False,
              tier_reason="It adds a certificate you hold the files of; deleting it undoes the change.",
              description="Upload your own certificate chain and private key for a hostname.",
@@ -58,6 +63,7 @@ RECORDS: tuple[Endpoint, ...] = (
     Endpoint(name="fly_check_certificate", group="certificates", operation_id="App_Certificates_check",
              phrase=Phrase(ask="check the DNS and issuance of {target}", done="checked the DNS and issuance of {target}"),
              method="POST", path=H + "/check", args_model=c.CertificateArgs,
+             access=Need("app", "w"),
              risk=W, scopes=_ALL, idempotent=True,
              tier_reason="It re-checks DNS and may let a pending issuance go ahead; nothing is removed.",
              description="Re-check a hostname's DNS now and show what resolves (after fixing DNS records).",
@@ -66,6 +72,7 @@ RECORDS: tuple[Endpoint, ...] = (
     Endpoint(name="fly_delete_certificate", group="certificates", operation_id="App_Certificates_delete",
              phrase=Phrase(ask="delete {target}", done="deleted {target}"),
              method="DELETE", path=H, args_model=c.CertificateArgs,
+             access=Need("app", "d"),
              risk=DE, scopes=_ALL, idempotent=True,
              tier_reason="The hostname's certificates are removed and HTTPS for it fails until a new one is issued.",
              description="Remove a hostname and all its certificates from the app. HTTPS for it stops.",
@@ -76,6 +83,7 @@ RECORDS: tuple[Endpoint, ...] = (
              phrase=Phrase(ask="delete the Let's Encrypt {target}", done="deleted the Let's Encrypt {target}"),
              operation_id="App_Certificates_acme_delete",
              method="DELETE", path=H + "/acme", args_model=c.CertificateArgs,
+             access=Need("app", "d"),
              risk=DE, scopes=_ALL, idempotent=True,
              tier_reason="The issued certificates are revoked from the app; only a new issuance brings them back.",
              description="Remove the Fly-issued (Let's Encrypt) certificates of a hostname; keeps a custom one.",
@@ -87,6 +95,7 @@ RECORDS: tuple[Endpoint, ...] = (
              phrase=Phrase(ask="delete the custom {target}", done="deleted the custom {target}"),
              operation_id="App_Certificates_custom_delete",
              method="DELETE", path=H + "/custom", args_model=c.CertificateArgs,
+             access=Need("app", "d"),
              risk=DE, scopes=_ALL, idempotent=True,
              tier_reason="The uploaded certificate and key are deleted from Fly and must be uploaded again.",
              description="Remove the uploaded custom certificate of a hostname; a Fly-issued one stays.",
@@ -97,6 +106,7 @@ RECORDS: tuple[Endpoint, ...] = (
     Endpoint(name="fly_list_ip_assignments", group="network", operation_id="App_IPAssignments_list",
              phrase=Phrase(ask="list the IP addresses of {target}", done="listed the IP addresses of {target}"),
              method="GET", path=IP, args_model=AppArgs,
+             access=Need("app", "r"),
              risk=R, scopes=_READ, idempotent=True,
              tier_reason="It only reads the app's addresses.",
              description="List an app's public and Flycast IP addresses with region and whether shared.",
@@ -104,6 +114,7 @@ RECORDS: tuple[Endpoint, ...] = (
     Endpoint(name="fly_assign_ip", group="network", operation_id="App_IPAssignments_create",
              phrase=Phrase(ask="assign an IP address to {target}", done="assigned an IP address to {target}"),
              method="POST", path=IP, args_model=c.AssignIpArgs,
+             access=Need("app", "c"),
              risk=DE, scopes=_ALL, idempotent=False,
              tier_reason="A first public address exposes the app's services to the internet "
              "(docs networking/flycast.html.markerb:41); a dedicated IPv4 is billed monthly.",
@@ -115,6 +126,7 @@ RECORDS: tuple[Endpoint, ...] = (
     Endpoint(name="fly_release_ip", group="network", operation_id="App_IPAssignments_delete",
              phrase=Phrase(ask="release {target}", done="released {target}"),
              method="DELETE", path=IP + "/{ip}", args_model=c.ReleaseIpArgs,
+             access=Need("app", "d"),
              risk=DE, scopes=_ALL, idempotent=True,
              tier_reason="A released address goes back to Fly; a dedicated IPv4 can never be got back.",
              description="Release one of an app's IP addresses. Traffic to it stops; it cannot be got back.",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from fly_tools.catalogue.access import Need
 from fly_tools.catalogue.record import Endpoint, Phrase
 from fly_tools.models import maintenance as mt
 from fly_tools.models.base import LeasedMachineArgs, MachineArgs
@@ -30,6 +31,7 @@ RECORDS: tuple[Endpoint, ...] = (
     Endpoint(name="fly_cordon_machine", group="maintenance", operation_id="Machines_cordon",
              phrase=Phrase(ask="cordon {target}", done="cordoned {target}"),
              method="POST", path=M + "/cordon", args_model=LeasedMachineArgs,
+             access=Need("machine", "C"),
              risk=DI, scopes=_ALL, idempotent=True,
              tier_reason="Fly's proxy stops sending it requests until it is uncordoned; it keeps running and loses nothing.",
              description="Take a machine out of Fly's proxy rotation (it keeps running), e.g. before maintenance.",
@@ -39,6 +41,7 @@ RECORDS: tuple[Endpoint, ...] = (
     Endpoint(name="fly_uncordon_machine", group="maintenance", operation_id="Machines_uncordon",
              phrase=Phrase(ask="uncordon {target}", done="uncordoned {target}"),
              method="POST", path=M + "/uncordon", args_model=LeasedMachineArgs,
+             access=Need("machine", "C"),
              risk=DI, scopes=_ALL, idempotent=True,
              tier_reason="Fly's proxy sends it live traffic at once, the cut-over step of flyctl's "
              "blue-green deploy (strategy_bluegreen.go:627-642); a cordon undoes it.",
@@ -49,6 +52,7 @@ RECORDS: tuple[Endpoint, ...] = (
     Endpoint(name="fly_get_machine_memory", group="maintenance", operation_id="Machines_get_memory",
              phrase=Phrase(ask="read the memory of {target}", done="read the memory of {target}"),
              method="GET", path=M + "/memory", args_model=MachineArgs,
+             access=Need("machine", "r"),
              risk=R, scopes=_READ, idempotent=True,
              tier_reason="It only reads a started machine's memory limit.",
              description="Show a started machine's current memory limit and how much of it is free, in MB.",
@@ -57,6 +61,7 @@ RECORDS: tuple[Endpoint, ...] = (
              phrase=Phrase(ask="set the memory limit of {target}", done="set the memory limit of {target}"),
              operation_id="Machines_set_memory_limit",
              method="PUT", path=M + "/memory", args_model=mt.MemoryLimitArgs,
+             access=Need("machine", "w"),
              risk=DI, scopes=_ALL, idempotent=True,
              tier_reason="Fly applies it with the balloon device at once (spec "
              "Machines_set_memory_limit); below what the guest uses, its processes run short.",
@@ -69,6 +74,7 @@ RECORDS: tuple[Endpoint, ...] = (
              phrase=Phrase(ask="reclaim memory from {target}", done="reclaimed memory from {target}"),
              operation_id="Machines_reclaim_memory",
              method="POST", path=M + "/memory/reclaim", args_model=mt.ReclaimMemoryArgs,
+             access=Need("machine", "w"),
              risk=W, scopes=_ALL, idempotent=False,
              tier_reason="The balloon takes back only memory the guest is not using; nothing is interrupted.",
              description="Have a started machine hand unused memory back to the host (balloon reclaim).",
@@ -76,6 +82,7 @@ RECORDS: tuple[Endpoint, ...] = (
     Endpoint(name="fly_get_machine_metadata", group="metadata", operation_id="Machines_show_metadata",
              phrase=Phrase(ask="read the metadata of {target}", done="read the metadata of {target}"),
              method="GET", path=M + "/metadata", args_model=MachineArgs,
+             access=Need("machine", "r", "machinesapi", feature="metadata"),
              risk=R, scopes=_READ, idempotent=True,
              tier_reason="It only reads the machine's metadata.",
              description="Show all of a machine's metadata keys and values (labels such as its process group).",
@@ -84,6 +91,7 @@ RECORDS: tuple[Endpoint, ...] = (
              phrase=Phrase(ask="replace the metadata of {target}", done="replaced the metadata of {target}"),
              operation_id="Machines_update_metadata",
              method="PATCH", path=M + "/metadata", args_model=mt.UpdateMetadataArgs,
+             access=Need("machine", "w", "machinesapi", feature="metadata"),
              risk=DI, scopes=_ALL, idempotent=True,
              tier_reason=_METADATA_REASON,
              description="Set or remove several metadata keys of a machine at once (null removes a key).",
@@ -95,6 +103,7 @@ RECORDS: tuple[Endpoint, ...] = (
              phrase=Phrase(ask="read a metadata key of {target}", done="read a metadata key of {target}"),
              operation_id="Machines_get_metadata_key",
              method="GET", path=M + "/metadata/{key}", args_model=mt.MetadataKeyArgs,
+             access=Need("machine", "r", "machinesapi", feature="metadata"),
              risk=R, scopes=_READ, idempotent=True,
              tier_reason="It only reads one metadata value.",
              description="Show the value of one metadata key of a machine.",
@@ -105,6 +114,7 @@ RECORDS: tuple[Endpoint, ...] = (
              phrase=Phrase(ask="set a metadata key on {target}", done="set a metadata key on {target}"),
              operation_id="Machines_upsert_metadata",
              method="POST", path=M + "/metadata/{key}", args_model=mt.SetMetadataKeyArgs,
+             access=Need("machine", "w", "machinesapi", feature="metadata"),
              risk=DI, scopes=_ALL, idempotent=True,
              tier_reason=_METADATA_REASON,
              description="Set one metadata key of a machine to a value, adding or replacing it.",
@@ -114,6 +124,7 @@ RECORDS: tuple[Endpoint, ...] = (
              phrase=Phrase(ask="delete a metadata key of {target}", done="deleted a metadata key of {target}"),
              operation_id="Machines_delete_metadata",
              method="DELETE", path=M + "/metadata/{key}", args_model=mt.MetadataKeyArgs,
+             access=Need("machine", "w", "machinesapi", feature="metadata"),
              risk=DI, scopes=_ALL, idempotent=True,
              tier_reason=_METADATA_REASON,
              description="Remove one metadata key from a machine.",

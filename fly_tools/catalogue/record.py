@@ -7,6 +7,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
+from fly_tools.catalogue.access import Need
 from fly_tools.models.base import FlyArgs
 from fly_tools.risk import Group, RiskTier, Scope
 
@@ -113,6 +114,8 @@ class Endpoint:
         operation_id: the ``operationId`` in Fly's OpenAPI spec.
         method: HTTP method.
         path: path template as in the spec (without ``/v1``).
+        access: what it asks of a Fly token (resource and action bits), which Fly
+            checks against the token's caveats; ``None`` only in test records.
         args_model: pydantic model of the arguments.
         risk: worst plausible outcome of one call.
         scopes: token scopes that may call it.
@@ -174,6 +177,7 @@ class Endpoint:
     rows_at: str | None = None
     hidden: frozenset[str] = frozenset()
     phrase: Phrase | None = None
+    access: Need | None = None
     path_params: frozenset[str] = field(init=False)
 
     def __post_init__(self) -> None:

@@ -24,6 +24,10 @@ PASSED_THROUGH_HELP = {
         "fly_tools.cli.commands:run_fake_server",
         "serve the fake Fly API over HTTP (`fly-tools fake-server --help`)",
     ),
+    "token": (
+        "fly_tools.cli.token:run_token",
+        "narrow the Fly token, or ask Fly what it allows (`fly-tools token --help`)",
+    ),
     "approvals": (
         "fly_tools.cli.approvals:run_approvals",
         "answer gated calls waiting in an approvals store (`fly-tools approvals --help`)",

@@ -154,16 +154,18 @@ class FakeFly:
     # ------------------------------------------------------------ tokens
 
     def issue_token(
-        self, scope: str = "org", org: str | None = None, app: str | None = None
-    ) -> str:
-        """A new token.
+        self, scope: str = "org", org: str | None = None, app: str | None = None,
+        *, plain: bool = False,
+    ) -> str:  # fmt: skip
+        """A new token: a Fly macaroon minted from the fake's root key.
 
         Args:
             scope: ``org``, ``deploy``, ``readonly`` or ``machine-exec``.
             org: the organization (this fake's by default).
             app: bind the token to one app (required for ``deploy``).
+            plain: a plain bearer token instead, with no caveats (the scope alone decides).
         """
-        return self._token_book.issue(scope, org or self.org, app)
+        return self._token_book.issue(scope, org or self.org, app, self.state, plain=plain)
 
     def revoke_token(self, token: str) -> None:
         """Make ``token`` unknown, as an expired or deleted token is."""

@@ -193,7 +193,7 @@ class Dispatcher:
         endpoint = route.endpoint
         try:
             token = self.tokens.authenticate(exchange.headers.get("authorization"))
-            authorize(self.state, token, endpoint, path.get("app_name"))
+            authorize(self.state, token, endpoint, path, exchange.body)
             if self.limiter is not None:
                 self.limiter.admit(endpoint, rate_target(endpoint, path, token.org))
             query = parse_qsl(exchange.query, keep_blank_values=True)

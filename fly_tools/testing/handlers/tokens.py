@@ -1,11 +1,12 @@
 """Handlers for what a token may do: ``/tokens/current``, ``/tokens/authorize``, ``/tokens/authenticate``.
 
-Each issued token is a macaroon with caveats, as on Fly: an ``Organization`` caveat
-with an action mask (``rwcdC`` for org and deploy tokens, ``r`` for readonly, ``C`` for
-exec), an ``Apps`` caveat for app-bound tokens, and a ``Commands`` caveat for exec
-tokens. ``/tokens/current`` shows the org and apps; ``/tokens/authorize`` shows the
-caveats, which is where readonly and exec tokens differ from org tokens;
-``/tokens/authenticate`` verifies a token without checking any access.
+Each issued token is a macaroon with caveats, as on Fly (see
+:func:`fly_tools.testing.scope_caveats`): an ``Organization`` caveat with an
+action mask (``rwcdC`` for org and deploy tokens, ``r`` for readonly, ``C`` for exec),
+an ``Apps`` caveat for app-bound tokens, and a ``Commands`` caveat for exec tokens,
+plus whatever caveats its holder added since. ``/tokens/current`` shows the org and
+apps; ``/tokens/authorize`` checks the access asked against the token's own caveats and
+shows them; ``/tokens/authenticate`` verifies a token without checking any access.
 """
 
 from __future__ import annotations
@@ -15,18 +16,20 @@ from typing import Any
 
 from pydantic import Field
 
-from fly_tools.risk import Scope
-from fly_tools.testing.auth import Token, TokenBook
+from fly_tools.testing.auth import MASKS, Token, TokenBook, scope_caveats
 from fly_tools.testing.calls import BodyParams, Call, Params, Reply, route
 from fly_tools.testing.errors import FakeApiError, FakeBadRequestError, FakeForbiddenError
 from fly_tools.testing.state import FakeState
+
+try:  # the macaroons extra; without it tokens are plain and show no caveats
+    from fly_tools import macaroons as mac
+except ImportError:  # pragma: no cover - the test extra installs msgpack
+    mac = None  # type: ignore[assignment]
 
 READ, WRITE, CREATE, DELETE, CONTROL = 1, 2, 4, 8, 16
 ALL = READ | WRITE | CREATE | DELETE | CONTROL
 LETTERS = "rwcdC"
 """The action bits 1, 2, 4, 8, 16 as Fly's JSON spells them."""
-MASKS: dict[Scope, int] = {"org": ALL, "deploy": ALL, "readonly": READ, "machine-exec": CONTROL}
-"""The actions (Fly's ``resset.Action`` bits) each scope's token grants."""
 
 
 class AuthenticateParams(BodyParams):
@@ -112,7 +115,27 @@ def _granted(fly: FakeState, token: Token, wanted: dict[str, Any]) -> dict[str, 
     ):  # fmt: skip
         if wanted.get(key) is not None:
             access[wire] = wanted[key]
+    _check_caveats(fly, token, action, access)
     return access
+
+
+def _check_caveats(fly: FakeState, token: Token, action: int, access: dict[str, Any]) -> None:
+    # The token's own caveats decide too, as Fly's do: a narrowed token is refused here
+    # what it would be refused on the call itself. No action asked: verify only.
+    if not token.caveats or mac is None or action == 0:
+        return
+    command = access.get("command")
+    asked = mac.Access(
+        action=action, org_id=access["orgid"], app_id=access.get("appid"),
+        machine=access.get("machine"), volume=access.get("volume"),
+        command=tuple(command) if isinstance(command, list) else None,
+        machine_feature=access.get("machine_feature"), app_feature=access.get("app_feature"),
+        feature=access.get("feature"), now=fly.now(),
+    )  # fmt: skip
+    for caveat in token.caveats:
+        denial = caveat.prohibits(asked)
+        if denial is not None:
+            raise FakeForbiddenError(denial.message)
 
 
 def _action(value: Any) -> int:
@@ -127,18 +150,11 @@ def _action(value: Any) -> int:
 
 
 def caveats(fly: FakeState, token: Token) -> list[dict[str, Any]]:
-    """The token's caveats in Fly's macaroon JSON form (``{type, body}``)."""
-    org = fly.add_org(token.org, token.org)
-    mask = "".join(
-        c for bit, c in zip((1, 2, 4, 8, 16), "rwcdC", strict=True) if MASKS[token.scope] & bit
-    )
-    found: list[dict[str, Any]] = [
-        {"type": "Organization", "body": {"id": org.internal_numeric_id, "mask": mask}}
-    ]
-    if token.app is not None:
-        app = fly.apps.get(token.app)
-        app_id = str(app.internal_numeric_id) if app else token.app
-        found.append({"type": "Apps", "body": {"apps": {app_id: mask}}})
-    if token.scope == "machine-exec":
-        found.append({"type": "Commands", "body": [{"args": [], "exact": False}]})
-    return found
+    """The token's caveats in Fly's macaroon JSON form (``{type, body}``).
+
+    A macaroon's are its own; a plain token's are those its scope would be minted with.
+    """
+    if mac is None:  # pragma: no cover - the test extra installs msgpack
+        return []
+    held = token.caveats or tuple(scope_caveats(fly, token))
+    return [c.to_json() for c in held]
