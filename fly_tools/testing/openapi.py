@@ -173,6 +173,8 @@ def to_json_schema_defs(components: dict[str, Any], *, strict: bool) -> dict[str
             if typed == SPEC_BYTES:
                 properties[field] = {"anyOf": [SPEC_BYTES, GO_BYTES]}
     for name, fields in NULL_ON_THE_WIRE.items():
+        if name not in defs:
+            continue
         properties = dict(defs[name]["properties"])
         for field in fields:
             properties[field] = {"anyOf": [properties[field], {"type": "null"}]}
