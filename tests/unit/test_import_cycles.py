@@ -1,4 +1,4 @@
-"""Import cycles among the package's modules: none at import time, and the lazy ones may not grow."""
+"""Import cycles among the package's modules: none at import time; the lazy ones may not grow."""
 
 from __future__ import annotations
 

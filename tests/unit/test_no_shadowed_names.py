@@ -1,4 +1,4 @@
-"""The tests' own doubles never take a name the package exports, so a reader knows which one runs."""
+"""The tests' own doubles never take a name the package exports: a reader knows which runs."""
 
 from __future__ import annotations
 
