@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -82,3 +83,13 @@ def test_the_refresh_writes_what_the_test_reads_and_drops_the_gone(
 
 def test_the_command_in_the_message_is_this_module() -> None:
     assert f"python -m {refresh.__name__}" == schemas.REFRESH
+
+
+def test_contributing_names_the_refresh_command_and_real_paths() -> None:
+    root = schemas.FOLDER.parents[2]
+    guide = (root / "CONTRIBUTING.md").read_text()
+    assert schemas.REFRESH in guide
+    paths = re.findall(r"`((?:fly_tools|tests)/[^`<\s]*)`", guide)
+    assert "tests/snapshots/tools/" in guide
+    assert paths
+    assert [p for p in paths if not (root / p).exists()] == []
