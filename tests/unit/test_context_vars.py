@@ -13,11 +13,14 @@ PACKAGE = Path(fly_tools.__file__).parent
 
 def context_vars(source: str) -> set[str]:
     """Names bound to ``ContextVar(...)`` at module level."""
-    found = set()
+    found: set[str] = set()
     for node in ast.parse(source).body:
-        value = node.value if isinstance(node, ast.Assign | ast.AnnAssign) else None
+        value: ast.expr | None = None
+        if isinstance(node, ast.Assign):
+            value, targets = node.value, node.targets
+        elif isinstance(node, ast.AnnAssign):
+            value, targets = node.value, [node.target]
         if isinstance(value, ast.Call) and ast.unparse(value.func).endswith("ContextVar"):
-            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
             found.update(t.id for t in targets if isinstance(t, ast.Name))
     return found
 

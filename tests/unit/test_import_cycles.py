@@ -130,7 +130,8 @@ def test_a_lazy_import_counts_only_when_asked_for() -> None:
 
 
 if __name__ == "__main__":  # python -m tests.unit.test_import_cycles: the current count
-    for mode in ("import time", "anywhere"):
-        print(f"{mode}: {len(import_cycles(mode))}")  # type: ignore[arg-type]
-        for cycle in import_cycles(mode):  # type: ignore[arg-type]
+    modes: tuple[Mode, ...] = ("import time", "anywhere")
+    for mode in modes:
+        print(f"{mode}: {len(import_cycles(mode))}")
+        for cycle in import_cycles(mode):
             print("   ", " <-> ".join(sorted(cycle)))
