@@ -131,7 +131,7 @@ def _at_or_after(time: str, since: datetime) -> bool:
 def run_demo(args: argparse.Namespace) -> int:
     """``fly-tools demo``: the agent demo on the fake Fly API, or read-only live."""
     try:
-        from fly_tools.testing import demo
+        from fly_tools import demo
     except ImportError as exc:
         raise UsageError(
             f"the demo needs the agent runtime ({exc.name} is missing): "

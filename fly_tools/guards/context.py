@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from contextvars import ContextVar
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -43,20 +42,18 @@ class CallContext:
         }
 
 
-TOOL_CALL_ID: ContextVar[str | None] = ContextVar("fly_tools_tool_call_id", default=None)
-"""The tool-call id of the LangChain tool run in progress (set by ``FlyTool.run``)."""
-
-
-def from_runnable_config(config: Any, run_id: Any = None) -> CallContext:
+def from_runnable_config(
+    config: Any, run_id: Any = None, tool_call_id: str | None = None
+) -> CallContext:
     """The ids LangChain and LangGraph put in a ``RunnableConfig``.
 
-    ``configurable.thread_id`` (LangGraph's thread), the tool-call id of the running
-    tool, and the run id of its callback manager.
+    ``configurable.thread_id`` (LangGraph's thread) and the run id of its callback
+    manager; the tool-call id is not in the config, so the tool run passes it in.
     """
     configurable = (config or {}).get("configurable") or {} if isinstance(config, dict) else {}
     thread = configurable.get("thread_id")
     return CallContext(
-        tool_call_id=TOOL_CALL_ID.get(),
+        tool_call_id=tool_call_id,
         thread_id=str(thread) if thread is not None else None,
         run_id=str(run_id) if run_id is not None else None,
         front_door="langchain",

@@ -11,8 +11,7 @@ Layers: :mod:`~fly_tools.testing.state` (world and rules, no HTTP) under
 :mod:`~fly_tools.testing.http` (routes from the catalogue, httpx transport, ASGI app),
 under :class:`FakeFly` (the facade). ``python -m fly_tools.testing`` serves it over HTTP.
 :mod:`~fly_tools.testing.scripted` holds a chat model that follows a fixed plan (no LLM),
-and :mod:`~fly_tools.testing.demo` the agent demo behind ``fly-tools demo`` (it needs the
-``agents`` extra); neither is imported until named.
+imported only when named. The agent demo built on them is :mod:`fly_tools.demo`.
 """
 
 from fly_tools.testing.clock import FakeClock

@@ -223,14 +223,8 @@ def _call_input(
     """The caller's own input (not the redacted copy callbacks saw) and the call's ids."""
     running = _RUNNING.get()
     raw: Any = running.raw if running is not None else None
-    context = from_runnable_config(config, getattr(run_manager, "run_id", None))
-    if running is not None:
-        context = CallContext(
-            tool_call_id=running.tool_call_id,
-            thread_id=context.thread_id,
-            run_id=context.run_id,
-            front_door=context.front_door,
-        )
+    call_id = running.tool_call_id if running is not None else None
+    context = from_runnable_config(config, getattr(run_manager, "run_id", None), call_id)
     return (raw if isinstance(raw, Mapping) else parsed), context
 
 

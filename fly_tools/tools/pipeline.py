@@ -12,7 +12,7 @@ from __future__ import annotations
 import time
 from collections.abc import Generator, Mapping
 from dataclasses import dataclass, field
-from typing import Any, TypeAlias
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -403,7 +403,6 @@ __all__ = [
     "Send",
     "ToolOutput",
     "ToolkitRuntime",
-    "TypeAlias",
     "drive_async",
     "drive_sync",
     "pipeline",

@@ -15,8 +15,7 @@ import pytest
 from langchain_core.messages import AIMessage
 
 from fly_tools import FlyToolkit, cli
-from fly_tools.testing import FakeFly
-from fly_tools.testing.demo import (
+from fly_tools.demo import (
     DemoError,
     DemoReport,
     Reviewer,
@@ -26,6 +25,7 @@ from fly_tools.testing.demo import (
     run_demo,
     run_live,
 )
+from fly_tools.testing import FakeFly
 from fly_tools.testing.world import VOL_DATA, VOL_DATA_OLD, WEB_2, WEB_3
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -323,7 +323,7 @@ def test_live_reports_a_malformed_token_without_echoing_it(
 
 
 def test_live_flags_reach_the_live_variant(monkeypatch: pytest.MonkeyPatch) -> None:
-    from fly_tools.testing import demo
+    from fly_tools import demo
 
     seen: dict[str, object] = {}
 
@@ -410,7 +410,7 @@ def test_the_demo_asks_in_a_terminal_and_approves_on_y_and_the_typed_id() -> Non
 
 def test_demo_with_a_store_pauses_exits_and_resumes_later(tmp_path: Path) -> None:
     from fly_tools.approvals import open_store
-    from fly_tools.testing.demo import Reviewer, run_demo
+    from fly_tools.demo import Reviewer, run_demo
     from fly_tools.testing.world import VOL_DATA_OLD
 
     store_url = str(tmp_path / "approvals.db")

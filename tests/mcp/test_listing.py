@@ -9,6 +9,7 @@ import pytest
 from mcp import Client
 from mcp_types import Tool
 
+from fly_tools.catalogue import ENDPOINTS
 from fly_tools.guards import AgentPolicy
 from fly_tools.mcp import build_server
 from fly_tools.risk import SCOPES, RiskTier
@@ -63,7 +64,7 @@ async def test_deploy_bound_to_web_lists_29_tools() -> None:
     fake = FakeFly.demo()
     toolkit = FlyToolkit(client=fake.async_client("deploy", "web"), scope="deploy", app="web")
     names = [t.name for t in await listed(toolkit)]
-    assert len(names) == 29
+    assert set(names) == {e.name for e in ENDPOINTS.records if e.default and "deploy" in e.scopes}
     assert "fly_list_apps" not in names
     assert "fly_create_app" not in names
 

@@ -1,4 +1,4 @@
-"""New groups are opted into: the default toolkit stays the guide's 31 tools."""
+"""New groups are opted into: the default toolkit stays the reviewed default set of tools."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import pytest
 from fly_tools import ENDPOINTS, FlyClient, FlyToolkit
 from fly_tools.guards import AgentPolicy
 from fly_tools.risk import DEFAULT_GROUPS, GROUPS
+from tests.snapshots.schemas import default_names
 
 OPT_IN = [g for g in GROUPS if g not in DEFAULT_GROUPS]
 
@@ -19,10 +20,10 @@ def client() -> FlyClient:
     )
 
 
-def test_every_group_has_records_and_the_default_ones_are_the_guides_31() -> None:
+def test_every_group_has_records_and_the_default_ones_are_the_reviewed_set() -> None:
     assert {e.group for e in ENDPOINTS.records} == set(GROUPS)
     default = [e for e in ENDPOINTS.records if e.default]
-    assert len(default) == 31
+    assert {e.name for e in default} == default_names()  # a change shows in the snapshots
     assert {e.group for e in default} == set(DEFAULT_GROUPS)
     assert all(not e.default for e in ENDPOINTS.records if e.group in OPT_IN)
 
@@ -30,7 +31,7 @@ def test_every_group_has_records_and_the_default_ones_are_the_guides_31() -> Non
 def test_a_toolkit_that_names_no_groups_offers_only_the_default_tools(client: FlyClient) -> None:
     names = FlyToolkit(client=client, scope="org").tool_names
     assert names == [e.name for e in ENDPOINTS.records if e.default]
-    assert len(names) == 31
+    assert set(names) == default_names()
 
 
 @pytest.mark.parametrize("group", OPT_IN)

@@ -1,4 +1,4 @@
-"""Fixtures for the client unit tests: a fake clock, recorded sleeps, a recording fake Fly."""
+"""Fixtures for the client unit tests: a manual clock, recorded sleeps, a scripted recording Fly."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ FLY_ENV_VARS = (
 Reply = httpx.Response | Exception | Callable[[httpx.Request], httpx.Response]
 
 
-class FakeClock:
+class ManualClock:
     """A monotonic clock that only moves when told to."""
 
     def __init__(self, start: float = 1000.0) -> None:
@@ -36,7 +36,7 @@ class FakeClock:
 class Sleeps:
     """Records every sleep; each one moves the fake clock as a real sleep would."""
 
-    def __init__(self, clock: FakeClock) -> None:
+    def __init__(self, clock: ManualClock) -> None:
         self.clock = clock
         self.calls: list[float] = []
 
@@ -48,7 +48,7 @@ class Sleeps:
         self(seconds)
 
 
-class FakeFly:
+class ScriptedFly:
     """A MockTransport handler: records each request and answers from a script.
 
     ``replies`` are used in order (the last one repeats); each is a response, an
@@ -87,22 +87,22 @@ def clean_env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
 
 
 @pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
+def clock() -> ManualClock:
+    return ManualClock()
 
 
 @pytest.fixture
-def sleeps(clock: FakeClock) -> Sleeps:
+def sleeps(clock: ManualClock) -> Sleeps:
     return Sleeps(clock)
 
 
 @pytest.fixture
 def make_client(
-    clean_env: pytest.MonkeyPatch, clock: FakeClock, sleeps: Sleeps
+    clean_env: pytest.MonkeyPatch, clock: ManualClock, sleeps: Sleeps
 ) -> Callable[..., FlyClient]:
-    """Build a FlyClient on a FakeFly; rate limiting is off unless asked for."""
+    """Build a FlyClient on a ScriptedFly; rate limiting is off unless asked for."""
 
-    def build(fly: FakeFly, **options: Any) -> FlyClient:
+    def build(fly: ScriptedFly, **options: Any) -> FlyClient:
         options.setdefault("rate_limit", False)
         return FlyClient(TOKEN, transport=fly.transport, sleep=sleeps, clock=clock, **options)
 
@@ -111,11 +111,11 @@ def make_client(
 
 @pytest.fixture
 def make_async_client(
-    clean_env: pytest.MonkeyPatch, clock: FakeClock, sleeps: Sleeps
+    clean_env: pytest.MonkeyPatch, clock: ManualClock, sleeps: Sleeps
 ) -> Callable[..., AsyncFlyClient]:
-    """Build an AsyncFlyClient on a FakeFly; rate limiting is off unless asked for."""
+    """Build an AsyncFlyClient on a ScriptedFly; rate limiting is off unless asked for."""
 
-    def build(fly: FakeFly, **options: Any) -> AsyncFlyClient:
+    def build(fly: ScriptedFly, **options: Any) -> AsyncFlyClient:
         options.setdefault("rate_limit", False)
         return AsyncFlyClient(
             TOKEN, transport=fly.transport, sleep=sleeps.asleep, clock=clock, **options
@@ -131,6 +131,6 @@ def token() -> str:
 
 
 @pytest.fixture
-def fake_fly() -> Callable[..., FakeFly]:
+def fake_fly() -> Callable[..., ScriptedFly]:
     """``fake_fly(*replies)``: a recording MockTransport handler answering in order."""
-    return lambda *replies: FakeFly(replies)
+    return lambda *replies: ScriptedFly(replies)

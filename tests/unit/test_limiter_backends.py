@@ -27,7 +27,7 @@ from fly_tools.client import (
     sync_twin,
 )
 from fly_tools.client.limiters import LIMITER_ENV_VAR, MARGIN
-from tests.unit.conftest import TOKEN, FakeClock
+from tests.unit.conftest import TOKEN, ManualClock
 
 PASSWORD = "s3cret-redis-pass"
 _hosts = itertools.count()
@@ -231,7 +231,7 @@ def test_app_deletions_are_keyed_org_wide(
 def test_local_fallback_paces_alone_and_warns_once(
     redis_url: str, caplog: pytest.LogCaptureFixture
 ) -> None:
-    clock = FakeClock()
+    clock = ManualClock()
     limiter = FakeRedisLimiter(redis_url, clock=clock, recheck_after=5)
     FlakyConnection.down = True
     with caplog.at_level(logging.WARNING, logger="fly_tools.client.limiter"):

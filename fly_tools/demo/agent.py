@@ -17,6 +17,7 @@ from langgraph.types import Command, Interrupt
 
 from fly_tools.agents import approval_middleware
 from fly_tools.catalogue import ENDPOINTS, Endpoint
+from fly_tools.demo.plans import clip, first_line, succeeded
 from fly_tools.guards import (
     ActionRequest,
     AuditRecord,
@@ -28,7 +29,6 @@ from fly_tools.guards import (
     target_of,
 )
 from fly_tools.guards.decisions import MiddlewareApproval
-from fly_tools.testing.demo.plans import clip, first_line, succeeded
 from fly_tools.toolkit import FlyToolkit
 
 SYSTEM_PROMPT = (

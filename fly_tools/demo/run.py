@@ -12,10 +12,10 @@ from pydantic import ValidationError
 
 from fly_tools.client import ConfigurationError
 from fly_tools.client.settings import TOKEN_ENV_VARS
+from fly_tools.demo.agent import DemoReport, Reviewer, run_agent
+from fly_tools.demo.plans import first_line, operator_model, reporter_model
 from fly_tools.guards import AuditLog, MemorySink, format_trail, interrupt_on
 from fly_tools.guards.decisions import MiddlewareApproval
-from fly_tools.testing.demo.agent import DemoReport, Reviewer, run_agent
-from fly_tools.testing.demo.plans import first_line, operator_model, reporter_model
 from fly_tools.toolkit import FlyToolkit
 
 if TYPE_CHECKING:
