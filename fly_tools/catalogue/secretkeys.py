@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from fly_tools.catalogue import sources as src
 from fly_tools.catalogue.record import Endpoint
 from fly_tools.models import secretkeys as k
 from fly_tools.risk import RiskTier, Scope
@@ -19,6 +20,7 @@ RECORDS: tuple[Endpoint, ...] = (
     Endpoint(name="fly_list_secret_keys", group="secretkeys", operation_id="Secretkeys_list",
              method="GET", path=KEYS, args_model=k.ListSecretKeysArgs,
              risk=R, scopes=_READ, idempotent=True,
+             untrusted=src.NONE,
              tier_reason="It reads key names and types; Fly never returns key material.",
              description="List an app's secret keys (names and types) for signing and encryption.",
              result="items", rows_at="secret_keys", noun="secret key",
@@ -26,12 +28,14 @@ RECORDS: tuple[Endpoint, ...] = (
     Endpoint(name="fly_get_secret_key", group="secretkeys", operation_id="Secretkey_get",
              method="GET", path=KEY, args_model=k.GetSecretKeyArgs,
              risk=R, scopes=_READ, idempotent=True, target_kind="secretkey",
+             untrusted=src.NONE,
              tier_reason="It reads one key's name, type and public half, never its secret bytes.",
              description="Show one secret key: its type, timestamps and public key if it has one.",
              result="item", noun="secret key", shows=("name", "type", "created_at", "updated_at")),
     Endpoint(name="fly_set_secret_key", group="secretkeys", operation_id="Secretkey_set",
              method="POST", path=KEY, args_model=k.SetSecretKeyArgs,
              risk=DE, scopes=_ALL, idempotent=True, target_kind="secretkey",
+             untrusted=src.NONE,
              state_read="fly_get_secret_key",
              tier_reason="It replaces a key with the given bytes, and what the old key "
              "encrypted or signed can no longer be decrypted or verified.",
@@ -42,6 +46,7 @@ RECORDS: tuple[Endpoint, ...] = (
     Endpoint(name="fly_generate_secret_key", group="secretkeys", operation_id="Secretkey_generate",
              method="POST", path=KEY + "/generate", args_model=k.GenerateSecretKeyArgs,
              risk=DE, scopes=_ALL, idempotent=False, target_kind="secretkey",
+             untrusted=src.NONE,
              state_read="fly_get_secret_key",
              tier_reason="Generating over an existing name replaces that key, and what the old "
              "key encrypted or signed is lost with it.",
@@ -52,6 +57,7 @@ RECORDS: tuple[Endpoint, ...] = (
     Endpoint(name="fly_delete_secret_key", group="secretkeys", operation_id="Secretkey_delete",
              method="DELETE", path=KEY, args_model=k.SecretKeyArgs,
              risk=DE, scopes=_ALL, idempotent=True, target_kind="secretkey",
+             untrusted=src.NONE,
              state_read="fly_get_secret_key", type_back=True,
              tier_reason="The key is gone for good, and with it everything it encrypted or signed.",
              description="Delete a secret key; data it encrypted or signed can no longer be used.",
@@ -61,6 +67,7 @@ RECORDS: tuple[Endpoint, ...] = (
     Endpoint(name="fly_encrypt_with_secret_key", group="secretkeys", operation_id="Secretkey_encrypt",
              method="POST", path=KEY + "/encrypt", args_model=k.EncryptArgs,
              risk=W, scopes=_ALL, idempotent=True, target_kind="secretkey",
+             untrusted=src.NONE,
              tier_reason="It changes nothing and reveals no secret, but as a POST that uses the "
              "app's key it stays out of read-only toolkits.",
              description="Encrypt text with an encrypting secret key; returns the ciphertext.",
@@ -68,6 +75,7 @@ RECORDS: tuple[Endpoint, ...] = (
     Endpoint(name="fly_decrypt_with_secret_key", group="secretkeys", operation_id="Secretkey_decrypt",
              method="POST", path=KEY + "/decrypt", args_model=k.DecryptArgs,
              risk=DE, scopes=_ALL, idempotent=True, target_kind="secretkey",
+             untrusted=src.PLAINTEXT,
              state_read="fly_get_secret_key",
              tier_reason="It reveals protected plaintext, which cannot be taken back once read; "
              "the approved plaintext is shown to the agent but never written to the audit.",
@@ -78,6 +86,7 @@ RECORDS: tuple[Endpoint, ...] = (
     Endpoint(name="fly_sign_with_secret_key", group="secretkeys", operation_id="Secretkey_sign",
              method="POST", path=KEY + "/sign", args_model=k.SignArgs,
              risk=DE, scopes=_ALL, idempotent=True, target_kind="secretkey",
+             untrusted=src.NONE,
              state_read="fly_get_secret_key",
              tier_reason="A signature made with the app's key vouches for the text for good "
              "and cannot be revoked.",
@@ -88,6 +97,7 @@ RECORDS: tuple[Endpoint, ...] = (
     Endpoint(name="fly_verify_with_secret_key", group="secretkeys", operation_id="Secretkey_verify",
              method="POST", path=KEY + "/verify", args_model=k.VerifyArgs,
              risk=W, scopes=_ALL, idempotent=True, target_kind="secretkey",
+             untrusted=src.NONE,
              tier_reason="It only checks a signature and changes nothing, but as a POST it stays "
              "out of read-only toolkits.",
              description="Check a signature over text with a signing secret key; fails if invalid.",
@@ -97,6 +107,7 @@ RECORDS: tuple[Endpoint, ...] = (
     Endpoint(name="fly_get_secret", group="secret_values", operation_id="Secret_get",
              method="GET", path="/apps/{app_name}/secrets/{secret_name}", args_model=k.GetSecretArgs,
              risk=DE, scopes=_ALL, idempotent=True,
+             untrusted=src.NONE,
              tier_reason="It reads one secret from Fly's secret store, gated like revealing it; "
              "the value is never requested and any value in the answer is withheld.",
              description="Show one app secret's digest and timestamps (never its value).",
@@ -107,6 +118,7 @@ RECORDS: tuple[Endpoint, ...] = (
     Endpoint(name="fly_update_secrets", group="secret_values", operation_id="Secrets_update",
              method="POST", path="/apps/{app_name}/secrets", args_model=k.UpdateSecretsArgs,
              risk=DE, scopes=_ALL, idempotent=True, state_read="fly_get_app",
+             untrusted=src.NONE,
              tier_reason="Unsetting a secret, or setting over one, loses its old value for good.",
              description="Set and unset several app secrets at once; machines get them on update.",
              result="item", noun="secrets", shows=("version", "secrets"),

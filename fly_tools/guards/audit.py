@@ -56,6 +56,9 @@ class AuditRecord:
         fly_request_id: Fly's ``fly-request-id`` of a failed call, for Fly support.
         reads: reads the toolkit made to describe the call to its reviewer
             (``fly_get_volume``; ``(failed)`` when the read failed).
+        untrusted: text written by others that the call showed the model
+            (``read metadata of machine ...``), or that its thread had read before this
+            change (``after reading metadata of machine ... at 12:01:07 UTC``).
     """
 
     time: str
@@ -74,6 +77,7 @@ class AuditRecord:
     receipt_id: str | None = None
     fly_request_id: str | None = None
     reads: tuple[str, ...] = ()
+    untrusted: str | None = None
 
     def __post_init__(self) -> None:
         if self.decision not in _VERDICTS:
@@ -101,6 +105,7 @@ class AuditRecord:
         receipt_id: str | None = None,
         fly_request_id: str | None = None,
         reads: tuple[str, ...] = (),
+        untrusted: str | None = None,
     ) -> AuditRecord:
         """A record stamped now, with arguments redacted and known secrets scrubbed.
 
@@ -143,6 +148,7 @@ class AuditRecord:
             receipt_id=receipt_id,
             fly_request_id=fly_request_id,
             reads=tuple(reads),
+            untrusted=untrusted,
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -164,6 +170,7 @@ class AuditRecord:
             "receipt_id": self.receipt_id,
             "fly_request_id": self.fly_request_id,
             "reads": list(self.reads),
+            "untrusted": self.untrusted,
         }
 
     def to_json(self) -> str:
