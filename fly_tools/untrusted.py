@@ -94,6 +94,17 @@ def fence(text: str, source: str) -> str:
     )
 
 
+_FENCED = re.compile(
+    rf"\A.*\n<({FENCE_NAME}-[0-9a-f]+) source=\"[^\"\n]*\">\n(.*)\n</\1>\Z", re.DOTALL
+)
+
+
+def unfenced(content: str) -> str:
+    """The text inside a fenced answer (as escaped and defanged); other text as it is."""
+    match = _FENCED.match(content)
+    return match.group(2) if match else content
+
+
 # ---------------------------------------------------------------- which text is others'
 
 

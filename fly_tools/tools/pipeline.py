@@ -37,7 +37,6 @@ from fly_tools.guards.receipts import Receipt
 from fly_tools.models.args import FlyArgs
 from fly_tools.tools.drive import drive_async, drive_sync
 from fly_tools.tools.errors import format_validation_error
-from fly_tools.untrusted import no_approver
 from fly_tools.tools.runtime import (
     CheckScope,
     Confirm,
@@ -51,6 +50,7 @@ from fly_tools.tools.runtime import (
     describe_steps,
     validate,
 )
+from fly_tools.untrusted import no_approver
 
 NO_APPROVER = (
     "{tool} is {tier} and needs human approval, but this toolkit has no approver: pass "
