@@ -38,6 +38,7 @@ from fly_tools.agents.review import (
 )
 from fly_tools.guards.decisions import MiddlewareApproval
 from fly_tools.guards.hitl import interrupt_on
+from fly_tools.risk import RiskTier
 from fly_tools.toolkit import FlyToolkit
 from fly_tools.tools.pipeline import record_review
 from fly_tools.tools.runtime import PreparedCall
@@ -73,9 +74,11 @@ class FlyApprovalMiddleware(ReviewDecisions, HumanInTheLoopMiddleware):
                 "approval_middleware needs a toolkit built with confirm=MiddlewareApproval(); "
                 f"this one has confirm={toolkit.confirm!r}, so its own approver decides"
             )
-        gates = interrupt_on(
-            toolkit.get_tools(), toolkit.confirm_at, allowed_decisions=allowed_decisions
-        )
+        # After an untrusted read any change may need a person: every change tool gets a
+        # review entry, and _is_gated asks the toolkit whether this call, in its thread, does.
+        asks = toolkit.after_untrusted == "ask"
+        threshold = RiskTier.WRITE if asks else toolkit.confirm_at
+        gates = interrupt_on(toolkit.get_tools(), threshold, allowed_decisions=allowed_decisions)
         super().__init__(
             interrupt_on=gates,
             description_prefix=description_prefix,
@@ -331,7 +334,10 @@ class FlyApprovalMiddleware(ReviewDecisions, HumanInTheLoopMiddleware):
     def _is_gated(self, call: Mapping[str, Any]) -> bool:
         name = call.get("name")
         return (
-            isinstance(name, str) and name in self.interrupt_on and name in self.toolkit.tool_names
+            isinstance(name, str)
+            and name in self.interrupt_on
+            and name in self.toolkit.tool_names
+            and self.toolkit.gated(name, self._ctx(call))
         )
 
 
