@@ -21,7 +21,9 @@ from tests.untrusted.helpers import (
 )
 
 
-def invoke(tools: dict[str, Any], name: str, args: dict[str, Any], thread: str | None = None) -> ToolMessage:
+def invoke(
+    tools: dict[str, Any], name: str, args: dict[str, Any], thread: str | None = None
+) -> ToolMessage:
     config = {"configurable": {"thread_id": thread}} if thread else None
     call = ToolCall(name=name, args=args, id=f"call-{name}", type="tool_call")
     message = tools[name].invoke(call, config)
@@ -120,7 +122,9 @@ def test_readonly_refuses_every_change_after_the_read_and_asks_nobody() -> None:
     human = Human("approve")
     toolkit = toolkit_on(fake, confirm=human, after_untrusted="readonly")
     tools = tools_of(toolkit)
-    assert invoke(tools, "fly_set_secret", {"secret_name": "BEFORE", "value": "v"}).status == "success"
+    assert (
+        invoke(tools, "fly_set_secret", {"secret_name": "BEFORE", "value": "v"}).status == "success"
+    )
     invoke(tools, "fly_get_machine_metadata", {"machine_id": WEB_1})
     write = invoke(tools, "fly_set_secret", SECRET_ARGS)
     assert write.status == "error"
