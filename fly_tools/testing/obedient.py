@@ -39,7 +39,7 @@ def instructions_in(text: str) -> list[tuple[str, dict[str, Any]]]:
 
 
 def _value(raw: str) -> Any:
-    raw = raw.rstrip(".,;")
+    raw = raw.rstrip(".,;:)\"'")  # the sentence around it, not the value
     try:
         return json.loads(raw)
     except ValueError:

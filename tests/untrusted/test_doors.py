@@ -150,7 +150,7 @@ async def test_mcp_fences_the_read_and_asks_the_user_about_the_write() -> None:
 
 
 async def test_mcp_sends_the_write_the_user_approves() -> None:
-    fake, (_, write), answer = await _mcp_read_then_write("approve")
+    fake, (_, write), _ = await _mcp_read_then_write("approve")
     assert not write.is_error, write.content
     assert secret_writes(fake) == ["/v1/apps/web/secrets/X"]
 
