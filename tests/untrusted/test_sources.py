@@ -11,6 +11,7 @@ from fly_tools import ENDPOINTS, Approve, Endpoint, FlyToolkit
 from fly_tools.risk import GROUPS
 from fly_tools.testing.world import WEB_1
 from fly_tools.tools.factory import tool_metadata
+from fly_tools.tools.runtime import FlyToolError
 from fly_tools.untrusted import others_text, shown_paths, unfenced, values_at
 from tests.tools.world import EXAMPLES, prepared_world
 
@@ -52,7 +53,9 @@ def test_each_untrusted_field_says_what_it_is_and_makes_the_tool_open_world(
     endpoint: Endpoint,
 ) -> None:
     for path, what in endpoint.untrusted.items():
-        assert what and what == what.strip() and not what.endswith(".")
+        assert what
+        assert what == what.strip()
+        assert not what.endswith(".")
         assert path == "" or all(part.isidentifier() for part in path.split("."))
     hint = tool_metadata(endpoint, None)["openWorldHint"]
     assert hint is bool(endpoint.untrusted or endpoint.guest_output)
@@ -84,8 +87,9 @@ def _planted(tool: str) -> tuple[Any, dict[str, Any]]:
 READS = [e for e in ENDPOINTS.records if e.read_only or e.result == "exec"]
 
 
-@pytest.mark.parametrize("endpoint", READS, ids=lambda e: e.name)
-def test_no_text_others_wrote_reaches_the_model_outside_a_fence(endpoint: Endpoint) -> None:
+def _read_planted(endpoint: Endpoint) -> tuple[str, Any]:
+    """(content, artifact) of the tool's example on the canary world; on an error, its
+    text as content (a read the demo world cannot answer)."""
     fake, example = _planted(endpoint.name)
     toolkit = FlyToolkit(
         client=fake.client(scope="org"),
@@ -95,10 +99,14 @@ def test_no_text_others_wrote_reaches_the_model_outside_a_fence(endpoint: Endpoi
         check_scope=False,
     )
     try:
-        content, artifact = toolkit.call(endpoint.name, example)
-    except Exception as err:  # a read the demo world cannot answer shows nothing others wrote
-        assert CANARY not in str(err)
-        return
+        return toolkit.call(endpoint.name, example)
+    except FlyToolError as err:
+        return str(err), None
+
+
+@pytest.mark.parametrize("endpoint", READS, ids=lambda e: e.name)
+def test_no_text_others_wrote_reaches_the_model_outside_a_fence(endpoint: Endpoint) -> None:
+    content, artifact = _read_planted(endpoint)
     inside = unfenced(content)
     outside = content if inside == content else content.replace(inside, "")
     assert CANARY not in outside, content
@@ -119,18 +127,7 @@ def test_the_canary_world_is_really_planted() -> None:
 def test_the_canary_reaches_the_fence_of_every_answer_that_shows_others_text() -> None:
     fenced = set()
     for endpoint in READS:
-        fake, example = _planted(endpoint.name)
-        toolkit = FlyToolkit(
-            client=fake.client(scope="org"),
-            scope="org",
-            groups=list(GROUPS),
-            confirm=lambda request: Approve(by="test"),
-            check_scope=False,
-        )
-        try:
-            content, _ = toolkit.call(endpoint.name, example)
-        except Exception:
-            continue
+        content, _ = _read_planted(endpoint)
         if CANARY in unfenced(content) and unfenced(content) != content:
             fenced.add(endpoint.name)
     assert {
