@@ -210,8 +210,10 @@ class FlyApprovalMiddleware(ReviewDecisions, HumanInTheLoopMiddleware):
     ) -> ToolResult:
         """Record calls to tools the agent does not have; ask per call in per-call mode."""
         self._record_unknown(request)
-        if self.interrupt_mode != "per_call" or not self._is_gated(request.tool_call):
+        if self.interrupt_mode != "per_call":
             return super().wrap_tool_call(request, handler)
+        if not self._is_gated(request.tool_call):
+            return handler(request)  # the base would ask about every tool it has an entry for
         review = Review(request.tool_call, self._prepared(request.tool_call))
         if not check_shown(review, shown_of(request.state)):
             if shown_description(review.prepared) is None:
@@ -227,8 +229,10 @@ class FlyApprovalMiddleware(ReviewDecisions, HumanInTheLoopMiddleware):
     ) -> ToolResult:
         """Async twin of :meth:`wrap_tool_call`."""
         self._record_unknown(request)
-        if self.interrupt_mode != "per_call" or not self._is_gated(request.tool_call):
+        if self.interrupt_mode != "per_call":
             return await super().awrap_tool_call(request, handler)
+        if not self._is_gated(request.tool_call):
+            return await handler(request)
         call = request.tool_call
         review = Review(call, await self._aprepared(call))
         if not check_shown(review, shown_of(request.state)):

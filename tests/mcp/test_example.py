@@ -17,7 +17,9 @@ def test_the_example_runs_and_deletes_once(tmp_path: Path) -> None:
         [sys.executable, str(EXAMPLE)], cwd=tmp_path, capture_output=True, text=True, timeout=60
     )
     assert run.returncode == 0, run.stderr
-    assert run.stdout.startswith("29 tools; destructive: 11\n3 machines.")
+    # Over MCP the machines' metadata and env reach the model as structured content, so
+    # the listing comes fenced as text others wrote (docs/untrusted-text.md).
+    assert run.stdout.startswith("29 tools; destructive: 11\nThe text inside the untrusted-data-")
     assert "declined -> error=True" in run.stdout
     assert (
         "requests that changed something: ['DELETE /v1/apps/web/volumes/vol_axx7q9eglqzwqihu']"

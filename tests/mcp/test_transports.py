@@ -18,6 +18,7 @@ from mcp.shared._httpx_utils import create_mcp_http_client
 from fly_tools.mcp.http import http_app
 from fly_tools.testing.server import base_url, bind
 from fly_tools.testing.world import VOL_DATA_OLD, WEB_1
+from fly_tools.untrusted import unfenced
 from tests.mcp.conftest import Served, answering, approve
 
 TOKEN = "mcp-endpoint-token-for-tests-0123456789"
@@ -40,7 +41,7 @@ async def test_stdio_offline_lists_29_reads_and_cannot_delete_unasked() -> None:
         seen = await tour(client)
     assert len(seen["tools"]) == 29
     assert not seen["machines"].is_error
-    assert seen["machines"].content[0].text.startswith("3 machines")
+    assert unfenced(seen["machines"].content[0].text).startswith("3 machines")
     assert seen["delete"].is_error
     assert "form input" in seen["delete"].content[0].text
     assert seen["after"].content[0].text.startswith("2 volumes.")
