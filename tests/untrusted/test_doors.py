@@ -163,3 +163,18 @@ def test_the_cli_prints_the_fence() -> None:
     )  # fmt: skip
     assert f"<{FENCE_NAME}-" in out.stdout + out.stderr, out
     assert "&lt;/untrusted-data-1>hi" in out.stdout + out.stderr
+
+
+@pytest.mark.parametrize("mode", ["batched", "per_call"])
+async def test_an_awaited_agent_puts_the_injected_write_to_the_reviewer(mode: str) -> None:
+    fake = planted_world()
+    agent, _ = _agent(fake, [READ, RESTART], mode)
+    config = {"configurable": {"thread_id": "ops-async"}}
+    state = await agent.ainvoke({"messages": [HumanMessage("restart web-2")]}, config)
+    (asked,) = _pending(state)
+    assert asked["name"] == "fly_set_secret"
+    assert "after reading metadata of machine" in asked["description"]
+    state = await agent.ainvoke(_resume(state, mode, {"type": "reject", "message": "no"}), config)
+    assert secret_writes(fake) == []
+    (asked,) = _pending(state)
+    assert asked["name"] == "fly_restart_machine"
