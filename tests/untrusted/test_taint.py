@@ -223,3 +223,29 @@ def test_toolkit_call_and_the_facade_carry_the_taint() -> None:
     assert "Not executed" in str(answer)
     assert [q.tool for q in human.asked] == ["fly_set_secret"]
     assert secret_writes(fake) == []
+
+
+def test_the_trail_keeps_the_untrusted_note_through_json() -> None:
+    fake = planted_world()
+    toolkit = toolkit_on(fake, confirm=Human("approve"))
+    tools = tools_of(toolkit)
+    invoke(tools, "fly_get_machine_metadata", {"machine_id": WEB_1})
+    invoke(tools, "fly_start_machine", {"machine_id": WEB_2})
+    for record in records(toolkit):
+        assert type(record).from_dict(record.to_dict()) == record
+        assert record.untrusted is not None
+
+
+def test_prepare_says_what_a_front_door_must_ask_or_refuse() -> None:
+    fake = planted_world()
+    asking = toolkit_on(fake, confirm=Human("approve"))
+    asking.call("fly_get_machine_metadata", {"machine_id": WEB_1})
+    prepared = asking.prepare("fly_start_machine", {"machine_id": WEB_2})
+    assert prepared.gated
+    assert prepared.request is not None
+    assert "after reading metadata of machine" in prepared.request.description
+    refusing = toolkit_on(fake, confirm=Human("approve"), after_untrusted="readonly")
+    refusing.call("fly_get_machine_metadata", {"machine_id": WEB_1})
+    refused = refusing.prepare("fly_start_machine", {"machine_id": WEB_2})
+    assert refused.refusal is not None
+    assert "after_untrusted='readonly'" in refused.refusal
