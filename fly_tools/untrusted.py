@@ -132,6 +132,32 @@ def values_at(answer: Any, path: str) -> Iterator[str]:
             yield from values_at(item, "")
 
 
+def inert(endpoint: Endpoint, answer: Any) -> Any:
+    """``answer`` with the text of its untrusted fields (keys and values) escaped and
+    defanged, as in the fence: for surfaces that hand the answer itself to a model, such
+    as an MCP client's structured content."""
+    for path in endpoint.untrusted:
+        answer = _inert_at(answer, path)
+    return answer
+
+
+def _inert_at(answer: Any, path: str) -> Any:
+    if path:
+        head, _, rest = path.partition(".")
+        if isinstance(answer, list):
+            return [_inert_at(item, path) for item in answer]
+        if isinstance(answer, Mapping) and head in answer:
+            return {**answer, head: _inert_at(answer[head], rest)}
+        return answer
+    if isinstance(answer, str):
+        return defang(escape(answer))
+    if isinstance(answer, Mapping):
+        return {defang(escape(str(k))): _inert_at(v, "") for k, v in answer.items()}
+    if isinstance(answer, list):
+        return [_inert_at(item, "") for item in answer]
+    return answer
+
+
 _SHOWN_BY_RESULT: Mapping[str, tuple[str, ...]] = {
     "exec": ("",),
     "processes": ("command",),

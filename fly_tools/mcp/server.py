@@ -47,6 +47,7 @@ from fly_tools.mcp.approval import (
 )
 from fly_tools.mcp.listing import annotations_for, input_schema_for, meta_for, title_for
 from fly_tools.toolkit import FlyToolkit
+from fly_tools.untrusted import inert
 
 logger = logging.getLogger(__name__)
 
@@ -204,7 +205,9 @@ class ToolkitCalls:
             )
         except ToolException as exc:
             return _text_result(str(exc), getattr(exc, "artifact", None), is_error=True)
-        return _text_result(content, artifact)
+        # The client may hand the structured content to the model: text others wrote in
+        # it is made inert as in the content's fence (fly_tools.untrusted).
+        return _text_result(content, inert(self.toolkit.catalogue[name], artifact))
 
 
 class _ServedTool(Tool):
