@@ -1,6 +1,6 @@
 """`make bench`: measure every figure of the benchmarks issue and write benchmarks/RESULTS.md.
 
-Usage: ``python benchmarks/run_all.py [--only N ...] [--quick] [--output PATH]``. All seven
+Usage: ``python benchmarks/run_all.py [--only N ...] [--quick] [--output PATH]``. All eight
 figures take a few minutes; ``--quick`` makes tiny runs that check the scripts, not speed.
 """
 
@@ -32,6 +32,7 @@ FIGURES = {
     5: ("bench_scale_5000", "Scale: 5,000 machines"),
     6: ("bench_cold_start", "Cold start"),
     7: ("bench_shared_limits", "Shared limits across processes"),
+    8: ("injection", "Prompt injection through untrusted text"),
 }
 OUTPUT = ROOT / "benchmarks" / "RESULTS.md"
 

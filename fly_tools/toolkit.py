@@ -28,6 +28,7 @@ from fly_tools.tools.pipeline import (
     run_sync,
 )
 from fly_tools.tools.runtime import PreparedCall, ToolkitRuntime, ToolOutput
+from fly_tools.untrusted import AfterUntrusted, UntrustedReads
 
 
 def select_endpoints(
@@ -130,6 +131,10 @@ class FlyToolkit(BaseToolkit):
         check_scope: before the first call that changes something, ask Fly what the token
             may do (``GET /tokens/current``, ``POST /tokens/authorize``) and refuse every
             such call if the toolkit is wider than its token. ``False`` skips the check.
+        after_untrusted: once a thread (LangGraph's ``thread_id``; without one, the
+            toolkit) has read text others wrote (a guest's output, metadata, env ...),
+            ``"ask"`` (default) puts every change it makes to a human, whatever its
+            tier; ``"readonly"`` refuses them; ``"off"`` leaves them to their tiers.
         exec_commands: programs ``fly_exec_machine`` may run (``None`` = any).
         agent_id: names the agent in audit records.
         audit: where audit records go (default: kept in memory, see ``audit_log``).
@@ -155,6 +160,7 @@ class FlyToolkit(BaseToolkit):
     confirm_timeout: float | None = 600.0
     check_scope: bool = True
     attenuate: Any = False
+    after_untrusted: AfterUntrusted = "ask"
     exec_commands: list[str] | None = None
     agent_id: str | None = None
     audit: AuditLog | None = None
@@ -243,6 +249,7 @@ class FlyToolkit(BaseToolkit):
             agent_id=self.agent_id or (self.policy.agent_id if self.policy else None),
             check_scope=self.check_scope,
             catalogue=self.catalogue,
+            untrusted=UntrustedReads(self.after_untrusted),
         )
         if self.attenuate:
             from fly_tools.macaroons.toolkit import permit_on_redeem
@@ -280,9 +287,10 @@ class FlyToolkit(BaseToolkit):
 
     # ------------------------------------------------------------ front doors
 
-    def gated(self, name: str) -> bool:
-        """Whether calling tool ``name`` needs a human decision in this toolkit."""
-        return self._runtime.gated(self._endpoint(name))
+    def gated(self, name: str, context: CallContext | None = None) -> bool:
+        """Whether calling tool ``name`` needs a human decision in this toolkit (in the
+        thread of ``context``: a change after an untrusted read may need one)."""
+        return self._runtime.gated(self._endpoint(name), context)
 
     def call(
         self,

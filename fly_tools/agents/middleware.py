@@ -38,6 +38,7 @@ from fly_tools.agents.review import (
 )
 from fly_tools.guards.decisions import MiddlewareApproval
 from fly_tools.guards.hitl import interrupt_on
+from fly_tools.risk import RiskTier
 from fly_tools.toolkit import FlyToolkit
 from fly_tools.tools.pipeline import record_review
 from fly_tools.tools.runtime import PreparedCall
@@ -73,9 +74,11 @@ class FlyApprovalMiddleware(ReviewDecisions, HumanInTheLoopMiddleware):
                 "approval_middleware needs a toolkit built with confirm=MiddlewareApproval(); "
                 f"this one has confirm={toolkit.confirm!r}, so its own approver decides"
             )
-        gates = interrupt_on(
-            toolkit.get_tools(), toolkit.confirm_at, allowed_decisions=allowed_decisions
-        )
+        # After an untrusted read any change may need a person: every change tool gets a
+        # review entry, and _is_gated asks the toolkit whether this call, in its thread, does.
+        asks = toolkit.after_untrusted == "ask"
+        threshold = RiskTier.WRITE if asks else toolkit.confirm_at
+        gates = interrupt_on(toolkit.get_tools(), threshold, allowed_decisions=allowed_decisions)
         super().__init__(
             interrupt_on=gates,
             description_prefix=description_prefix,
@@ -207,8 +210,10 @@ class FlyApprovalMiddleware(ReviewDecisions, HumanInTheLoopMiddleware):
     ) -> ToolResult:
         """Record calls to tools the agent does not have; ask per call in per-call mode."""
         self._record_unknown(request)
-        if self.interrupt_mode != "per_call" or not self._is_gated(request.tool_call):
+        if self.interrupt_mode != "per_call":
             return super().wrap_tool_call(request, handler)
+        if not self._is_gated(request.tool_call):
+            return handler(request)  # the base would ask about every tool it has an entry for
         review = Review(request.tool_call, self._prepared(request.tool_call))
         if not check_shown(review, shown_of(request.state)):
             if shown_description(review.prepared) is None:
@@ -224,8 +229,10 @@ class FlyApprovalMiddleware(ReviewDecisions, HumanInTheLoopMiddleware):
     ) -> ToolResult:
         """Async twin of :meth:`wrap_tool_call`."""
         self._record_unknown(request)
-        if self.interrupt_mode != "per_call" or not self._is_gated(request.tool_call):
+        if self.interrupt_mode != "per_call":
             return await super().awrap_tool_call(request, handler)
+        if not self._is_gated(request.tool_call):
+            return await handler(request)
         call = request.tool_call
         review = Review(call, await self._aprepared(call))
         if not check_shown(review, shown_of(request.state)):
@@ -331,7 +338,10 @@ class FlyApprovalMiddleware(ReviewDecisions, HumanInTheLoopMiddleware):
     def _is_gated(self, call: Mapping[str, Any]) -> bool:
         name = call.get("name")
         return (
-            isinstance(name, str) and name in self.interrupt_on and name in self.toolkit.tool_names
+            isinstance(name, str)
+            and name in self.interrupt_on
+            and name in self.toolkit.tool_names
+            and self.toolkit.gated(name, self._ctx(call))
         )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from fly_tools.catalogue import sources as src
 from fly_tools.catalogue.access import Need
 from fly_tools.catalogue.record import Endpoint, Phrase
 from fly_tools.models import certificates as c
@@ -30,6 +31,7 @@ RECORDS: tuple[Endpoint, ...] = (
              method="GET", path=C, args_model=c.ListCertificatesArgs,
              access=Need("app", "r"),
              risk=R, scopes=_READ, idempotent=True,
+             untrusted=src.NONE,
              tier_reason="It only reads the app's certificate list.",
              description="List an app's TLS certificates (hostnames) with status; filter by hostname.",
              result="items", rows_at="certificates", noun="certificate", shows=_SUMMARY),
@@ -38,6 +40,7 @@ RECORDS: tuple[Endpoint, ...] = (
              method="GET", path=H, args_model=c.CertificateArgs,
              access=Need("app", "r"),
              risk=R, scopes=_READ, idempotent=True,
+             untrusted=src.NONE,
              tier_reason="It only reads one certificate.",
              description="Show one hostname's certificate: status, DNS records it needs, issued certs.",
              result="item", noun="certificate", shows=_DETAIL),
@@ -47,6 +50,7 @@ RECORDS: tuple[Endpoint, ...] = (
              method="POST", path=C + "/acme", args_model=c.RequestAcmeCertificateArgs,
              access=Need("app", "c"),
              risk=W, scopes=_ALL, idempotent=False,
+             untrusted=src.NONE,
              tier_reason="It starts issuing a certificate for a new hostname; deleting it undoes the change.",
              description="Add a hostname to the app and have Fly issue it a Let's Encrypt certificate.",
              result="item", noun="certificate", shows=_DETAIL, target_kind="certificate"),
@@ -56,6 +60,7 @@ RECORDS: tuple[Endpoint, ...] = (
              method="POST", path=C + "/custom", args_model=c.UploadCustomCertificateArgs,
              access=Need("app", "c"),
              risk=W, scopes=_ALL, idempotent=False,
+             untrusted=src.NONE,
              tier_reason="It adds a certificate you hold the files of; deleting it undoes the change.",
              description="Upload your own certificate chain and private key for a hostname.",
              result="item", noun="certificate", shows=_DETAIL, hidden=_KEY,
@@ -65,6 +70,7 @@ RECORDS: tuple[Endpoint, ...] = (
              method="POST", path=H + "/check", args_model=c.CertificateArgs,
              access=Need("app", "w"),
              risk=W, scopes=_ALL, idempotent=True,
+             untrusted=src.NONE,
              tier_reason="It re-checks DNS and may let a pending issuance go ahead; nothing is removed.",
              description="Re-check a hostname's DNS now and show what resolves (after fixing DNS records).",
              result="item", noun="certificate", state_read="fly_get_certificate",
@@ -74,6 +80,7 @@ RECORDS: tuple[Endpoint, ...] = (
              method="DELETE", path=H, args_model=c.CertificateArgs,
              access=Need("app", "d"),
              risk=DE, scopes=_ALL, idempotent=True,
+             untrusted=src.NONE,
              tier_reason="The hostname's certificates are removed and HTTPS for it fails until a new one is issued.",
              description="Remove a hostname and all its certificates from the app. HTTPS for it stops.",
              result="item", noun="certificate", state_read="fly_get_certificate", type_back=True,
@@ -85,6 +92,7 @@ RECORDS: tuple[Endpoint, ...] = (
              method="DELETE", path=H + "/acme", args_model=c.CertificateArgs,
              access=Need("app", "d"),
              risk=DE, scopes=_ALL, idempotent=True,
+             untrusted=src.NONE,
              tier_reason="The issued certificates are revoked from the app; only a new issuance brings them back.",
              description="Remove the Fly-issued (Let's Encrypt) certificates of a hostname; keeps a custom one.",
              result="item", noun="certificate", shows=_DETAIL,
@@ -97,6 +105,7 @@ RECORDS: tuple[Endpoint, ...] = (
              method="DELETE", path=H + "/custom", args_model=c.CertificateArgs,
              access=Need("app", "d"),
              risk=DE, scopes=_ALL, idempotent=True,
+             untrusted=src.NONE,
              tier_reason="The uploaded certificate and key are deleted from Fly and must be uploaded again.",
              description="Remove the uploaded custom certificate of a hostname; a Fly-issued one stays.",
              result="item", noun="certificate", shows=(*_DETAIL, "warning"), hidden=_KEY,
@@ -108,6 +117,7 @@ RECORDS: tuple[Endpoint, ...] = (
              method="GET", path=IP, args_model=AppArgs,
              access=Need("app", "r"),
              risk=R, scopes=_READ, idempotent=True,
+             untrusted=src.NONE,
              tier_reason="It only reads the app's addresses.",
              description="List an app's public and Flycast IP addresses with region and whether shared.",
              result="items", rows_at="ips", noun="IP address", shows=_IP),
@@ -116,6 +126,7 @@ RECORDS: tuple[Endpoint, ...] = (
              method="POST", path=IP, args_model=c.AssignIpArgs,
              access=Need("app", "c"),
              risk=DE, scopes=_ALL, idempotent=False,
+             untrusted=src.NONE,
              tier_reason="A first public address exposes the app's services to the internet "
              "(docs networking/flycast.html.markerb:41); a dedicated IPv4 is billed monthly.",
              description="Give an app a new IP address (shared_v4 or v6 are free; v4 is billed).",
@@ -128,6 +139,7 @@ RECORDS: tuple[Endpoint, ...] = (
              method="DELETE", path=IP + "/{ip}", args_model=c.ReleaseIpArgs,
              access=Need("app", "d"),
              risk=DE, scopes=_ALL, idempotent=True,
+             untrusted=src.NONE,
              tier_reason="A released address goes back to Fly; a dedicated IPv4 can never be got back.",
              description="Release one of an app's IP addresses. Traffic to it stops; it cannot be got back.",
              result="item", noun="IP address", type_back=True,

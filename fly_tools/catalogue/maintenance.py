@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from fly_tools.catalogue import sources as src
 from fly_tools.catalogue.access import Need
 from fly_tools.catalogue.record import Endpoint, Phrase
 from fly_tools.models import maintenance as mt
@@ -33,6 +34,7 @@ RECORDS: tuple[Endpoint, ...] = (
              method="POST", path=M + "/cordon", args_model=LeasedMachineArgs,
              access=Need("machine", "C"),
              risk=DI, scopes=_ALL, idempotent=True,
+             untrusted=src.NONE,
              tier_reason="Fly's proxy stops sending it requests until it is uncordoned; it keeps running and loses nothing.",
              description="Take a machine out of Fly's proxy rotation (it keeps running), e.g. before maintenance.",
              state_read="fly_get_machine",
@@ -43,6 +45,7 @@ RECORDS: tuple[Endpoint, ...] = (
              method="POST", path=M + "/uncordon", args_model=LeasedMachineArgs,
              access=Need("machine", "C"),
              risk=DI, scopes=_ALL, idempotent=True,
+             untrusted=src.NONE,
              tier_reason="Fly's proxy sends it live traffic at once, the cut-over step of flyctl's "
              "blue-green deploy (strategy_bluegreen.go:627-642); a cordon undoes it.",
              description="Put a cordoned machine back into Fly's proxy rotation so it receives requests again.",
@@ -54,6 +57,7 @@ RECORDS: tuple[Endpoint, ...] = (
              method="GET", path=M + "/memory", args_model=MachineArgs,
              access=Need("machine", "r"),
              risk=R, scopes=_READ, idempotent=True,
+             untrusted=src.NONE,
              tier_reason="It only reads a started machine's memory limit.",
              description="Show a started machine's current memory limit and how much of it is free, in MB.",
              result="item", noun="memory", shows=_MEMORY),
@@ -63,6 +67,7 @@ RECORDS: tuple[Endpoint, ...] = (
              method="PUT", path=M + "/memory", args_model=mt.MemoryLimitArgs,
              access=Need("machine", "w"),
              risk=DI, scopes=_ALL, idempotent=True,
+             untrusted=src.NONE,
              tier_reason="Fly applies it with the balloon device at once (spec "
              "Machines_set_memory_limit); below what the guest uses, its processes run short.",
              description="Set a started machine's memory limit in MB (balloon), without a restart.",
@@ -76,6 +81,7 @@ RECORDS: tuple[Endpoint, ...] = (
              method="POST", path=M + "/memory/reclaim", args_model=mt.ReclaimMemoryArgs,
              access=Need("machine", "w"),
              risk=W, scopes=_ALL, idempotent=False,
+             untrusted=src.NONE,
              tier_reason="The balloon takes back only memory the guest is not using; nothing is interrupted.",
              description="Have a started machine hand unused memory back to the host (balloon reclaim).",
              result="item", noun="memory", shows=("actual_mb",), state_read="fly_get_machine"),
@@ -84,6 +90,7 @@ RECORDS: tuple[Endpoint, ...] = (
              method="GET", path=M + "/metadata", args_model=MachineArgs,
              access=Need("machine", "r", "machinesapi", feature="metadata"),
              risk=R, scopes=_READ, idempotent=True,
+             untrusted=src.METADATA,
              tier_reason="It only reads the machine's metadata.",
              description="Show all of a machine's metadata keys and values (labels such as its process group).",
              result="item", noun="metadata"),
@@ -93,6 +100,7 @@ RECORDS: tuple[Endpoint, ...] = (
              method="PATCH", path=M + "/metadata", args_model=mt.UpdateMetadataArgs,
              access=Need("machine", "w", "machinesapi", feature="metadata"),
              risk=DI, scopes=_ALL, idempotent=True,
+             untrusted=src.METADATA,
              tier_reason=_METADATA_REASON,
              description="Set or remove several metadata keys of a machine at once (null removes a key).",
              result="item", noun="metadata", state_read="fly_get_machine",
@@ -105,6 +113,7 @@ RECORDS: tuple[Endpoint, ...] = (
              method="GET", path=M + "/metadata/{key}", args_model=mt.MetadataKeyArgs,
              access=Need("machine", "r", "machinesapi", feature="metadata"),
              risk=R, scopes=_READ, idempotent=True,
+             untrusted=src.METADATA_VALUE,
              tier_reason="It only reads one metadata value.",
              description="Show the value of one metadata key of a machine.",
              result="item", noun="metadata value", shows=("value",),
@@ -116,6 +125,7 @@ RECORDS: tuple[Endpoint, ...] = (
              method="POST", path=M + "/metadata/{key}", args_model=mt.SetMetadataKeyArgs,
              access=Need("machine", "w", "machinesapi", feature="metadata"),
              risk=DI, scopes=_ALL, idempotent=True,
+             untrusted=src.METADATA,
              tier_reason=_METADATA_REASON,
              description="Set one metadata key of a machine to a value, adding or replacing it.",
              result="item", noun="metadata key", state_read="fly_get_machine",
@@ -126,6 +136,7 @@ RECORDS: tuple[Endpoint, ...] = (
              method="DELETE", path=M + "/metadata/{key}", args_model=mt.MetadataKeyArgs,
              access=Need("machine", "w", "machinesapi", feature="metadata"),
              risk=DI, scopes=_ALL, idempotent=True,
+             untrusted=src.NONE,
              tier_reason=_METADATA_REASON,
              description="Remove one metadata key from a machine.",
              result="item", noun="metadata key", state_read="fly_get_machine",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from fly_tools.catalogue import sources as src
 from fly_tools.catalogue.access import Need
 from fly_tools.catalogue.record import Endpoint, Phrase
 from fly_tools.models import platform as p
@@ -26,6 +27,7 @@ RECORDS: tuple[Endpoint, ...] = (
              method="GET", path=V + "/snapshots", args_model=p.VolumeSnapshotsArgs,
              access=Need("volume", "r"),
              risk=R, scopes=_READ, idempotent=True,
+             untrusted=src.NONE,
              tier_reason="It only reads the volume's snapshot list.",
              description="List a volume's snapshots (daily and on demand) with status, size and age.",
              result="items", noun="snapshot", rows_at=None,
@@ -35,6 +37,7 @@ RECORDS: tuple[Endpoint, ...] = (
              method="POST", path=V + "/snapshots", args_model=p.VolumeSnapshotsArgs,
              access=Need("volume", "c"),
              risk=W, scopes=_ALL, idempotent=False,
+             untrusted=src.NONE,
              tier_reason="It adds a restore point beside the volume, which expires on its own; the volume is untouched.",
              description="Snapshot a volume now; take one before risky changes to its data.",
              result="item", noun="snapshot", state_read="fly_get_volume"),
@@ -43,6 +46,7 @@ RECORDS: tuple[Endpoint, ...] = (
              method="PUT", path=V, args_model=p.UpdateVolumeArgs,
              access=Need("volume", "w"),
              risk=W, scopes=_ALL, idempotent=True,
+             untrusted=src.NONE,
              tier_reason="A new retention applies to new snapshots only; none is deleted "
              "(docs volumes/snapshots.html.markerb:26,180); setting it back undoes it.",
              description="Change a volume's snapshot retention (days) or turn daily backups on or off.",
@@ -53,6 +57,7 @@ RECORDS: tuple[Endpoint, ...] = (
              method="GET", path="/platform/regions", args_model=p.NoArgs,
              access=Need("token", ""),
              risk=R, scopes=_READ, idempotent=True, target_kind="platform",
+             untrusted=src.NONE,
              tier_reason="It only reads Fly's list of regions.",
              description="List Fly's regions with code, name, area and whether they need a paid plan.",
              result="items", noun="region", rows_at="regions",
@@ -62,6 +67,7 @@ RECORDS: tuple[Endpoint, ...] = (
              method="POST", path="/platform/placements", args_model=p.PlacementsArgs,
              access=Need("token", ""),
              risk=R, scopes=_READ, idempotent=True,
+             untrusted=src.NONE,
              tier_reason="It only simulates placing machines; nothing is created or reserved.",
              description="Simulate where N machines of a size would be placed, per region, before creating.",
              result="items", noun="placement", rows_at="regions",
@@ -71,6 +77,7 @@ RECORDS: tuple[Endpoint, ...] = (
              method="GET", path="/orgs/{org_slug}/machines", args_model=p.ListOrgMachinesArgs,
              access=Need("org", "r"),
              risk=R, scopes=_ORG_READ, idempotent=True,
+             untrusted=src.ORG_MACHINES,
              tier_reason="It only reads the machines of every app in the organization.",
              description="List machines across all apps of an org; filter by state or region, page by cursor.",
              result="items", noun="machine", rows_at="machines",
@@ -80,6 +87,7 @@ RECORDS: tuple[Endpoint, ...] = (
              method="GET", path="/orgs/{org_slug}/volumes", args_model=p.ListOrgVolumesArgs,
              access=Need("org", "r"),
              risk=R, scopes=_ORG_READ, idempotent=True,
+             untrusted=src.NONE,
              tier_reason="It only reads the volumes of every app in the organization.",
              description="List volumes across all apps of an org; filter by state or region, page by cursor.",
              result="items", noun="volume", rows_at="volumes",
@@ -89,6 +97,7 @@ RECORDS: tuple[Endpoint, ...] = (
              method="POST", path="/apps/{app_name}/deploy_token", args_model=p.CreateDeployTokenArgs,
              access=Need("app", "c"),
              risk=DE, scopes=_ALL, idempotent=False, hidden=_MINTED,
+             untrusted=src.NONE,
              tier_reason="It mints a credential with full control of the app, which this API cannot revoke.",
              description="Mint a deploy token for one app. The token is withheld: only a human can see it.",
              result="item", noun="deploy token", shows=("token",), state_read="fly_get_app",
@@ -99,6 +108,7 @@ RECORDS: tuple[Endpoint, ...] = (
              method="POST", path="/tokens/kms", args_model=p.NoArgs,
              access=Need("token", "c"),
              risk=DE, scopes=_ALL, idempotent=False, hidden=_MINTED, flow="text_token",
+             untrusted=src.NONE,
              tier_reason="It mints a credential for Fly's KMS, which cannot be recalled once issued.",
              description="Mint a token for Fly's KMS (Petsem). The token is withheld: only a human sees it.",
              result="item", noun="KMS token", shows=("token",),
@@ -109,6 +119,7 @@ RECORDS: tuple[Endpoint, ...] = (
              method="GET", path="/tokens/current", args_model=p.NoArgs,
              access=Need("token", "", "machinesapi"),
              risk=R, scopes=_SELF, idempotent=True,
+             untrusted=src.NONE,
              tier_reason="It only reads which organization and apps this client's token reaches.",
              description="Show which organization and apps this toolkit's own token reaches.",
              result="items", noun="token", rows_at="tokens",
@@ -118,6 +129,7 @@ RECORDS: tuple[Endpoint, ...] = (
              method="POST", path="/tokens/authorize", args_model=p.AuthorizeTokenArgs,
              access=Need("token", "", "machinesapi"),
              risk=R, scopes=_SELF, idempotent=True, flow="own_token", hidden=_TOKEN_MATERIAL,
+             untrusted=src.NONE,
              tier_reason="It only asks Fly whether this client's own token grants an access.",
              description="Check whether this toolkit's own token grants an access (e.g. 'w' on an app).",
              result="item", noun="access granted", shows=("access", "verified_token.caveats"),
@@ -127,6 +139,7 @@ RECORDS: tuple[Endpoint, ...] = (
              method="POST", path="/tokens/authenticate", args_model=p.OwnTokenArgs,
              access=Need("token", "", "machinesapi"),
              risk=R, scopes=_SELF, idempotent=True, flow="own_token", hidden=_TOKEN_MATERIAL,
+             untrusted=src.NONE,
              tier_reason="It only asks Fly to verify this client's own token and list its caveats.",
              description="Verify this toolkit's own token and list its caveats (org, apps, allowed actions).",
              result="items", noun="verified token", rows_at=None, shows=("caveats",)),

@@ -132,6 +132,12 @@ class Endpoint:
         type_back: whether approving at a console means typing the target's name back.
         guest_output: whether the answer carries text another party controls (a
             guest's command output, its event messages): MCP's ``openWorldHint``.
+        untrusted: the fields of the answer written by someone other than the user's own
+            toolkit (a guest's output, metadata, env values, image labels ...), as dotted
+            paths into the answer (lists are walked; ``""`` is the whole answer) mapped to
+            what they are, in plain words. Text read from them is fenced as data, and a
+            thread that read it needs a human for its next changes
+            (:mod:`fly_tools.untrusted`).
         advice: what to do next after an error status, where this endpoint's differs
             from the general advice (status code -> sentence).
         tier_reason: one sentence: why the call sits in its risk tier.
@@ -168,6 +174,7 @@ class Endpoint:
     state_read: str | None = None
     type_back: bool = False
     guest_output: bool = False
+    untrusted: Mapping[str, str] = field(default_factory=dict, hash=False)
     advice: Mapping[int, str] = field(default_factory=dict, hash=False)
     tier_reason: str = ""
     default: bool = False
@@ -183,6 +190,7 @@ class Endpoint:
     def __post_init__(self) -> None:
         object.__setattr__(self, "path_params", frozenset(_PATH_PARAM.findall(self.path)))
         object.__setattr__(self, "advice", dict(self.advice))  # a copy, not the caller's
+        object.__setattr__(self, "untrusted", dict(self.untrusted))
 
     @property
     def target(self) -> TargetKind:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from fly_tools.catalogue import sources as src
 from fly_tools.catalogue.access import Need
 from fly_tools.catalogue.record import Endpoint, Phrase
 from fly_tools.models import secretkeys as k
@@ -22,6 +23,7 @@ RECORDS: tuple[Endpoint, ...] = (
              method="GET", path=KEYS, args_model=k.ListSecretKeysArgs,
              access=Need("app", "r"),
              risk=R, scopes=_READ, idempotent=True,
+             untrusted=src.NONE,
              tier_reason="It reads key names and types; Fly never returns key material.",
              description="List an app's secret keys (names and types) for signing and encryption.",
              result="items", rows_at="secret_keys", noun="secret key",
@@ -31,6 +33,7 @@ RECORDS: tuple[Endpoint, ...] = (
              method="GET", path=KEY, args_model=k.GetSecretKeyArgs,
              access=Need("app", "r"),
              risk=R, scopes=_READ, idempotent=True, target_kind="secretkey",
+             untrusted=src.NONE,
              tier_reason="It reads one key's name, type and public half, never its secret bytes.",
              description="Show one secret key: its type, timestamps and public key if it has one.",
              result="item", noun="secret key", shows=("name", "type", "created_at", "updated_at")),
@@ -39,6 +42,7 @@ RECORDS: tuple[Endpoint, ...] = (
              method="POST", path=KEY, args_model=k.SetSecretKeyArgs,
              access=Need("app", "w"),
              risk=DE, scopes=_ALL, idempotent=True, target_kind="secretkey",
+             untrusted=src.NONE,
              state_read="fly_get_secret_key",
              tier_reason="It replaces a key with the given bytes, and what the old key "
              "encrypted or signed can no longer be decrypted or verified.",
@@ -51,6 +55,7 @@ RECORDS: tuple[Endpoint, ...] = (
              method="POST", path=KEY + "/generate", args_model=k.GenerateSecretKeyArgs,
              access=Need("app", "c"),
              risk=DE, scopes=_ALL, idempotent=False, target_kind="secretkey",
+             untrusted=src.NONE,
              state_read="fly_get_secret_key",
              tier_reason="Generating over an existing name replaces that key, and what the old "
              "key encrypted or signed is lost with it.",
@@ -63,6 +68,7 @@ RECORDS: tuple[Endpoint, ...] = (
              method="DELETE", path=KEY, args_model=k.SecretKeyArgs,
              access=Need("app", "d"),
              risk=DE, scopes=_ALL, idempotent=True, target_kind="secretkey",
+             untrusted=src.NONE,
              state_read="fly_get_secret_key", type_back=True,
              tier_reason="The key is gone for good, and with it everything it encrypted or signed.",
              description="Delete a secret key; data it encrypted or signed can no longer be used.",
@@ -74,6 +80,7 @@ RECORDS: tuple[Endpoint, ...] = (
              method="POST", path=KEY + "/encrypt", args_model=k.EncryptArgs,
              access=Need("app", "r"),
              risk=W, scopes=_ALL, idempotent=True, target_kind="secretkey",
+             untrusted=src.NONE,
              tier_reason="It changes nothing and reveals no secret, but as a POST that uses the "
              "app's key it stays out of read-only toolkits.",
              description="Encrypt text with an encrypting secret key; returns the ciphertext.",
@@ -83,6 +90,7 @@ RECORDS: tuple[Endpoint, ...] = (
              method="POST", path=KEY + "/decrypt", args_model=k.DecryptArgs,
              access=Need("app", "r"),
              risk=DE, scopes=_ALL, idempotent=True, target_kind="secretkey",
+             untrusted=src.PLAINTEXT,
              state_read="fly_get_secret_key",
              tier_reason="It reveals protected plaintext, which cannot be taken back once read; "
              "the approved plaintext is shown to the agent but never written to the audit.",
@@ -95,6 +103,7 @@ RECORDS: tuple[Endpoint, ...] = (
              method="POST", path=KEY + "/sign", args_model=k.SignArgs,
              access=Need("app", "r"),
              risk=DE, scopes=_ALL, idempotent=True, target_kind="secretkey",
+             untrusted=src.NONE,
              state_read="fly_get_secret_key",
              tier_reason="A signature made with the app's key vouches for the text for good "
              "and cannot be revoked.",
@@ -107,6 +116,7 @@ RECORDS: tuple[Endpoint, ...] = (
              method="POST", path=KEY + "/verify", args_model=k.VerifyArgs,
              access=Need("app", "r"),
              risk=W, scopes=_ALL, idempotent=True, target_kind="secretkey",
+             untrusted=src.NONE,
              tier_reason="It only checks a signature and changes nothing, but as a POST it stays "
              "out of read-only toolkits.",
              description="Check a signature over text with a signing secret key; fails if invalid.",
@@ -118,6 +128,7 @@ RECORDS: tuple[Endpoint, ...] = (
              method="GET", path="/apps/{app_name}/secrets/{secret_name}", args_model=k.GetSecretArgs,
              access=Need("app", "r"),
              risk=R, scopes=_READ, idempotent=True,
+             untrusted=src.NONE,
              tier_reason="Without show_secrets (never sent) Fly answers a digest and timestamps, "
              "as fly_list_secrets shows (fly-go flaps/flaps_secrets.go:40-48).",
              description="Show one app secret's digest and timestamps (never its value).",
@@ -128,6 +139,7 @@ RECORDS: tuple[Endpoint, ...] = (
              method="POST", path="/apps/{app_name}/secrets", args_model=k.UpdateSecretsArgs,
              access=Need("app", "w"),
              risk=DE, scopes=_ALL, idempotent=True, state_read="fly_get_app",
+             untrusted=src.NONE,
              tier_reason="Unsetting a secret, or setting over one, loses its old value for good.",
              description="Set and unset several app secrets at once; machines get them on update.",
              result="item", noun="secrets", shows=("version", "secrets"),

@@ -27,7 +27,6 @@ short while its request was out (``unknown``: the request may have run)."""
 _VERDICTS: tuple[str, ...] = get_args(Verdict)
 _OUTCOMES: tuple[str, ...] = get_args(Outcome)
 _log = logging.getLogger(__name__)
-"""Characters of one sentence ``fly-tools audit`` prints; the rest is behind a mark."""
 
 
 @dataclass(frozen=True)
@@ -53,6 +52,9 @@ class AuditRecord:
         fly_request_id: Fly's ``fly-request-id`` of a failed call, for Fly support.
         reads: reads the toolkit made to describe the call to its reviewer
             (``fly_get_volume``; ``(failed)`` when the read failed).
+        untrusted: text written by others that the call showed the model
+            (``read metadata of machine ...``), or that its thread had read before this
+            change (``after reading metadata of machine ... at 12:01:07 UTC``).
     """
 
     time: str
@@ -71,6 +73,7 @@ class AuditRecord:
     receipt_id: str | None = None
     fly_request_id: str | None = None
     reads: tuple[str, ...] = ()
+    untrusted: str | None = None
 
     def __post_init__(self) -> None:
         if self.decision not in _VERDICTS:
@@ -98,6 +101,7 @@ class AuditRecord:
         receipt_id: str | None = None,
         fly_request_id: str | None = None,
         reads: tuple[str, ...] = (),
+        untrusted: str | None = None,
     ) -> AuditRecord:
         """A record stamped now, with arguments redacted and known secrets scrubbed.
 
@@ -140,6 +144,7 @@ class AuditRecord:
             receipt_id=receipt_id,
             fly_request_id=fly_request_id,
             reads=tuple(reads),
+            untrusted=untrusted,
             sentence="-",  # worded below, from the record's own phrase
         ).worded(endpoint)
 
@@ -166,6 +171,7 @@ class AuditRecord:
             "receipt_id": self.receipt_id,
             "fly_request_id": self.fly_request_id,
             "reads": list(self.reads),
+            "untrusted": self.untrusted,
         }
 
     def to_json(self) -> str:

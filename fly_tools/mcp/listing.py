@@ -51,7 +51,8 @@ def annotations_for(tool: BaseTool) -> ToolAnnotations:
         read_only_hint=tier is RiskTier.READ,
         destructive_hint=tier >= RiskTier.DISRUPTIVE,
         idempotent_hint=bool(metadata.get("idempotentHint", False)),
-        open_world_hint=str(metadata.get("path", "")).endswith(GUEST_TEXT_PATHS),
+        open_world_hint=bool(metadata.get("openWorldHint"))
+        or str(metadata.get("path", "")).endswith(GUEST_TEXT_PATHS),
     )
 
 

@@ -56,6 +56,7 @@ from fly_tools.mcp.listing import (
 from fly_tools.mcp.progress import PROGRESS_EVERY, timeout_of, with_heartbeat
 from fly_tools.mcp.protocol import ToolkitServer, can_ask
 from fly_tools.toolkit import FlyToolkit
+from fly_tools.untrusted import inert
 
 logger = logging.getLogger(__name__)
 
@@ -224,7 +225,9 @@ class ToolkitCalls:
             )
         except ToolException as exc:
             return _text_result(str(exc), getattr(exc, "artifact", None), is_error=True)
-        return _text_result(content, artifact)
+        # The client may hand the structured content to the model: text others wrote in
+        # it is made inert as in the content's fence (fly_tools.untrusted).
+        return _text_result(content, inert(self.toolkit.catalogue[name], artifact))
 
 
 class _ServedTool(Tool):

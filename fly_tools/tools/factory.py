@@ -37,8 +37,9 @@ def tool_metadata(endpoint: Endpoint, app: str | None) -> dict[str, Any]:
         "readOnlyHint": endpoint.read_only,
         "destructiveHint": endpoint.risk.name in ("DISRUPTIVE", "DESTRUCTIVE"),
         "idempotentHint": endpoint.idempotent,
-        # Output another party controls (a guest's command output, its event messages).
-        "openWorldHint": endpoint.guest_output,
+        # Output another party controls (a guest's command output, metadata, env values):
+        # the record's untrusted fields (fly_tools.untrusted fences them).
+        "openWorldHint": endpoint.guest_output or bool(endpoint.untrusted),
     }
 
 

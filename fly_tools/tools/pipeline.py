@@ -50,6 +50,7 @@ from fly_tools.tools.runtime import (
     describe_steps,
     validate,
 )
+from fly_tools.untrusted import no_approver
 
 NO_APPROVER = (
     "{tool} is {tier} and needs human approval, but this toolkit has no approver: pass "
@@ -77,6 +78,7 @@ class _Call:
     decided_by: str = "toolkit policy"
     receipt_id: str | None = None
     reads: list[str] = field(default_factory=list)
+    untrusted: str | None = None
     sending: bool = False
     recorded: bool = False
 
@@ -117,14 +119,16 @@ def _steps(
         runtime.record(call, "refused", "not_executed", error=message)
         raise FlyToolError(message, executed=False, reason="invalid arguments") from None
     reason = runtime.guard.refusal(endpoint, call.args)
-    if not reason and runtime.gated(endpoint) and hook is None:
-        reason = NO_APPROVER.format(tool=endpoint.name, tier=endpoint.risk.label)
+    call.untrusted = runtime.untrusted.audit_note(endpoint, call.context)
+    reason = reason or runtime.untrusted.refusal(endpoint, call.context)
+    if not reason and runtime.gated(endpoint, call.context) and hook is None:
+        reason = _no_approver(runtime, call)
     if not reason and runtime.needs_scope_check(endpoint):
         reason = yield CheckScope()
     if reason:
         _refuse(runtime, call, reason)
     receipt = None
-    if runtime.gated(endpoint):
+    if runtime.gated(endpoint, call.context):
         receipt = yield from _approval(runtime, call, hook)
     return (yield from _send(runtime, call, receipt))
 
@@ -141,9 +145,16 @@ def _approval(
         call.reads.extend(receipt.reads)
         return receipt
     if hook is None:
-        _refuse(runtime, call, NO_APPROVER.format(**words))
+        _refuse(runtime, call, _no_approver(runtime, call))
     assert hook is not None
     return (yield from _ask_hook(runtime, call, hook))
+
+
+def _no_approver(runtime: ToolkitRuntime, call: _Call) -> str:
+    escalation = runtime.untrusted.escalation(call.endpoint, call.context)
+    if escalation is not None:
+        return no_approver(call.endpoint, escalation)
+    return NO_APPROVER.format(tool=call.endpoint.name, tier=call.endpoint.risk.label)
 
 
 def _ask_hook(
@@ -230,7 +241,7 @@ def _send(
     """The one enforcement point: a gated call is sent only with a matching receipt."""
     endpoint, args = call.endpoint, call.args
     assert args is not None
-    if runtime.gated(endpoint):
+    if runtime.gated(endpoint, call.context):
         if receipt is None:
             _refuse(runtime, call, NO_RECEIPT.format(tool=endpoint.name, tier=endpoint.risk.label))
         assert receipt is not None
@@ -262,8 +273,11 @@ def _send(
         )
         runtime.record(call, call.decision, "unknown", error=runtime.scrub(f"{text} {exc}"))
         raise FlyToolError(text, executed=None, reason="unknown outcome") from None
+    exposure = runtime.read_untrusted(endpoint, args, result, call.context)
+    if exposure is not None:
+        call.untrusted = f"read {exposure.source}"
     runtime.record(call, call.decision, "ok")
-    return runtime.answer(endpoint, args, result)
+    return runtime.answer(endpoint, args, result, exposure)
 
 
 def _check_audit_ready(runtime: ToolkitRuntime, call: _Call) -> None:
@@ -328,11 +342,14 @@ def prepare_steps(
         args = validate(runtime, endpoint, raw)
     except ValidationError as err:
         return PreparedCall(
-            endpoint.name, runtime.gated(endpoint), format_validation_error(endpoint.name, err)
+            endpoint.name,
+            runtime.gated(endpoint, context),
+            format_validation_error(endpoint.name, err),
         )
-    refusal = runtime.guard.refusal(endpoint, args)
-    if refusal or not runtime.gated(endpoint):
-        return PreparedCall(endpoint.name, runtime.gated(endpoint), refusal)
+    gated = runtime.gated(endpoint, context)
+    refusal = runtime.guard.refusal(endpoint, args) or runtime.untrusted.refusal(endpoint, context)
+    if refusal or not gated:
+        return PreparedCall(endpoint.name, gated, refusal)
     reads: list[str] = []
     request = yield from describe_steps(
         runtime, endpoint, args, context or CallContext(), reads=reads

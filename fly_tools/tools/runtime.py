@@ -41,6 +41,14 @@ from fly_tools.guards.receipts import ReceiptBook
 from fly_tools.models.args import FlyArgs
 from fly_tools.risk import RiskTier, Scope
 from fly_tools.tools.content import summarise, withhold
+from fly_tools.untrusted import (
+    Exposure,
+    UntrustedReads,
+    exposure_of,
+    fence,
+    others_text,
+    question_line,
+)
 
 if TYPE_CHECKING:
     from fly_tools.tools.pipeline import _Call
@@ -200,13 +208,17 @@ def describe_steps(
             reads.append(lookup[0] if isinstance(state, Mapping) else f"{lookup[0]} (failed)")
     state = state if isinstance(state, Mapping) else None
     facts = facts_of(endpoint, state)
+    description = describe_action(endpoint, args, state, read=read)
+    escalation = runtime.untrusted.escalation(endpoint, context)
+    if escalation is not None:  # the person learns why a change of any tier reaches them
+        description = f"{description}\n{question_line(escalation)}"
     return ActionRequest(
         tool=endpoint.name,
         group=endpoint.group,
         risk=endpoint.risk,
         args=redact_args(endpoint, args),
         target=target_of(endpoint, args),
-        description=describe_action(endpoint, args, state, read=read),
+        description=description,
         agent_id=runtime.agent_id,
         digest=runtime.receipts.digest(endpoint, args),
         facts=facts,
@@ -232,6 +244,7 @@ class ToolkitRuntime:
     check_scope: bool = True
     secrets_seen: set[str] = field(default_factory=set, repr=False)
     catalogue: Catalogue = field(default_factory=lambda: ENDPOINTS, repr=False)
+    untrusted: UntrustedReads = field(default_factory=UntrustedReads, repr=False)
     _scope_refusal: str | None = field(default=None, init=False, repr=False)
     _scope_checked: bool = field(default=False, init=False, repr=False)
     _scope_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
@@ -258,9 +271,11 @@ class ToolkitRuntime:
             self._async = async_twin(self.base_client)
         return self._async
 
-    def gated(self, endpoint: Endpoint) -> bool:
-        """Whether a call needs a human decision inside this toolkit (whoever gives it)."""
-        return endpoint.risk >= self.confirm_at and endpoint.risk > RiskTier.READ
+    def gated(self, endpoint: Endpoint, context: CallContext | None = None) -> bool:
+        """Whether a call needs a human decision inside this toolkit (whoever gives it):
+        by its tier, or as a change in a thread that read text others wrote."""
+        by_tier = endpoint.risk >= self.confirm_at and endpoint.risk > RiskTier.READ
+        return by_tier or self.untrusted.asks(endpoint, context)
 
     def may_read(self, endpoint: Endpoint, args: Mapping[str, Any]) -> bool:
         """Whether a description may read ``args`` with ``endpoint``: scope and binding."""
@@ -320,13 +335,36 @@ class ToolkitRuntime:
             receipt_id=call.receipt_id,
             fly_request_id=fly_request_id,
             reads=tuple(call.reads),
+            untrusted=call.untrusted,
         )
         self.audit.record(record)
 
-    def answer(self, endpoint: Endpoint, args: FlyArgs, result: Any) -> ToolOutput:
-        """(content, artifact) for a successful call, token and secret values scrubbed."""
+    def read_untrusted(
+        self, endpoint: Endpoint, args: FlyArgs, result: Any, context: CallContext
+    ) -> Exposure | None:
+        """Whether the answer shows the model text others wrote; if so, the thread is marked.
+
+        An MCP client is handed the whole answer as structured content, so there every
+        untrusted field counts; elsewhere only those the content shows.
+        """
+        found = others_text(
+            endpoint, withhold(endpoint, result), everything=context.front_door == "mcp"
+        )
+        if not found:
+            return None
+        exposure = exposure_of(endpoint, args, found)
+        self.untrusted.note(context, exposure)
+        return exposure
+
+    def answer(
+        self, endpoint: Endpoint, args: FlyArgs, result: Any, exposure: Exposure | None = None
+    ) -> ToolOutput:
+        """(content, artifact) for a successful call, token and secret values scrubbed;
+        text others wrote is fenced as data."""
         result = withhold(endpoint, result)
         content = self.scrub(summarise(endpoint, args, result))
+        if exposure is not None:
+            content = fence(content, exposure.source)
         return content, self.scrub_json(result) if result is not None else {}
 
     # ------------------------------------------------------------ token scope

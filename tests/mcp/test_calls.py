@@ -16,6 +16,7 @@ from fly_tools.mcp import build_server
 from fly_tools.testing import FakeFly, Fault
 from fly_tools.testing.world import VOL_DATA_OLD, WEB_1, WEB_2
 from fly_tools.toolkit import FlyToolkit
+from fly_tools.untrusted import unfenced
 from tests.mcp.conftest import Served, answering, approve, serve
 from tests.reliability.strategies import PATH_ALTERING
 
@@ -66,7 +67,10 @@ async def type_back(context: Any, params: Any) -> Any:
 
 
 async def test_the_same_calls_send_byte_identical_requests() -> None:
-    langchain_kit, over_langchain = recorded_toolkit(confirm=approve_typing)
+    # Over MCP the whole answer reaches the model (structured content), so reading a
+    # machine's metadata there puts later changes to the user (tests/untrusted); this
+    # test compares the requests themselves, with that escalation off on both sides.
+    langchain_kit, over_langchain = recorded_toolkit(confirm=approve_typing, after_untrusted="off")
     tools = {t.name: t for t in langchain_kit.get_tools()}
     for i, (name, args) in enumerate(SCRIPT):
         message = await tools[name].ainvoke(
@@ -74,7 +78,7 @@ async def test_the_same_calls_send_byte_identical_requests() -> None:
         )
         assert message.status == "success", message.content
 
-    mcp_kit, over_mcp = recorded_toolkit()
+    mcp_kit, over_mcp = recorded_toolkit(after_untrusted="off")
     async with Client(build_server(mcp_kit), elicitation_callback=type_back) as client:
         for name, args in SCRIPT:
             result = await client.call_tool(name, args)
@@ -104,7 +108,10 @@ async def test_results_are_text_plus_the_artifact(web: Served) -> None:
     async with Client(web.server) as client:
         result = await client.call_tool("fly_list_machines", {})
     assert not result.is_error
-    assert result.content[0].text == message.content
+    # The same text; over MCP it is fenced, since the structured content beside it
+    # carries the machines' metadata and env to the model.
+    assert unfenced(result.content[0].text) == message.content
+    assert result.content[0].text.startswith("The text inside the untrusted-data-")
     assert result.structured_content == {"result": message.artifact}
 
 

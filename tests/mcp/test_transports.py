@@ -22,6 +22,7 @@ from fly_tools.mcp.http import http_app
 from fly_tools.risk import RiskTier
 from fly_tools.testing.server import base_url, bind
 from fly_tools.testing.world import VOL_DATA_OLD, WEB_1
+from fly_tools.untrusted import unfenced
 from tests.mcp.conftest import Served, answering, approve
 
 TOKEN = "mcp-endpoint-token-for-tests-0123456789"
@@ -68,7 +69,7 @@ async def test_stdio_offline_hides_what_it_cannot_ask_about_and_cannot_delete_un
     assert "fly_delete_volume" not in names
     conforms(seen)
     assert not seen["machines"].is_error
-    assert seen["machines"].content[0].text.startswith("3 machines")
+    assert unfenced(seen["machines"].content[0].text).startswith("3 machines")
     assert seen["delete"].is_error
     assert "form input" in seen["delete"].content[0].text
     assert seen["after"].content[0].text.startswith("2 volumes.")

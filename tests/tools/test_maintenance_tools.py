@@ -12,6 +12,7 @@ from langchain_core.tools import BaseTool
 from fly_tools import ENDPOINTS, FlyToolkit
 from fly_tools.testing import FakeFly
 from fly_tools.testing.world import WEB_1
+from fly_tools.untrusted import unfenced
 from tests.snapshots.schemas import names_in_group
 from tests.tools.doubles import AreaKit, Tracer
 
@@ -70,9 +71,10 @@ def test_reads_send_a_get_and_say_what_fly_answered(world: World) -> None:
     memory = world.call("fly_get_machine_memory", WEB_1_ARGS)
     assert memory.content == "Memory: limit_mb=256 available_mb=196"
     metadata = world.call("fly_get_machine_metadata", WEB_1_ARGS)
-    assert metadata.content == "Metadata: fly_process_group=app fly_platform_version=v2"
+    # Metadata is text others write: fenced as data (tests/untrusted has the fence).
+    assert unfenced(metadata.content) == "Metadata: fly_process_group=app fly_platform_version=v2"
     value = world.call("fly_get_machine_metadata_key", WEB_1_ARGS | {"key": "fly_process_group"})
-    assert value.content == "Metadata value: value=app"
+    assert unfenced(value.content) == "Metadata value: value=app"
     assert world.recorder.to(M1 + "/memory") == [("GET", None)]
     assert world.recorder.to(M1 + "/metadata") == [("GET", None)]
     assert world.recorder.to(M1 + "/metadata/fly_process_group") == [("GET", None)]
