@@ -18,7 +18,9 @@ def test_the_example_runs_and_deletes_once(tmp_path: Path) -> None:
     )
     assert run.returncode == 0, run.stderr
     # It lists with a client that cannot ask its user: the 6 gated tools are not shown.
-    assert run.stdout.startswith("23 tools; destructive: 5\n3 machines.")
+    # Over MCP the machines' metadata and env reach the model as structured content, so
+    # the listing comes fenced as text others wrote (docs/untrusted-text.md).
+    assert run.stdout.startswith("23 tools; destructive: 5\nThe text inside the untrusted-data-")
     assert "declined -> error=True" in run.stdout
     assert (
         "requests that changed something: ['DELETE /v1/apps/web/volumes/vol_axx7q9eglqzwqihu']"
