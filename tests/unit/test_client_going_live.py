@@ -20,7 +20,7 @@ from fly_tools.client import (
     UnauthorizedError,
 )
 from fly_tools.client.settings import CONNECT_TIMEOUT, DEFAULT_TIMEOUT, TIMEOUT_ENV
-from tests.unit.conftest import TOKEN, FakeClock, FakeFly, Sleeps
+from tests.unit.conftest import TOKEN, ManualClock, ScriptedFly, Sleeps
 
 LIST_APPS = ("fly_list_apps", {"org_slug": "acme"})
 BASE = "http://fly-api.invalid:4280"
@@ -33,7 +33,7 @@ def _raising(exc_type: type[httpx.TransportError], text: str) -> Callable[[httpx
     return reply
 
 
-def _client(fly: FakeFly, clock: FakeClock, sleeps: Sleeps, **options: Any) -> FlyClient:
+def _client(fly: ScriptedFly, clock: ManualClock, sleeps: Sleeps, **options: Any) -> FlyClient:
     return FlyClient(
         TOKEN, base_url=BASE, transport=fly.transport, sleep=sleeps, clock=clock,
         rate_limit=False, **options,
@@ -53,13 +53,13 @@ def _client(fly: FakeFly, clock: FakeClock, sleeps: Sleeps, **options: Any) -> F
 )  # fmt: skip
 def test_the_first_words_name_the_cause(
     clean_env: pytest.MonkeyPatch,
-    clock: FakeClock,
+    clock: ManualClock,
     sleeps: Sleeps,
     raised: type[httpx.TransportError],
     text: str,
     first_words: str,
 ) -> None:
-    fly = FakeFly([_raising(raised, text)])
+    fly = ScriptedFly([_raising(raised, text)])
     with pytest.raises(FlyConnectionError) as caught:
         _client(fly, clock, sleeps, max_retries=0).call(*LIST_APPS)
     assert str(caught.value).startswith(first_words), str(caught.value)
@@ -68,15 +68,15 @@ def test_the_first_words_name_the_cause(
 
 
 def test_a_refused_token_says_so_first(
-    clean_env: pytest.MonkeyPatch, clock: FakeClock, sleeps: Sleeps
+    clean_env: pytest.MonkeyPatch, clock: ManualClock, sleeps: Sleeps
 ) -> None:
-    fly = FakeFly([httpx.Response(401, json={"error": "unauthorized"})])
+    fly = ScriptedFly([httpx.Response(401, json={"error": "unauthorized"})])
     with pytest.raises(UnauthorizedError) as caught:
         _client(fly, clock, sleeps).call(*LIST_APPS)
     assert str(caught.value).startswith("Token refused: Fly answered 401 to GET /apps")
 
 
-def _slow(clock: FakeClock, seconds: float) -> Callable[[httpx.Request], httpx.Response]:
+def _slow(clock: ManualClock, seconds: float) -> Callable[[httpx.Request], httpx.Response]:
     """A server that takes ``seconds`` (of the fake clock) and then times the read out."""
 
     def reply(request: httpx.Request) -> httpx.Response:
@@ -87,9 +87,9 @@ def _slow(clock: FakeClock, seconds: float) -> Callable[[httpx.Request], httpx.R
 
 
 def test_a_request_with_no_answer_stops_at_its_deadline_whatever_max_retries_says(
-    clean_env: pytest.MonkeyPatch, clock: FakeClock, sleeps: Sleeps
+    clean_env: pytest.MonkeyPatch, clock: ManualClock, sleeps: Sleeps
 ) -> None:
-    fly = FakeFly([_slow(clock, 2.0)])
+    fly = ScriptedFly([_slow(clock, 2.0)])
     started = clock()
     with pytest.raises(FlyTimeoutError) as caught:
         _client(fly, clock, sleeps, timeout=2.0, max_retries=50).call(*LIST_APPS)
@@ -100,9 +100,9 @@ def test_a_request_with_no_answer_stops_at_its_deadline_whatever_max_retries_say
 
 
 def test_the_async_client_keeps_the_same_deadline(
-    clean_env: pytest.MonkeyPatch, clock: FakeClock, sleeps: Sleeps
+    clean_env: pytest.MonkeyPatch, clock: ManualClock, sleeps: Sleeps
 ) -> None:
-    fly = FakeFly([_slow(clock, 2.0)])
+    fly = ScriptedFly([_slow(clock, 2.0)])
     client = AsyncFlyClient(
         TOKEN, base_url=BASE, transport=fly.transport, sleep=sleeps.asleep, clock=clock,
         rate_limit=False, timeout=2.0, max_retries=50,
@@ -114,10 +114,10 @@ def test_the_async_client_keeps_the_same_deadline(
 
 
 def test_a_quick_failure_still_gets_its_retries(
-    clean_env: pytest.MonkeyPatch, clock: FakeClock, sleeps: Sleeps
+    clean_env: pytest.MonkeyPatch, clock: ManualClock, sleeps: Sleeps
 ) -> None:
     # The deadline only cuts waiting on silence: refusals are retried as before.
-    fly = FakeFly([_raising(httpx.ConnectError, "[Errno 111] Connection refused")])
+    fly = ScriptedFly([_raising(httpx.ConnectError, "[Errno 111] Connection refused")])
     with pytest.raises(FlyConnectionError) as caught:
         _client(fly, clock, sleeps, timeout=2.0, max_retries=3).call(*LIST_APPS)
     assert len(fly.requests) == 4
@@ -154,7 +154,7 @@ def test_a_timeout_that_is_not_positive_seconds_is_refused(
 def test_connecting_takes_at_most_a_few_seconds(
     clean_env: pytest.MonkeyPatch, timeout: float, connect: float
 ) -> None:
-    fly = FakeFly()
+    fly = ScriptedFly()
     seen: list[dict[str, Any]] = []
 
     def record(request: httpx.Request) -> httpx.Response:
