@@ -49,7 +49,9 @@ from fly_tools.guards.redact import (
     contains_redacted,
     redact_args,
     scrub,
+    scrub_value,
     secret_values_in,
+    shape_refusal,
 )
 
 __all__ = [
@@ -91,6 +93,8 @@ __all__ = [
     "redact_args",
     "rejected_message",
     "scrub",
+    "scrub_value",
+    "shape_refusal",
     "secret_values_in",
     "sentence_for",
     "state_lookup",

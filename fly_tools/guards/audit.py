@@ -18,7 +18,7 @@ from fly_tools.catalogue import Endpoint
 from fly_tools.guards.context import CallContext
 from fly_tools.guards.decisions import Target, Verdict, target_of
 from fly_tools.guards.describe import action_phrase
-from fly_tools.guards.redact import redact_args, scrub
+from fly_tools.guards.redact import redact_args, scrub_value
 
 Outcome = Literal["ok", "error", "not_executed", "unknown"]
 """What happened after the decision: the call succeeded, failed, never ran, or was cut
@@ -122,27 +122,27 @@ class AuditRecord:
         """
         secrets = tuple(secrets)
         redacted = redact_args(endpoint, args) if args is not None else {}
-        if secrets:
-            text = json.dumps(redacted)
-            scrubbed = scrub(text, secrets)
-            if scrubbed != text:  # parse back only when a secret was actually there
-                redacted = json.loads(scrubbed)
+        ids = {k: v for k, v in (context or CallContext()).as_dict().items() if v}
+
+        def clean(value: Any) -> Any:  # decoded values scrubbed, never text re-parsed
+            return printable(scrub_value(value, secrets))
+
         return cls(
             time=_now(),
-            agent_id=agent_id,
+            agent_id=clean(agent_id),
             tool=endpoint.name,
-            target=target_of(endpoint, args),
-            args=redacted,
+            target=Target.from_dict(clean(target_of(endpoint, args).to_dict())),
+            args=clean(redacted),
             decision=decision,
-            decided_by=decided_by,
+            decided_by=clean(decided_by),
             outcome=outcome,
             status=status,
-            error=_one_line(scrub(error, secrets)) if error is not None else None,
+            error=_one_line(clean(error)) if error is not None else None,
             duration_ms=round(duration_ms, 3),
-            context={k: v for k, v in (context or CallContext()).as_dict().items() if v},
-            receipt_id=receipt_id,
-            fly_request_id=fly_request_id,
-            reads=tuple(reads),
+            context=clean(ids),
+            receipt_id=clean(receipt_id),
+            fly_request_id=clean(fly_request_id),
+            reads=tuple(clean(list(reads))),
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -167,8 +167,8 @@ class AuditRecord:
         }
 
     def to_json(self) -> str:
-        """One line of JSON."""
-        return json.dumps(self.to_dict(), ensure_ascii=False, default=str)
+        """One line of JSON, always encodable as UTF-8 (lone surrogates escaped)."""
+        return printable(json.dumps(self.to_dict(), ensure_ascii=False, default=str))
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> AuditRecord:
@@ -177,6 +177,22 @@ class AuditRecord:
         values["target"] = Target.from_dict(values.get("target") or {})
         values["reads"] = tuple(values.get("reads") or ())
         return cls(**values)
+
+
+def printable(value: Any) -> Any:
+    """``value`` with every string made encodable as UTF-8: a lone surrogate (``\\ud800``)
+    becomes the text ``\\ud800``, so a record is written whatever a model put in it."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return value.encode("utf-8", "backslashreplace").decode("utf-8")
+        return value
+    if isinstance(value, Mapping):
+        return {printable(k): printable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [printable(item) for item in value]
+    return value
 
 
 def _one_line(text: str) -> str:

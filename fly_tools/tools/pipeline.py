@@ -27,6 +27,7 @@ from fly_tools.guards import (
     Reject,
     contains_redacted,
     rejected_message,
+    shape_refusal,
     state_lookup,
 )
 from fly_tools.guards.audit import AuditError
@@ -98,6 +99,9 @@ def pipeline(
     hook = runtime.confirm if confirm is _UNSET else confirm
     try:
         return (yield from _steps(runtime, call, hook))
+    except AuditError as err:  # a strict log failed before the send: nothing went out
+        text = f"Not executed: {err}; this toolkit sends nothing it cannot record."
+        raise FlyToolError(text, executed=False, reason=str(err)) from None
     except BaseException as exc:
         if not call.recorded:
             _record_interrupted(runtime, call, exc)
@@ -108,6 +112,12 @@ def _steps(
     runtime: ToolkitRuntime, call: _Call, hook: ConfirmHook | MiddlewareApproval | None
 ) -> Generator[Step, Any, ToolOutput]:
     endpoint = call.endpoint
+    shape = shape_refusal(call.raw)
+    if shape:  # before anything walks the arguments recursively
+        call.decided_by = "argument check"
+        runtime.record(call, "refused", "not_executed", error=shape)
+        text = f"Not executed: {shape}. Nothing was sent to Fly."
+        raise FlyToolError(text, executed=False, reason="invalid arguments")
     runtime.note_secrets(endpoint, call.raw)
     try:
         call.args = validate(runtime, endpoint, call.raw)
@@ -267,7 +277,8 @@ def _send(
 
 
 def _check_audit_ready(runtime: ToolkitRuntime, call: _Call) -> None:
-    """A strict audit log refuses to let out a request it could not record."""
+    """A strict audit log refuses to let out a request it could not record: its sinks
+    must be writable and the call's record must build and serialize."""
     if not runtime.audit.strict:
         return
     try:
@@ -276,6 +287,16 @@ def _check_audit_ready(runtime: ToolkitRuntime, call: _Call) -> None:
         call.recorded = True  # nothing can be recorded: the sink is what failed
         text = f"Not executed: {err}; this toolkit sends nothing it cannot record."
         raise FlyToolError(text, executed=False, reason=str(err)) from None
+    try:
+        runtime.build_record(call, call.decision, "unknown").to_json().encode("utf-8")
+    except Exception as exc:
+        reason = f"its audit record could not be built ({type(exc).__name__})"
+        runtime.audit.record(
+            runtime.unrecordable(call, "refused", "not_executed", exc, status=None)
+        )
+        call.recorded = True
+        text = f"Not executed: {reason}; this toolkit sends nothing it cannot record."
+        raise FlyToolError(text, executed=False, reason=reason) from None
 
 
 def _pin_version(args: FlyArgs, receipt: Receipt) -> FlyArgs:

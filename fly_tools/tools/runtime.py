@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import json
+import logging
 import threading
 import time
 from collections.abc import Callable, Generator, Mapping
@@ -29,10 +29,12 @@ from fly_tools.guards import (
     describe_action,
     redact_args,
     scrub,
+    scrub_value,
     secret_values_in,
     state_lookup,
     target_of,
 )
+from fly_tools.guards.audit import AuditError
 from fly_tools.guards.call_guard import CallGuard
 from fly_tools.guards.context import CallContext
 from fly_tools.guards.decisions import MiddlewareApproval
@@ -46,6 +48,7 @@ if TYPE_CHECKING:
     from fly_tools.tools.pipeline import _Call
 
 ToolOutput: TypeAlias = tuple[str, Any]
+_log = logging.getLogger(__name__)
 
 
 class FlyToolError(ToolException):
@@ -285,10 +288,9 @@ class ToolkitRuntime:
         return scrub(text, self.secret_values())
 
     def scrub_json(self, value: Any) -> Any:
-        """JSON data without the token or any secret value (parsed back only if changed)."""
-        text = json.dumps(value, default=str)
-        scrubbed = self.scrub(text)
-        return value if scrubbed == text else json.loads(scrubbed)
+        """JSON data without the token or any secret value, scrubbed string by string
+        (never serialized and parsed back: a secret that looks like JSON breaks nothing)."""
+        return scrub_value(value, self.secret_values())
 
     # ------------------------------------------------------------ records and answers
 
@@ -302,13 +304,44 @@ class ToolkitRuntime:
         error: str | None = None,
         fly_request_id: str | None = None,
     ) -> None:
-        """Write the one audit record of ``call``."""
-        self.note_secrets(call.endpoint, call.args if call.args is not None else call.raw)
+        """Write the one audit record of ``call``.
+
+        Never raises once the call's request may have been sent (``call.sending``): a
+        record that cannot be built is replaced by one saying so, and a strict sink that
+        fails after the send is logged (the request has happened; raising would hide
+        its answer). Before the send, a strict log's :class:`AuditError` propagates.
+        """
         call.recorded = True
-        record = AuditRecord.build(
+        try:
+            record = self.build_record(
+                call, decision, outcome, status=status, error=error, request_id=fly_request_id
+            )
+        except Exception as exc:  # the record of a failure to record
+            record = self.unrecordable(call, decision, outcome, exc, status=status)
+        try:
+            self.audit.record(record)
+        except AuditError:
+            if not call.sending:
+                raise
+            _log.error("the record of a call already sent could not be written: %s", record.sentence)
+
+    def build_record(
+        self,
+        call: _Call,
+        decision: str,
+        outcome: str,
+        *,
+        status: int | None = None,
+        error: str | None = None,
+        request_id: str | None = None,
+    ) -> AuditRecord:
+        """The audit record ``call`` would leave (built, not written)."""
+        args = call.args if call.args is not None else call.raw
+        self.note_secrets(call.endpoint, args)
+        return AuditRecord.build(
             agent_id=self.agent_id,
             endpoint=call.endpoint,
-            args=call.args if call.args is not None else call.raw,
+            args=args,
             decision=decision,  # type: ignore[arg-type]
             decided_by=call.decided_by,
             outcome=outcome,  # type: ignore[arg-type]
@@ -318,10 +351,28 @@ class ToolkitRuntime:
             secrets=self.secret_values(),
             context=call.context,
             receipt_id=call.receipt_id,
-            fly_request_id=fly_request_id,
+            fly_request_id=request_id,
             reads=tuple(call.reads),
         )
-        self.audit.record(record)
+
+    def unrecordable(
+        self, call: _Call, decision: str, outcome: str, exc: Exception, *, status: int | None
+    ) -> AuditRecord:
+        """A record with no arguments, saying the call's own record could not be built."""
+        reason = f"the arguments could not be recorded ({type(exc).__name__})"
+        return AuditRecord.build(
+            agent_id=self.agent_id,
+            endpoint=call.endpoint,
+            args=None,
+            decision=decision,  # type: ignore[arg-type]
+            decided_by=call.decided_by,
+            outcome=outcome,  # type: ignore[arg-type]
+            status=status,
+            error=reason,
+            duration_ms=(time.perf_counter() - call.started) * 1000,
+            secrets=self.secret_values(),
+            receipt_id=call.receipt_id,
+        )
 
     def answer(self, endpoint: Endpoint, args: FlyArgs, result: Any) -> ToolOutput:
         """(content, artifact) for a successful call, token and secret values scrubbed."""
