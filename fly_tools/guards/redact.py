@@ -96,8 +96,16 @@ def _redact_entry(key: str, value: Any, *, in_env: bool, depth: int) -> Any:
     return _redact(value, in_env=key in _ENV_KEYS, depth=depth)
 
 
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def shape_refusal(args: Mapping[str, Any]) -> str | None:
-    """Why ``args`` are too deep or too large to handle, or ``None``.
+    """Why ``args`` are too deep, too large or not sendable text, or ``None``.
 
     Walked without recursion, so a value nested thousands of levels deep is measured,
     not crashed on.
@@ -109,8 +117,13 @@ def shape_refusal(args: Mapping[str, Any]) -> str | None:
         nodes += 1
         if nodes > MAX_NODES:
             return f"the arguments hold more than {MAX_NODES} values; send less at once"
+        if isinstance(value, str) and not _encodable(value):
+            return (
+                "an argument holds invalid Unicode (a lone surrogate such as \\ud800), "
+                "which cannot be sent; give the text as ordinary characters"
+            )
         if isinstance(value, Mapping):
-            children: Iterable[Any] = value.values()
+            children: Iterable[Any] = [*value.keys(), *value.values()]
         elif isinstance(value, list | tuple | set | frozenset):
             children = value
         else:

@@ -323,7 +323,9 @@ class ToolkitRuntime:
         except AuditError:
             if not call.sending:
                 raise
-            _log.error("the record of a call already sent could not be written: %s", record.sentence)
+            _log.error(
+                "the record of a call already sent could not be written: %s", record.sentence
+            )
 
     def build_record(
         self,
