@@ -150,3 +150,49 @@ def test_fly_errors_echoing_the_body_are_scrubbed(slashes: bool, tmp_path: Path)
     assert message.status == "error"
     assert "bad body" in str(message.content)
     assert found_in(message.content, message.artifact, audit.read_text(encoding="utf-8")) == []
+
+
+async def test_callbacks_never_see_a_known_secret_under_a_name_that_looks_plain() -> None:
+    fake = FakeFly.demo()
+    toolkit = FlyToolkit(
+        client=fake.client(scope="deploy", app="web"),
+        scope="deploy",
+        app="web",
+        confirm=approve_all,
+    )
+    tools = {t.name: t for t in toolkit.get_tools()}
+    value = "sk_live_plain-looking-0f9e8d7c"
+    tools["fly_set_secret"].invoke({"secret_name": "STRIPE_SK", "value": value})
+    recorder = Recorder()
+    args = {"image": "nginx:1.27", "env": {"STRIPE_SK": value, "MODE": "live"}}
+    call = ToolCall(name="fly_create_machine", args=args, id="c1", type="tool_call")
+    tools["fly_create_machine"].invoke(call, config={"callbacks": [recorder]})
+    await tools["fly_create_machine"].ainvoke(call, config={"callbacks": [recorder]})
+    assert any("live" in text for text in recorder.seen)  # the rest of the input is shown
+    assert not any(value in text for text in recorder.seen)
+    sent = [r for r in fake.requests if r.method == "POST" and r.path.endswith("/machines")]
+    assert len(sent) == 2  # the real value still reached Fly
+
+
+def test_the_token_echoed_with_escaped_slashes_is_scrubbed_from_error_text() -> None:
+    fake = FakeFly.demo()
+    token = "fm2_lJPECAAAAAAAAMRz/Zt+Tk/Q0aWQ+a1B2c3D4e5F6g7H8i9J0k/+==,fm2_second/part+x=="
+
+    def echo(request: httpx.Request) -> httpx.Response:
+        header = request.headers["authorization"]
+        said = json.dumps({"got": header}).replace("/", "\\/")
+        return httpx.Response(401, text=json.dumps({"error": f"bad credential {said}"}))
+
+    client = fake.client(
+        scope="deploy", app="web", token=token, transport=httpx.MockTransport(echo)
+    )
+    sink = MemorySink()
+    toolkit = FlyToolkit(
+        client=client, scope="deploy", app="web", audit=AuditLog(sink), check_scope=False
+    )
+    tool = next(t for t in toolkit.get_tools() if t.name == "fly_list_machines")
+    message = tool.invoke(ToolCall(name=tool.name, args={}, id="c1", type="tool_call"))
+    assert message.status == "error"
+    shown = [str(message.content), json.dumps(message.artifact), sink.records[0].to_json()]
+    escaped = [token.replace("/", "\\/"), *(p.replace("/", "\\/") for p in token.split(","))]
+    assert not [form for form in (token, *escaped) for text in shown if form in text]
