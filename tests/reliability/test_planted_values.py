@@ -193,3 +193,33 @@ def test_a_record_that_cannot_be_built_is_itself_recorded(
     else:
         assert sent
         assert record.outcome == "ok"
+
+
+@pytest.mark.parametrize(
+    ("name", "args"),
+    [
+        ("fly_create_app", {"app_name": "new-app", "org_slug": "personal", "network": "a\r\nb"}),
+        ("fly_create_app", {"app_name": "new-app", "org_slug": "personal", "network": "n\x00"}),
+        ("fly_create_app", {"app_name": "new-app", "org_slug": "personal", "network": "../web"}),
+        ("fly_create_app", {"app_name": "new-app", "org_slug": "personal", "network": "n" * 5000}),
+        ("fly_get_placements", {"org_slug": "personal", "region": " web"}),
+        ("fly_get_placements", {"org_slug": "personal", "region": "lhr, eu"}),
+    ],
+)
+def test_network_and_region_fields_are_refused_not_trimmed(
+    name: str, args: dict[str, Any], tmp_path: Path
+) -> None:
+    fake = FakeFly.demo()
+    toolkit = FlyToolkit(
+        client=fake.client(scope="org"),
+        scope="org",
+        groups=["apps", "platform"],
+        audit=AuditLog(JsonlSink(tmp_path / "audit.jsonl")),
+        confirm=approve_all,
+    )
+    before = len(fake.requests)
+    text = _through(toolkit, "invoke", name, args, "c1")
+    assert "Fix these arguments" in text
+    assert len(fake.requests) == before
+    (record,) = read_jsonl(tmp_path / "audit.jsonl")
+    assert record.decision == "refused"
