@@ -18,7 +18,7 @@ from fly_tools.catalogue import Endpoint
 from fly_tools.guards.context import CallContext
 from fly_tools.guards.decisions import Target, Verdict, target_of
 from fly_tools.guards.describe import action_phrase
-from fly_tools.guards.redact import redact_args, scrub_value
+from fly_tools.guards.redact import redact_args, redact_unknown, scrub_value
 
 Outcome = Literal["ok", "error", "not_executed", "unknown"]
 """What happened after the decision: the call succeeded, failed, never ran, or was cut
@@ -143,6 +143,40 @@ class AuditRecord:
             receipt_id=clean(receipt_id),
             fly_request_id=clean(fly_request_id),
             reads=tuple(clean(list(reads))),
+        )
+
+    @classmethod
+    def refused_unknown(
+        cls,
+        *,
+        agent_id: str | None,
+        tool: str,
+        args: Any,
+        reason: str,
+        secrets: Iterable[str | SecretStr] = (),
+        context: CallContext | None = None,
+    ) -> AuditRecord:
+        """The record of a call to a tool that is not in the catalogue (nothing was sent):
+        arguments redacted without a schema, name and text made printable."""
+        ids = {k: v for k, v in (context or CallContext()).as_dict().items() if v}
+
+        def clean(value: Any) -> Any:
+            return printable(scrub_value(value, secrets))
+
+        app = args.get("app_name") if isinstance(args, Mapping) else None
+        return cls(
+            time=_now(),
+            agent_id=clean(agent_id),
+            tool=clean(tool[:100]),
+            target=Target(kind="app", app=clean(app)) if isinstance(app, str) else Target("org"),
+            args=clean(redact_unknown(args)) if isinstance(args, Mapping) else {},
+            decision="refused",
+            decided_by="toolkit",
+            outcome="not_executed",
+            status=None,
+            error=_one_line(clean(reason)),
+            duration_ms=0.0,
+            context=clean(ids),
         )
 
     def to_dict(self) -> dict[str, Any]:

@@ -69,6 +69,14 @@ def redact_args(endpoint: Endpoint, args: BaseModel | Mapping[str, Any]) -> dict
     return redacted
 
 
+def redact_unknown(args: Any) -> Any:
+    """Arguments of a call to no known tool, redacted with no schema to go by: payload
+    keys, values under secret-looking names and URL passwords are hidden, at any depth."""
+    if not isinstance(args, Mapping):
+        return _redact(args)
+    return {str(k): _redact_entry(str(k), v, in_env=True, depth=2) for k, v in args.items()}
+
+
 def _redact(value: Any, *, in_env: bool = False, depth: int = 1) -> Any:
     if isinstance(value, SecretStr):
         return REDACTED

@@ -87,7 +87,8 @@ def build_server(
     tools = [
         served_tool(tool, calls, gated=toolkit.gated(tool.name)) for tool in toolkit.get_tools()
     ]
-    server: MCPServer = MCPServer(
+    server: MCPServer = _RecordingServer(
+        toolkit,
         name,
         title="Fly.io Machines",
         instructions=_instructions(toolkit),
@@ -101,6 +102,31 @@ def build_server(
     # client) and is single-use; it is the only request state this server issues.
     server.middleware[:] = [m for m in server.middleware if not isinstance(m, RequestStateBoundary)]
     return server
+
+
+class _RecordingServer(MCPServer):
+    """The SDK's server, with a call to a tool it does not serve recorded as refused."""
+
+    def __init__(self, toolkit: FlyToolkit, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.toolkit = toolkit
+
+    async def call_tool(
+        self, name: str, arguments: dict[str, Any], context: Context[Any, Any] | None = None
+    ) -> CallToolResult | InputRequiredResult:
+        """Call a served tool; a name outside the toolkit leaves a record, then an error."""
+        if self._tool_manager.get_tool(name) is None:
+            ids = CallContext(request_id=_request_id(context), front_door=FRONT_DOOR)
+            reason = f"{name!r} is not a tool of this server"
+            self.toolkit.refuse(name, arguments, reason, context=ids)
+        return await super().call_tool(name, arguments, context)
+
+
+def _request_id(context: Context[Any, Any] | None) -> str | None:
+    try:
+        return str(context.request_context.request_id) if context is not None else None
+    except (AttributeError, ValueError, LookupError):  # a call made outside a request
+        return None
 
 
 def _instructions(toolkit: FlyToolkit) -> str:
@@ -136,11 +162,9 @@ class ToolkitCalls:
         answering = ctx.request_state is not None or ctx.input_responses is not None
         if not self.toolkit.gated(name):
             if answering:
-                return _text_result(
-                    f"{name} asks no question; call it again without input responses or state",
-                    None,
-                    is_error=True,
-                )
+                reason = f"{name} asks no question; call it again without input responses or state"
+                self.toolkit.refuse(name, args, reason, context=context)
+                return _text_result(reason, None, is_error=True)
             return await self._run(name, args, None, context)
         if self.approvals is not None and not answering:
             return await self._run(name, args, self.approvals, context)

@@ -405,6 +405,26 @@ async def run_async(
     return await drive_async(runtime, pipeline(runtime, endpoint, raw, context, confirm))  # type: ignore[no-any-return]
 
 
+def refuse_outside(
+    runtime: ToolkitRuntime, name: str, raw: Any, reason: str, context: CallContext | None
+) -> FlyToolError:
+    """Record a call refused before it reached one of the toolkit's tools (an operation
+    outside the toolkit, a malformed call, a question nobody asked); the error to report.
+
+    A name in the catalogue is recorded with its own redaction; any other name with
+    :func:`~fly_tools.guards.redact.redact_unknown`.
+    """
+    text = f"Not executed: {reason}. Nothing was sent to Fly."
+    endpoint = runtime.catalogue.get(name) if isinstance(name, str) else None
+    if endpoint is not None and isinstance(raw, Mapping) and shape_refusal(raw) is None:
+        call = _Call(endpoint, context or CallContext(), raw=raw)
+        call.decided_by = "toolkit"
+        runtime.record(call, "refused", "not_executed", error=reason)
+    else:
+        runtime.record_unknown(str(name), raw, reason, context)
+    return FlyToolError(runtime.scrub(text), executed=False, reason=runtime.scrub(reason))
+
+
 def reject_invalid(
     runtime: ToolkitRuntime, endpoint: Endpoint, err: ValidationError, context: CallContext | None
 ) -> FlyToolError:
@@ -430,6 +450,7 @@ __all__ = [
     "pipeline",
     "prepare_steps",
     "record_review",
+    "refuse_outside",
     "reject_invalid",
     "run_async",
     "run_sync",

@@ -31,6 +31,7 @@ from fly_tools.guards import (
     scrub,
     scrub_value,
     secret_values_in,
+    shape_refusal,
     state_lookup,
     target_of,
 )
@@ -326,6 +327,20 @@ class ToolkitRuntime:
             _log.error(
                 "the record of a call already sent could not be written: %s", record.sentence
             )
+
+    def record_unknown(self, name: str, raw: Any, reason: str, context: CallContext | None) -> None:
+        """Write the record of a refused call to a tool this catalogue does not have."""
+        shaped = raw if isinstance(raw, Mapping) and shape_refusal(raw) is None else None
+        self.audit.record(
+            AuditRecord.refused_unknown(
+                agent_id=self.agent_id,
+                tool=name,
+                args=shaped,
+                reason=reason,
+                secrets=self.secret_values(),
+                context=context,
+            )
+        )
 
     def build_record(
         self,
