@@ -146,10 +146,14 @@ def serve_stdio(toolkit: FlyToolkit, options: argparse.Namespace, log: TextIO) -
     import anyio
 
     from fly_tools.mcp.server import build_server
+    from fly_tools.mcp.stopping import serve_until_stopped
 
     server = build_server(toolkit, approvals=store_approval(options))
     print(f"fly-tools mcp: serving {describe(toolkit, options)} over stdio", file=log, flush=True)
-    anyio.run(server.run_stdio_async)
+    stopped = anyio.run(serve_until_stopped, server.run_stdio_async)
+    if stopped is not None:  # calls in flight are recorded; exit as the signal asked
+        print(f"fly-tools mcp: stopped by signal {stopped}", file=log, flush=True)
+        raise SystemExit(128 + stopped)
 
 
 def serve_http(toolkit: FlyToolkit, options: argparse.Namespace, out: TextIO) -> None:

@@ -43,7 +43,7 @@ def _toolkit(fake: FakeFly, **options: Any) -> tuple[FlyToolkit, MemorySink]:
                 "arguments": {"app_name": "web", "secret_name": "K", "value": SECRET},
             },
             "fly_set_secret",
-        ),  # noqa: E501
+        ),
         ({"operation": "fly_delete_app", "arguments": {"app_name": "web"}}, "fly_delete_app"),
         ({"operation": "fly_no_such_thing", "arguments": {"token": SECRET}}, "fly_no_such_thing"),
         ({"operation": "fly_list_apps", "arguments": "not a mapping"}, "fly_list_apps"),
@@ -84,7 +84,8 @@ async def test_an_mcp_call_to_a_tool_not_served_is_recorded() -> None:
     async with Client(build_server(toolkit)) as client:
         result = await client.call_tool("fly_list_apps", {"org_slug": "acme"})
         made_up = await client.call_tool("fly_made_up", {"password": SECRET})
-    assert result.is_error and made_up.is_error
+    assert result.is_error
+    assert made_up.is_error
     assert len(fake.requests) == before
     assert [(r.tool, r.decision, r.context.get("front_door")) for r in sink.records] == [
         ("fly_list_apps", "refused", "mcp"),
