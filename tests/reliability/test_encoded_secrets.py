@@ -196,3 +196,33 @@ def test_the_token_echoed_with_escaped_slashes_is_scrubbed_from_error_text() -> 
     shown = [str(message.content), json.dumps(message.artifact), sink.records[0].to_json()]
     escaped = [token.replace("/", "\\/"), *(p.replace("/", "\\/") for p in token.split(","))]
     assert not [form for form in (token, *escaped) for text in shown if form in text]
+
+
+@pytest.mark.parametrize(
+    ("name", "args"),
+    [
+        ("fly_set_secret", {"secret_name": "K", "value": "surrogate-\ud800-secret-5e6f"}),
+        (
+            "fly_exec_machine",
+            {"machine_id": WEB_1, "command": ["cat"], "stdin": "in-\udfff-put-9a8b7c"},
+        ),
+    ],
+)
+def test_a_secret_holding_a_lone_surrogate_is_refused_and_never_shown(
+    name: str, args: dict[str, Any], tmp_path: Path
+) -> None:
+    fake = FakeFly.demo()
+    audit = tmp_path / "audit.jsonl"
+    toolkit = _toolkit(fake, audit)
+    secret = args.get("value") or args["stdin"]
+    tool = next(t for t in toolkit.get_tools() if t.name == name)
+    recorder = Recorder()
+    before = len(fake.requests)
+    message = tool.invoke(
+        ToolCall(name=name, args=args, id="c1", type="tool_call"), config={"callbacks": [recorder]}
+    )
+    assert "invalid Unicode" in str(message.content)
+    assert len(fake.requests) == before
+    escaped = secret.encode("utf-8", "backslashreplace").decode()
+    shown = [str(message.content), repr(message.artifact), *recorder.seen, audit.read_text()]
+    assert not [form for form in (secret, escaped) for text in shown if form in text]
