@@ -202,7 +202,7 @@ class AuditRecord:
 
     def to_json(self) -> str:
         """One line of JSON, always encodable as UTF-8 (lone surrogates escaped)."""
-        return printable(json.dumps(self.to_dict(), ensure_ascii=False, default=str))
+        return _printable_text(json.dumps(self.to_dict(), ensure_ascii=False, default=str))
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> AuditRecord:
@@ -217,16 +217,20 @@ def printable(value: Any) -> Any:
     """``value`` with every string made encodable as UTF-8: a lone surrogate (``\\ud800``)
     becomes the text ``\\ud800``, so a record is written whatever a model put in it."""
     if isinstance(value, str):
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError:
-            return value.encode("utf-8", "backslashreplace").decode("utf-8")
-        return value
+        return _printable_text(value)
     if isinstance(value, Mapping):
         return {printable(k): printable(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [printable(item) for item in value]
     return value
+
+
+def _printable_text(text: str) -> str:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return text
 
 
 def _one_line(text: str) -> str:
