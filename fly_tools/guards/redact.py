@@ -189,23 +189,33 @@ def scrub(text: str, secrets: Iterable[str | SecretStr]) -> str:
     Comma-separated parts of a secret are scrubbed too, because a Fly macaroon token is
     a comma-separated list of tokens and each part is a credential on its own.
     """
-    pattern = _pattern(_values(secrets))
-    return text if pattern is None else pattern.sub(REDACTED, text)
+    return _replace(text, _forms(_values(secrets)))
 
 
 def scrub_value(value: Any, secrets: Iterable[str | SecretStr]) -> Any:
     """``value`` (decoded JSON-like data) with secret values scrubbed from every string,
     keys included, walking the structure: text is never serialized and parsed back, so a
-    secret that looks like JSON cannot break it. Containers nested past
-    :data:`MAX_DEPTH` come back as ``"[too deep]"``.
+    secret that looks like JSON cannot break it. ``value`` comes back as it is when no
+    secret is in it; walked, containers nested past twice :data:`MAX_DEPTH` come back
+    as ``"[too deep]"``.
     """
-    pattern = _pattern(_values(secrets))
-    return _walk(value, pattern, 0)
+    forms = _forms(_values(secrets))
+    if not forms or isinstance(value, str):
+        return _walk(value, forms, 0)
+    try:  # the common case, found fast: no secret anywhere, nothing to walk
+        text = json.dumps(value, ensure_ascii=False, default=str)
+    except (ValueError, TypeError, RecursionError):
+        return _walk(value, forms, 0)
+    # JSON escapes character by character, so a form inside any string (or key) shows
+    # in the text as its own escaped form.
+    if any(form in text for form in _escaped(forms)):
+        return _walk(value, forms, 0)
+    return value
 
 
-def _walk(value: Any, pattern: re.Pattern[str] | None, depth: int) -> Any:
+def _walk(value: Any, forms: tuple[str, ...], depth: int) -> Any:
     if isinstance(value, str):
-        return value if pattern is None else pattern.sub(REDACTED, value)
+        return _replace(value, forms)
     if isinstance(value, SecretStr):
         return REDACTED
     if value is None or isinstance(value, bool | int | float):
@@ -215,12 +225,10 @@ def _walk(value: Any, pattern: re.Pattern[str] | None, depth: int) -> Any:
     if isinstance(value, BaseModel):
         value = value.model_dump(mode="json")
     if isinstance(value, Mapping):
-        return {
-            _walk(str(k), pattern, depth): _walk(v, pattern, depth + 1) for k, v in value.items()
-        }
+        return {_walk(str(k), forms, depth): _walk(v, forms, depth + 1) for k, v in value.items()}
     if isinstance(value, list | tuple | set | frozenset):
-        return [_walk(item, pattern, depth + 1) for item in value]
-    return _walk(str(value), pattern, depth)
+        return [_walk(item, forms, depth + 1) for item in value]
+    return _walk(str(value), forms, depth)
 
 
 def _values(secrets: Iterable[str | SecretStr]) -> frozenset[str]:
@@ -234,13 +242,27 @@ def _values(secrets: Iterable[str | SecretStr]) -> frozenset[str]:
 
 
 @lru_cache(maxsize=64)
-def _pattern(values: frozenset[str]) -> re.Pattern[str] | None:
-    # One pass over the text, longest form first: a secret containing another is
-    # replaced whole, and a replacement never creates a new match.
+def _forms(values: frozenset[str]) -> tuple[str, ...]:
+    # Longest first: a secret containing another is replaced whole.
     forms = {form for value in values for form in encodings_of(value) if form}
-    if not forms:
-        return None
-    return re.compile("|".join(re.escape(form) for form in sorted(forms, key=len, reverse=True)))
+    return tuple(sorted(forms, key=lambda form: (-len(form), form)))
+
+
+@lru_cache(maxsize=64)
+def _escaped(forms: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(json.dumps(form, ensure_ascii=False)[1:-1] for form in forms)
+
+
+def _replace(text: str, forms: tuple[str, ...]) -> str:
+    # A substring test per form is fast (C); the pattern covers only the forms present,
+    # and replaces them in one pass, so a replacement never creates a new match.
+    present = tuple(form for form in forms if form in text)
+    return _pattern(present).sub(REDACTED, text) if present else text
+
+
+@lru_cache(maxsize=256)
+def _pattern(forms: tuple[str, ...]) -> re.Pattern[str]:
+    return re.compile("|".join(re.escape(form) for form in forms))
 
 
 def _lines(value: str) -> set[str]:
