@@ -223,3 +223,35 @@ def test_network_and_region_fields_are_refused_not_trimmed(
     assert len(fake.requests) == before
     (record,) = read_jsonl(tmp_path / "audit.jsonl")
     assert record.decision == "refused"
+
+
+def test_a_planted_secret_breaks_nothing_through_a_tool_node(tmp_path: Path) -> None:
+    from langchain_core.messages import AIMessage
+    from langgraph.graph import START, MessagesState, StateGraph
+    from langgraph.prebuilt import ToolNode
+
+    fake = FakeFly.demo()
+    toolkit, path = _toolkit(fake, tmp_path, strict=True)
+    graph = StateGraph(MessagesState)
+    graph.add_node("tools", ToolNode(toolkit.get_tools()))
+    graph.add_edge(START, "tools")
+    app = graph.compile()
+    turns = [
+        [("fly_set_secret", {"secret_name": "PLANTED", "value": PLANTED[0]})],
+        [("fly_list_machines", {}), ("fly_delete_volume", {"volume_id": VOL_DATA_OLD})],
+    ]
+    answers: list[Any] = []
+    for n, turn in enumerate(turns):
+        calls = [
+            {"name": name, "args": args, "id": f"t{n}-{i}", "type": "tool_call"}
+            for i, (name, args) in enumerate(turn)
+        ]
+        answers += app.invoke({"messages": [AIMessage(content="", tool_calls=calls)]})["messages"][
+            1:
+        ]
+    assert [m.status for m in answers] == ["success", "success", "success"]
+    records = read_jsonl(path)
+    assert sorted(r.tool for r in records) == sorted(
+        ["fly_set_secret", "fly_list_machines", "fly_delete_volume"]
+    )
+    assert all(r.outcome == "ok" for r in records)
