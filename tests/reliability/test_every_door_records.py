@@ -118,3 +118,29 @@ async def test_an_mcp_answer_to_a_tool_that_asks_nothing_is_recorded() -> None:
         "refused",
         "mcp",
     )
+
+
+async def test_deep_arguments_through_mcp_are_refused_with_a_record() -> None:
+    fake = FakeFly.demo()
+    sink = MemorySink()
+    toolkit = FlyToolkit(
+        client=fake.async_client(scope="deploy", app="web"),
+        scope="deploy",
+        app="web",
+        audit=AuditLog(sink),
+    )
+    deep: dict[str, Any] = {}
+    for _ in range(100):  # past the limit, within what the MCP transport itself carries
+        deep = {"a": deep}
+    before = len(fake.requests)
+    async with Client(build_server(toolkit)) as client:
+        listed = await client.call_tool("fly_list_machines", {"extra": deep})
+        created = await client.call_tool("fly_create_machine", {"image": "nginx", "metadata": deep})
+    assert listed.is_error
+    assert created.is_error
+    assert "deeper than 32 levels" in listed.content[0].text
+    assert len(fake.requests) == before
+    assert [(r.tool, r.decision) for r in sink.records] == [
+        ("fly_list_machines", "refused"),
+        ("fly_create_machine", "refused"),
+    ]
