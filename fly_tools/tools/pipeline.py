@@ -345,6 +345,9 @@ def prepare_steps(
     runtime: ToolkitRuntime, endpoint: Endpoint, raw: Mapping[str, Any], context: CallContext | None
 ) -> Generator[Step, Any, PreparedCall]:
     """Validate, guard and describe a call without sending it or writing a record."""
+    shape = shape_refusal(raw)
+    if shape:
+        return PreparedCall(endpoint.name, runtime.gated(endpoint), shape)
     try:
         args = validate(runtime, endpoint, raw)
     except ValidationError as err:
@@ -375,7 +378,7 @@ def record_review(
     """Record a reviewer's answer that stopped a call before it reached the toolkit."""
     call = _Call(endpoint, context or CallContext(), raw=raw, reads=list(reads))
     try:
-        call.args = validate(runtime, endpoint, raw)
+        call.args = None if shape_refusal(raw) else validate(runtime, endpoint, raw)
     except ValidationError:
         call.args = None  # the raw arguments are recorded, redacted
     call.decided_by = by

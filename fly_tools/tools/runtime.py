@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 import threading
-import time
 from collections.abc import Callable, Generator, Mapping
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any, TypeAlias
+from typing import Any, TypeAlias
 
 from langchain_core.tools import ToolException
 from pydantic import ValidationError
@@ -21,7 +19,6 @@ from fly_tools.guards import (
     REDACTED,
     ActionRequest,
     AuditLog,
-    AuditRecord,
     ConfirmHook,
     contains_redacted,
     decide_async,
@@ -31,11 +28,9 @@ from fly_tools.guards import (
     scrub,
     scrub_value,
     secret_values_in,
-    shape_refusal,
     state_lookup,
     target_of,
 )
-from fly_tools.guards.audit import AuditError
 from fly_tools.guards.call_guard import CallGuard
 from fly_tools.guards.context import CallContext
 from fly_tools.guards.decisions import MiddlewareApproval
@@ -44,12 +39,9 @@ from fly_tools.guards.receipts import ReceiptBook
 from fly_tools.models.args import FlyArgs
 from fly_tools.risk import RiskTier, Scope
 from fly_tools.tools.content import summarise, withhold
-
-if TYPE_CHECKING:
-    from fly_tools.tools.pipeline import _Call
+from fly_tools.tools.recording import RecordKeeping
 
 ToolOutput: TypeAlias = tuple[str, Any]
-_log = logging.getLogger(__name__)
 
 
 class FlyToolError(ToolException):
@@ -222,7 +214,7 @@ def describe_steps(
 
 
 @dataclass
-class ToolkitRuntime:
+class ToolkitRuntime(RecordKeeping):
     """Everything the tools of one toolkit share: clients, guard, approval and audit."""
 
     base_client: FlyClient | AsyncFlyClient
@@ -293,103 +285,7 @@ class ToolkitRuntime:
         (never serialized and parsed back: a secret that looks like JSON breaks nothing)."""
         return scrub_value(value, self.secret_values())
 
-    # ------------------------------------------------------------ records and answers
-
-    def record(
-        self,
-        call: _Call,
-        decision: str,
-        outcome: str,
-        *,
-        status: int | None = None,
-        error: str | None = None,
-        fly_request_id: str | None = None,
-    ) -> None:
-        """Write the one audit record of ``call``.
-
-        Never raises once the call's request may have been sent (``call.sending``): a
-        record that cannot be built is replaced by one saying so, and a strict sink that
-        fails after the send is logged (the request has happened; raising would hide
-        its answer). Before the send, a strict log's :class:`AuditError` propagates.
-        """
-        call.recorded = True
-        try:
-            record = self.build_record(
-                call, decision, outcome, status=status, error=error, request_id=fly_request_id
-            )
-        except Exception as exc:  # the record of a failure to record
-            record = self.unrecordable(call, decision, outcome, exc, status=status)
-        try:
-            self.audit.record(record)
-        except AuditError:
-            if not call.sending:
-                raise
-            _log.error(
-                "the record of a call already sent could not be written: %s", record.sentence
-            )
-
-    def record_unknown(self, name: str, raw: Any, reason: str, context: CallContext | None) -> None:
-        """Write the record of a refused call to a tool this catalogue does not have."""
-        shaped = raw if isinstance(raw, Mapping) and shape_refusal(raw) is None else None
-        self.audit.record(
-            AuditRecord.refused_unknown(
-                agent_id=self.agent_id,
-                tool=name,
-                args=shaped,
-                reason=reason,
-                secrets=self.secret_values(),
-                context=context,
-            )
-        )
-
-    def build_record(
-        self,
-        call: _Call,
-        decision: str,
-        outcome: str,
-        *,
-        status: int | None = None,
-        error: str | None = None,
-        request_id: str | None = None,
-    ) -> AuditRecord:
-        """The audit record ``call`` would leave (built, not written)."""
-        args = call.args if call.args is not None else call.raw
-        self.note_secrets(call.endpoint, args)
-        return AuditRecord.build(
-            agent_id=self.agent_id,
-            endpoint=call.endpoint,
-            args=args,
-            decision=decision,  # type: ignore[arg-type]
-            decided_by=call.decided_by,
-            outcome=outcome,  # type: ignore[arg-type]
-            status=status,
-            error=error,
-            duration_ms=(time.perf_counter() - call.started) * 1000,
-            secrets=self.secret_values(),
-            context=call.context,
-            receipt_id=call.receipt_id,
-            fly_request_id=request_id,
-            reads=tuple(call.reads),
-        )
-
-    def unrecordable(
-        self, call: _Call, decision: str, outcome: str, exc: Exception, *, status: int | None
-    ) -> AuditRecord:
-        """A record with no arguments, saying the call's own record could not be built."""
-        reason = f"the arguments could not be recorded ({type(exc).__name__})"
-        return AuditRecord.build(
-            agent_id=self.agent_id,
-            endpoint=call.endpoint,
-            args=None,
-            decision=decision,  # type: ignore[arg-type]
-            decided_by=call.decided_by,
-            outcome=outcome,  # type: ignore[arg-type]
-            status=status,
-            error=reason,
-            duration_ms=(time.perf_counter() - call.started) * 1000,
-            secrets=self.secret_values(),
-            receipt_id=call.receipt_id,
-        )
+    # ------------------------------------------------------------ answers
 
     def answer(self, endpoint: Endpoint, args: FlyArgs, result: Any) -> ToolOutput:
         """(content, artifact) for a successful call, token and secret values scrubbed."""
