@@ -9,9 +9,7 @@ goes out only with a receipt that matches the request (see :mod:`fly_tools.guard
 
 from __future__ import annotations
 
-import time
 from collections.abc import Generator, Mapping
-from dataclasses import dataclass, field
 from typing import Any, TypeAlias
 
 from pydantic import ValidationError
@@ -38,6 +36,8 @@ from fly_tools.guards.receipts import Receipt
 from fly_tools.models.args import FlyArgs
 from fly_tools.tools.drive import drive_async, drive_sync
 from fly_tools.tools.errors import format_validation_error
+from fly_tools.tools.recording import CallState
+from fly_tools.tools.refusals import record_review, refuse_outside, reject_invalid
 from fly_tools.tools.runtime import (
     CheckScope,
     Confirm,
@@ -65,23 +65,6 @@ NO_RECEIPT = (
 _UNSET: Any = object()
 
 
-@dataclass
-class _Call:
-    """What the pipeline knows about the call so far, for its audit record."""
-
-    endpoint: Endpoint
-    context: CallContext
-    args: FlyArgs | None = None
-    raw: Mapping[str, Any] = field(default_factory=dict)
-    started: float = field(default_factory=time.perf_counter)
-    decision: str = "allowed"
-    decided_by: str = "toolkit policy"
-    receipt_id: str | None = None
-    reads: list[str] = field(default_factory=list)
-    sending: bool = False
-    recorded: bool = False
-
-
 def pipeline(
     runtime: ToolkitRuntime,
     endpoint: Endpoint,
@@ -95,7 +78,7 @@ def pipeline(
     exactly one audit record; one cut short while its request was out says the request
     may have run.
     """
-    call = _Call(endpoint, context or CallContext(), raw=raw)
+    call = CallState(endpoint, context or CallContext(), raw=raw)
     hook = runtime.confirm if confirm is _UNSET else confirm
     try:
         return (yield from _steps(runtime, call, hook))
@@ -109,7 +92,7 @@ def pipeline(
 
 
 def _steps(
-    runtime: ToolkitRuntime, call: _Call, hook: ConfirmHook | MiddlewareApproval | None
+    runtime: ToolkitRuntime, call: CallState, hook: ConfirmHook | MiddlewareApproval | None
 ) -> Generator[Step, Any, ToolOutput]:
     endpoint = call.endpoint
     shape = shape_refusal(call.raw)
@@ -140,7 +123,7 @@ def _steps(
 
 
 def _approval(
-    runtime: ToolkitRuntime, call: _Call, hook: ConfirmHook | MiddlewareApproval | None
+    runtime: ToolkitRuntime, call: CallState, hook: ConfirmHook | MiddlewareApproval | None
 ) -> Generator[Step, Any, Receipt]:
     words = {"tool": call.endpoint.name, "tier": call.endpoint.risk.label}
     if isinstance(hook, MiddlewareApproval):
@@ -157,7 +140,7 @@ def _approval(
 
 
 def _ask_hook(
-    runtime: ToolkitRuntime, call: _Call, hook: ConfirmHook
+    runtime: ToolkitRuntime, call: CallState, hook: ConfirmHook
 ) -> Generator[Step, Any, Receipt]:
     """Describe the call, ask the hook (again for an edit), and turn a yes into a receipt."""
     endpoint, args = call.endpoint, call.args
@@ -199,7 +182,7 @@ def _ask_hook(
 
 
 def _edited_request(
-    runtime: ToolkitRuntime, call: _Call, decision: Edit
+    runtime: ToolkitRuntime, call: CallState, decision: Edit
 ) -> Generator[Step, Any, ActionRequest]:
     """Validate, guard and describe an edited call: it is approved again as edited."""
     endpoint = call.endpoint
@@ -235,7 +218,7 @@ def _version(request: ActionRequest) -> str | None:
 
 
 def _send(
-    runtime: ToolkitRuntime, call: _Call, receipt: Receipt | None
+    runtime: ToolkitRuntime, call: CallState, receipt: Receipt | None
 ) -> Generator[Step, Any, ToolOutput]:
     """The one enforcement point: a gated call is sent only with a matching receipt."""
     endpoint, args = call.endpoint, call.args
@@ -276,7 +259,7 @@ def _send(
     return runtime.answer(endpoint, args, result)
 
 
-def _check_audit_ready(runtime: ToolkitRuntime, call: _Call) -> None:
+def _check_audit_ready(runtime: ToolkitRuntime, call: CallState) -> None:
     """A strict audit log refuses to let out a request it could not record: its sinks
     must be writable and the call's record must build and serialize."""
     if not runtime.audit.strict:
@@ -312,7 +295,7 @@ _DO_NOT_RETRY = "Do not retry this call; tell the user what you needed and why."
 
 
 def _refuse(
-    runtime: ToolkitRuntime, call: _Call, reason: str, *, advice: str = _DO_NOT_RETRY
+    runtime: ToolkitRuntime, call: CallState, reason: str, *, advice: str = _DO_NOT_RETRY
 ) -> None:
     call.decided_by = "guard"
     runtime.record(call, "refused", "not_executed", error=reason)
@@ -321,7 +304,7 @@ def _refuse(
 
 
 def _reject(
-    runtime: ToolkitRuntime, call: _Call, request: ActionRequest | None, decision: Reject
+    runtime: ToolkitRuntime, call: CallState, request: ActionRequest | None, decision: Reject
 ) -> None:
     call.decision, call.decided_by = decision.verdict, decision.by
     runtime.record(call, decision.verdict, "not_executed", error=decision.reason)
@@ -331,7 +314,7 @@ def _reject(
     raise FlyToolError(runtime.scrub(text), executed=False, reason=runtime.scrub(decision.reason))
 
 
-def _record_interrupted(runtime: ToolkitRuntime, call: _Call, exc: BaseException) -> None:
+def _record_interrupted(runtime: ToolkitRuntime, call: CallState, exc: BaseException) -> None:
     what = type(exc).__name__
     if call.sending:
         runtime.record(
@@ -364,28 +347,6 @@ def prepare_steps(
     return PreparedCall(endpoint.name, True, None, request, args, tuple(reads))
 
 
-def record_review(
-    runtime: ToolkitRuntime,
-    endpoint: Endpoint,
-    raw: Mapping[str, Any],
-    *,
-    verdict: str,
-    by: str,
-    reason: str,
-    context: CallContext | None,
-    reads: tuple[str, ...] = (),
-) -> None:
-    """Record a reviewer's answer that stopped a call before it reached the toolkit."""
-    call = _Call(endpoint, context or CallContext(), raw=raw, reads=list(reads))
-    try:
-        call.args = None if shape_refusal(raw) else validate(runtime, endpoint, raw)
-    except ValidationError:
-        call.args = None  # the raw arguments are recorded, redacted
-    call.decided_by = by
-    outcome = "not_executed"
-    runtime.record(call, verdict, outcome, error=reason)
-
-
 def run_sync(
     runtime: ToolkitRuntime,
     endpoint: Endpoint,
@@ -406,37 +367,6 @@ async def run_async(
 ) -> ToolOutput:
     """One call, driven with the async client."""
     return await drive_async(runtime, pipeline(runtime, endpoint, raw, context, confirm))  # type: ignore[no-any-return]
-
-
-def refuse_outside(
-    runtime: ToolkitRuntime, name: str, raw: Any, reason: str, context: CallContext | None
-) -> FlyToolError:
-    """Record a call refused before it reached one of the toolkit's tools (an operation
-    outside the toolkit, a malformed call, a question nobody asked); the error to report.
-
-    A name in the catalogue is recorded with its own redaction; any other name with
-    :func:`~fly_tools.guards.redact.redact_unknown`.
-    """
-    text = f"Not executed: {reason}. Nothing was sent to Fly."
-    endpoint = runtime.catalogue.get(name) if isinstance(name, str) else None
-    if endpoint is not None and isinstance(raw, Mapping) and shape_refusal(raw) is None:
-        call = _Call(endpoint, context or CallContext(), raw=raw)
-        call.decided_by = "toolkit"
-        runtime.record(call, "refused", "not_executed", error=reason)
-    else:
-        runtime.record_unknown(str(name), raw, reason, context)
-    return FlyToolError(runtime.scrub(text), executed=False, reason=runtime.scrub(reason))
-
-
-def reject_invalid(
-    runtime: ToolkitRuntime, endpoint: Endpoint, err: ValidationError, context: CallContext | None
-) -> FlyToolError:
-    """Audit arguments the tool schema rejected (nothing is sent); the error to report."""
-    message = format_validation_error(endpoint.name, err)
-    call = _Call(endpoint, context or CallContext())
-    call.decided_by = "argument check"
-    runtime.record(call, "refused", "not_executed", error=message)
-    return FlyToolError(message, executed=False, reason="invalid arguments")
 
 
 __all__ = [

@@ -5,7 +5,8 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass, field
+from typing import Any
 
 from fly_tools.catalogue import Endpoint
 from fly_tools.guards import AuditLog, AuditRecord, shape_refusal
@@ -13,10 +14,24 @@ from fly_tools.guards.audit import AuditError
 from fly_tools.guards.context import CallContext
 from fly_tools.models.args import FlyArgs
 
-if TYPE_CHECKING:
-    from fly_tools.tools.pipeline import _Call
-
 _log = logging.getLogger(__name__)
+
+
+@dataclass
+class CallState:
+    """What the pipeline knows about one call so far, for its audit record."""
+
+    endpoint: Endpoint
+    context: CallContext
+    args: FlyArgs | None = None
+    raw: Mapping[str, Any] = field(default_factory=dict)
+    started: float = field(default_factory=time.perf_counter)
+    decision: str = "allowed"
+    decided_by: str = "toolkit policy"
+    receipt_id: str | None = None
+    reads: list[str] = field(default_factory=list)
+    sending: bool = False
+    recorded: bool = False
 
 
 class RecordKeeping:
@@ -35,7 +50,7 @@ class RecordKeeping:
 
     def record(
         self,
-        call: _Call,
+        call: CallState,
         decision: str,
         outcome: str,
         *,
@@ -82,7 +97,7 @@ class RecordKeeping:
 
     def build_record(
         self,
-        call: _Call,
+        call: CallState,
         decision: str,
         outcome: str,
         *,
@@ -111,7 +126,7 @@ class RecordKeeping:
         )
 
     def unrecordable(
-        self, call: _Call, decision: str, outcome: str, exc: Exception, *, status: int | None
+        self, call: CallState, decision: str, outcome: str, exc: Exception, *, status: int | None
     ) -> AuditRecord:
         """A record with no arguments, saying the call's own record could not be built."""
         reason = f"the arguments could not be recorded ({type(exc).__name__})"
