@@ -135,9 +135,7 @@ class FakeFly:
 
     def _new_state(self) -> FakeState:
         state = FakeState(
-            self.clock,
-            IdSource(self._seed),
-            app_ready_delay=self.app_ready_delay,
+            self.clock, IdSource(self._seed), app_ready_delay=self.app_ready_delay,
             shapes=self.shapes,
         )
         state.add_org(self.org, self.org_name)
