@@ -255,3 +255,29 @@ def test_a_planted_secret_breaks_nothing_through_a_tool_node(tmp_path: Path) -> 
         ["fly_set_secret", "fly_list_machines", "fly_delete_volume"]
     )
     assert all(r.outcome == "ok" for r in records)
+
+
+def test_a_strict_sink_failing_after_the_send_never_raises_past_it(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    class FailsOnWrite:
+        def check(self) -> None:
+            """Writable when asked before the send."""
+
+        def write(self, record: Any) -> None:
+            raise OSError("disk full")
+
+    fake = FakeFly.demo()
+    memory = MemorySink()
+    toolkit = FlyToolkit(
+        client=fake.client(scope="deploy", app="web"),
+        scope="deploy",
+        app="web",
+        audit=AuditLog(memory, FailsOnWrite(), strict=True),
+        confirm=approve_all,
+    )
+    text = _through(toolkit, "invoke", "fly_delete_volume", {"volume_id": VOL_DATA_OLD}, "c1")
+    assert "Not executed" not in text
+    assert any(r.method == "DELETE" for r in fake.requests)
+    assert [r.outcome for r in memory.records] == ["ok"]  # the other sink still has it
+    assert "could not be written" in caplog.text
