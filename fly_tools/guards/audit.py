@@ -120,29 +120,42 @@ class AuditRecord:
             receipt_id: the approval receipt the call was sent with.
             fly_request_id: Fly's request id of a failed call.
         """
-        secrets = tuple(secrets)
         redacted = redact_args(endpoint, args) if args is not None else {}
         ids = {k: v for k, v in (context or CallContext()).as_dict().items() if v}
-
-        def clean(value: Any) -> Any:  # decoded values scrubbed, never text re-parsed
-            return printable(scrub_value(value, secrets))
-
+        # Every text field scrubbed in one walk of decoded values (never text re-parsed),
+        # then made printable.
+        shown = printable(
+            scrub_value(
+                {
+                    "agent_id": agent_id,
+                    "target": target_of(endpoint, args).to_dict(),
+                    "args": redacted,
+                    "decided_by": decided_by,
+                    "error": error,
+                    "context": ids,
+                    "receipt_id": receipt_id,
+                    "fly_request_id": fly_request_id,
+                    "reads": list(reads),
+                },
+                tuple(secrets),
+            )
+        )
         return cls(
             time=_now(),
-            agent_id=clean(agent_id),
+            agent_id=shown["agent_id"],
             tool=endpoint.name,
-            target=Target.from_dict(clean(target_of(endpoint, args).to_dict())),
-            args=clean(redacted),
+            target=Target.from_dict(shown["target"]),
+            args=shown["args"],
             decision=decision,
-            decided_by=clean(decided_by),
+            decided_by=shown["decided_by"],
             outcome=outcome,
             status=status,
-            error=_one_line(clean(error)) if error is not None else None,
+            error=_one_line(shown["error"]) if error is not None else None,
             duration_ms=round(duration_ms, 3),
-            context=clean(ids),
-            receipt_id=clean(receipt_id),
-            fly_request_id=clean(fly_request_id),
-            reads=tuple(clean(list(reads))),
+            context=shown["context"],
+            receipt_id=shown["receipt_id"],
+            fly_request_id=shown["fly_request_id"],
+            reads=tuple(shown["reads"]),
         )
 
     @classmethod
