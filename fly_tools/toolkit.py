@@ -24,10 +24,11 @@ from fly_tools.tools.pipeline import (
     drive_async,
     drive_sync,
     prepare_steps,
+    refuse_outside,
     run_async,
     run_sync,
 )
-from fly_tools.tools.runtime import PreparedCall, ToolkitRuntime, ToolOutput
+from fly_tools.tools.runtime import FlyToolError, PreparedCall, ToolkitRuntime, ToolOutput
 from fly_tools.untrusted import AfterUntrusted, UntrustedReads
 
 
@@ -350,6 +351,13 @@ class FlyToolkit(BaseToolkit):
         return await drive_async(  # type: ignore[no-any-return]
             self._runtime, prepare_steps(self._runtime, self._endpoint(name), args, context)
         )
+
+    def refuse(
+        self, name: str, args: Any, reason: str, *, context: CallContext | None = None
+    ) -> FlyToolError:
+        """Record a call refused before it reached one of this toolkit's tools (an
+        operation outside it, a malformed call); nothing is sent. The error to report."""
+        return refuse_outside(self._runtime, name, args, reason, context)
 
     def _endpoint(self, name: str) -> Endpoint:
         if name not in self._chosen:

@@ -48,7 +48,9 @@ from fly_tools.guards.redact import (
     contains_redacted,
     redact_args,
     scrub,
+    scrub_value,
     secret_values_in,
+    shape_refusal,
 )
 from fly_tools.guards.sentences import sentence_for
 
@@ -91,8 +93,10 @@ __all__ = [
     "redact_args",
     "rejected_message",
     "scrub",
+    "scrub_value",
     "secret_values_in",
     "sentence_for",
+    "shape_refusal",
     "state_lookup",
     "target_of",
     "type_back_for",

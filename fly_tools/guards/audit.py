@@ -16,7 +16,7 @@ from pydantic import BaseModel, SecretStr
 from fly_tools.catalogue import Endpoint
 from fly_tools.guards.context import CallContext
 from fly_tools.guards.decisions import Target, Verdict, target_of
-from fly_tools.guards.redact import redact_args, scrub
+from fly_tools.guards.redact import redact_args, redact_unknown, scrub_value
 from fly_tools.guards.sentences import sentence_for
 from fly_tools.render import TRAIL_LINE, TRAIL_WHERE, inert
 
@@ -121,36 +121,84 @@ class AuditRecord:
             receipt_id: the approval receipt the call was sent with.
             fly_request_id: Fly's request id of a failed call.
         """
-        secrets = tuple(secrets)
         redacted = redact_args(endpoint, args) if args is not None else {}
-        if secrets:
-            text = json.dumps(redacted)
-            scrubbed = scrub(text, secrets)
-            if scrubbed != text:  # parse back only when a secret was actually there
-                redacted = json.loads(scrubbed)
+        ids = {k: v for k, v in (context or CallContext()).as_dict().items() if v}
+        # Every text field scrubbed in one walk of decoded values (never text re-parsed),
+        # then made printable.
+        shown = printable(
+            scrub_value(
+                {
+                    "agent_id": agent_id,
+                    "target": target_of(endpoint, args).to_dict(),
+                    "args": redacted,
+                    "decided_by": decided_by,
+                    "error": error,
+                    "context": ids,
+                    "receipt_id": receipt_id,
+                    "fly_request_id": fly_request_id,
+                    "reads": list(reads),
+                    "untrusted": untrusted,
+                },
+                tuple(secrets),
+            )
+        )
         return cls(
             time=_now(),
-            agent_id=agent_id,
+            agent_id=shown["agent_id"],
             tool=endpoint.name,
-            target=target_of(endpoint, args),
-            args=redacted,
+            target=Target.from_dict(shown["target"]),
+            args=shown["args"],
             decision=decision,
-            decided_by=decided_by,
+            decided_by=shown["decided_by"],
             outcome=outcome,
             status=status,
-            error=_one_line(scrub(error, secrets)) if error is not None else None,
+            error=_one_line(shown["error"]) if error is not None else None,
             duration_ms=round(duration_ms, 3),
-            context={k: v for k, v in (context or CallContext()).as_dict().items() if v},
-            receipt_id=receipt_id,
-            fly_request_id=fly_request_id,
-            reads=tuple(reads),
-            untrusted=untrusted,
+            context=shown["context"],
+            receipt_id=shown["receipt_id"],
+            fly_request_id=shown["fly_request_id"],
+            reads=tuple(shown["reads"]),
+            untrusted=shown["untrusted"],
             sentence="-",  # worded below, from the record's own phrase
         ).worded(endpoint)
 
     def worded(self, endpoint: Endpoint | None = None) -> AuditRecord:
         """This record with its sentence worded again, from ``endpoint``'s phrase."""
         return replace(self, sentence=sentence_for(self, endpoint))
+
+    @classmethod
+    def refused_unknown(
+        cls,
+        *,
+        agent_id: str | None,
+        tool: str,
+        args: Any,
+        reason: str,
+        secrets: Iterable[str | SecretStr] = (),
+        context: CallContext | None = None,
+    ) -> AuditRecord:
+        """The record of a call to a tool that is not in the catalogue (nothing was sent):
+        arguments redacted without a schema, name and text made printable."""
+        ids = {k: v for k, v in (context or CallContext()).as_dict().items() if v}
+
+        def clean(value: Any) -> Any:
+            return printable(scrub_value(value, secrets))
+
+        app = args.get("app_name") if isinstance(args, Mapping) else None
+        return cls(
+            time=_now(),
+            agent_id=clean(agent_id),
+            tool=clean(tool[:100]),
+            target=Target(kind="app", app=clean(app)) if isinstance(app, str) else Target("org"),
+            args=clean(redact_unknown(args)) if isinstance(args, Mapping) else {},
+            decision="refused",
+            decided_by="toolkit",
+            outcome="not_executed",
+            status=None,
+            error=_one_line(clean(reason)),
+            duration_ms=0.0,
+            context=clean(ids),
+        )
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-able form, the target as a dict."""
@@ -175,8 +223,8 @@ class AuditRecord:
         }
 
     def to_json(self) -> str:
-        """One line of JSON."""
-        return json.dumps(self.to_dict(), ensure_ascii=False, default=str)
+        """One line of JSON, always encodable as UTF-8 (lone surrogates escaped)."""
+        return _printable_text(json.dumps(self.to_dict(), ensure_ascii=False, default=str))
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> AuditRecord:
@@ -185,6 +233,26 @@ class AuditRecord:
         values["target"] = Target.from_dict(values.get("target") or {})
         values["reads"] = tuple(values.get("reads") or ())
         return cls(**values)
+
+
+def printable(value: Any) -> Any:
+    """``value`` with every string made encodable as UTF-8: a lone surrogate (``\\ud800``)
+    becomes the text ``\\ud800``, so a record is written whatever a model put in it."""
+    if isinstance(value, str):
+        return _printable_text(value)
+    if isinstance(value, Mapping):
+        return {printable(k): printable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [printable(item) for item in value]
+    return value
+
+
+def _printable_text(text: str) -> str:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return text
 
 
 def _one_line(text: str) -> str:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import base64
+import json
 import re
 from collections.abc import Iterable, Mapping
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any, get_args
+from urllib.parse import quote, quote_plus
 
 from pydantic import BaseModel, SecretStr
 
@@ -13,7 +16,14 @@ from fly_tools.catalogue import Endpoint
 
 REDACTED = "[redacted]"
 """What stands in for a secret value."""
+TOO_DEEP = "[too deep]"
+"""What stands in for a value nested past :data:`MAX_DEPTH`."""
+MAX_DEPTH = 32
+"""How deep arguments may nest (Fly's machine config is a few levels deep)."""
+MAX_NODES = 20_000
+"""How many values (strings, numbers, containers) one call's arguments may hold."""
 _SHORTEST_SECRET = 6  # shorter values ("80", "true") would scrub ordinary text
+_SHORTEST_LINE = 16  # a line of a multi-line secret scrubbed on its own (PEM body lines)
 
 # Environment variable names that usually hold credentials. Over-redacting an env value
 # costs a little readability; under-redacting leaks a credential into a log for good.
@@ -59,26 +69,80 @@ def redact_args(endpoint: Endpoint, args: BaseModel | Mapping[str, Any]) -> dict
     return redacted
 
 
-def _redact(value: Any, *, in_env: bool = False) -> Any:
+def redact_unknown(args: Any) -> Any:
+    """Arguments of a call to no known tool, redacted with no schema to go by: payload
+    keys, values under secret-looking names and URL passwords are hidden, at any depth."""
+    if not isinstance(args, Mapping):
+        return _redact(args)
+    return {str(k): _redact_entry(str(k), v, in_env=True, depth=2) for k, v in args.items()}
+
+
+def _redact(value: Any, *, in_env: bool = False, depth: int = 1) -> Any:
     if isinstance(value, SecretStr):
         return REDACTED
-    if isinstance(value, BaseModel):
-        value = value.model_dump(exclude_none=True)
-    if isinstance(value, Mapping):
-        return {str(k): _redact_entry(str(k), v, in_env=in_env) for k, v in value.items()}
-    if isinstance(value, list | tuple | set | frozenset):
-        return [_redact(item) for item in value]
     if isinstance(value, str):
         return _URL_PASSWORD.sub(rf"\1{REDACTED}\3", value) if "://" in value else value
     if value is None or isinstance(value, bool | int | float):
         return value
+    if depth > MAX_DEPTH:  # refused at the door; shown cut, never walked to a crash
+        return TOO_DEEP
+    if isinstance(value, BaseModel):
+        value = value.model_dump(exclude_none=True)
+    if isinstance(value, Mapping):
+        return {
+            str(k): _redact_entry(str(k), v, in_env=in_env, depth=depth + 1)
+            for k, v in value.items()
+        }
+    if isinstance(value, list | tuple | set | frozenset):
+        return [_redact(item, depth=depth + 1) for item in value]
     return _redact(str(value))
 
 
-def _redact_entry(key: str, value: Any, *, in_env: bool) -> Any:
+def _redact_entry(key: str, value: Any, *, in_env: bool, depth: int) -> Any:
     if key in _PAYLOAD_KEYS or (in_env and _SECRET_NAME.search(key)):
         return REDACTED
-    return _redact(value, in_env=key in _ENV_KEYS)
+    return _redact(value, in_env=key in _ENV_KEYS, depth=depth)
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def shape_refusal(args: Mapping[str, Any]) -> str | None:
+    """Why ``args`` are too deep, too large or not sendable text, or ``None``.
+
+    Walked without recursion, so a value nested thousands of levels deep is measured,
+    not crashed on.
+    """
+    stack: list[tuple[Any, int]] = [(args, 1)]
+    nodes = 0
+    while stack:
+        value, depth = stack.pop()
+        nodes += 1
+        if nodes > MAX_NODES:
+            return f"the arguments hold more than {MAX_NODES} values; send less at once"
+        if isinstance(value, str) and not _encodable(value):
+            return (
+                "an argument holds invalid Unicode (a lone surrogate such as \\ud800), "
+                "which cannot be sent; give the text as ordinary characters"
+            )
+        if isinstance(value, Mapping):
+            children: Iterable[Any] = [*value.keys(), *value.values()]
+        elif isinstance(value, list | tuple | set | frozenset):
+            children = value
+        else:
+            continue
+        if depth > MAX_DEPTH:
+            return (
+                f"the arguments nest deeper than {MAX_DEPTH} levels; Fly's configuration "
+                "is a few levels deep: send the value flat"
+            )
+        stack.extend((child, depth + 1) for child in children)
+    return None
 
 
 @cache
@@ -98,29 +162,138 @@ def contains_redacted(value: Any) -> bool:
     """
     if isinstance(value, str):
         return REDACTED in value
-    if isinstance(value, Mapping):
-        return any(contains_redacted(v) for v in value.values())
-    if isinstance(value, list | tuple):
-        return any(contains_redacted(v) for v in value)
+    if isinstance(value, Mapping | list | tuple):
+        return REDACTED in _strings(value)
     return False
 
 
+def _strings(value: Any) -> str:
+    # Every string inside ``value``, joined; walked without recursion (any depth).
+    found: list[str] = []
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            found.append(item)
+        elif isinstance(item, Mapping):
+            stack.extend(item.values())
+        elif isinstance(item, list | tuple):
+            stack.extend(item)
+    return "\n".join(found)
+
+
 def scrub(text: str, secrets: Iterable[str | SecretStr]) -> str:
-    """``text`` with every occurrence of a known secret value replaced by ``"[redacted]"``.
+    """``text`` with every known secret value replaced by ``"[redacted]"``, in every
+    encoding it can take in output (see :func:`encodings_of`).
 
     Comma-separated parts of a secret are scrubbed too, because a Fly macaroon token is
     a comma-separated list of tokens and each part is a credential on its own.
     """
+    return _replace(text, _forms(_values(secrets)))
+
+
+def scrub_value(value: Any, secrets: Iterable[str | SecretStr]) -> Any:
+    """``value`` (decoded JSON-like data) with secret values scrubbed from every string,
+    keys included, walking the structure: text is never serialized and parsed back, so a
+    secret that looks like JSON cannot break it. ``value`` comes back as it is when no
+    secret is in it; walked, containers nested past twice :data:`MAX_DEPTH` come back
+    as ``"[too deep]"``.
+    """
+    forms = _forms(_values(secrets))
+    if not forms or isinstance(value, str):
+        return _walk(value, forms, 0)
+    try:  # the common case, found fast: no secret anywhere, nothing to walk
+        text = json.dumps(value, ensure_ascii=False, default=str)
+    except (ValueError, TypeError, RecursionError):
+        return _walk(value, forms, 0)
+    # JSON escapes character by character, so a form inside any string (or key) shows
+    # in the text as its own escaped form.
+    if any(form in text for form in _escaped(forms)):
+        return _walk(value, forms, 0)
+    return value
+
+
+def _walk(value: Any, forms: tuple[str, ...], depth: int) -> Any:
+    if isinstance(value, str):
+        return _replace(value, forms)
+    if isinstance(value, SecretStr):
+        return REDACTED
+    if value is None or isinstance(value, bool | int | float):
+        return value
+    if depth >= MAX_DEPTH * 2:  # results may nest a little more than arguments
+        return TOO_DEEP
+    if isinstance(value, BaseModel):
+        value = value.model_dump(mode="json")
+    if isinstance(value, Mapping):
+        return {_walk(str(k), forms, depth): _walk(v, forms, depth + 1) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [_walk(item, forms, depth + 1) for item in value]
+    return _walk(str(value), forms, depth)
+
+
+def _values(secrets: Iterable[str | SecretStr]) -> frozenset[str]:
     values: set[str] = set()
     for secret in secrets:
         raw = secret.get_secret_value() if isinstance(secret, SecretStr) else secret
         if raw:
             values.add(raw)
             values.update(part.strip() for part in raw.split(",") if len(part.strip()) >= 8)
-    # Longest first, so a secret that contains another is replaced whole.
-    for value in sorted(values, key=len, reverse=True):
-        text = text.replace(value, REDACTED)
-    return text
+    return frozenset(values)
+
+
+@lru_cache(maxsize=64)
+def _forms(values: frozenset[str]) -> tuple[str, ...]:
+    # Longest first: a secret containing another is replaced whole.
+    forms = {form for value in values for form in encodings_of(value) if form}
+    return tuple(sorted(forms, key=lambda form: (-len(form), form)))
+
+
+@lru_cache(maxsize=64)
+def _escaped(forms: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(json.dumps(form, ensure_ascii=False)[1:-1] for form in forms)
+
+
+def _replace(text: str, forms: tuple[str, ...]) -> str:
+    # A substring test per form is fast (C); the pattern covers only the forms present,
+    # and replaces them in one pass, so a replacement never creates a new match.
+    present = tuple(form for form in forms if form in text)
+    return _pattern(present).sub(REDACTED, text) if present else text
+
+
+@lru_cache(maxsize=256)
+def _pattern(forms: tuple[str, ...]) -> re.Pattern[str]:
+    return re.compile("|".join(re.escape(form) for form in forms))
+
+
+def _lines(value: str) -> set[str]:
+    # PEM armour lines ("-----BEGIN PRIVATE KEY-----") are not secret; the body is.
+    lines = {line.strip() for line in value.splitlines()} if "\n" in value else set()
+    return {line for line in lines if len(line) >= _SHORTEST_LINE and not line.startswith("-----")}
+
+
+def encodings_of(value: str) -> set[str]:
+    """The forms ``value`` can take in output: raw, JSON-escaped (ASCII-only or not,
+    ``\\/`` escaped or not, twice escaped), Python-repr escaped, URL-encoded, base64
+    (standard and URL-safe, padded or not), and each long line of a multi-line value
+    (a PEM key shown line by line, or with CRLF endings).
+    """
+    forms = {value}
+    for ascii_only in (True, False):
+        once = json.dumps(value, ensure_ascii=ascii_only)[1:-1]
+        forms.update(
+            {once, once.replace("/", "\\/"), json.dumps(once, ensure_ascii=ascii_only)[1:-1]}
+        )
+    forms.add(repr(value)[1:-1])
+    forms.update(_lines(value))
+    try:
+        data = value.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate: no bytes, so no byte encodings
+        return forms
+    forms.update({quote(data, safe=""), quote_plus(data, safe=""), quote(data)})
+    for encoded in (base64.b64encode(data), base64.urlsafe_b64encode(data)):
+        text = encoded.decode("ascii")
+        forms.update({text, text.rstrip("=")})
+    return {form for form in forms if len(form) >= _SHORTEST_SECRET}
 
 
 def secret_values_in(endpoint: Endpoint, args: BaseModel | Mapping[str, Any]) -> set[str]:
@@ -136,7 +309,9 @@ def secret_values_in(endpoint: Endpoint, args: BaseModel | Mapping[str, Any]) ->
     return {value for value in found if len(value) >= _SHORTEST_SECRET}
 
 
-def _collect(raw: Any, shown: Any, found: set[str]) -> None:
+def _collect(raw: Any, shown: Any, found: set[str], depth: int = 0) -> None:
+    if depth > MAX_DEPTH:
+        return
     if isinstance(raw, SecretStr):
         found.add(raw.get_secret_value())
     elif isinstance(raw, str):
@@ -148,7 +323,7 @@ def _collect(raw: Any, shown: Any, found: set[str]) -> None:
         for key, value in raw.items():
             if shown.get(str(key)) == REDACTED and not isinstance(value, str | SecretStr):
                 continue
-            _collect(value, shown.get(str(key)), found)
+            _collect(value, shown.get(str(key)), found, depth + 1)
     elif isinstance(raw, list | tuple) and isinstance(shown, list):
         for item, shown_item in zip(raw, shown, strict=False):
-            _collect(item, shown_item, found)
+            _collect(item, shown_item, found, depth + 1)

@@ -211,9 +211,13 @@ def serve_stdio(toolkit: FlyToolkit, options: argparse.Namespace, log: TextIO) -
     """Serve over stdin/stdout until the client closes them; stdout carries only MCP."""
     import anyio
 
+    from fly_tools.mcp.stopping import raise_for, serve_until_stopped
+
     server = _server(toolkit, options)
     print(f"fly-tools mcp: serving {describe(toolkit, options)} over stdio", file=log, flush=True)
-    anyio.run(server.run_stdio_async)
+    stopped = anyio.run(serve_until_stopped, server.run_stdio_async)
+    if stopped is not None:  # calls in flight are recorded; exit as the signal asks
+        raise_for(stopped)
 
 
 def serve_http(toolkit: FlyToolkit, options: argparse.Namespace, out: TextIO) -> None:

@@ -15,6 +15,7 @@ with JSON-RPC errors; over stdio it drops them without an answer.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from mcp.server import MCPServer
@@ -56,16 +57,24 @@ class ToolkitServer(MCPServer[Any]):
         gated: names of the tools that pause for a human before they run.
         approved_elsewhere: gated calls are approved out of band (an approvals store),
             so clients without forms may call them too.
+        on_unknown: called with ``(name, arguments, context)`` before a call to a tool
+            this server does not serve is refused (the audit trail records it).
         **kwargs: as ``MCPServer``.
     """
 
     def __init__(
-        self, *args: Any, gated: frozenset[str], approved_elsewhere: bool, **kwargs: Any
+        self,
+        *args: Any,
+        gated: frozenset[str],
+        approved_elsewhere: bool,
+        on_unknown: Callable[[str, dict[str, Any], Context[Any, Any] | None], None] | None = None,
+        **kwargs: Any,
     ) -> None:
         # No subscriptions/listen: the tool list never changes while serving.
         super().__init__(*args, subscriptions=False, **kwargs)
         self.gated = gated
         self.approved_elsewhere = approved_elsewhere
+        self.on_unknown = on_unknown
         handlers = self._lowlevel_server._request_handlers
         for method in UNSERVED:
             handlers.pop(method, None)
@@ -91,6 +100,8 @@ class ToolkitServer(MCPServer[Any]):
     ) -> CallToolResult | InputRequiredResult:
         """Call a tool; an unknown name is a protocol error (``-32602``), not a tool result."""
         if self._tool_manager.get_tool(name) is None:
+            if self.on_unknown is not None:
+                self.on_unknown(name, arguments, context)
             raise MCPError(
                 INVALID_PARAMS, f"Unknown tool: {name}; tools/list names the tools", {"name": name}
             )

@@ -109,6 +109,9 @@ def build_server(
         log_level="WARNING",
         gated=frozenset(tool.name for tool in toolkit.get_tools() if toolkit.gated(tool.name)),
         approved_elsewhere=approvals is not None,
+        on_unknown=lambda name, arguments, context: _refuse_unknown(
+            toolkit, name, arguments, context
+        ),
     )
     # The SDK's own request-state boundary answers bad state with a protocol error before
     # any handler runs, so nothing would reach the audit trail. Approval state is sealed
@@ -116,6 +119,21 @@ def build_server(
     # client) and is single-use; it is the only request state this server issues.
     server.middleware[:] = [m for m in server.middleware if not isinstance(m, RequestStateBoundary)]
     return server
+
+
+def _refuse_unknown(
+    toolkit: FlyToolkit, name: str, arguments: dict[str, Any], context: Context[Any, Any] | None
+) -> None:
+    """Record a call to a tool this server does not serve (the client gets -32602)."""
+    ids = CallContext(request_id=_request_id(context), front_door=FRONT_DOOR)
+    toolkit.refuse(name, arguments, f"{name!r} is not a tool of this server", context=ids)
+
+
+def _request_id(context: Context[Any, Any] | None) -> str | None:
+    try:
+        return str(context.request_context.request_id) if context is not None else None
+    except (AttributeError, ValueError, LookupError):  # a call made outside a request
+        return None
 
 
 def _instructions(toolkit: FlyToolkit, approved_elsewhere: bool) -> str:
@@ -157,11 +175,9 @@ class ToolkitCalls:
         answering = ctx.request_state is not None or ctx.input_responses is not None
         if not self.toolkit.gated(name):
             if answering:
-                return _text_result(
-                    f"{name} asks no question; call it again without input responses or state",
-                    None,
-                    is_error=True,
-                )
+                reason = f"{name} asks no question; call it again without input responses or state"
+                self.toolkit.refuse(name, args, reason, context=context)
+                return _text_result(reason, None, is_error=True)
             return await self._run(name, args, None, context)
         if self.approvals is not None and not answering:
             return await self._run(name, args, self.approvals, context)

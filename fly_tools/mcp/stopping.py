@@ -1,13 +1,14 @@
-"""Stopping on a signal: SIGINT (Ctrl-C) exits 130 and SIGTERM 143, with one line, no traceback."""
+"""Stopping on a signal: calls in flight recorded first, then SIGINT exits 130 and SIGTERM 143, in one line."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import signal
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from types import FrameType
 from typing import TypeVar
 
@@ -71,3 +72,43 @@ def leave(code: int) -> None:
         with contextlib.suppress(OSError, ValueError):  # closed by the client: nothing to flush
             stream.flush()
     os._exit(code)
+
+
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
+"""What an MCP host sends to stop a stdio server (the spec: close stdin, then SIGTERM)."""
+
+
+async def serve_until_stopped(serve: Callable[[], Awaitable[None]]) -> int | None:
+    """Run ``serve()`` until it returns or a stop signal arrives; the signal, or ``None``.
+
+    Left to its default, SIGTERM ends the process at once: a call whose request was out
+    would leave no audit record. Here the signal cancels the server's task instead, so
+    each call in flight unwinds through its pipeline, which records it (``unknown`` when
+    its request may have reached Fly) before the process exits.
+    """
+    loop = asyncio.get_running_loop()
+    task = asyncio.current_task()
+    assert task is not None
+    received: list[int] = []
+
+    def stop(signum: int) -> None:
+        if not received:
+            received.append(signum)
+            task.cancel()
+
+    for signum in STOP_SIGNALS:
+        loop.add_signal_handler(signum, stop, signum)
+    try:
+        await serve()
+    except asyncio.CancelledError:
+        if not received:
+            raise
+    finally:
+        for signum in STOP_SIGNALS:
+            loop.remove_signal_handler(signum)
+    return received[0] if received else None
+
+
+def raise_for(signum: int) -> None:
+    """Raise what :func:`until_stopped` turns into the exit status for ``signum``."""
+    raise Terminated if signum == signal.SIGTERM else KeyboardInterrupt

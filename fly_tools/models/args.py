@@ -29,6 +29,7 @@ from fly_tools.models.fields import Bool, Duration, Int, OptionalInt, Signal7, S
 from fly_tools.models.identifiers import (
     AppName,
     LeaseNonce,
+    NetworkName,
     OrgSlug,
     Region,
     SecretName,
@@ -62,7 +63,7 @@ class CreateAppArgs(FlyArgs):
     sends_body = True
     app_name: AppName = Field(description="Unique across Fly.io.")
     org_slug: OrgSlug = Field(description="Owning org slug.")
-    network: str | None = Field(
+    network: NetworkName | None = Field(
         default=None, description="Private network name.", json_schema_extra=OBVIOUS
     )
 

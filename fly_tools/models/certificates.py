@@ -13,7 +13,7 @@ from pydantic import AfterValidator, BeforeValidator, Field, SecretStr, model_va
 
 from fly_tools.models.base import OBVIOUS, AppArgs
 from fly_tools.models.fields import OptionalInt
-from fly_tools.models.identifiers import OrgSlug, Region
+from fly_tools.models.identifiers import NetworkName, OrgSlug, Region
 
 HOSTNAME_MAX = 253
 """The longest DNS name (RFC 1035), without the trailing dot."""
@@ -68,7 +68,6 @@ def _ip_address(value: Any) -> Any:
 IpAddress = Annotated[str, BeforeValidator(_ip_address)]
 """An IPv4 or IPv6 address, in its canonical (compressed, lower-case) text."""
 
-NetworkName = Annotated[str, Field(pattern=r"^[a-z0-9](?:[a-z0-9_-]*[a-z0-9])?$", max_length=63)]
 ServiceName = Annotated[str, Field(pattern=r"^[a-z0-9](?:[a-z0-9_-]*[a-z0-9])?$", max_length=63)]
 
 # ---------------------------------------------------------------- PEM material

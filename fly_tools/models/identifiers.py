@@ -135,3 +135,14 @@ VersionId = Annotated[
         "version", r"[A-Za-z0-9]+", "a machine version id", "01J5X2N7M0000000000000000", 64
     ),
 ]
+NetworkName = Annotated[
+    str,
+    _identifier(
+        "network name",
+        r"[a-z0-9](?:[a-z0-9_-]*[a-z0-9])?",
+        "lower-case letters, digits, dashes or underscores",
+        "backend-net",
+        63,
+    ),
+]
+"""A private network's name (no path, no control characters), as ``fly_assign_ip`` takes it."""

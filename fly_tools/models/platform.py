@@ -69,12 +69,13 @@ _REGION_EXPR = re.compile(r"[a-z]{2,12}(?:,[a-z]{2,12}){0,31}")
 
 
 def _region_expression(value: str) -> str:
-    text = value.replace(" ", "")
-    if _REGION_EXPR.fullmatch(text):
-        return text
+    # Refused, not trimmed: " web" is not a region expression, and what is sent is what
+    # the reviewer and the record saw.
+    if _REGION_EXPR.fullmatch(value):
+        return value
     raise ValueError(
-        "must be region codes or aliases separated by commas, e.g. 'lhr,eu' or 'ord,any'; "
-        f"got {_shown(value)}"
+        "must be region codes or aliases separated by commas, no spaces, e.g. 'lhr,eu' or "
+        f"'ord,any'; got {_shown(value)}"
     )
 
 

@@ -14,9 +14,11 @@ from langchain_core.utils.function_calling import convert_to_openai_tool
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, create_model
 
 from fly_tools.catalogue import Catalogue
-from fly_tools.guards import contains_redacted, redact_args
+from fly_tools.guards import contains_redacted, redact_args, shape_refusal
+from fly_tools.guards.context import CallContext
+from fly_tools.guards.redact import redact_unknown
 from fly_tools.tools.errors import format_validation_error
-from fly_tools.tools.factory import FlyTool, _call_input, _keep_artifact
+from fly_tools.tools.factory import _RUNNING, FlyTool, _call_input, _keep_artifact
 from fly_tools.tools.runtime import FlyToolError, ToolOutput
 
 if TYPE_CHECKING:
@@ -172,12 +174,12 @@ class FacadeCallTool(FlyTool):
         if not isinstance(tool_input, dict):
             return tool_input
         name, inner = tool_input.get("operation"), tool_input.get("arguments")
-        if not isinstance(name, str) or name not in self._toolkit.tool_names:
-            return tool_input
         if not isinstance(inner, Mapping):
             return tool_input
-        shown = redact_args(self._toolkit.catalogue[name], inner)
-        if not contains_redacted(shown):
+        endpoint = self._toolkit.catalogue.get(name) if isinstance(name, str) else None
+        # An operation outside the toolkit is refused, but its input is shown first.
+        shown = redact_args(endpoint, inner) if endpoint is not None else redact_unknown(inner)
+        if not contains_redacted(shown) and shape_refusal(inner) is None:
             return tool_input
         return {**tool_input, "arguments": {k: shown.get(k, v) for k, v in inner.items()}}
 
@@ -189,12 +191,30 @@ def _operation(parsed: Mapping[str, Any], raw: Mapping[str, Any]) -> tuple[str, 
     return str(parsed["operation"]), arguments if isinstance(arguments, Mapping) else {}
 
 
-def _invalid(err: ValidationError) -> str:
-    # The operation was not named right, so there is no operation to audit: nothing ran.
-    return (
-        f"{format_validation_error(CALL_TOOL, err)}\n"
-        f"Find operation names and their arguments with {SEARCH_TOOL}."
-    )
+class _Invalid:
+    """The call tool's answer to a malformed call or an operation outside the toolkit:
+    recorded as a refusal of the operation named (nothing ran), then explained."""
+
+    def __init__(self, toolkit: FlyToolkit) -> None:
+        self.toolkit = toolkit
+
+    def __call__(self, err: ValidationError) -> str:
+        running = _RUNNING.get()
+        raw = running.raw if running is not None and isinstance(running.raw, Mapping) else {}
+        name, inner = raw.get("operation"), raw.get("arguments")
+        message = (
+            f"{format_validation_error(CALL_TOOL, err)}\n"
+            f"Find operation names and their arguments with {SEARCH_TOOL}."
+        )
+        context = CallContext(
+            tool_call_id=running.tool_call_id if running is not None else None,
+            front_door="langchain",
+        )
+        operation = name if isinstance(name, str) and name else CALL_TOOL
+        self.toolkit.refuse(
+            operation, inner if isinstance(inner, Mapping) else {}, message, context=context
+        )
+        return message
 
 
 def _call_tool(toolkit: FlyToolkit) -> BaseTool:
@@ -208,7 +228,7 @@ def _call_tool(toolkit: FlyToolkit) -> BaseTool:
         func=_never_called,
         response_format="content_and_artifact",
         handle_tool_error=True,
-        handle_validation_error=_invalid,
+        handle_validation_error=_Invalid(toolkit),
         metadata={"bound_app": None, "facade": True},
         tags=["fly", "facade"],
     )

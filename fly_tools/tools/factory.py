@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError,
 from pydantic.fields import FieldInfo
 
 from fly_tools.catalogue import Endpoint
-from fly_tools.guards import contains_redacted, redact_args
+from fly_tools.guards import contains_redacted, redact_args, scrub_value, shape_refusal
 from fly_tools.guards.context import CallContext, from_runnable_config
 from fly_tools.models.base import FlyArgs, is_obvious, tool_call_schema_extra
 from fly_tools.tools.pipeline import reject_invalid, run_async, run_sync
@@ -190,11 +190,14 @@ class FlyTool(StructuredTool):
 
     def _veiled(self, tool_input: str | dict[str, Any]) -> str | dict[str, Any]:
         # What callbacks and tracers record: the same input with secret values redacted.
+        # Values the toolkit already knows as secret are scrubbed too, whatever the name
+        # they are stored under now (``STRIPE_SK`` does not look secret; its value does).
         if self._calls is None or not isinstance(tool_input, dict):
             return tool_input
-        shown = redact_args(self._calls.endpoint, tool_input)
-        if not contains_redacted(shown):
-            return tool_input
+        redacted = redact_args(self._calls.endpoint, tool_input)
+        shown = scrub_value(redacted, self._calls.runtime.secret_values())
+        if not contains_redacted(shown) and shape_refusal(tool_input) is None:
+            return tool_input  # nothing hidden, nothing cut: the input as it came
         return {k: shown.get(k, v) for k, v in tool_input.items()}
 
 

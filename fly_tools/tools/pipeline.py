@@ -9,9 +9,7 @@ goes out only with a receipt that matches the request (see :mod:`fly_tools.guard
 
 from __future__ import annotations
 
-import time
 from collections.abc import Generator, Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import ValidationError
@@ -27,6 +25,7 @@ from fly_tools.guards import (
     Reject,
     contains_redacted,
     rejected_message,
+    shape_refusal,
     state_lookup,
 )
 from fly_tools.guards.audit import AuditError
@@ -37,6 +36,8 @@ from fly_tools.guards.receipts import Receipt
 from fly_tools.models.args import FlyArgs
 from fly_tools.tools.drive import drive_async, drive_sync
 from fly_tools.tools.errors import format_validation_error
+from fly_tools.tools.recording import CallState
+from fly_tools.tools.refusals import record_review, refuse_outside, reject_invalid
 from fly_tools.tools.runtime import (
     CheckScope,
     Confirm,
@@ -65,24 +66,6 @@ NO_RECEIPT = (
 _UNSET: Any = object()
 
 
-@dataclass
-class _Call:
-    """What the pipeline knows about the call so far, for its audit record."""
-
-    endpoint: Endpoint
-    context: CallContext
-    args: FlyArgs | None = None
-    raw: Mapping[str, Any] = field(default_factory=dict)
-    started: float = field(default_factory=time.perf_counter)
-    decision: str = "allowed"
-    decided_by: str = "toolkit policy"
-    receipt_id: str | None = None
-    reads: list[str] = field(default_factory=list)
-    untrusted: str | None = None
-    sending: bool = False
-    recorded: bool = False
-
-
 def pipeline(
     runtime: ToolkitRuntime,
     endpoint: Endpoint,
@@ -96,10 +79,13 @@ def pipeline(
     exactly one audit record; one cut short while its request was out says the request
     may have run.
     """
-    call = _Call(endpoint, context or CallContext(), raw=raw)
+    call = CallState(endpoint, context or CallContext(), raw=raw)
     hook = runtime.confirm if confirm is _UNSET else confirm
     try:
         return (yield from _steps(runtime, call, hook))
+    except AuditError as err:  # a strict log failed before the send: nothing went out
+        text = f"Not executed: {err}; this toolkit sends nothing it cannot record."
+        raise FlyToolError(text, executed=False, reason=str(err)) from None
     except BaseException as exc:
         if not call.recorded:
             _record_interrupted(runtime, call, exc)
@@ -107,9 +93,15 @@ def pipeline(
 
 
 def _steps(
-    runtime: ToolkitRuntime, call: _Call, hook: ConfirmHook | MiddlewareApproval | None
+    runtime: ToolkitRuntime, call: CallState, hook: ConfirmHook | MiddlewareApproval | None
 ) -> Generator[Step, Any, ToolOutput]:
     endpoint = call.endpoint
+    shape = shape_refusal(call.raw)
+    if shape:  # before anything walks the arguments recursively
+        call.decided_by = "argument check"
+        runtime.record(call, "refused", "not_executed", error=shape)
+        text = f"Not executed: {shape}. Nothing was sent to Fly."
+        raise FlyToolError(text, executed=False, reason="invalid arguments")
     runtime.note_secrets(endpoint, call.raw)
     try:
         call.args = validate(runtime, endpoint, call.raw)
@@ -134,7 +126,7 @@ def _steps(
 
 
 def _approval(
-    runtime: ToolkitRuntime, call: _Call, hook: ConfirmHook | MiddlewareApproval | None
+    runtime: ToolkitRuntime, call: CallState, hook: ConfirmHook | MiddlewareApproval | None
 ) -> Generator[Step, Any, Receipt]:
     words = {"tool": call.endpoint.name, "tier": call.endpoint.risk.label}
     if isinstance(hook, MiddlewareApproval):
@@ -150,7 +142,7 @@ def _approval(
     return (yield from _ask_hook(runtime, call, hook))
 
 
-def _no_approver(runtime: ToolkitRuntime, call: _Call) -> str:
+def _no_approver(runtime: ToolkitRuntime, call: CallState) -> str:
     escalation = runtime.untrusted.escalation(call.endpoint, call.context)
     if escalation is not None:
         return no_approver(call.endpoint, escalation)
@@ -158,7 +150,7 @@ def _no_approver(runtime: ToolkitRuntime, call: _Call) -> str:
 
 
 def _ask_hook(
-    runtime: ToolkitRuntime, call: _Call, hook: ConfirmHook
+    runtime: ToolkitRuntime, call: CallState, hook: ConfirmHook
 ) -> Generator[Step, Any, Receipt]:
     """Describe the call, ask the hook (again for an edit), and turn a yes into a receipt."""
     endpoint, args = call.endpoint, call.args
@@ -200,7 +192,7 @@ def _ask_hook(
 
 
 def _edited_request(
-    runtime: ToolkitRuntime, call: _Call, decision: Edit
+    runtime: ToolkitRuntime, call: CallState, decision: Edit
 ) -> Generator[Step, Any, ActionRequest]:
     """Validate, guard and describe an edited call: it is approved again as edited."""
     endpoint = call.endpoint
@@ -236,7 +228,7 @@ def _version(request: ActionRequest) -> str | None:
 
 
 def _send(
-    runtime: ToolkitRuntime, call: _Call, receipt: Receipt | None
+    runtime: ToolkitRuntime, call: CallState, receipt: Receipt | None
 ) -> Generator[Step, Any, ToolOutput]:
     """The one enforcement point: a gated call is sent only with a matching receipt."""
     endpoint, args = call.endpoint, call.args
@@ -280,8 +272,9 @@ def _send(
     return runtime.answer(endpoint, args, result, exposure)
 
 
-def _check_audit_ready(runtime: ToolkitRuntime, call: _Call) -> None:
-    """A strict audit log refuses to let out a request it could not record."""
+def _check_audit_ready(runtime: ToolkitRuntime, call: CallState) -> None:
+    """A strict audit log refuses to let out a request it could not record: its sinks
+    must be writable and the call's record must build and serialize."""
     if not runtime.audit.strict:
         return
     try:
@@ -290,6 +283,16 @@ def _check_audit_ready(runtime: ToolkitRuntime, call: _Call) -> None:
         call.recorded = True  # nothing can be recorded: the sink is what failed
         text = f"Not executed: {err}; this toolkit sends nothing it cannot record."
         raise FlyToolError(text, executed=False, reason=str(err)) from None
+    try:
+        runtime.build_record(call, call.decision, "unknown").to_json().encode("utf-8")
+    except Exception as exc:
+        reason = f"its audit record could not be built ({type(exc).__name__})"
+        runtime.audit.record(
+            runtime.unrecordable(call, "refused", "not_executed", exc, status=None)
+        )
+        call.recorded = True
+        text = f"Not executed: {reason}; this toolkit sends nothing it cannot record."
+        raise FlyToolError(text, executed=False, reason=reason) from None
 
 
 def _pin_version(args: FlyArgs, receipt: Receipt) -> FlyArgs:
@@ -305,7 +308,7 @@ _DO_NOT_RETRY = "Do not retry this call; tell the user what you needed and why."
 
 
 def _refuse(
-    runtime: ToolkitRuntime, call: _Call, reason: str, *, advice: str = _DO_NOT_RETRY
+    runtime: ToolkitRuntime, call: CallState, reason: str, *, advice: str = _DO_NOT_RETRY
 ) -> None:
     call.decided_by = "guard"
     runtime.record(call, "refused", "not_executed", error=reason)
@@ -314,7 +317,7 @@ def _refuse(
 
 
 def _reject(
-    runtime: ToolkitRuntime, call: _Call, request: ActionRequest | None, decision: Reject
+    runtime: ToolkitRuntime, call: CallState, request: ActionRequest | None, decision: Reject
 ) -> None:
     call.decision, call.decided_by = decision.verdict, decision.by
     runtime.record(call, decision.verdict, "not_executed", error=decision.reason)
@@ -324,7 +327,7 @@ def _reject(
     raise FlyToolError(runtime.scrub(text), executed=False, reason=runtime.scrub(decision.reason))
 
 
-def _record_interrupted(runtime: ToolkitRuntime, call: _Call, exc: BaseException) -> None:
+def _record_interrupted(runtime: ToolkitRuntime, call: CallState, exc: BaseException) -> None:
     what = type(exc).__name__
     if call.sending:
         runtime.record(
@@ -338,6 +341,9 @@ def prepare_steps(
     runtime: ToolkitRuntime, endpoint: Endpoint, raw: Mapping[str, Any], context: CallContext | None
 ) -> Generator[Step, Any, PreparedCall]:
     """Validate, guard and describe a call without sending it or writing a record."""
+    shape = shape_refusal(raw)
+    if shape:
+        return PreparedCall(endpoint.name, runtime.gated(endpoint), shape)
     try:
         args = validate(runtime, endpoint, raw)
     except ValidationError as err:
@@ -355,28 +361,6 @@ def prepare_steps(
         runtime, endpoint, args, context or CallContext(), reads=reads
     )
     return PreparedCall(endpoint.name, True, None, request, args, tuple(reads))
-
-
-def record_review(
-    runtime: ToolkitRuntime,
-    endpoint: Endpoint,
-    raw: Mapping[str, Any],
-    *,
-    verdict: str,
-    by: str,
-    reason: str,
-    context: CallContext | None,
-    reads: tuple[str, ...] = (),
-) -> None:
-    """Record a reviewer's answer that stopped a call before it reached the toolkit."""
-    call = _Call(endpoint, context or CallContext(), raw=raw, reads=list(reads))
-    try:
-        call.args = validate(runtime, endpoint, raw)
-    except ValidationError:
-        call.args = None  # the raw arguments are recorded, redacted
-    call.decided_by = by
-    outcome = "not_executed"
-    runtime.record(call, verdict, outcome, error=reason)
 
 
 def run_sync(
@@ -401,17 +385,6 @@ async def run_async(
     return await drive_async(runtime, pipeline(runtime, endpoint, raw, context, confirm))  # type: ignore[no-any-return]
 
 
-def reject_invalid(
-    runtime: ToolkitRuntime, endpoint: Endpoint, err: ValidationError, context: CallContext | None
-) -> FlyToolError:
-    """Audit arguments the tool schema rejected (nothing is sent); the error to report."""
-    message = format_validation_error(endpoint.name, err)
-    call = _Call(endpoint, context or CallContext())
-    call.decided_by = "argument check"
-    runtime.record(call, "refused", "not_executed", error=message)
-    return FlyToolError(message, executed=False, reason="invalid arguments")
-
-
 __all__ = [
     "Confirm",
     "FlyToolError",
@@ -425,6 +398,7 @@ __all__ = [
     "pipeline",
     "prepare_steps",
     "record_review",
+    "refuse_outside",
     "reject_invalid",
     "run_async",
     "run_sync",

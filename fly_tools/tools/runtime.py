@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import threading
-import time
 from collections.abc import Callable, Generator, Mapping
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any, TypeAlias
+from typing import Any, TypeAlias
 
 from langchain_core.tools import ToolException
 from pydantic import ValidationError
@@ -21,7 +19,6 @@ from fly_tools.guards import (
     REDACTED,
     ActionRequest,
     AuditLog,
-    AuditRecord,
     ConfirmHook,
     contains_redacted,
     decide_async,
@@ -29,6 +26,7 @@ from fly_tools.guards import (
     describe_action,
     redact_args,
     scrub,
+    scrub_value,
     secret_values_in,
     state_lookup,
     target_of,
@@ -41,6 +39,7 @@ from fly_tools.guards.receipts import ReceiptBook
 from fly_tools.models.args import FlyArgs
 from fly_tools.risk import RiskTier, Scope
 from fly_tools.tools.content import summarise, withhold
+from fly_tools.tools.recording import RecordKeeping
 from fly_tools.untrusted import (
     Exposure,
     UntrustedReads,
@@ -49,9 +48,6 @@ from fly_tools.untrusted import (
     others_text,
     question_line,
 )
-
-if TYPE_CHECKING:
-    from fly_tools.tools.pipeline import _Call
 
 ToolOutput: TypeAlias = tuple[str, Any]
 
@@ -230,7 +226,7 @@ def describe_steps(
 
 
 @dataclass
-class ToolkitRuntime:
+class ToolkitRuntime(RecordKeeping):
     """Everything the tools of one toolkit share: clients, guard, approval and audit."""
 
     base_client: FlyClient | AsyncFlyClient
@@ -300,44 +296,11 @@ class ToolkitRuntime:
         return scrub(text, self.secret_values())
 
     def scrub_json(self, value: Any) -> Any:
-        """JSON data without the token or any secret value (parsed back only if changed)."""
-        text = json.dumps(value, default=str)
-        scrubbed = self.scrub(text)
-        return value if scrubbed == text else json.loads(scrubbed)
+        """JSON data without the token or any secret value, scrubbed string by string
+        (never serialized and parsed back: a secret that looks like JSON breaks nothing)."""
+        return scrub_value(value, self.secret_values())
 
-    # ------------------------------------------------------------ records and answers
-
-    def record(
-        self,
-        call: _Call,
-        decision: str,
-        outcome: str,
-        *,
-        status: int | None = None,
-        error: str | None = None,
-        fly_request_id: str | None = None,
-    ) -> None:
-        """Write the one audit record of ``call``."""
-        self.note_secrets(call.endpoint, call.args if call.args is not None else call.raw)
-        call.recorded = True
-        record = AuditRecord.build(
-            agent_id=self.agent_id,
-            endpoint=call.endpoint,
-            args=call.args if call.args is not None else call.raw,
-            decision=decision,  # type: ignore[arg-type]
-            decided_by=call.decided_by,
-            outcome=outcome,  # type: ignore[arg-type]
-            status=status,
-            error=error,
-            duration_ms=(time.perf_counter() - call.started) * 1000,
-            secrets=self.secret_values(),
-            context=call.context,
-            receipt_id=call.receipt_id,
-            fly_request_id=fly_request_id,
-            reads=tuple(call.reads),
-            untrusted=call.untrusted,
-        )
-        self.audit.record(record)
+    # ------------------------------------------------------------ answers
 
     def read_untrusted(
         self, endpoint: Endpoint, args: FlyArgs, result: Any, context: CallContext

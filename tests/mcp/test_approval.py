@@ -212,7 +212,7 @@ async def test_a_tool_that_asks_nothing_refuses_answers(web: Served) -> None:
     assert result.is_error
     assert "asks no question" in result.content[0].text
     assert web.sent() == []
-    assert web.records == []
+    assert [(r.tool, r.decision) for r in web.records] == [("fly_list_machines", "refused")]
 
 
 async def test_a_call_that_would_be_refused_is_not_asked_about(web: Served) -> None:
