@@ -199,7 +199,7 @@ def _demo_command(commands: argparse._SubParsersAction[argparse.ArgumentParser])
         help="read-only report on real Fly (token in FLY_API_TOKEN or FLY_ACCESS_TOKEN)",
     )  # fmt: skip
     demo.add_argument("--app", help="app to work on (fake: web or worker; live: required)")
-    _timeout_flag(demo)
+    timeout_flag(demo)
     demo.add_argument(
         "--store", metavar="URL",
         help="leave the delete pending in this approvals store (SQLite path or redis:// URL) "
@@ -248,10 +248,11 @@ def _client_options(parser: argparse.ArgumentParser, *, live: str) -> None:
         metavar="URL",
         help="share Fly's rate limits through this limiter (memory, or a redis:// URL)",
     )
-    _timeout_flag(parser)
+    timeout_flag(parser)
 
 
-def _timeout_flag(parser: argparse.ArgumentParser) -> None:
+def timeout_flag(parser: argparse.ArgumentParser) -> None:
+    """``--timeout``: the per-request timeout of every client a command makes."""
     parser.add_argument(
         "--timeout", type=_seconds, metavar="SECONDS",
         help="seconds each request to Fly may take (default: FLY_TOOLS_TIMEOUT, else 30)",

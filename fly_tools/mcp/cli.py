@@ -18,7 +18,12 @@ import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, TextIO
 
-from fly_tools.cli.parser import SCOPE_DEFAULT, call_toolkit_options, toolkit_options
+from fly_tools.cli.parser import (
+    SCOPE_DEFAULT,
+    call_toolkit_options,
+    timeout_flag,
+    toolkit_options,
+)
 from fly_tools.cli.usage import UsageError
 from fly_tools.mcp.stopping import EXIT_INTERRUPTED, EXIT_TERMINATED, leave, until_stopped
 
@@ -64,6 +69,8 @@ def _say(text: str) -> None:
 
 def _serve(argv: list[str]) -> int:
     options = build_parser().parse_args(argv)
+    if options.timeout is not None:  # every client the server makes reads it
+        os.environ["FLY_TOOLS_TIMEOUT"] = str(options.timeout)
     try:
         toolkit = build_toolkit(options)
         if options.http:
@@ -105,6 +112,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--live", action="store_true", help="call the real Fly API (token from FLY_API_TOKEN)"
     )
+    timeout_flag(parser)
     parser.add_argument(
         "--store", metavar="URL",
         help="answer gated calls with 'pending approval ID' and keep them in this approvals "

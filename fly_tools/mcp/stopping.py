@@ -74,6 +74,8 @@ def leave(code: int) -> None:
     os._exit(code)
 
 
+STOP_GRACE = 1.0
+"""Seconds calls in flight get to unwind and be recorded after a stop signal."""
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 """What an MCP host sends to stop a stdio server (the spec: close stdin, then SIGTERM)."""
 
@@ -95,6 +97,9 @@ async def serve_until_stopped(serve: Callable[[], Awaitable[None]]) -> int | Non
         if not received:
             received.append(signum)
             task.cancel()
+            # A worker thread blocked reading stdin keeps the task from ending until the
+            # client closes it: once calls in flight had their moment to record, leave.
+            loop.call_later(STOP_GRACE, raise_for, signum)
 
     for signum in STOP_SIGNALS:
         loop.add_signal_handler(signum, stop, signum)

@@ -13,6 +13,8 @@ from typing import Any
 import pytest
 from langchain_core.messages import ToolCall
 from mcp import Client
+from mcp.shared.exceptions import MCPError
+from mcp_types.jsonrpc import INVALID_PARAMS
 
 from fly_tools import AuditLog, FlyToolkit, MemorySink, approve_all
 from fly_tools.mcp import build_server
@@ -82,10 +84,14 @@ async def test_an_mcp_call_to_a_tool_not_served_is_recorded() -> None:
     )
     before = len(fake.requests)
     async with Client(build_server(toolkit)) as client:
-        result = await client.call_tool("fly_list_apps", {"org_slug": "acme"})
-        made_up = await client.call_tool("fly_made_up", {"password": SECRET})
-    assert result.is_error
-    assert made_up.is_error
+        # An unknown tool is a JSON-RPC error (-32602), and still leaves a record.
+        for name, args in (
+            ("fly_list_apps", {"org_slug": "acme"}),
+            ("fly_made_up", {"password": SECRET}),
+        ):
+            with pytest.raises(MCPError) as refused:
+                await client.call_tool(name, args)
+            assert refused.value.error.code == INVALID_PARAMS
     assert len(fake.requests) == before
     assert [(r.tool, r.decision, r.context.get("front_door")) for r in sink.records] == [
         ("fly_list_apps", "refused", "mcp"),

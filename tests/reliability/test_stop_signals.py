@@ -107,5 +107,5 @@ def test_fly_tools_mcp_stops_on_sigterm_with_the_signal_as_its_status(tmp_path: 
     process.send_signal(signal.SIGTERM)
     _, err = process.communicate(timeout=30)
     assert process.returncode == 128 + signal.SIGTERM, err.decode()[-2000:]
-    assert b"stopped by signal" in err
+    assert b"stopped (terminated)" in err
     assert [r.tool for r in read_jsonl(audit)] == ["fly_list_machines"]
