@@ -36,6 +36,9 @@ from fly_tools.agents.review import (
     shown_of,
     thread_id,
 )
+from fly_tools.agents.questions import ask, question_key
+from fly_tools.approvals.entries import ApprovalStore
+from fly_tools.approvals.ledger import PROCESS_LEDGER
 from fly_tools.guards.decisions import MiddlewareApproval
 from fly_tools.guards.hitl import interrupt_on
 from fly_tools.toolkit import FlyToolkit
@@ -54,6 +57,9 @@ class FlyApprovalMiddleware(ReviewDecisions, HumanInTheLoopMiddleware):
             ``reject``, ``respond``).
         interrupt_mode: ``"batched"`` (one pause per model turn) or ``"per_call"``.
         description_prefix: passed to ``HumanInTheLoopMiddleware``.
+        ledger: the approval ledger the questions are kept in (default: this process's
+            memory). Give workers that resume each other's checkpoints a shared one
+            (SQLite, Redis) so a replayed resume finds the question spent.
 
     Raises:
         ValueError: the toolkit does not use middleware approval, or an unknown decision.
@@ -67,6 +73,7 @@ class FlyApprovalMiddleware(ReviewDecisions, HumanInTheLoopMiddleware):
         allowed_decisions: Sequence[str] = ("approve", "edit", "reject"),
         interrupt_mode: str = "batched",
         description_prefix: str = "Tool execution requires approval",
+        ledger: ApprovalStore | None = None,
     ) -> None:
         if not isinstance(toolkit.confirm, MiddlewareApproval):
             raise ValueError(
@@ -83,6 +90,7 @@ class FlyApprovalMiddleware(ReviewDecisions, HumanInTheLoopMiddleware):
         )
         self.toolkit = toolkit
         self.reviewer = reviewer or toolkit.confirm.reviewer
+        self.ledger: ApprovalStore = ledger if ledger is not None else PROCESS_LEDGER
         # Calls FlyReviewSnapshot prepared a moment ago, for this node's first pass only:
         # a resumed node reads Fly's state again and compares it with what was shown.
         self._fresh: dict[tuple[str | None, str], PreparedCall] = {}
@@ -191,13 +199,13 @@ class FlyApprovalMiddleware(ReviewDecisions, HumanInTheLoopMiddleware):
         return HITLRequest(action_requests=actions, review_configs=configs)  # type: ignore[typeddict-item]
 
     def _finish(self, turn: AIMessage, reviews: list[Review]) -> dict[str, Any]:
+        self._commit(reviews)  # first: a question found spent turns a grant into a refusal
         edits = {
             r.call["id"]: {"name": r.call["name"], "args": r.edited_args}
             for r in reviews
             if r.edited_args is not None and r.answer is None
         }
         answers = [r.answer for r in reviews if r.answer is not None]
-        self._commit(reviews)
         return {"messages": [turn, *answers], EDITED_KEY: edits}
 
     # ------------------------------------------------------------ per-call mode and tools
@@ -390,11 +398,16 @@ class FlyReviewSnapshot(AgentMiddleware[Any, Any, Any]):
 
     def _record(self, calls: list[ToolCall], prepared: list[PreparedCall]) -> dict[str, Any]:
         shown: dict[str, str] = {}
+        approver, thread = self.approver, thread_id()
         for call, one in zip(calls, prepared, strict=True):
-            self.approver.keep_fresh(call, one)
+            approver.keep_fresh(call, one)
             description = shown_description(one)
             if description is not None:
-                shown[shown_key(call)] = description
+                key = shown_key(call)
+                shown[key] = description
+                shown[question_key(key)] = ask(
+                    approver.toolkit, approver.ledger, call, one, thread
+                )
         return {SHOWN_KEY: shown}
 
 
@@ -405,6 +418,7 @@ def approval_middleware(
     allowed_decisions: Sequence[str] = ("approve", "edit", "reject"),
     interrupt_mode: str = "batched",
     description_prefix: str = "Tool execution requires approval",
+    ledger: ApprovalStore | None = None,
 ) -> list[AgentMiddleware[Any, Any, Any]]:
     """The middleware that puts a person in front of a toolkit's gated calls.
 
@@ -422,5 +436,6 @@ def approval_middleware(
         allowed_decisions=allowed_decisions,
         interrupt_mode=interrupt_mode,
         description_prefix=description_prefix,
+        ledger=ledger,
     )
     return [approver, FlyReviewSnapshot(approver)]

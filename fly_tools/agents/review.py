@@ -17,6 +17,8 @@ from langchain_core.messages import AIMessage, ToolCall, ToolMessage
 from langgraph.config import get_config
 from langgraph.types import Command
 
+from fly_tools.agents import questions
+from fly_tools.approvals.entries import ApprovalStore
 from fly_tools.guards.context import CallContext
 from fly_tools.guards.describe import ASK_AGAIN, changed_during_review
 from fly_tools.guards.hitl import DECISION_TYPES
@@ -52,6 +54,7 @@ class Review:
     # pauses again is run again from the start on resume.
     grant: tuple[PreparedCall, str, str] | None = None
     stop: tuple[str, str, str] | None = None
+    question: str | None = None  # its id in the approval ledger, recorded before the pause
 
 
 class ReviewDecisions:
@@ -59,6 +62,7 @@ class ReviewDecisions:
 
     toolkit: FlyToolkit
     reviewer: str
+    ledger: ApprovalStore
     interrupt_on: Any  # HumanInTheLoopMiddleware's mapping of tool name to its config
 
     # ------------------------------------------------------------ decisions
@@ -151,13 +155,24 @@ class ReviewDecisions:
         )
 
     def _commit(self, reviews: Sequence[Review]) -> None:
-        """Issue the receipts and write the records, once every answer is in."""
+        """Spend the questions, issue the receipts and write the records, once every
+        answer is in. A question already spent (a replayed resume) sends nothing."""
         runtime = self.toolkit._runtime
+        for review in reviews:
+            if review.grant is not None:
+                why = questions.spend(
+                    self.toolkit, self.ledger, review.question, review.grant, review.call,
+                    thread_id(),
+                )  # fmt: skip
+                if why is not None:
+                    review.grant = None
+                    self._refuse(review, why)
         for review in reviews:
             call, context = review.call, self._ctx(review.call)
             endpoint = self.toolkit.catalogue[call["name"]]
             if review.stop is not None:
                 verdict, who, reason = review.stop
+                questions.close(self.ledger, review.question, who, reason)
                 runtime.receipts.discard(context)
                 record_review(
                     runtime, endpoint, call["args"], verdict=verdict, by=who, reason=reason,
@@ -258,10 +273,13 @@ def check_shown(review: Review, shown: Mapping[str, Any]) -> bool:
     recorded description. ``review.shown`` is set to it; ``review.stale`` says why no
     approval can stand when the description read now differs, or the call is refused now.
     """
-    recorded = shown.get(shown_key(review.call))
+    key = shown_key(review.call)
+    recorded = shown.get(key)
     if not isinstance(recorded, str):
         return False
     review.shown = recorded
+    question = shown.get(questions.question_key(key))
+    review.question = question if isinstance(question, str) else None
     now = shown_description(review.prepared)
     if now != recorded:
         current = now if now is not None else f"it cannot run now ({review.prepared.refusal})"
