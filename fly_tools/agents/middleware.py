@@ -19,6 +19,7 @@ from langchain_core.messages import AIMessage, ToolCall, ToolMessage
 from langgraph.prebuilt.tool_node import ToolCallRequest
 from langgraph.types import interrupt
 
+from fly_tools.agents.questions import ask, question_key
 from fly_tools.agents.review import (
     EDITED_KEY,
     NOT_RECORDED,
@@ -36,7 +37,6 @@ from fly_tools.agents.review import (
     shown_of,
     thread_id,
 )
-from fly_tools.agents.questions import ask, question_key
 from fly_tools.approvals.entries import ApprovalStore
 from fly_tools.approvals.ledger import PROCESS_LEDGER
 from fly_tools.guards.decisions import MiddlewareApproval
@@ -405,9 +405,7 @@ class FlyReviewSnapshot(AgentMiddleware[Any, Any, Any]):
             if description is not None:
                 key = shown_key(call)
                 shown[key] = description
-                shown[question_key(key)] = ask(
-                    approver.toolkit, approver.ledger, call, one, thread
-                )
+                shown[question_key(key)] = ask(approver.toolkit, approver.ledger, call, one, thread)
         return {SHOWN_KEY: shown}
 
 

@@ -10,6 +10,7 @@ finds it spent and sends nothing.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import secrets
 from collections.abc import Mapping
@@ -49,7 +50,8 @@ def ask(
 ) -> str:
     """Record the question a reviewer is about to be shown; its id."""
     request, args = prepared.request, prepared.args
-    assert request is not None and args is not None
+    assert request is not None
+    assert args is not None
     endpoint = toolkit.catalogue[call["name"]]
     now = ledger.clock()
     version = request.facts.get("version")
@@ -104,7 +106,5 @@ def close(ledger: ApprovalStore, question_id: str | None, who: str, reason: str)
     """Record a rejection or refusal on the question, if it is still open."""
     if not question_id:
         return
-    try:
+    with contextlib.suppress(ApprovalError):  # already answered (a replay): nothing runs
         ledger.answer(question_id, "rejected", who, reason[:500])
-    except ApprovalError:
-        pass  # already answered (a replay): nothing runs either way

@@ -123,7 +123,9 @@ class StoreApproval:
     def __call__(self, request: ActionRequest) -> Decision:
         """Approve, reject, or leave pending; never an approval without a signed answer."""
         if self._caller is None:
-            reason = "this StoreApproval is not bound to a toolkit; pass it as FlyToolkit(confirm=...)"
+            reason = (
+                "this StoreApproval is not bound to a toolkit; pass it as FlyToolkit(confirm=...)"
+            )
             return Reject(reason=reason, by=STORE_DOOR)
         if not self.approvers:
             reason = (
@@ -205,9 +207,7 @@ def answer_signed(
         raise ApprovalError(f"no approval {approval_id} in this store")
     expires_at = store.clock() + APPROVED_TTL
     signature = sign(key, found.signed_fields(status, by, expires_at))
-    return store.answer(
-        approval_id, status, by, reason, expires_at=expires_at, signature=signature
-    )
+    return store.answer(approval_id, status, by, reason, expires_at=expires_at, signature=signature)
 
 
 def _unsigned(approval_id: str) -> str:

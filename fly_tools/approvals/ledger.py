@@ -110,11 +110,12 @@ def spend_transition(found: Approval | None, now: float, signature: str | None) 
 
 def same_pending(found: Approval, new: Approval, now: float) -> bool:
     """A pending question ``new`` would repeat (same call, state and asker)."""
-    return (
-        found.status_at(now) == "pending"
-        and (found.tool, dict(found.target), found.version, dict(found.asker))
-        == (new.tool, dict(new.target), new.version, dict(new.asker))
-    )
+    return found.status_at(now) == "pending" and (
+        found.tool,
+        dict(found.target),
+        found.version,
+        dict(found.asker),
+    ) == (new.tool, dict(new.target), new.version, dict(new.asker))
 
 
 class MemoryApprovalStore:
@@ -143,7 +144,9 @@ class MemoryApprovalStore:
         """Store a new question, or return the pending one it repeats."""
         with self._lock:
             for found in self._rows.values():
-                if found.binding == approval.binding and same_pending(found, approval, self.clock()):
+                if found.binding == approval.binding and same_pending(
+                    found, approval, self.clock()
+                ):
                     return found
             self._rows[approval.id] = approval
             return approval

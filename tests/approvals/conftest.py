@@ -13,8 +13,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from fly_tools.approvals import Approval, ApprovalStore, StoreApproval
 from fly_tools.approvals.hook import answer_signed
-from fly_tools.approvals.signing import public_text
 from fly_tools.approvals.redis_store import RedisApprovalStore
+from fly_tools.approvals.signing import public_text
 from fly_tools.approvals.sqlite_store import SqliteApprovalStore
 from fly_tools.guards import AuditLog, AuditRecord, MemorySink
 from fly_tools.testing import FakeFly

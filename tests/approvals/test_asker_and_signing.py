@@ -24,7 +24,7 @@ from fly_tools.guards import AuditLog, MemorySink
 from fly_tools.testing import FakeFly
 from fly_tools.toolkit import FlyToolkit
 from fly_tools.tools.runtime import FlyToolError
-from tests.approvals.conftest import APPROVER, DELETE_OLD, Agent, agent_on, approve
+from tests.approvals.conftest import APPROVER, APPROVER_KEY, DELETE_OLD, Agent, agent_on, approve
 from tests.approvals.test_hook import OLD_PATH, ask
 
 KMS = "fly_request_kms_token"
@@ -107,7 +107,8 @@ def test_the_token_is_never_stored_only_its_keyed_fingerprint(tmp_path: Path) ->
     assert token not in dumped
     (question,) = store.entries()
     assert question.asker["agent"] == "ops-bot"
-    assert question.asker["token"] and question.asker["token"] not in token
+    assert question.asker["token"]
+    assert question.asker["token"] not in token
 
 
 # ------------------------------------------------------------ finding 6: signed answers
@@ -155,7 +156,7 @@ def test_a_rejected_row_edited_to_approved_is_refused(tmp_path: Path) -> None:
     store = SqliteApprovalStore(tmp_path / "a.db")
     agent = agent_on(store)
     approval_id = ask(agent)
-    answer_signed(store, _KEY_OF_TESTS(), approval_id, "rejected", "bob")
+    answer_signed(store, APPROVER_KEY, approval_id, "rejected", "bob")
     with sqlite3.connect(tmp_path / "a.db") as db:
         (data,) = db.execute("SELECT data FROM approvals WHERE id = ?", (approval_id,)).fetchone()
         row = {**json.loads(data), "status": "approved"}
@@ -166,12 +167,6 @@ def test_a_rejected_row_edited_to_approved_is_refused(tmp_path: Path) -> None:
     with pytest.raises(FlyToolError, match="no valid approver signature"):
         agent.toolkit.call("fly_delete_volume", DELETE_OLD)
     assert agent.deletes() == []
-
-
-def _KEY_OF_TESTS() -> Ed25519PrivateKey:  # noqa: N802 - reads as the constant it returns
-    from tests.approvals.conftest import APPROVER_KEY
-
-    return APPROVER_KEY
 
 
 def test_the_pending_text_names_no_command_the_model_could_run(tmp_path: Path) -> None:
@@ -247,7 +242,10 @@ def test_a_private_key_others_can_read_is_refused(tmp_path: Path) -> None:
     path.chmod(0o644)
     with pytest.raises(SigningError, match="chmod 600"):
         load_private_key(path)
-    assert approvals_cli(["approve", "abc", "--key", str(path), "--store", str(tmp_path / "s.db")]) == 1
+    assert (
+        approvals_cli(["approve", "abc", "--key", str(path), "--store", str(tmp_path / "s.db")])
+        == 1
+    )
 
 
 def test_the_cli_without_a_key_cannot_approve(

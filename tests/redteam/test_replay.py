@@ -57,7 +57,8 @@ async def test_the_same_paused_checkpoint_resumed_twice_deletes_once(
     await resume_at(second, paused, paused_at)
     assert_only_approved(fake, [DELETE_OLD])
     refused = [r for r in second.calls() if r.tool == "fly_delete_volume"]
-    assert refused and refused[-1].decision == "refused"
+    assert refused
+    assert refused[-1].decision == "refused"
     assert "already given and used" in (refused[-1].error or "")
 
 
