@@ -18,7 +18,7 @@ from typing import Any
 
 from fly_tools.approvals.entries import PENDING_TTL, Approval, ApprovalError, ApprovalStore
 from fly_tools.approvals.hook import request_binding
-from fly_tools.approvals.ledger import Asker, asker_of, same_asker
+from fly_tools.approvals.ledger import Asker, asker_of, same_asker, spend_answer
 from fly_tools.toolkit import FlyToolkit
 from fly_tools.tools.runtime import PreparedCall
 
@@ -87,19 +87,20 @@ def spend(
     prepared, who, verdict = granted
     if not question_id:
         return "no question was recorded for this call before the pause"
+    endpoint = toolkit.catalogue[call["name"]]
     try:
         found = ledger.get(question_id)
         asker = caller(toolkit, ledger).at(thread=thread, tool_call=call.get("id"))
         if found is None or not same_asker(found.asker, asker, per_call=True):
             return f"question {question_id} was not asked by this agent for this call"
+        binding = found.binding
         if verdict == "approved" and prepared.args is not None:
-            endpoint = toolkit.catalogue[call["name"]]
-            if request_binding(ledger.binding_key(), endpoint, prepared.args) != found.binding:
-                return "the call differs from the one the question was asked about"
+            binding = request_binding(ledger.binding_key(), endpoint, prepared.args)
         ledger.answer(question_id, verdict, who, None)  # type: ignore[arg-type]
+        why = spend_answer(ledger, question_id, asker, binding, None, per_call=True)
     except ApprovalError:
         return REPLAYED
-    return None if ledger.consume(question_id) else REPLAYED
+    return None if why is None else f"{why}; {REPLAYED}"
 
 
 def close(ledger: ApprovalStore, question_id: str | None, who: str, reason: str) -> None:

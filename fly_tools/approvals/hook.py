@@ -19,14 +19,13 @@ from fly_tools.approvals.entries import (
     Status,
     open_store,
 )
-from fly_tools.approvals.ledger import Asker, asker_of, same_asker
+from fly_tools.approvals.ledger import Asker, asker_of, same_asker, spend_answer
 from fly_tools.approvals.signing import (
     KEYS_ENV,
     SigningError,
     keys_from_env,
     parse_public_keys,
     sign,
-    verify,
 )
 from fly_tools.catalogue import Endpoint
 from fly_tools.guards.decisions import ActionRequest, Approve, Decision, Pending, Reject, target_of
@@ -163,20 +162,19 @@ class StoreApproval:
                 continue  # another caller's question, or another call: never spent here
             status = found.status_at(now)
             if status in ("approved", "edited"):
-                if not self._signed(found):
-                    return Reject(reason=_unsigned(found.id), by=STORE_DOOR)
-                if self.store.consume(found.id, found.signature):
+                why = spend_answer(
+                    self.store, found.id, asker, request.binding, self.approvers, per_call=False
+                )
+                if why is None:
                     return Approve(by=found.answered_by or "unknown")
+                if "signature" in why:
+                    return Reject(reason=why, by=STORE_DOOR)
             if status == "rejected":
                 said = f": {found.reason}" if found.reason else ""
                 reason = f"approval {found.id} was rejected{said}"
                 return Reject(reason=reason, by=found.answered_by or "unknown")
         asked = self.store.add(_question(request, now, self.ttl, asker))
         return Pending(reason=self.pending_reason(asked.id), by=STORE_DOOR, approval_id=asked.id)
-
-    def _signed(self, found: Approval) -> bool:
-        fields = found.signed_fields(found.status, found.answered_by or "", found.expires_at)
-        return found.signature is not None and verify(self.approvers, fields, found.signature)
 
     def pending_reason(self, approval_id: str) -> str:
         """What the model is told while approval ``approval_id`` waits for a person.
@@ -208,13 +206,6 @@ def answer_signed(
     expires_at = store.clock() + APPROVED_TTL
     signature = sign(key, found.signed_fields(status, by, expires_at))
     return store.answer(approval_id, status, by, reason, expires_at=expires_at, signature=signature)
-
-
-def _unsigned(approval_id: str) -> str:
-    return (
-        f"approval {approval_id} carries no valid approver signature, so it is not used; "
-        f"a person must approve question {approval_id} with their approver key"
-    )
 
 
 def _version(request: ActionRequest) -> str | None:

@@ -12,11 +12,14 @@ import hmac
 import secrets
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
 from fly_tools.approvals.entries import Approval, ApprovalError, Status, answer_error
+from fly_tools.approvals.signing import verify
 
 ANSWERS: tuple[Status, ...] = ("approved", "edited", "rejected")
 SPENDABLE: tuple[Status, ...] = ("approved", "edited")
@@ -106,6 +109,47 @@ def spend_transition(found: Approval | None, now: float, signature: str | None) 
     if signature is not None and found.signature != signature:
         return None  # the row changed since it was checked
     return replace(found, status="spent", consumed_at=now)
+
+
+def spend_answer(
+    store: Any,
+    question_id: str,
+    asker: Asker,
+    binding: str,
+    approvers: Sequence[Ed25519PublicKey] | None,
+    *,
+    per_call: bool,
+) -> str | None:
+    """Spend the answer to ``question_id`` for this asker and request: ``None`` when it was
+    spent now (exactly once across every handle on the store), else why not.
+
+    ``approvers``: the public keys an answer must be signed with (answers from outside
+    the process); ``None`` for an answer given in this process (the middleware's resume).
+    """
+    found = store.get(question_id)
+    if found is None:
+        return f"no question {question_id}"
+    if not same_asker(found.asker, asker, per_call=per_call):
+        return f"question {question_id} was asked by another caller"
+    if not hmac.compare_digest(found.binding, binding):
+        return f"question {question_id} was about another request"
+    status = found.status_at(store.clock())
+    if status not in SPENDABLE:
+        return f"question {question_id} is {status}"
+    if approvers is not None and not signed(found, approvers):
+        return (
+            f"approval {question_id} carries no valid approver signature, so it is not used; "
+            f"a person must approve question {question_id} with their approver key"
+        )
+    if not store.consume(found.id, found.signature):
+        return f"question {question_id} was already spent"
+    return None
+
+
+def signed(found: Approval, approvers: Sequence[Ed25519PublicKey]) -> bool:
+    """Whether one of ``approvers`` signed this answer exactly as stored."""
+    fields = found.signed_fields(found.status, found.answered_by or "", found.expires_at)
+    return found.signature is not None and verify(approvers, fields, found.signature)
 
 
 def same_pending(found: Approval, new: Approval, now: float) -> bool:
