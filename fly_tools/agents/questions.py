@@ -91,7 +91,12 @@ def spend(
     try:
         found = ledger.get(question_id)
         asker = caller(toolkit, ledger).at(thread=thread, tool_call=call.get("id"))
-        if found is None or not same_asker(found.asker, asker, per_call=True):
+        if found is None:
+            return (
+                f"question {question_id} is not in this approval ledger (it was asked in "
+                "another process: give approval_middleware(..., ledger=...) a shared one)"
+            )
+        if not same_asker(found.asker, asker, per_call=True):
             return f"question {question_id} was not asked by this agent for this call"
         binding = found.binding
         if verdict == "approved" and prepared.args is not None:

@@ -84,3 +84,20 @@ async def test_a_shared_sqlite_ledger_stops_the_replay_in_another_process(
     assert_only_approved(fake, [DELETE_OLD])
     (question,) = SqliteApprovalStore(tmp_path / "ledger.db").entries()
     assert question.status == "spent"
+
+
+async def test_a_question_unknown_to_this_process_is_refused_not_run(run_async: bool) -> None:
+    # Another process with the default (in-memory) ledger cannot tell a first resume from
+    # a replay: it refuses, and says how to share the ledger.
+    import fly_tools.approvals.ledger as ledger_module
+
+    saver, fake = InMemorySaver(), FakeFly.demo()
+    before = Rig(fake, SCRIPT, mode="per_call", run_async=run_async, saver=saver)
+    paused = await before.start()
+    paused_at = before.agent.get_state({"configurable": {"thread_id": "t1"}}).config
+    ledger_module.PROCESS_LEDGER._rows.clear()  # as a new process's memory
+    after = Rig(fake, SCRIPT, mode="per_call", run_async=run_async, saver=saver)
+    await resume_at(after, paused, paused_at)
+    assert_only_approved(fake, [])
+    (record,) = [r for r in after.calls() if r.tool == "fly_delete_volume"]
+    assert "not in this approval ledger" in (record.error or "")
