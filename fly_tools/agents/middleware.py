@@ -19,7 +19,7 @@ from langchain_core.messages import AIMessage, ToolCall, ToolMessage
 from langgraph.prebuilt.tool_node import ToolCallRequest
 from langgraph.types import interrupt
 
-from fly_tools.agents.questions import ask, question_key
+from fly_tools.agents.questions import ask, ask_edit, question_key
 from fly_tools.agents.review import (
     EDITED_KEY,
     NOT_RECORDED,
@@ -191,6 +191,8 @@ class FlyApprovalMiddleware(ReviewDecisions, HumanInTheLoopMiddleware):
         actions = []
         configs = []
         for review in reviews:
+            if edited:
+                ask_edit(self.toolkit, self.ledger, review, thread_id())
             description = self._description(review, edited=edited)
             args = review.edited_args if edited else review.call["args"]
             actions.append({"name": review.call["name"], "args": args, "description": description})
@@ -213,7 +215,30 @@ class FlyApprovalMiddleware(ReviewDecisions, HumanInTheLoopMiddleware):
     def wrap_tool_call(
         self, request: ToolCallRequest, handler: Callable[[ToolCallRequest], ToolResult]
     ) -> ToolResult:
-        """Record calls to tools the agent does not have; ask per call in per-call mode."""
+        """Record calls to tools the agent does not have; ask per call in per-call mode.
+
+        A receipt left unclaimed when the call ends (another middleware stopped it, a
+        twin call with the same id) is dropped: it was for that call only.
+        """
+        try:
+            return self._wrap(request, handler)
+        finally:
+            self.toolkit._runtime.receipts.discard(self._ctx(request.tool_call))
+
+    async def awrap_tool_call(
+        self,
+        request: ToolCallRequest,
+        handler: Callable[[ToolCallRequest], Awaitable[ToolResult]],
+    ) -> ToolResult:
+        """Async twin of :meth:`wrap_tool_call`."""
+        try:
+            return await self._awrap(request, handler)
+        finally:
+            self.toolkit._runtime.receipts.discard(self._ctx(request.tool_call))
+
+    def _wrap(
+        self, request: ToolCallRequest, handler: Callable[[ToolCallRequest], ToolResult]
+    ) -> ToolResult:
         self._record_unknown(request)
         if self.interrupt_mode != "per_call" or not self._is_gated(request.tool_call):
             return super().wrap_tool_call(request, handler)
@@ -225,12 +250,11 @@ class FlyApprovalMiddleware(ReviewDecisions, HumanInTheLoopMiddleware):
         answer = self._per_call(review, self._prepare_edit)
         return answer if answer is not None else self._run_reviewed(request, review, handler)
 
-    async def awrap_tool_call(
+    async def _awrap(
         self,
         request: ToolCallRequest,
         handler: Callable[[ToolCallRequest], Awaitable[ToolResult]],
     ) -> ToolResult:
-        """Async twin of :meth:`wrap_tool_call`."""
         self._record_unknown(request)
         if self.interrupt_mode != "per_call" or not self._is_gated(request.tool_call):
             return await super().awrap_tool_call(request, handler)
@@ -275,6 +299,8 @@ class FlyApprovalMiddleware(ReviewDecisions, HumanInTheLoopMiddleware):
         return review.answer
 
     def _approval_request(self, review: Review, *, edited: bool) -> ToolApprovalRequest:
+        if edited:
+            ask_edit(self.toolkit, self.ledger, review, thread_id())
         return ToolApprovalRequest(
             type="tool_approval",
             tool_call_id=review.call["id"] or "",

@@ -55,6 +55,7 @@ class Review:
     grant: tuple[PreparedCall, str, str] | None = None
     stop: tuple[str, str, str] | None = None
     question: str | None = None  # its id in the approval ledger, recorded before the pause
+    pinned: str | None = None  # the machine version the reviewer was shown
 
 
 class ReviewDecisions:
@@ -160,10 +161,7 @@ class ReviewDecisions:
         runtime = self.toolkit._runtime
         for review in reviews:
             if review.grant is not None:
-                why = questions.spend(
-                    self.toolkit, self.ledger, review.question, review.grant, review.call,
-                    thread_id(),
-                )  # fmt: skip
+                why, review.pinned = questions.spend(self.toolkit, self.ledger, review, thread_id())
                 if why is not None:
                     review.grant = None
                     self._refuse(review, why)
@@ -182,14 +180,13 @@ class ReviewDecisions:
                 prepared, who, verdict = review.grant
                 assert prepared.request is not None
                 assert prepared.args is not None
-                version = prepared.request.facts.get("version")
                 runtime.receipts.issue(
                     endpoint,
                     prepared.args,
                     decided_by=who,
                     verdict=verdict,  # type: ignore[arg-type]
                     context=context,
-                    version=version if isinstance(version, str) else None,
+                    version=review.pinned,  # as shown, not as read again at resume
                     digest=prepared.request.digest,
                     reads=prepared.reads,
                 )

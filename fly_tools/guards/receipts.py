@@ -54,6 +54,9 @@ class Receipt:
         version: the machine version the reviewer saw, if one was read (updates carry it
             as ``current_version``, so Fly refuses a machine that changed since).
         reads: the reads made to describe the call, for its audit record.
+        front_door: the door the decision was made at (``langchain`` for an agent's own
+            tool, ``facade`` for the call-by-name tool): only a call through that door
+            can claim it.
     """
 
     receipt_id: str
@@ -67,6 +70,7 @@ class Receipt:
     thread_id: str | None = None
     version: str | None = None
     reads: tuple[str, ...] = ()
+    front_door: str | None = None
 
     def __repr__(self) -> str:
         return (
@@ -157,6 +161,7 @@ class ReceiptBook:
             thread_id=context.thread_id,
             version=version,
             reads=reads,
+            front_door=context.front_door,
         )
         if context.tool_call_id:
             with self._lock:
@@ -168,11 +173,19 @@ class ReceiptBook:
         return receipt
 
     def claim(self, context: CallContext) -> Receipt | None:
-        """Take the receipt waiting for this call's (thread, tool-call id), if any."""
+        """Take the receipt waiting for this call's (thread, tool-call id), if any.
+
+        Only the call it was issued for gets it: the same ids *and* the same front door
+        (a call by name through the facade never spends a decision about the tool
+        itself). A receipt taken by another door is dropped, not put back.
+        """
         if not context.tool_call_id:
             return None
         with self._lock:
-            return self._waiting.pop((context.thread_id, context.tool_call_id), None)
+            receipt = self._waiting.pop((context.thread_id, context.tool_call_id), None)
+        if receipt is None or receipt.front_door != context.front_door:
+            return None
+        return receipt
 
     def discard(self, context: CallContext) -> None:
         """Drop a receipt waiting for this call (it was rejected after all)."""
