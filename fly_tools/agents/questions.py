@@ -109,7 +109,7 @@ def spend(
         which the receipt pins).
     """
     assert review.grant is not None
-    prepared, who, verdict = review.grant
+    _, who, verdict = review.grant
     if not review.question:
         return "no question was recorded for this call before the pause", None
     try:
