@@ -78,6 +78,10 @@ class TicketBook:
         self._clock = clock
         self._key = secrets.token_bytes(32)
         self._open: OrderedDict[str, float] = OrderedDict()
+        # The open question about each call (caller, tool, digest, target): a host that
+        # re-runs the call before answering gets that same question back, never a fresh
+        # one its user's answer to the first could be spent on.
+        self._asked: OrderedDict[str, tuple[str, str]] = OrderedDict()
 
     def __repr__(self) -> str:
         return f"TicketBook({len(self._open)} open questions)"
@@ -88,9 +92,20 @@ class TicketBook:
         return hmac.new(self._key, b"caller:" + text.encode(), hashlib.sha256).hexdigest()[:32]
 
     def issue(self, request: ActionRequest, caller: str) -> str:
-        """Seal a ticket for ``request`` as asked of ``caller``; returns the opaque state."""
+        """Seal a ticket for ``request`` as asked of ``caller``; returns the opaque state.
+
+        While a question about the same call by the same caller is open, that question's
+        state is returned again (with the description the user was first shown): an
+        answer is then checked against what the user read, and if the target reads
+        differently now the call is refused with what changed.
+        """
         now = self._clock()
         self._forget_expired(now)
+        asked = self.fingerprint(caller, request.tool, request.digest,
+                                 json.dumps(request.target.to_dict(), sort_keys=True))  # fmt: skip
+        found = self._asked.get(asked)
+        if found is not None and found[0] in self._open:
+            return found[1]
         ticket = Ticket(
             tool=request.tool,
             digest=request.digest,
@@ -104,7 +119,11 @@ class TicketBook:
         while len(self._open) > MAX_OPEN_QUESTIONS:
             self._open.popitem(last=False)
         payload = _b64(json.dumps(asdict(ticket), separators=(",", ":")).encode())
-        return f"{_PREFIX}{payload}.{self._mac(payload)}"
+        state = f"{_PREFIX}{payload}.{self._mac(payload)}"
+        self._asked[asked] = (ticket.nonce, state)
+        while len(self._asked) > MAX_OPEN_QUESTIONS:
+            self._asked.popitem(last=False)
+        return state
 
     def redeem(self, state: object, *, tool: str, caller: str) -> Ticket:
         """Open ``state`` for a call of ``tool`` by ``caller``, and close the question.
