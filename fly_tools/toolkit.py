@@ -285,8 +285,10 @@ class FlyToolkit(BaseToolkit):
         argument schemas; ``fly_call_operation`` runs one by name through the same pipeline
         as its own tool (validation, binding, guard, approval, rate limits, audit under the
         operation's name). Only this toolkit's operations can be found or called. With
-        ``confirm=MiddlewareApproval()`` a gated operation called this way is refused: the
-        approval middleware gates tools by their own names and never sees it.
+        ``confirm=MiddlewareApproval()`` the approval middleware asks about a gated
+        operation called this way as it asks about the operation's own tool (approve or
+        reject; a call by name cannot be edited), and its receipt is spent only by that
+        call through the facade.
         """
         return facade_tools(self)
 

@@ -22,6 +22,7 @@ from langgraph.types import interrupt
 from fly_tools.agents.questions import ask, ask_edit, question_key
 from fly_tools.agents.review import (
     EDITED_KEY,
+    FACADE_KEY,
     NOT_RECORDED,
     SHOWN_KEY,
     Review,
@@ -43,6 +44,7 @@ from fly_tools.guards.decisions import MiddlewareApproval
 from fly_tools.guards.hitl import interrupt_on
 from fly_tools.toolkit import FlyToolkit
 from fly_tools.tools.pipeline import record_review
+from fly_tools.tools.facade import CALL_TOOL
 from fly_tools.tools.runtime import PreparedCall
 
 
@@ -223,7 +225,7 @@ class FlyApprovalMiddleware(ReviewDecisions, HumanInTheLoopMiddleware):
         try:
             return self._wrap(request, handler)
         finally:
-            self.toolkit._runtime.receipts.discard(self._ctx(request.tool_call))
+            self.toolkit._runtime.receipts.discard(self._ctx(self._view(request.tool_call)))
 
     async def awrap_tool_call(
         self,
@@ -234,15 +236,16 @@ class FlyApprovalMiddleware(ReviewDecisions, HumanInTheLoopMiddleware):
         try:
             return await self._awrap(request, handler)
         finally:
-            self.toolkit._runtime.receipts.discard(self._ctx(request.tool_call))
+            self.toolkit._runtime.receipts.discard(self._ctx(self._view(request.tool_call)))
 
     def _wrap(
         self, request: ToolCallRequest, handler: Callable[[ToolCallRequest], ToolResult]
     ) -> ToolResult:
         self._record_unknown(request)
-        if self.interrupt_mode != "per_call" or not self._is_gated(request.tool_call):
+        call = self._view(request.tool_call)
+        if self.interrupt_mode != "per_call" or not self._is_gated(call):
             return super().wrap_tool_call(request, handler)
-        review = Review(request.tool_call, self._prepared(request.tool_call))
+        review = Review(call, self._prepared(call))  # type: ignore[arg-type]
         if not check_shown(review, shown_of(request.state)):
             if shown_description(review.prepared) is None:
                 return handler(request)  # the tool refuses it and records why
@@ -256,9 +259,9 @@ class FlyApprovalMiddleware(ReviewDecisions, HumanInTheLoopMiddleware):
         handler: Callable[[ToolCallRequest], Awaitable[ToolResult]],
     ) -> ToolResult:
         self._record_unknown(request)
-        if self.interrupt_mode != "per_call" or not self._is_gated(request.tool_call):
+        call = self._view(request.tool_call)  # type: ignore[assignment]
+        if self.interrupt_mode != "per_call" or not self._is_gated(call):
             return await super().awrap_tool_call(request, handler)
-        call = request.tool_call
         review = Review(call, await self._aprepared(call))
         if not check_shown(review, shown_of(request.state)):
             if shown_description(review.prepared) is None:
@@ -360,7 +363,19 @@ class FlyApprovalMiddleware(ReviewDecisions, HumanInTheLoopMiddleware):
     # ------------------------------------------------------------ helpers
 
     def _gated(self, turn: AIMessage) -> list[ToolCall]:
-        return [c for c in turn.tool_calls if self._is_gated(c)]
+        views = [self._view(c) for c in turn.tool_calls]
+        return [c for c in views if self._is_gated(c)]  # type: ignore[misc]
+
+    def _view(self, call: Mapping[str, Any]) -> Mapping[str, Any]:
+        """A call by name through the facade, seen as the operation it runs (so it is
+        asked about like any other door); any other call as it is."""
+        args = call.get("args")
+        if call.get("name") != CALL_TOOL or not isinstance(args, Mapping):
+            return call
+        operation, arguments = args.get("operation"), args.get("arguments", {})
+        if not isinstance(operation, str) or not isinstance(arguments, Mapping):
+            return call
+        return {**call, "name": operation, "args": dict(arguments), FACADE_KEY: True}
 
     def _is_gated(self, call: Mapping[str, Any]) -> bool:
         name = call.get("name")

@@ -23,11 +23,13 @@ from fly_tools.guards.context import CallContext
 from fly_tools.guards.describe import ASK_AGAIN, changed_during_review
 from fly_tools.guards.hitl import DECISION_TYPES
 from fly_tools.toolkit import FlyToolkit
+from fly_tools.tools.facade import FACADE_DOOR
 from fly_tools.tools.pipeline import record_review
 from fly_tools.tools.runtime import PreparedCall
 
 ToolResult = ToolMessage | Command[Any]
 EDITED_KEY = "hitl_edited_tool_calls"  # where HumanInTheLoopMiddleware keeps edits
+FACADE_KEY = "fly_tools_facade"  # marks a facade call seen as the operation it runs
 SHOWN_KEY = "fly_tools_shown"  # what each gated call's reviewer is shown, written before the pause
 _SOURCE = "hitl_interrupt_decision"
 _MAX_NAME = 80
@@ -79,6 +81,9 @@ class ReviewDecisions:
         who = self._who(decision)
         if review.stale is not None and kind in ("approve", "edit"):
             self._refuse(review, review.stale)
+        elif kind == "edit" and call.get(FACADE_KEY):
+            reason = "a call by name cannot be edited; reject it and let the agent call again"
+            self._stop(review, "rejected", who, reason)
         elif kind not in self._allowed(call["name"]):
             self._stop(review, "rejected", who, f"the answer {kind!r} is not an allowed decision")
         elif kind == "approve":
@@ -201,9 +206,8 @@ class ReviewDecisions:
         return self.reviewer
 
     def _ctx(self, call: Mapping[str, Any]) -> CallContext:
-        return CallContext(
-            tool_call_id=call.get("id"), thread_id=thread_id(), front_door="langchain"
-        )
+        door = FACADE_DOOR if call.get(FACADE_KEY) else "langchain"
+        return CallContext(tool_call_id=call.get("id"), thread_id=thread_id(), front_door=door)
 
 
 def edit_args(review: Review, decision: Any) -> dict[str, Any] | None:

@@ -232,3 +232,62 @@ async def test_an_unclaimed_receipt_is_dropped_when_the_call_ends(run_async: boo
     assert rig.toolkit._runtime.receipts._waiting == {}
     (record,) = [r for r in rig.calls() if r.tool == "fly_delete_volume"] or [None]
     assert record is None  # the tool never ran
+
+
+# ------------------------------------------------------------ finding 8: the facade asks
+
+
+def _facade_agent(fake: FakeFly, mode: str, saver: InMemorySaver) -> tuple[Any, Any]:
+    from langchain.agents import create_agent
+
+    from fly_tools import AuditLog, FlyToolkit, MemorySink, MiddlewareApproval
+    from fly_tools.agents import approval_middleware
+    from fly_tools.testing.scripted import ScriptedChatModel
+    from fly_tools.tools.facade import CALL_TOOL
+
+    sink = MemorySink()
+    toolkit = FlyToolkit(
+        client=fake.client(scope="deploy", app="web"), scope="deploy", app="web",
+        confirm=MiddlewareApproval(reviewer="alice"), audit=AuditLog(sink),
+    )  # fmt: skip
+    step = call(CALL_TOOL, operation="fly_delete_volume", arguments={"volume_id": VOL_DATA_OLD})
+    agent = create_agent(
+        ScriptedChatModel(script=[step]),
+        tools=toolkit.facade_tools(),
+        middleware=approval_middleware(toolkit, interrupt_mode=mode),
+        checkpointer=saver,
+    )
+    return agent, sink
+
+
+async def test_the_facade_asks_and_a_replayed_resume_sends_once(mode: str, run_async: bool) -> None:
+    from langchain_core.messages import HumanMessage
+
+    fake, saver = FakeFly.demo(), InMemorySaver()
+    config = {"configurable": {"thread_id": "f"}}
+    agent, _ = _facade_agent(fake, mode, saver)
+    start = {"messages": [HumanMessage("clean up")]}
+    paused = await agent.ainvoke(start, config) if run_async else agent.invoke(start, config)
+    paused_at = agent.get_state(config).config
+    for _ in range(2):  # a worker resumes; a second one replays the same checkpoint
+        again, _ = _facade_agent(fake, mode, saver)
+        rig = Rig.__new__(Rig)
+        rig.agent, rig.mode, rig.run_async = again, mode, run_async
+        await resume_at(rig, paused, paused_at)
+    assert_only_approved(fake, [DELETE_OLD])
+
+
+async def test_a_facade_call_cannot_be_edited(run_async: bool) -> None:
+    from langchain_core.messages import HumanMessage
+
+    fake, saver = FakeFly.demo(), InMemorySaver()
+    config = {"configurable": {"thread_id": "f"}}
+    agent, sink = _facade_agent(fake, "batched", saver)
+    start = {"messages": [HumanMessage("clean up")]}
+    await agent.ainvoke(start, config) if run_async else agent.invoke(start, config)
+    edit = {"type": "edit", "edited_action": {"name": "fly_delete_volume",
+                                              "args": {"volume_id": VOL_DATA_OLD}}}  # fmt: skip
+    resume = Command(resume={"decisions": [edit]})
+    await agent.ainvoke(resume, config) if run_async else agent.invoke(resume, config)
+    assert_only_approved(fake, [])
+    assert [r.decision for r in sink.records] == ["rejected"]
