@@ -43,8 +43,8 @@ from fly_tools.approvals.ledger import PROCESS_LEDGER
 from fly_tools.guards.decisions import MiddlewareApproval
 from fly_tools.guards.hitl import interrupt_on
 from fly_tools.toolkit import FlyToolkit
-from fly_tools.tools.pipeline import record_review
 from fly_tools.tools.facade import CALL_TOOL
+from fly_tools.tools.pipeline import record_review
 from fly_tools.tools.runtime import PreparedCall
 
 
