@@ -7,7 +7,7 @@ See :mod:`fly_tools.agents` for how it fits together; what the answers do is in
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from typing import Annotated, Any, NotRequired
+from typing import Annotated, Any, NotRequired, cast
 
 from langchain.agents.middleware import AgentMiddleware, AgentState, HumanInTheLoopMiddleware
 from langchain.agents.middleware.human_in_the_loop import (
@@ -245,7 +245,7 @@ class FlyApprovalMiddleware(ReviewDecisions, HumanInTheLoopMiddleware):
         call = self._view(request.tool_call)
         if self.interrupt_mode != "per_call" or not self._is_gated(call):
             return super().wrap_tool_call(request, handler)
-        review = Review(call, self._prepared(call))  # type: ignore[arg-type]
+        review = Review(call, self._prepared(call))
         if not check_shown(review, shown_of(request.state)):
             if shown_description(review.prepared) is None:
                 return handler(request)  # the tool refuses it and records why
@@ -259,7 +259,7 @@ class FlyApprovalMiddleware(ReviewDecisions, HumanInTheLoopMiddleware):
         handler: Callable[[ToolCallRequest], Awaitable[ToolResult]],
     ) -> ToolResult:
         self._record_unknown(request)
-        call = self._view(request.tool_call)  # type: ignore[assignment]
+        call = self._view(request.tool_call)
         if self.interrupt_mode != "per_call" or not self._is_gated(call):
             return await super().awrap_tool_call(request, handler)
         review = Review(call, await self._aprepared(call))
@@ -364,9 +364,9 @@ class FlyApprovalMiddleware(ReviewDecisions, HumanInTheLoopMiddleware):
 
     def _gated(self, turn: AIMessage) -> list[ToolCall]:
         views = [self._view(c) for c in turn.tool_calls]
-        return [c for c in views if self._is_gated(c)]  # type: ignore[misc]
+        return [c for c in views if self._is_gated(c)]
 
-    def _view(self, call: Mapping[str, Any]) -> Mapping[str, Any]:
+    def _view(self, call: ToolCall) -> ToolCall:
         """A call by name through the facade, seen as the operation it runs (so it is
         asked about like any other door); any other call as it is."""
         args = call.get("args")
@@ -375,7 +375,8 @@ class FlyApprovalMiddleware(ReviewDecisions, HumanInTheLoopMiddleware):
         operation, arguments = args.get("operation"), args.get("arguments", {})
         if not isinstance(operation, str) or not isinstance(arguments, Mapping):
             return call
-        return {**call, "name": operation, "args": dict(arguments), FACADE_KEY: True}
+        view = {**call, "name": operation, "args": dict(arguments), FACADE_KEY: True}
+        return cast(ToolCall, view)
 
     def _is_gated(self, call: Mapping[str, Any]) -> bool:
         name = call.get("name")
