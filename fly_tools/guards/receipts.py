@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import os
 import secrets
 import threading
 import time
@@ -35,6 +36,23 @@ Granted = Literal["approved", "edited"]
 DEFAULT_TTL = 900.0
 """Seconds a receipt stays valid: long enough to resume an agent, short enough to go stale."""
 _MAX_PENDING = 10_000
+SHARED_KEY_ENV = "FLY_TOOLS_APPROVAL_KEY"
+"""A secret (at least 32 characters) shared by the replicas of one deployment: request
+digests, and MCP question tickets, then read the same in every replica."""
+
+
+def shared_secret(purpose: str) -> bytes | None:
+    """A key for ``purpose`` derived from ``$FLY_TOOLS_APPROVAL_KEY``, or ``None`` if unset.
+
+    Raises:
+        ValueError: it is set but shorter than 32 characters.
+    """
+    text = os.environ.get(SHARED_KEY_ENV, "")
+    if not text:
+        return None
+    if len(text) < 32:
+        raise ValueError(f"{SHARED_KEY_ENV} must be at least 32 characters of random text")
+    return hmac.new(text.encode(), purpose.encode(), hashlib.sha256).digest()
 
 
 @dataclass(frozen=True)
@@ -94,7 +112,9 @@ class ReceiptBook:
     def __init__(self, *, ttl: float = DEFAULT_TTL, clock: Callable[[], float] = time.time) -> None:
         self.ttl = ttl
         self._clock = clock
-        self._key = secrets.token_bytes(32)
+        # Shared across replicas when configured, so a digest one replica showed is the
+        # digest another computes; otherwise private to this book.
+        self._key = shared_secret("request digests") or secrets.token_bytes(32)
         self._lock = threading.Lock()
         self._waiting: OrderedDict[tuple[str | None, str], Receipt] = OrderedDict()
         self._used: OrderedDict[str, None] = OrderedDict()

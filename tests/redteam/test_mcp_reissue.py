@@ -8,8 +8,15 @@ the person read. The oracle is the fake's request log.
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
+import pytest
 from mcp import Client
 
+from fly_tools import FlyToolkit
+from fly_tools.mcp import build_server
+from fly_tools.testing import FakeFly
 from fly_tools.testing.world import VOL_DATA_OLD
 from tests.mcp.conftest import Served, approval, approve, ask, reply, serve
 
@@ -51,3 +58,48 @@ async def test_a_reissued_unchanged_call_is_approved_once() -> None:
     assert replay.is_error
     assert fresh.request_state != first.request_state
     assert web.writes() == [DELETE_OLD]
+
+
+# ------------------------------------------------------------ finding 11: replicas
+
+
+def _replicas(fake: FakeFly) -> list[Any]:
+    """Two replicas of one MCP server (two toolkits, two ticket books) on one Fly."""
+    servers = []
+    for _ in range(2):
+        toolkit = FlyToolkit(client=fake.async_client(scope="deploy", app="web"),
+                             scope="deploy", app="web")  # fmt: skip
+        servers.append(build_server(toolkit))
+    return servers
+
+
+async def test_replicas_sharing_a_key_and_a_ledger_answer_each_others_questions_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FLY_TOOLS_APPROVAL_KEY", "k" * 16 + "shared-by-the-replicas-0123456789")
+    monkeypatch.setenv("FLY_TOOLS_MCP_LEDGER", str(tmp_path / "mcp-ledger.db"))
+    fake = FakeFly.demo()
+    first, second = _replicas(fake)
+    async with Client(first, elicitation_callback=approve()) as at_first:
+        asked = await ask(at_first, "fly_delete_volume", OLD)
+        async with Client(second, elicitation_callback=approve()) as at_second:
+            done = await reply(at_second, "fly_delete_volume", OLD, asked.request_state,
+                               approval(VOL_DATA_OLD))  # fmt: skip
+        again = await reply(at_first, "fly_delete_volume", OLD, asked.request_state,
+                            approval(VOL_DATA_OLD))  # fmt: skip
+    assert not done.is_error, done
+    assert again.is_error
+    deletes = [(r.method, r.path) for r in fake.requests if r.method == "DELETE"]
+    assert deletes == [DELETE_OLD]
+
+
+async def test_replicas_without_a_shared_key_refuse_each_others_answers() -> None:
+    fake = FakeFly.demo()
+    first, second = _replicas(fake)
+    async with Client(first, elicitation_callback=approve()) as at_first:
+        asked = await ask(at_first, "fly_delete_volume", OLD)
+    async with Client(second, elicitation_callback=approve()) as at_second:
+        result = await reply(at_second, "fly_delete_volume", OLD, asked.request_state,
+                             approval(VOL_DATA_OLD))  # fmt: skip
+    assert result.is_error
+    assert [r for r in fake.requests if r.method == "DELETE"] == []
