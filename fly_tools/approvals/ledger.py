@@ -22,6 +22,9 @@ from fly_tools.approvals.entries import Approval, ApprovalError, Status, answer_
 from fly_tools.approvals.signing import verify
 
 ANSWERS: tuple[Status, ...] = ("approved", "edited", "rejected")
+MAX_IN_MEMORY = 10_000
+"""Questions the in-memory ledger keeps."""
+_CLOSED: tuple[Status, ...] = ("spent", "rejected", "expired")
 SPENDABLE: tuple[Status, ...] = ("approved", "edited")
 
 
@@ -193,7 +196,19 @@ class MemoryApprovalStore:
                 ):
                     return found
             self._rows[approval.id] = approval
+            self._prune()
             return approval
+
+    def _prune(self) -> None:
+        # Bounded: closed and expired questions go first, then the oldest. A question
+        # forgotten here is unknown, and an unknown question is refused, never run.
+        if len(self._rows) <= MAX_IN_MEMORY:
+            return
+        now = self.clock()
+        for qid in [q for q, a in self._rows.items() if a.status_at(now) in _CLOSED]:
+            del self._rows[qid]
+        while len(self._rows) > MAX_IN_MEMORY:
+            del self._rows[next(iter(self._rows))]
 
     def get(self, approval_id: str) -> Approval | None:
         """The question with this id, or ``None``."""

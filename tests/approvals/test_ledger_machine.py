@@ -222,3 +222,31 @@ def test_the_ledger_spends_each_answer_at_most_once_by_its_asker(machine: type) 
     # memory is cheap: more runs there; the file and Redis runs add the second handle's races
     examples = 200 if machine is LedgerMachine else 40
     run_state_machine_as_test(machine, settings=settings(SETTINGS, max_examples=examples))
+
+
+def test_the_memory_ledger_is_bounded_and_forgets_closed_questions_first(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import fly_tools.approvals.ledger as ledger_module
+
+    monkeypatch.setattr(ledger_module, "MAX_IN_MEMORY", 5)
+    clock = Clock()
+    store = MemoryApprovalStore(clock=clock)
+    asker = ASKERS[0]
+
+    def question(n: int) -> Approval:
+        return Approval(
+            id=f"q{n}", tool="t", args={}, description="d", target={"id": str(n)},
+            binding=f"b{n}", created_at=clock() + n, expires_at=clock() + 600,
+            asker=asker.to_dict(),
+        )  # fmt: skip
+
+    store.add(question(0))
+    answer_signed(store, APPROVER, "q0", "approved", "alice")
+    assert spend_answer(store, "q0", asker, "b0", KEYS, per_call=False) is None
+    for n in range(1, 7):
+        store.add(question(n))
+    assert store.get("q0") is None  # the spent one went first
+    assert len(store.entries()) == 5
+    # forgotten means refused, not spendable
+    assert spend_answer(store, "q0", asker, "b0", KEYS, per_call=False) is not None
