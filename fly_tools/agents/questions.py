@@ -1,6 +1,6 @@
 """The middleware's questions in the approval ledger: asked before the pause, spent once at resume.
 
-:class:`~fly_tools.agents.middleware.FlyReviewSnapshot` records each gated call as a
+:class:`~fly_tools.agents.snapshot.FlyReviewSnapshot` records each gated call as a
 question (who asked, the request digest, the text shown) before the agent pauses, and
 keeps its id in the checkpoint next to the description. When the reviewer's answer
 arrives the question is looked up by that id, answered and spent in one go; a resume
