@@ -4,7 +4,9 @@ The agent pauses before deleting a volume and its process "exits": the toolkit, 
 middleware and the checkpointer are dropped. Later a new toolkit, a new middleware and a
 new connection to the same checkpoint file resume the thread with the reviewer's answer.
 The approval becomes a receipt in the process that resumes, so the delete reaches Fly
-exactly once. The checkpoints hold plain JSON only, so this also runs with
+exactly once. Both processes share an approval ledger file: the question asked before the
+pause is found there at resume and spent, so resuming the same checkpoint again sends
+nothing. The checkpoints hold plain JSON only, so this also runs with
 ``LANGGRAPH_STRICT_MSGPACK=true``. (The fake Fly API stands in for Fly, which outlives
 agents: it is kept across the restart.)
 
@@ -27,6 +29,7 @@ from langgraph.types import Command
 
 from fly_tools import FlyToolkit, MemorySink, MiddlewareApproval
 from fly_tools.agents import approval_middleware
+from fly_tools.approvals import open_store
 from fly_tools.guards import AuditLog
 from fly_tools.testing import FakeFly
 from fly_tools.testing.scripted import ScriptedChatModel, call
@@ -34,6 +37,7 @@ from fly_tools.testing.world import VOL_DATA_OLD
 
 fly = FakeFly.demo()  # stands in for Fly: it outlives the agent processes
 checkpoints = Path(tempfile.mkdtemp()) / "checkpoints.sqlite"
+ledger_file = checkpoints.with_name("ledger.db")
 config = {"configurable": {"thread_id": "clean-up-web"}}
 
 
@@ -50,7 +54,7 @@ def agent_process(sink: MemorySink) -> tuple[Any, sqlite3.Connection]:
     agent = create_agent(
         ScriptedChatModel(script=[call("fly_delete_volume", volume_id=VOL_DATA_OLD)]),
         tools=toolkit.get_tools(),
-        middleware=approval_middleware(toolkit),
+        middleware=approval_middleware(toolkit, ledger=open_store(ledger_file)),
         checkpointer=SqliteSaver(connection),
     )
     return agent, connection

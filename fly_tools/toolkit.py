@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import os
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
@@ -100,6 +101,27 @@ def _known(names: Iterable[str] | None, valid: Sequence[str], kind: str) -> froz
     return chosen
 
 
+def refuse_unknown(model: str, given: Mapping[str, Any], known: Iterable[str]) -> None:
+    """Refuse options ``model`` does not have, naming the closest real one.
+
+    A misspelt safety option (``polcy=``) must not leave an unrestricted toolkit.
+
+    Raises:
+        ValueError: an unknown option, with "did you mean" where a close name exists.
+    """
+    names = list(known)
+    unknown = [k for k in given if k not in names]
+    if not unknown:
+        return
+    parts = []
+    for name in unknown:
+        close = difflib.get_close_matches(str(name), names, n=1, cutoff=0.6)
+        parts.append(f"{name!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
+    raise ValueError(
+        f"{model} has no option {', '.join(parts)}; its options: {', '.join(sorted(names))}"
+    )
+
+
 class FlyToolkit(BaseToolkit):
     """LangChain tools for the Fly Machines API, limited to what one agent may do.
 
@@ -146,7 +168,7 @@ class FlyToolkit(BaseToolkit):
         ValueError: unknown group or tool names, or filters that leave no tools.
     """
 
-    model_config = ConfigDict(arbitrary_types_allowed=True)
+    model_config = ConfigDict(arbitrary_types_allowed=True, extra="forbid")
 
     client: FlyClient | AsyncFlyClient
     scope: Scope
@@ -174,6 +196,8 @@ class FlyToolkit(BaseToolkit):
     @model_validator(mode="before")
     @classmethod
     def _scope_given(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            refuse_unknown(cls.__name__, data, cls.model_fields)
         if isinstance(data, dict) and data.get("scope") is None:
             raise ValueError(
                 "scope is required: pass the scope of the token the client uses, one of "
@@ -244,7 +268,7 @@ class FlyToolkit(BaseToolkit):
             base_client=client,
             guard=guard,
             audit=self.audit or AuditLog(MemorySink()),
-            confirm=self.confirm,
+            confirm=self._for_caller(self.confirm),
             confirm_at=self.confirm_at,
             confirm_timeout=self.confirm_timeout,
             agent_id=self.agent_id or (self.policy.agent_id if self.policy else None),
@@ -260,6 +284,15 @@ class FlyToolkit(BaseToolkit):
         self._tools = [make_tool(e, self._runtime) for e in endpoints]
         self._chosen = tuple(e.name for e in endpoints)
 
+    def _for_caller(self, confirm: Any) -> Any:
+        """A hook that keeps questions outside the process, bound to this toolkit as the
+        asker: only this toolkit's calls can spend the answers to its questions."""
+        bind = getattr(confirm, "for_caller", None)
+        if not callable(bind):
+            return confirm
+        agent = self.agent_id or (self.policy.agent_id if self.policy else None)
+        return bind(self.client, app=self.app, agent=agent)
+
     def get_tools(self) -> list[BaseTool]:
         """The tools this toolkit allows, in catalogue order."""
         return list(self._tools)
@@ -271,8 +304,10 @@ class FlyToolkit(BaseToolkit):
         argument schemas; ``fly_call_operation`` runs one by name through the same pipeline
         as its own tool (validation, binding, guard, approval, rate limits, audit under the
         operation's name). Only this toolkit's operations can be found or called. With
-        ``confirm=MiddlewareApproval()`` a gated operation called this way is refused: the
-        approval middleware gates tools by their own names and never sees it.
+        ``confirm=MiddlewareApproval()`` the approval middleware asks about a gated
+        operation called this way as it asks about the operation's own tool (approve or
+        reject; a call by name cannot be edited), and its receipt is spent only by that
+        call through the facade.
         """
         return facade_tools(self)
 
@@ -320,7 +355,8 @@ class FlyToolkit(BaseToolkit):
             FlyToolError: invalid arguments, a refusal or rejection, or a Fly error; its
                 ``str()`` is the advice, its ``artifact`` the details.
         """
-        return run_sync(self._runtime, self._endpoint(name), args, context, confirm)
+        hook = confirm if confirm is _UNSET else self._for_caller(confirm)
+        return run_sync(self._runtime, self._endpoint(name), args, context, hook)
 
     async def acall(
         self,
@@ -331,7 +367,8 @@ class FlyToolkit(BaseToolkit):
         context: CallContext | None = None,
     ) -> ToolOutput:
         """Async twin of :meth:`call`."""
-        return await run_async(self._runtime, self._endpoint(name), args, context, confirm)
+        hook = confirm if confirm is _UNSET else self._for_caller(confirm)
+        return await run_async(self._runtime, self._endpoint(name), args, context, hook)
 
     def prepare(
         self, name: str, args: Mapping[str, Any], *, context: CallContext | None = None

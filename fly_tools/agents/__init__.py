@@ -17,10 +17,7 @@ reviewer is shown; at resume an approval stands only if the call, read again fro
 reads as it was shown.
 """
 
-from fly_tools.agents.middleware import (
-    FlyApprovalMiddleware,
-    FlyReviewSnapshot,
-    approval_middleware,
-)
+from fly_tools.agents.middleware import FlyApprovalMiddleware
+from fly_tools.agents.snapshot import FlyReviewSnapshot, approval_middleware
 
 __all__ = ["FlyApprovalMiddleware", "FlyReviewSnapshot", "approval_middleware"]

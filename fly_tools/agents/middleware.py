@@ -7,22 +7,22 @@ See :mod:`fly_tools.agents` for how it fits together; what the answers do is in
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from typing import Annotated, Any, NotRequired
+from typing import Any, cast
 
-from langchain.agents.middleware import AgentMiddleware, AgentState, HumanInTheLoopMiddleware
+from langchain.agents.middleware import HumanInTheLoopMiddleware
 from langchain.agents.middleware.human_in_the_loop import (
     HITLRequest,
     ToolApprovalRequest,
 )
-from langchain.agents.middleware.types import PrivateStateAttr
 from langchain_core.messages import AIMessage, ToolCall, ToolMessage
 from langgraph.prebuilt.tool_node import ToolCallRequest
 from langgraph.types import interrupt
 
+from fly_tools.agents.questions import ask_edit
 from fly_tools.agents.review import (
     EDITED_KEY,
+    FACADE_KEY,
     NOT_RECORDED,
-    SHOWN_KEY,
     Review,
     ReviewDecisions,
     ToolResult,
@@ -36,10 +36,13 @@ from fly_tools.agents.review import (
     shown_of,
     thread_id,
 )
+from fly_tools.approvals.entries import ApprovalStore
+from fly_tools.approvals.ledger import PROCESS_LEDGER
 from fly_tools.guards.decisions import MiddlewareApproval
 from fly_tools.guards.hitl import interrupt_on
 from fly_tools.risk import RiskTier
 from fly_tools.toolkit import FlyToolkit
+from fly_tools.tools.facade import CALL_TOOL
 from fly_tools.tools.pipeline import record_review
 from fly_tools.tools.runtime import PreparedCall
 
@@ -55,6 +58,9 @@ class FlyApprovalMiddleware(ReviewDecisions, HumanInTheLoopMiddleware):
             ``reject``, ``respond``).
         interrupt_mode: ``"batched"`` (one pause per model turn) or ``"per_call"``.
         description_prefix: passed to ``HumanInTheLoopMiddleware``.
+        ledger: the approval ledger the questions are kept in (default: this process's
+            memory). Give workers that resume each other's checkpoints a shared one
+            (SQLite, Redis) so a replayed resume finds the question spent.
 
     Raises:
         ValueError: the toolkit does not use middleware approval, or an unknown decision.
@@ -68,6 +74,7 @@ class FlyApprovalMiddleware(ReviewDecisions, HumanInTheLoopMiddleware):
         allowed_decisions: Sequence[str] = ("approve", "edit", "reject"),
         interrupt_mode: str = "batched",
         description_prefix: str = "Tool execution requires approval",
+        ledger: ApprovalStore | None = None,
     ) -> None:
         if not isinstance(toolkit.confirm, MiddlewareApproval):
             raise ValueError(
@@ -86,6 +93,7 @@ class FlyApprovalMiddleware(ReviewDecisions, HumanInTheLoopMiddleware):
         )
         self.toolkit = toolkit
         self.reviewer = reviewer or toolkit.confirm.reviewer
+        self.ledger: ApprovalStore = ledger if ledger is not None else PROCESS_LEDGER
         # Calls FlyReviewSnapshot prepared a moment ago, for this node's first pass only:
         # a resumed node reads Fly's state again and compares it with what was shown.
         self._fresh: dict[tuple[str | None, str], PreparedCall] = {}
@@ -186,6 +194,8 @@ class FlyApprovalMiddleware(ReviewDecisions, HumanInTheLoopMiddleware):
         actions = []
         configs = []
         for review in reviews:
+            if edited:
+                ask_edit(self.toolkit, self.ledger, review, thread_id())
             description = self._description(review, edited=edited)
             args = review.edited_args if edited else review.call["args"]
             actions.append({"name": review.call["name"], "args": args, "description": description})
@@ -194,13 +204,13 @@ class FlyApprovalMiddleware(ReviewDecisions, HumanInTheLoopMiddleware):
         return HITLRequest(action_requests=actions, review_configs=configs)  # type: ignore[typeddict-item]
 
     def _finish(self, turn: AIMessage, reviews: list[Review]) -> dict[str, Any]:
+        self._commit(reviews)  # first: a question found spent turns a grant into a refusal
         edits = {
             r.call["id"]: {"name": r.call["name"], "args": r.edited_args}
             for r in reviews
             if r.edited_args is not None and r.answer is None
         }
         answers = [r.answer for r in reviews if r.answer is not None]
-        self._commit(reviews)
         return {"messages": [turn, *answers], EDITED_KEY: edits}
 
     # ------------------------------------------------------------ per-call mode and tools
@@ -208,19 +218,15 @@ class FlyApprovalMiddleware(ReviewDecisions, HumanInTheLoopMiddleware):
     def wrap_tool_call(
         self, request: ToolCallRequest, handler: Callable[[ToolCallRequest], ToolResult]
     ) -> ToolResult:
-        """Record calls to tools the agent does not have; ask per call in per-call mode."""
-        self._record_unknown(request)
-        if self.interrupt_mode != "per_call":
-            return super().wrap_tool_call(request, handler)
-        if not self._is_gated(request.tool_call):
-            return handler(request)  # the base would ask about every tool it has an entry for
-        review = Review(request.tool_call, self._prepared(request.tool_call))
-        if not check_shown(review, shown_of(request.state)):
-            if shown_description(review.prepared) is None:
-                return handler(request)  # the tool refuses it and records why
-            return self._refuse_unshown(review)
-        answer = self._per_call(review, self._prepare_edit)
-        return answer if answer is not None else self._run_reviewed(request, review, handler)
+        """Record calls to tools the agent does not have; ask per call in per-call mode.
+
+        A receipt left unclaimed when the call ends (another middleware stopped it, a
+        twin call with the same id) is dropped: it was for that call only.
+        """
+        try:
+            return self._wrap(request, handler)
+        finally:
+            self.toolkit._runtime.receipts.discard(self._ctx(self._view(request.tool_call)))
 
     async def awrap_tool_call(
         self,
@@ -228,12 +234,39 @@ class FlyApprovalMiddleware(ReviewDecisions, HumanInTheLoopMiddleware):
         handler: Callable[[ToolCallRequest], Awaitable[ToolResult]],
     ) -> ToolResult:
         """Async twin of :meth:`wrap_tool_call`."""
+        try:
+            return await self._awrap(request, handler)
+        finally:
+            self.toolkit._runtime.receipts.discard(self._ctx(self._view(request.tool_call)))
+
+    def _wrap(
+        self, request: ToolCallRequest, handler: Callable[[ToolCallRequest], ToolResult]
+    ) -> ToolResult:
         self._record_unknown(request)
+        call = self._view(request.tool_call)
+        if self.interrupt_mode != "per_call":
+            return super().wrap_tool_call(request, handler)
+        if not self._is_gated(call):
+            return handler(request)  # the base would ask about every tool it has an entry for
+        review = Review(call, self._prepared(call))
+        if not check_shown(review, shown_of(request.state)):
+            if shown_description(review.prepared) is None:
+                return handler(request)  # the tool refuses it and records why
+            return self._refuse_unshown(review)
+        answer = self._per_call(review, self._prepare_edit)
+        return answer if answer is not None else self._run_reviewed(request, review, handler)
+
+    async def _awrap(
+        self,
+        request: ToolCallRequest,
+        handler: Callable[[ToolCallRequest], Awaitable[ToolResult]],
+    ) -> ToolResult:
+        self._record_unknown(request)
+        call = self._view(request.tool_call)
         if self.interrupt_mode != "per_call":
             return await super().awrap_tool_call(request, handler)
-        if not self._is_gated(request.tool_call):
+        if not self._is_gated(call):
             return await handler(request)
-        call = request.tool_call
         review = Review(call, await self._aprepared(call))
         if not check_shown(review, shown_of(request.state)):
             if shown_description(review.prepared) is None:
@@ -274,6 +307,8 @@ class FlyApprovalMiddleware(ReviewDecisions, HumanInTheLoopMiddleware):
         return review.answer
 
     def _approval_request(self, review: Review, *, edited: bool) -> ToolApprovalRequest:
+        if edited:
+            ask_edit(self.toolkit, self.ledger, review, thread_id())
         return ToolApprovalRequest(
             type="tool_approval",
             tool_call_id=review.call["id"] or "",
@@ -333,7 +368,20 @@ class FlyApprovalMiddleware(ReviewDecisions, HumanInTheLoopMiddleware):
     # ------------------------------------------------------------ helpers
 
     def _gated(self, turn: AIMessage) -> list[ToolCall]:
-        return [c for c in turn.tool_calls if self._is_gated(c)]
+        views = [self._view(c) for c in turn.tool_calls]
+        return [c for c in views if self._is_gated(c)]
+
+    def _view(self, call: ToolCall) -> ToolCall:
+        """A call by name through the facade, seen as the operation it runs (so it is
+        asked about like any other door); any other call as it is."""
+        args = call.get("args")
+        if call.get("name") != CALL_TOOL or not isinstance(args, Mapping):
+            return call
+        operation, arguments = args.get("operation"), args.get("arguments", {})
+        if not isinstance(operation, str) or not isinstance(arguments, Mapping):
+            return call
+        view = {**call, "name": operation, "args": dict(arguments), FACADE_KEY: True}
+        return cast(ToolCall, view)
 
     def _is_gated(self, call: Mapping[str, Any]) -> bool:
         name = call.get("name")
@@ -346,91 +394,3 @@ class FlyApprovalMiddleware(ReviewDecisions, HumanInTheLoopMiddleware):
 
 
 _FRESH_KEPT = 256  # prepared calls held between the two nodes, across all threads
-
-
-class FlyShownState(AgentState[Any]):
-    """The agent state key where each gated call's recorded description is kept."""
-
-    fly_tools_shown: NotRequired[Annotated[dict[str, str], PrivateStateAttr]]
-
-
-class FlyReviewSnapshot(AgentMiddleware[Any, Any, Any]):
-    """Records, before the pause, what the reviewer of each gated call will be shown.
-
-    It runs as its own node just before :class:`FlyApprovalMiddleware` (after-model
-    hooks run in reverse list order, so it comes after it in the list), so the record
-    is in the checkpoint when the agent pauses. A resumed review reads Fly's state again:
-    an approval stands only if the call reads as it was shown; otherwise the call is
-    refused and the model is told to ask again. :func:`approval_middleware` returns both.
-    """
-
-    state_schema = FlyShownState
-
-    def __init__(self, approver: FlyApprovalMiddleware) -> None:
-        super().__init__()
-        self.approver = approver
-
-    def after_model(self, state: Any, runtime: Any) -> dict[str, Any] | None:
-        """Read and describe this turn's gated calls, and record the descriptions."""
-        calls = self._calls(state)
-        if calls is None:
-            return {SHOWN_KEY: {}} if shown_of(state) else None
-        prepared = [
-            self.approver.toolkit.prepare(c["name"], c["args"], context=self.approver._ctx(c))
-            for c in calls
-        ]
-        return self._record(calls, prepared)
-
-    async def aafter_model(self, state: Any, runtime: Any) -> dict[str, Any] | None:
-        """Async twin of :meth:`after_model`."""
-        calls = self._calls(state)
-        if calls is None:
-            return {SHOWN_KEY: {}} if shown_of(state) else None
-        prepared = [
-            await self.approver.toolkit.aprepare(
-                c["name"], c["args"], context=self.approver._ctx(c)
-            )
-            for c in calls
-        ]
-        return self._record(calls, prepared)
-
-    def _calls(self, state: Any) -> list[ToolCall] | None:
-        turn = last_turn(state)
-        return None if turn is None else self.approver._gated(turn)
-
-    def _record(self, calls: list[ToolCall], prepared: list[PreparedCall]) -> dict[str, Any]:
-        shown: dict[str, str] = {}
-        for call, one in zip(calls, prepared, strict=True):
-            self.approver.keep_fresh(call, one)
-            description = shown_description(one)
-            if description is not None:
-                shown[shown_key(call)] = description
-        return {SHOWN_KEY: shown}
-
-
-def approval_middleware(
-    toolkit: FlyToolkit,
-    *,
-    reviewer: str | None = None,
-    allowed_decisions: Sequence[str] = ("approve", "edit", "reject"),
-    interrupt_mode: str = "batched",
-    description_prefix: str = "Tool execution requires approval",
-) -> list[AgentMiddleware[Any, Any, Any]]:
-    """The middleware that puts a person in front of a toolkit's gated calls.
-
-    Returns ``[FlyApprovalMiddleware(toolkit, ...), FlyReviewSnapshot(...)]``: a
-    ``HumanInTheLoopMiddleware`` that pauses before every tool at or above the toolkit's
-    ``confirm_at`` with a plain-English description and turns each approval into the
-    receipt the toolkit needs to send the call, and the step before it that records
-    the description, so an approval stands only for the call as it was shown. Pass the
-    list as it is (or unpacked, in this order). Build the toolkit with
-    ``confirm=MiddlewareApproval()``.
-    """
-    approver = FlyApprovalMiddleware(
-        toolkit,
-        reviewer=reviewer,
-        allowed_decisions=allowed_decisions,
-        interrupt_mode=interrupt_mode,
-        description_prefix=description_prefix,
-    )
-    return [approver, FlyReviewSnapshot(approver)]

@@ -17,15 +17,19 @@ from langchain_core.messages import AIMessage, ToolCall, ToolMessage
 from langgraph.config import get_config
 from langgraph.types import Command
 
+from fly_tools.agents import questions
+from fly_tools.approvals.entries import ApprovalStore
 from fly_tools.guards.context import CallContext
 from fly_tools.guards.describe import ASK_AGAIN, changed_during_review
 from fly_tools.guards.hitl import DECISION_TYPES
 from fly_tools.toolkit import FlyToolkit
+from fly_tools.tools.facade import FACADE_DOOR
 from fly_tools.tools.pipeline import record_review
 from fly_tools.tools.runtime import PreparedCall
 
 ToolResult = ToolMessage | Command[Any]
 EDITED_KEY = "hitl_edited_tool_calls"  # where HumanInTheLoopMiddleware keeps edits
+FACADE_KEY = "fly_tools_facade"  # marks a facade call seen as the operation it runs
 SHOWN_KEY = "fly_tools_shown"  # what each gated call's reviewer is shown, written before the pause
 _SOURCE = "hitl_interrupt_decision"
 _MAX_NAME = 80
@@ -52,6 +56,8 @@ class Review:
     # pauses again is run again from the start on resume.
     grant: tuple[PreparedCall, str, str] | None = None
     stop: tuple[str, str, str] | None = None
+    question: str | None = None  # its id in the approval ledger, recorded before the pause
+    pinned: str | None = None  # the machine version the reviewer was shown
 
 
 class ReviewDecisions:
@@ -59,6 +65,7 @@ class ReviewDecisions:
 
     toolkit: FlyToolkit
     reviewer: str
+    ledger: ApprovalStore
     interrupt_on: Any  # HumanInTheLoopMiddleware's mapping of tool name to its config
 
     # ------------------------------------------------------------ decisions
@@ -74,6 +81,9 @@ class ReviewDecisions:
         who = self._who(decision)
         if review.stale is not None and kind in ("approve", "edit"):
             self._refuse(review, review.stale)
+        elif kind == "edit" and call.get(FACADE_KEY):
+            reason = "a call by name cannot be edited; reject it and let the agent call again"
+            self._stop(review, "rejected", who, reason)
         elif kind not in self._allowed(call["name"]):
             self._stop(review, "rejected", who, f"the answer {kind!r} is not an allowed decision")
         elif kind == "approve":
@@ -151,13 +161,21 @@ class ReviewDecisions:
         )
 
     def _commit(self, reviews: Sequence[Review]) -> None:
-        """Issue the receipts and write the records, once every answer is in."""
+        """Spend the questions, issue the receipts and write the records, once every
+        answer is in. A question already spent (a replayed resume) sends nothing."""
         runtime = self.toolkit._runtime
+        for review in reviews:
+            if review.grant is not None:
+                why, review.pinned = questions.spend(self.toolkit, self.ledger, review, thread_id())
+                if why is not None:
+                    review.grant = None
+                    self._refuse(review, why)
         for review in reviews:
             call, context = review.call, self._ctx(review.call)
             endpoint = self.toolkit.catalogue[call["name"]]
             if review.stop is not None:
                 verdict, who, reason = review.stop
+                questions.close(self.ledger, review.question, who, reason)
                 runtime.receipts.discard(context)
                 record_review(
                     runtime, endpoint, call["args"], verdict=verdict, by=who, reason=reason,
@@ -167,14 +185,13 @@ class ReviewDecisions:
                 prepared, who, verdict = review.grant
                 assert prepared.request is not None
                 assert prepared.args is not None
-                version = prepared.request.facts.get("version")
                 runtime.receipts.issue(
                     endpoint,
                     prepared.args,
                     decided_by=who,
                     verdict=verdict,  # type: ignore[arg-type]
                     context=context,
-                    version=version if isinstance(version, str) else None,
+                    version=review.pinned,  # as shown, not as read again at resume
                     digest=prepared.request.digest,
                     reads=prepared.reads,
                 )
@@ -189,9 +206,8 @@ class ReviewDecisions:
         return self.reviewer
 
     def _ctx(self, call: Mapping[str, Any]) -> CallContext:
-        return CallContext(
-            tool_call_id=call.get("id"), thread_id=thread_id(), front_door="langchain"
-        )
+        door = FACADE_DOOR if call.get(FACADE_KEY) else "langchain"
+        return CallContext(tool_call_id=call.get("id"), thread_id=thread_id(), front_door=door)
 
 
 def edit_args(review: Review, decision: Any) -> dict[str, Any] | None:
@@ -258,10 +274,13 @@ def check_shown(review: Review, shown: Mapping[str, Any]) -> bool:
     recorded description. ``review.shown`` is set to it; ``review.stale`` says why no
     approval can stand when the description read now differs, or the call is refused now.
     """
-    recorded = shown.get(shown_key(review.call))
+    key = shown_key(review.call)
+    recorded = shown.get(key)
     if not isinstance(recorded, str):
         return False
     review.shown = recorded
+    question = shown.get(questions.question_key(key))
+    review.question = question if isinstance(question, str) else None
     now = shown_description(review.prepared)
     if now != recorded:
         current = now if now is not None else f"it cannot run now ({review.prepared.refusal})"

@@ -2,18 +2,30 @@
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import hmac
 import json
 import secrets
+from collections.abc import Iterable
 from typing import Any
 
 from fly_tools.approvals.entries import (
+    APPROVED_TTL,
     PENDING_TTL,
     Approval,
     ApprovalError,
     ApprovalStore,
+    Status,
     open_store,
+)
+from fly_tools.approvals.ledger import Asker, asker_of, same_asker, spend_answer
+from fly_tools.approvals.signing import (
+    KEYS_ENV,
+    SigningError,
+    keys_from_env,
+    parse_public_keys,
+    sign,
 )
 from fly_tools.catalogue import Endpoint
 from fly_tools.guards.decisions import ActionRequest, Approve, Decision, Pending, Reject, target_of
@@ -45,28 +57,56 @@ def request_binding(key: bytes, endpoint: Endpoint, args: Any) -> str:
 class StoreApproval:
     """Approve gated calls through a store that outlives the process.
 
-    Asked about a call, it looks in the store for an answer about this exact call (same
-    tool, request, target, and machine version as described): an approval is used up
-    (once across every process sharing the store) and lets the call through; a rejection
-    stops it. Otherwise the question is stored (or the one already waiting is reused) and
-    the call is refused as *pending*: nothing is sent, and the model is told to have a
-    person run ``fly-tools approvals approve ID``, then call again.
+    Asked about a call, it looks in the store for an answer to a question *this caller*
+    asked about this exact call (same tool, request, target, machine version and
+    description; same token, API host, app, agent and thread). An approval counts only
+    when signed by one of the approvers' keys; it is then spent (once across every
+    process sharing the store) and lets the call through; a rejection stops it.
+    Otherwise the question is stored (or the one already waiting is reused) and the call
+    is refused as *pending*: nothing is sent, and the model is told that a person must
+    approve the question with their approver key. The model is never told a command:
+    approving is a person's act, with a key the agent does not hold.
+
+    A toolkit binds the hook to itself (:meth:`for_caller`); a hook not bound to a
+    toolkit refuses every call.
 
     Args:
         store: an :class:`ApprovalStore`, or its URL (a path, ``sqlite:///path``,
             ``redis://...``); ``None`` for ``$FLY_TOOLS_APPROVALS`` or the default file.
         ttl: seconds a question waits for a person before it expires.
+        approvers: the approvers' public keys (``ed25519:BASE64``, as ``fly-tools
+            approvals keygen`` prints them); ``None`` reads ``$FLY_TOOLS_APPROVER_KEYS``.
+            With none, every gated call is refused.
+
+    Raises:
+        SigningError: an approver key that cannot be read.
     """
 
-    def __init__(self, store: ApprovalStore | str | None = None, *, ttl: float = PENDING_TTL):
+    def __init__(
+        self,
+        store: ApprovalStore | str | None = None,
+        *,
+        ttl: float = PENDING_TTL,
+        approvers: str | Iterable[str] | None = None,
+    ):
         self.store: ApprovalStore = (
             store if store is not None and not isinstance(store, str) else open_store(store)
         )
         self.ttl = ttl
+        self.approvers = parse_public_keys(approvers) if approvers is not None else keys_from_env()
         self._key: bytes | None = None
+        self._caller: tuple[Any, str | None, str | None] | None = None
+        self._asker: Asker | None = None
 
     def __repr__(self) -> str:
-        return f"StoreApproval({self.store.location!r})"
+        return f"StoreApproval({self.store.location!r}, {len(self.approvers)} approver key(s))"
+
+    def for_caller(self, client: Any, *, app: str | None, agent: str | None) -> StoreApproval:
+        """This hook for one toolkit: questions it stores name the toolkit as the asker
+        (a keyed fingerprint of ``client``'s token, its API host, ``app`` and ``agent``)."""
+        bound = copy.copy(self)
+        bound._caller, bound._asker = (client, app, agent), None
+        return bound
 
     def bind_request(self, endpoint: Endpoint, args: Any) -> str:
         """The binding the toolkit puts in ``ActionRequest.binding`` before asking.
@@ -80,7 +120,18 @@ class StoreApproval:
             return ""
 
     def __call__(self, request: ActionRequest) -> Decision:
-        """Approve, reject, or leave pending; never an approval without a stored answer."""
+        """Approve, reject, or leave pending; never an approval without a signed answer."""
+        if self._caller is None:
+            reason = (
+                "this StoreApproval is not bound to a toolkit; pass it as FlyToolkit(confirm=...)"
+            )
+            return Reject(reason=reason, by=STORE_DOOR)
+        if not self.approvers:
+            reason = (
+                f"no approver keys are configured ({KEYS_ENV} is unset), so no answer from the "
+                "approvals store can be trusted; the operator must configure them"
+            )
+            return Reject(reason=reason, by=STORE_DOOR)
         try:
             if not request.binding:
                 self._binding_key()  # raises the store's error when that is the cause
@@ -95,30 +146,66 @@ class StoreApproval:
             self._key = self.store.binding_key()
         return self._key
 
+    def asker(self, request: ActionRequest) -> Asker:
+        """Who asks ``request``: this hook's toolkit, in the request's thread and call."""
+        if self._asker is None:
+            assert self._caller is not None
+            client, app, agent = self._caller
+            self._asker = asker_of(client, self._binding_key(), app=app, agent=agent)
+        return self._asker.at(thread=request.thread_id, tool_call=request.tool_call_id)
+
     def _decide(self, request: ActionRequest) -> Decision:
         now = self.store.clock()
+        asker = self.asker(request)
         for found in self.store.matching(request.binding):
-            if not _same_call(found, request):
-                continue
+            if not _same_call(found, request) or not same_asker(found.asker, asker, per_call=False):
+                continue  # another caller's question, or another call: never spent here
             status = found.status_at(now)
-            if status == "approved" and self.store.consume(found.id):
-                return Approve(by=found.answered_by or "unknown")
+            if status in ("approved", "edited"):
+                why = spend_answer(
+                    self.store, found.id, asker, request.binding, self.approvers, per_call=False
+                )
+                if why is None:
+                    return Approve(by=found.answered_by or "unknown")
+                if "signature" in why:
+                    return Reject(reason=why, by=STORE_DOOR)
             if status == "rejected":
                 said = f": {found.reason}" if found.reason else ""
                 reason = f"approval {found.id} was rejected{said}"
                 return Reject(reason=reason, by=found.answered_by or "unknown")
-        asked = self.store.add(_question(request, now, self.ttl))
+        asked = self.store.add(_question(request, now, self.ttl, asker))
         return Pending(reason=self.pending_reason(asked.id), by=STORE_DOOR, approval_id=asked.id)
 
     def pending_reason(self, approval_id: str) -> str:
-        """What the model is told while approval ``approval_id`` waits for a person."""
-        store = (
-            "" if self.store.location == _default_location() else f" --store {self.store.location}"
-        )
+        """What the model is told while approval ``approval_id`` waits for a person.
+
+        No command: a model that could run it would approve its own call.
+        """
         return (
-            f"pending approval {approval_id}: ask a person to run "
-            f"`fly-tools approvals approve {approval_id}{store}`, then call again"
+            f"pending approval {approval_id}: a person must approve question {approval_id} "
+            "with their approver key (you cannot approve it); call again once they have"
         )
+
+
+def answer_signed(
+    store: ApprovalStore,
+    key: Any,
+    approval_id: str,
+    status: Status,
+    by: str,
+    reason: str | None = None,
+) -> Approval:
+    """Answer question ``approval_id`` as approver ``by``, signed with private ``key``.
+
+    Raises:
+        ApprovalError: no such question, or it is no longer pending.
+    """
+    found = store.get(approval_id)
+    if found is None:
+        raise ApprovalError(f"no approval {approval_id} in this store")
+    expires_at = store.clock() + APPROVED_TTL
+    signature = sign(key, found.signed_fields(status, by, expires_at))
+    return store.answer(approval_id, status, by, reason, expires_at=expires_at, signature=signature)
 
 
 def _version(request: ActionRequest) -> str | None:
@@ -139,7 +226,7 @@ def _same_call(found: Approval, request: ActionRequest) -> bool:
     )
 
 
-def _question(request: ActionRequest, now: float, ttl: float) -> Approval:
+def _question(request: ActionRequest, now: float, ttl: float, asker: Asker) -> Approval:
     return Approval(
         id=secrets.token_hex(5),
         tool=request.tool,
@@ -151,11 +238,8 @@ def _question(request: ActionRequest, now: float, ttl: float) -> Approval:
         agent_id=request.agent_id,
         created_at=now,
         expires_at=now + ttl,
+        asker=asker.to_dict(),
     )
 
 
-def _default_location() -> str:
-    try:
-        return open_store().location
-    except ApprovalError:
-        return ""
+__all__ = ["STORE_DOOR", "SigningError", "StoreApproval", "answer_signed", "request_binding"]

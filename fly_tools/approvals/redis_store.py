@@ -11,7 +11,8 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import redis
 
-from fly_tools.approvals.entries import Approval, ApprovalError, Status, answer_error
+from fly_tools.approvals.entries import Approval, ApprovalError, Status
+from fly_tools.approvals.ledger import answer_transition, same_pending, spend_transition
 
 DEFAULT_PREFIX = "fly-tools:approvals"
 RETAIN = 30 * 86_400
@@ -90,9 +91,7 @@ class RedisApprovalStore:
 
         def add(pipe: Any) -> Approval:
             for found in self._read(pipe, pipe.zrevrange(index, 0, -1)):
-                same = (found.tool, dict(found.target), found.version) == (
-                    approval.tool, dict(approval.target), approval.version)  # fmt: skip
-                if same and found.status_at(self.clock()) == "pending":
+                if same_pending(found, approval, self.clock()):
                     return found
             pipe.multi()
             self._write(pipe, approval)
@@ -115,34 +114,42 @@ class RedisApprovalStore:
         ids = self._run(lambda: self._redis.zrevrange(self._key("all"), 0, -1))
         return self._read(self._redis, ids)
 
-    def answer(self, approval_id: str, status: Status, by: str, reason: str | None) -> Approval:
-        """Approve or reject a pending, unexpired approval, recording who answered."""
+    def answer(
+        self,
+        approval_id: str,
+        status: Status,
+        by: str,
+        reason: str | None,
+        *,
+        expires_at: float | None = None,
+        signature: str | None = None,
+    ) -> Approval:
+        """Answer a pending question (see :func:`~fly_tools.approvals.ledger.answer_transition`)."""
         key = self._key("approval", approval_id)
 
         def answer(pipe: Any) -> Approval:
-            now = self.clock()
             found = self._read(pipe, [approval_id])
-            if not found or found[0].status_at(now) != "pending":
-                raise answer_error(approval_id, found[0] if found else None, now)
-            answered = found[0].answered(status, by, reason, now)
+            answered = answer_transition(
+                found[0] if found else None, approval_id, status, by, reason, self.clock(),
+                expires_at=expires_at, signature=signature,
+            )  # fmt: skip
             pipe.multi()
             self._write(pipe, answered)
             return answered
 
         return self._run(lambda: self._redis.transaction(answer, key, value_from_callable=True))  # type: ignore[arg-type,no-any-return]
 
-    def consume(self, approval_id: str) -> bool:
-        """Mark an approved, unexpired approval used; ``True`` for exactly one caller."""
+    def consume(self, approval_id: str, signature: str | None = None) -> bool:
+        """Spend an answer; ``True`` for exactly one caller."""
         key = self._key("approval", approval_id)
 
         def consume(pipe: Any) -> bool:
-            now = self.clock()
             found = self._read(pipe, [approval_id])
-            if not found or found[0].status != "approved" or found[0].expires_at <= now:
+            spent = spend_transition(found[0] if found else None, self.clock(), signature)
+            if spent is None:
                 return False
             pipe.multi()
-            self._write(pipe, Approval.from_dict({**found[0].to_dict(), "status": "consumed",
-                                                  "consumed_at": now}))  # fmt: skip
+            self._write(pipe, spent)
             return True
 
         # A concurrent change to the watched key makes redis-py run ``consume`` again, so

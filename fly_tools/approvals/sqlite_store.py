@@ -11,7 +11,9 @@ from collections.abc import Callable, Iterator
 from contextlib import closing, contextmanager
 from pathlib import Path
 
-from fly_tools.approvals.entries import Approval, ApprovalError, Status, answer_error
+from fly_tools.approvals.entries import Approval, ApprovalError, Status
+from fly_tools.approvals.ledger import answer_transition, same_pending, spend_transition
+from fly_tools.approvals.signing import check_private_file
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS approvals (
@@ -69,6 +71,11 @@ class SqliteApprovalStore:
     def _connect(self) -> sqlite3.Connection:
         if not self._ready:
             self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            try:
+                # A file others may write would let them answer for a person or unspend.
+                check_private_file(self.path)
+            except PermissionError as exc:
+                raise ApprovalError(str(exc)) from None
             self.path.touch(mode=0o600, exist_ok=True)
         db = sqlite3.connect(self.path, timeout=_BUSY_TIMEOUT, isolation_level=None)
         if not self._ready:
@@ -90,7 +97,7 @@ class SqliteApprovalStore:
         """Store ``approval``, unless a pending one for its binding is already waiting."""
         with self._write() as db:
             for found in _rows(db, "WHERE binding = ? AND status = 'pending'", approval.binding):
-                if found.status_at(self.clock()) == "pending" and _same_call(found, approval):
+                if same_pending(found, approval, self.clock()):
                     return found
             _insert(db, approval)
         return approval
@@ -111,32 +118,36 @@ class SqliteApprovalStore:
         with self._read() as db:
             return _rows(db, "")
 
-    def answer(self, approval_id: str, status: Status, by: str, reason: str | None) -> Approval:
-        """Approve or reject a pending, unexpired approval, recording who answered."""
+    def answer(
+        self,
+        approval_id: str,
+        status: Status,
+        by: str,
+        reason: str | None,
+        *,
+        expires_at: float | None = None,
+        signature: str | None = None,
+    ) -> Approval:
+        """Answer a pending question (see :func:`~fly_tools.approvals.ledger.answer_transition`)."""
         now = self.clock()
         with self._write() as db:
             found = _rows(db, "WHERE id = ?", approval_id)
-            if not found or found[0].status_at(now) != "pending":
-                raise answer_error(approval_id, found[0] if found else None, now)
-            answered = found[0].answered(status, by, reason, now)
+            answered = answer_transition(
+                found[0] if found else None, approval_id, status, by, reason, now,
+                expires_at=expires_at, signature=signature,
+            )  # fmt: skip
             _update(db, answered, was="pending")
         return answered
 
-    def consume(self, approval_id: str) -> bool:
-        """Mark an approved, unexpired approval used; ``True`` for exactly one caller."""
+    def consume(self, approval_id: str, signature: str | None = None) -> bool:
+        """Spend an answer; ``True`` for exactly one caller."""
         now = self.clock()
         with self._write() as db:
-            found = _rows(db, "WHERE id = ? AND status = 'approved' AND expires_at > ?",
-                          approval_id, now)  # fmt: skip
-            if not found:
+            found = _rows(db, "WHERE id = ?", approval_id)
+            spent = spend_transition(found[0] if found else None, now, signature)
+            if spent is None:
                 return False
-            used = Approval.from_dict({**found[0].to_dict(), "status": "consumed",
-                                       "consumed_at": now})  # fmt: skip
-            return _update(db, used, was="approved")
-
-
-def _same_call(a: Approval, b: Approval) -> bool:
-    return (a.tool, dict(a.target), a.version) == (b.tool, dict(b.target), b.version)
+            return _update(db, spent, was=found[0].status)
 
 
 def _rows(db: sqlite3.Connection, where: str, *params: object) -> list[Approval]:

@@ -1,4 +1,4 @@
-"""``fly-tools approvals``: list, show, approve and reject gated calls waiting in a store."""
+"""``fly-tools approvals``: list, show, approve and reject gated calls waiting in a store; keygen."""
 
 from __future__ import annotations
 
@@ -31,10 +31,18 @@ def build_parser() -> argparse.ArgumentParser:
         prog=PROG,
         description="Answer gated calls that agents left waiting in an approvals store. "
         "An approval lets the agent's next identical call through, once.",
-        epilog="Exit status: 0 done; 1 no such approval, it is no longer pending, or the store "
-        "cannot be read; 2 usage.",
+        epilog="Answers are signed with the approver's key (keygen makes one); toolkits trust "
+        "the public keys in $FLY_TOOLS_APPROVER_KEYS. Run this as the approver, never as "
+        "the agent's OS user. Exit status: 0 done; 1 no such approval, it is no longer "
+        "pending, no usable key, or the store cannot be read; 2 usage.",
     )
     actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
+    keygen = actions.add_parser(
+        "keygen", help="make an approver key (mode 0600) and print its public key"
+    )
+    keygen.add_argument(
+        "--out", metavar="PATH", help="where to write it (default: ~/.fly-tools/approver.key)"
+    )
     listing = actions.add_parser("list", help="the approvals in the store, newest first")
     listing.add_argument("--pending", action="store_true", help="only those waiting for a person")
     show = actions.add_parser("show", help="one approval: what the call will do, and its answer")
@@ -46,7 +54,15 @@ def build_parser() -> argparse.ArgumentParser:
             "--by", help="who answers, for the record (default: USER@HOST of this terminal)"
         )
         answer.add_argument("--reason", help="why, kept with the answer and shown to the agent")
-    for sub in actions.choices.values():
+        answer.add_argument(
+            "--key",
+            metavar="PATH",
+            help="the approver's private key (default: $FLY_TOOLS_APPROVER_KEY, "
+            "else ~/.fly-tools/approver.key)",
+        )
+    for name, sub in actions.choices.items():
+        if name == "keygen":
+            continue
         sub.add_argument("--store", metavar="URL", help=STORE_HELP)
         sub.add_argument("--json", action="store_true", help="print JSON on stdout")
     return parser
@@ -55,9 +71,13 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``fly-tools approvals`` with ``argv``; returns the exit status."""
     from fly_tools.approvals import ApprovalError, open_store
+    from fly_tools.approvals.hook import answer_signed
+    from fly_tools.approvals.signing import SigningError
 
     args = build_parser().parse_args(list(sys.argv[1:] if argv is None else argv))
     try:
+        if args.action == "keygen":
+            return _keygen(args.out)
         store = open_store(existing_store(args.store))
         if args.action == "list":
             return _list(store, pending=args.pending, as_json=args.json)
@@ -65,8 +85,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _show(store, args.id, as_json=args.json)
         status: Status = "approved" if args.action == "approve" else "rejected"
         by = args.by or _who()
-        answered = store.answer(args.id, status, by, args.reason)
-    except ApprovalError as err:
+        key = _private_key(args.key)
+        answered = answer_signed(store, key, args.id, status, by, args.reason)
+    except (ApprovalError, SigningError) as err:
         print(f"{PROG}: {err}", file=sys.stderr)
         return EXIT_FAILED
     if args.json:
@@ -81,6 +102,28 @@ def main(argv: Sequence[str] | None = None) -> int:
 def run_approvals(argv: Sequence[str]) -> int:
     """``fly-tools approvals ...``: the handler ``fly-tools`` passes the arguments to."""
     return main(argv)
+
+
+def _keygen(out: str | None) -> int:
+    from fly_tools.approvals.signing import DEFAULT_KEY_FILE, KEYS_ENV, generate_key_file
+
+    path = out or str(DEFAULT_KEY_FILE)
+    public = generate_key_file(path)
+    print(public)
+    print(
+        f"Private key written to {path} (mode 0600): keep it where the agent cannot read it. "
+        f"Give the agent's toolkit the public key above ({KEYS_ENV}={public}).",
+        file=sys.stderr,
+    )
+    return EXIT_OK
+
+
+def _private_key(path: str | None) -> Any:
+    import os
+
+    from fly_tools.approvals.signing import DEFAULT_KEY_FILE, KEY_FILE_ENV, load_private_key
+
+    return load_private_key(path or os.environ.get(KEY_FILE_ENV) or DEFAULT_KEY_FILE)
 
 
 def _who() -> str:

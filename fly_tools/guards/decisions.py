@@ -112,6 +112,7 @@ class ActionRequest:
         binding: a process-independent keyed digest of the request, set for a hook that
             keeps answers outside the process (see :class:`fly_tools.approvals.StoreApproval`);
             empty otherwise.
+        thread_id: the agent thread, where there is one (who asked, with the toolkit).
     """
 
     tool: str
@@ -128,6 +129,7 @@ class ActionRequest:
     edited: bool = False
     tool_call_id: str | None = None
     binding: str = ""
+    thread_id: str | None = None
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import os
 import secrets
 import threading
 import time
@@ -35,6 +36,23 @@ Granted = Literal["approved", "edited"]
 DEFAULT_TTL = 900.0
 """Seconds a receipt stays valid: long enough to resume an agent, short enough to go stale."""
 _MAX_PENDING = 10_000
+SHARED_KEY_ENV = "FLY_TOOLS_APPROVAL_KEY"
+"""A secret (at least 32 characters) shared by the replicas of one deployment: request
+digests, and MCP question tickets, then read the same in every replica."""
+
+
+def shared_secret(purpose: str) -> bytes | None:
+    """A key for ``purpose`` derived from ``$FLY_TOOLS_APPROVAL_KEY``, or ``None`` if unset.
+
+    Raises:
+        ValueError: it is set but shorter than 32 characters.
+    """
+    text = os.environ.get(SHARED_KEY_ENV, "")
+    if not text:
+        return None
+    if len(text) < 32:
+        raise ValueError(f"{SHARED_KEY_ENV} must be at least 32 characters of random text")
+    return hmac.new(text.encode(), purpose.encode(), hashlib.sha256).digest()
 
 
 @dataclass(frozen=True)
@@ -54,6 +72,9 @@ class Receipt:
         version: the machine version the reviewer saw, if one was read (updates carry it
             as ``current_version``, so Fly refuses a machine that changed since).
         reads: the reads made to describe the call, for its audit record.
+        front_door: the door the decision was made at (``langchain`` for an agent's own
+            tool, ``facade`` for the call-by-name tool): only a call through that door
+            can claim it.
     """
 
     receipt_id: str
@@ -67,6 +88,7 @@ class Receipt:
     thread_id: str | None = None
     version: str | None = None
     reads: tuple[str, ...] = ()
+    front_door: str | None = None
 
     def __repr__(self) -> str:
         return (
@@ -90,7 +112,9 @@ class ReceiptBook:
     def __init__(self, *, ttl: float = DEFAULT_TTL, clock: Callable[[], float] = time.time) -> None:
         self.ttl = ttl
         self._clock = clock
-        self._key = secrets.token_bytes(32)
+        # Shared across replicas when configured, so a digest one replica showed is the
+        # digest another computes; otherwise private to this book.
+        self._key = shared_secret("request digests") or secrets.token_bytes(32)
         self._lock = threading.Lock()
         self._waiting: OrderedDict[tuple[str | None, str], Receipt] = OrderedDict()
         self._used: OrderedDict[str, None] = OrderedDict()
@@ -157,6 +181,7 @@ class ReceiptBook:
             thread_id=context.thread_id,
             version=version,
             reads=reads,
+            front_door=context.front_door,
         )
         if context.tool_call_id:
             with self._lock:
@@ -168,11 +193,19 @@ class ReceiptBook:
         return receipt
 
     def claim(self, context: CallContext) -> Receipt | None:
-        """Take the receipt waiting for this call's (thread, tool-call id), if any."""
+        """Take the receipt waiting for this call's (thread, tool-call id), if any.
+
+        Only the call it was issued for gets it: the same ids *and* the same front door
+        (a call by name through the facade never spends a decision about the tool
+        itself). A receipt taken by another door is dropped, not put back.
+        """
         if not context.tool_call_id:
             return None
         with self._lock:
-            return self._waiting.pop((context.thread_id, context.tool_call_id), None)
+            receipt = self._waiting.pop((context.thread_id, context.tool_call_id), None)
+        if receipt is None or receipt.front_door != context.front_door:
+            return None
+        return receipt
 
     def discard(self, context: CallContext) -> None:
         """Drop a receipt waiting for this call (it was rejected after all)."""

@@ -4,10 +4,11 @@ Protocol revision 2026-07-28 asks in two rounds. Round one answers ``tools/call`
 input request (a form) and an opaque ``requestState``; the client asks its user and calls
 the tool again with the answer and the state echoed back. The state is a *question
 ticket*: the tool, the digest of the validated arguments, the target, the description the
-user read and the caller it was asked about, an expiry and a nonce, sealed with an HMAC under a key that lives only in
-this process. A ticket is honoured once: its nonce is registered when it is issued and
-removed when it comes back, so a replay, a forgery and a ticket from a restarted server
-all find nothing. Checking the answer against the call that actually runs is the
+user read and the caller it was asked about, an expiry and a nonce, sealed with an
+HMAC under a key that lives only in this process, unless the replicas of one server share
+one (``$FLY_TOOLS_APPROVAL_KEY``) and a ledger (``$FLY_TOOLS_MCP_LEDGER``). A ticket is
+honoured once: its nonce is registered when it is issued and closed when it comes back,
+so a replay, a forgery and a ticket from a restarted server all find nothing. Checking the answer against the call that actually runs is the
 toolkit's job (see :mod:`fly_tools.mcp.server`): the ticket only says what was asked.
 """
 
@@ -18,6 +19,7 @@ import binascii
 import hashlib
 import hmac
 import json
+import os
 import secrets
 import time
 from collections import OrderedDict
@@ -27,7 +29,9 @@ from typing import Any
 
 from mcp_types import ElicitRequest, ElicitRequestFormParams, ElicitResult
 
+from fly_tools.approvals.entries import Approval, ApprovalError, ApprovalStore, open_store
 from fly_tools.guards import ActionRequest
+from fly_tools.guards.receipts import shared_secret
 
 DEFAULT_TTL = 300.0
 """Seconds a question stays answerable: a human's time to read it, no more."""
@@ -36,6 +40,8 @@ MAX_OPEN_QUESTIONS = 10_000
 QUESTION_KEY = "approval"
 """The key of the one input request a gated call sends."""
 _PREFIX = "fta1."
+LEDGER_ENV = "FLY_TOOLS_MCP_LEDGER"
+"""An approvals store URL the replicas of one MCP server share for their open questions."""
 
 
 @dataclass(frozen=True)
@@ -68,16 +74,35 @@ class TicketError(Exception):
 class TicketBook:
     """Seals question tickets and opens each at most once.
 
+    Replicas of one server (HTTP behind a load balancer) share ``$FLY_TOOLS_APPROVAL_KEY``
+    (the seal, and the request digests) and a ledger, ``$FLY_TOOLS_MCP_LEDGER`` (an
+    approvals store URL): a question asked by one replica is then answered at another,
+    once across all of them.
+
     Args:
         ttl: seconds a question stays answerable.
         clock: wall clock (injectable for tests).
+        ledger: where open questions are registered (default: ``$FLY_TOOLS_MCP_LEDGER``,
+            else this process's memory).
     """
 
-    def __init__(self, *, ttl: float = DEFAULT_TTL, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        *,
+        ttl: float = DEFAULT_TTL,
+        clock: Callable[[], float] = time.time,
+        ledger: ApprovalStore | None = None,
+    ) -> None:
         self.ttl = ttl
         self._clock = clock
-        self._key = secrets.token_bytes(32)
+        url = os.environ.get(LEDGER_ENV, "").strip()
+        self._ledger = ledger if ledger is not None else (open_store(url) if url else None)
+        self._key = shared_secret("mcp tickets") or secrets.token_bytes(32)
         self._open: OrderedDict[str, float] = OrderedDict()
+        # The open question about each call (caller, tool, digest, target): a host that
+        # re-runs the call before answering gets that same question back, never a fresh
+        # one its user's answer to the first could be spent on.
+        self._asked: OrderedDict[str, tuple[str, str]] = OrderedDict()
 
     def __repr__(self) -> str:
         return f"TicketBook({len(self._open)} open questions)"
@@ -88,9 +113,20 @@ class TicketBook:
         return hmac.new(self._key, b"caller:" + text.encode(), hashlib.sha256).hexdigest()[:32]
 
     def issue(self, request: ActionRequest, caller: str) -> str:
-        """Seal a ticket for ``request`` as asked of ``caller``; returns the opaque state."""
+        """Seal a ticket for ``request`` as asked of ``caller``; returns the opaque state.
+
+        While a question about the same call by the same caller is open, that question's
+        state is returned again (with the description the user was first shown): an
+        answer is then checked against what the user read, and if the target reads
+        differently now the call is refused with what changed.
+        """
         now = self._clock()
         self._forget_expired(now)
+        asked = self.fingerprint(caller, request.tool, request.digest,
+                                 json.dumps(request.target.to_dict(), sort_keys=True))  # fmt: skip
+        found = self._asked.get(asked)
+        if found is not None and found[0] in self._open:
+            return found[1]
         ticket = Ticket(
             tool=request.tool,
             digest=request.digest,
@@ -100,11 +136,13 @@ class TicketBook:
             expires_at=now + self.ttl,
             nonce=secrets.token_urlsafe(16),
         )
-        self._open[ticket.nonce] = ticket.expires_at
-        while len(self._open) > MAX_OPEN_QUESTIONS:
-            self._open.popitem(last=False)
+        self._register(ticket, now)
         payload = _b64(json.dumps(asdict(ticket), separators=(",", ":")).encode())
-        return f"{_PREFIX}{payload}.{self._mac(payload)}"
+        state = f"{_PREFIX}{payload}.{self._mac(payload)}"
+        self._asked[asked] = (ticket.nonce, state)
+        while len(self._asked) > MAX_OPEN_QUESTIONS:
+            self._asked.popitem(last=False)
+        return state
 
     def redeem(self, state: object, *, tool: str, caller: str) -> Ticket:
         """Open ``state`` for a call of ``tool`` by ``caller``, and close the question.
@@ -114,7 +152,7 @@ class TicketBook:
                 client. A question is closed by the first attempt to answer it.
         """
         ticket = self._unseal(state)
-        if self._open.pop(ticket.nonce, None) is None:
+        if not self._close(ticket.nonce):
             raise TicketError(
                 "this approval was already answered or was never asked by this server "
                 "(replayed state); ask again"
@@ -129,6 +167,30 @@ class TicketBook:
         if not hmac.compare_digest(ticket.caller, caller):
             raise TicketError("the approval was asked of another MCP client")
         return ticket
+
+    def _register(self, ticket: Ticket, now: float) -> None:
+        self._open[ticket.nonce] = ticket.expires_at
+        while len(self._open) > MAX_OPEN_QUESTIONS:
+            self._open.popitem(last=False)
+        if self._ledger is not None:
+            self._ledger.add(
+                Approval(
+                    id=ticket.nonce, tool=ticket.tool, args={}, description=ticket.description,
+                    target=ticket.target, binding=f"mcp-ticket:{ticket.nonce}", created_at=now,
+                    expires_at=ticket.expires_at, asker={"token": ticket.caller},
+                )
+            )  # fmt: skip
+
+    def _close(self, nonce: str) -> bool:
+        """Close question ``nonce``: ``True`` for the first attempt only, in any replica."""
+        local = self._open.pop(nonce, None) is not None
+        if self._ledger is None:
+            return local
+        try:
+            self._ledger.answer(nonce, "approved", "mcp client", None)
+        except ApprovalError:
+            return False  # answered already (here or at another replica), or never asked
+        return self._ledger.consume(nonce)
 
     def _unseal(self, state: object) -> Ticket:
         tampered = TicketError(

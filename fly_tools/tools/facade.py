@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Literal
 
 from langchain_core.callbacks import AsyncCallbackManagerForToolRun, CallbackManagerForToolRun
@@ -26,6 +27,9 @@ if TYPE_CHECKING:
 
 SEARCH_TOOL = "fly_search_operations"
 CALL_TOOL = "fly_call_operation"
+FACADE_DOOR = "facade"
+"""``CallContext.front_door`` of calls by name: a decision made for the operation's own
+tool (its receipt) is never spent by the facade."""
 _WORD = re.compile(r"[a-z0-9]+")
 # Where a query word counts most: an operation's name, then what it does, then its fields.
 _WEIGHTS = (("name", 3), ("text", 2), ("fields", 1))
@@ -146,6 +150,7 @@ class FacadeCallTool(FlyTool):
         **kwargs: Any,
     ) -> Any:
         raw, context = _call_input(kwargs, config, run_manager)
+        context = replace(context, front_door=FACADE_DOOR)
         name, arguments = _operation(kwargs, raw)
         try:
             return self._toolkit.call(name, arguments, context=context)
@@ -161,6 +166,7 @@ class FacadeCallTool(FlyTool):
         **kwargs: Any,
     ) -> Any:
         raw, context = _call_input(kwargs, config, run_manager)
+        context = replace(context, front_door=FACADE_DOOR)
         name, arguments = _operation(kwargs, raw)
         try:
             return await self._toolkit.acall(name, arguments, context=context)

@@ -222,6 +222,7 @@ def describe_steps(
         type_back=type_back_for(endpoint, args),
         edited=edited,
         tool_call_id=context.tool_call_id,
+        thread_id=context.thread_id,
     )
 
 

@@ -408,27 +408,45 @@ def test_the_demo_asks_in_a_terminal_and_approves_on_y_and_the_typed_id() -> Non
     assert f"ops-bot deleted volume {VOL_DATA_OLD} in app web" in text
 
 
-def test_demo_with_a_store_pauses_exits_and_resumes_later(tmp_path: Path) -> None:
+def test_demo_with_a_store_pauses_exits_and_resumes_later(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
     from fly_tools.approvals import open_store
+    from fly_tools.approvals.hook import answer_signed
+    from fly_tools.approvals.signing import public_text
     from fly_tools.demo import Reviewer, run_demo
+    from fly_tools.testing import FakeFly
     from fly_tools.testing.world import VOL_DATA_OLD
 
+    key = Ed25519PrivateKey.generate()
+    monkeypatch.setenv("FLY_TOOLS_APPROVER_KEYS", public_text(key.public_key()))
+    # One Fly and one token across the three runs: an answer is spent only by the caller
+    # (token, API host, agent) that asked, so each run must be the same caller.
+    world = FakeFly.demo()
     store_url = str(tmp_path / "approvals.db")
     first = run_demo(
-        reviewer=Reviewer.from_flags(yes=False, no=False), store=store_url, out=io.StringIO()
-    )
+        reviewer=Reviewer.from_flags(yes=False, no=False), store=store_url, out=io.StringIO(),
+        fake=world,
+    )  # fmt: skip
     assert not [r for r in first.requests if r.startswith("DELETE")]
     assert [r.decision for r in first.records if r.tool == "fly_delete_volume"] == ["pending"]
     store = open_store(store_url)
     (waiting,) = store.entries()
-    store.answer(waiting.id, "approved", by="alice", reason=None)  # another terminal
+    answer_signed(store, key, waiting.id, "approved", "alice")  # another terminal
+    seen = len(world.requests)
     second = run_demo(
-        reviewer=Reviewer.from_flags(yes=False, no=False), store=store_url, out=io.StringIO()
-    )
-    assert [r for r in second.requests if r.startswith("DELETE")] == [
+        reviewer=Reviewer.from_flags(yes=False, no=False), store=store_url, out=io.StringIO(),
+        fake=world,
+    )  # fmt: skip
+    assert [r for r in second.requests[seen:] if r.startswith("DELETE")] == [
         f"DELETE /v1/apps/web/volumes/{VOL_DATA_OLD} 200"
     ]
+    seen = len(world.requests)
     third = run_demo(
-        reviewer=Reviewer.from_flags(yes=False, no=False), store=store_url, out=io.StringIO()
-    )
+        reviewer=Reviewer.from_flags(yes=False, no=False), store=store_url, out=io.StringIO(),
+        fake=world,
+    )  # fmt: skip
+    third.requests = third.requests[seen:]
     assert not [r for r in third.requests if r.startswith("DELETE")]  # the approval is used up

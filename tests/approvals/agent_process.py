@@ -15,7 +15,7 @@ from fly_tools import FlyToolError, FlyToolkit, StoreApproval
 
 
 def main(store: str, tool: str, args: str) -> None:
-    toolkit = FlyToolkit.from_env("org", confirm=StoreApproval(store))
+    toolkit = FlyToolkit.from_env("org", confirm=StoreApproval(store), agent_id="ops-bot")
     print("ready", flush=True)
     sys.stdin.readline()
     try:

@@ -11,7 +11,7 @@ from langgraph.checkpoint.memory import InMemorySaver
 
 from fly_tools.approvals import ApprovalStore
 from fly_tools.testing.scripted import ScriptedChatModel, call, say
-from tests.approvals.conftest import DELETE_OLD, agent_on
+from tests.approvals.conftest import DELETE_OLD, agent_on, approve
 
 SCRIPT = [
     call("fly_delete_volume", **DELETE_OLD),
@@ -31,7 +31,7 @@ def test_an_agent_pauses_on_pending_and_resumes_after_a_restart(store: ApprovalS
     graph.invoke({"messages": [("user", "Delete the unused volume.")]}, config)
     (asked,) = store.entries()
     assert before.deletes() == []
-    store.answer(asked.id, "approved", "alice", None)
+    approve(store, asked.id, "alice")
     after = agent_on(store, fake=before.fake)  # the agent process restarted; same Fly
     graph = create_agent(
         ScriptedChatModel(script=SCRIPT), tools=after.toolkit.get_tools(), checkpointer=checkpointer

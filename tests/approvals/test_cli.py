@@ -15,7 +15,7 @@ from fly_tools.cli import main as fly_tools
 from fly_tools.mcp import build_server
 from fly_tools.testing import FakeFly
 from fly_tools.toolkit import FlyToolkit
-from tests.approvals.conftest import DELETE_OLD, agent_on
+from tests.approvals.conftest import DELETE_OLD, agent_on, approve
 
 
 def pending(store: SqliteApprovalStore) -> str:
@@ -85,7 +85,7 @@ def test_list_json_and_pending_filter(
     store: SqliteApprovalStore, capsys: pytest.CaptureFixture[str]
 ) -> None:
     approval_id = pending(store)
-    store.answer(approval_id, "approved", "x", None)
+    approve(store, approval_id, "x")
     assert fly_tools(["approvals", "list", "--pending", "--store", str(store.path)]) == 0
     assert capsys.readouterr().out.strip() == "No approvals are pending."
     assert fly_tools(["approvals", "list", "--json", "--store", str(store.path)]) == 0
@@ -94,19 +94,26 @@ def test_list_json_and_pending_filter(
 
 
 def test_call_with_store_leaves_it_pending_then_runs_once_approved(
-    store: SqliteApprovalStore, capsys: pytest.CaptureFixture[str]
+    store: SqliteApprovalStore, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # Both runs talk to one Fly with one token, as two runs with FLY_API_TOKEN set do: an
+    # answer is spent only by the caller (token, host, agent) that asked.
+    world = FakeFly.demo()
+    monkeypatch.setattr(
+        "fly_tools.cli.options._fake_client",
+        lambda scope, app, **options: world.client(scope=scope, app=app, **options),
+    )
     argv = ["call", "fly_delete_volume", "--scope", "org", "--args", json.dumps(DELETE_OLD),
             "--store", str(store.path)]  # fmt: skip
     assert fly_tools(argv) == 1
     err = capsys.readouterr().err
-    found = re.search(r"was not sent: pending approval (\w+): ask a person to run", err)
+    found = re.search(r"was not sent: pending approval (\w+): a person must approve", err)
     assert found, err
     assert fly_tools(["approvals", "approve", found[1], "--store", str(store.path)]) == 0
     capsys.readouterr()
     assert fly_tools(argv) == 0
     assert "Deleted volume" in capsys.readouterr().out
-    assert store.get(found[1]).status == "consumed"  # type: ignore[union-attr]
+    assert store.get(found[1]).status == "spent"  # type: ignore[union-attr]
 
 
 def test_call_with_store_and_yes_is_a_usage_error(
@@ -130,7 +137,7 @@ async def test_mcp_with_a_store_answers_pending_instead_of_asking(
         assert first.is_error
         found = re.search(r"pending approval (\w+)", first.content[0].text)  # type: ignore[union-attr]
         assert found
-        store.answer(found[1], "approved", "frank", None)
+        approve(store, found[1], "frank")
         second = await client.call_tool("fly_delete_volume", DELETE_OLD)
     assert not second.is_error
     assert [r.path for r in fake.requests if r.method == "DELETE"] == [

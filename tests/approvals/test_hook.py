@@ -18,14 +18,15 @@ from fly_tools.cli.approvals import main as approvals_cli
 from fly_tools.guards import format_trail
 from fly_tools.testing.world import VOL_DATA, VOL_DATA_OLD, WEB_3
 from fly_tools.tools.runtime import FlyToolError
-from tests.approvals.conftest import DELETE_OLD, Agent, Clock, agent_on
+from tests.approvals.conftest import DELETE_OLD, Agent, Clock, agent_on, approve
 
 OLD_PATH = f"/v1/apps/web/volumes/{VOL_DATA_OLD}"
 
 
 def pending_id(error: FlyToolError) -> str:
     found = re.search(
-        r"pending approval (\w+): ask a person to run `fly-tools approvals approve \1", str(error)
+        r"pending approval (\w+): a person must approve question \1 with their approver key",
+        str(error),
     )
     assert found, str(error)
     return found[1]
@@ -47,7 +48,7 @@ def test_pending_then_approved_by_a_person_then_exactly_one_delete(
     assert ask(agent) == approval_id  # asking again reuses the question
     assert [a.id for a in store.entries()] == [approval_id]
     # a person answers with the CLI's own function (the store object stands for its URL)
-    store.answer(approval_id, "approved", "alice@laptop", "cleanup ticket 42")
+    approve(store, approval_id, "alice@laptop", "cleanup ticket 42")
     content, _ = agent.toolkit.call("fly_delete_volume", DELETE_OLD)
     assert "Deleted volume" in content
     assert agent.deletes() == [OLD_PATH]
@@ -57,7 +58,7 @@ def test_pending_then_approved_by_a_person_then_exactly_one_delete(
         "alice@laptop",
         "ok",
     )
-    assert store.get(approval_id).status == "consumed"  # type: ignore[union-attr]
+    assert store.get(approval_id).status == "spent"  # type: ignore[union-attr]
     # used once: the same call again asks again, and sends nothing
     assert ask(agent) != approval_id
     assert agent.deletes() == [OLD_PATH]
@@ -91,7 +92,7 @@ def test_an_expired_question_or_approval_sends_nothing(
     assert store.get(first).status_at(clock()) == "expired"  # type: ignore[union-attr]
     second = ask(agent)  # the expired question is not reused
     assert second != first
-    store.answer(second, "approved", "alice", None)
+    approve(store, second, "alice", None)
     clock.advance(APPROVED_TTL + 1)
     assert ask(agent) not in (first, second)
     assert agent.deletes() == []
@@ -101,7 +102,7 @@ def test_an_argument_changed_after_approval_sends_nothing(
     agent: Agent, store: ApprovalStore
 ) -> None:
     approval_id = ask(agent)
-    store.answer(approval_id, "approved", "alice", None)
+    approve(store, approval_id, "alice", None)
     other_volume = {"app_name": "web", "volume_id": VOL_DATA}
     assert ask(agent, other_volume) != approval_id
     assert agent.deletes() == []
@@ -116,7 +117,7 @@ def test_a_machine_that_changed_version_after_the_question_is_asked_again(
     with pytest.raises(FlyToolError) as caught:
         agent_kit.toolkit.call("fly_update_machine", args)
     approval_id = pending_id(caught.value)
-    store.answer(approval_id, "approved", "alice", None)
+    approve(store, approval_id, "alice", None)
     # someone else changes the machine between the question and the retry
     agent.fake.client("org").call("fly_update_machine", {**args, "image": "nginx:1.28"})
     writes_before = [r for r in agent.fake.requests if r.method == "POST"]
@@ -130,7 +131,7 @@ def test_a_target_that_reads_differently_after_the_question_is_asked_again(
     agent: Agent, store: ApprovalStore
 ) -> None:
     approval_id = ask(agent)
-    store.answer(approval_id, "approved", "alice", None)
+    approve(store, approval_id, "alice", None)
     agent.fake.state.apps["web"].volumes[VOL_DATA_OLD].size_gb = 500  # grew meanwhile
     again = ask(agent)
     assert again != approval_id  # a new question, describing the volume as it is now
@@ -146,7 +147,7 @@ def test_through_tool_invoke_as_an_agent_calls_it(agent: Agent, store: ApprovalS
     assert first.status == "error"
     assert "pending approval" in first.content
     approval_id = re.search(r"pending approval (\w+)", first.content)[1]  # type: ignore[index]
-    store.answer(approval_id, "approved", "alice", None)
+    approve(store, approval_id, "alice", None)
     second = tool.invoke({**call, "id": "call-2"})
     assert second.status == "success"
     assert agent.deletes() == [OLD_PATH]
@@ -156,7 +157,7 @@ def test_through_tool_invoke_as_an_agent_calls_it(agent: Agent, store: ApprovalS
 async def test_the_async_path_uses_the_same_store(agent: Agent, store: ApprovalStore) -> None:
     with pytest.raises(FlyToolError) as caught:
         await agent.toolkit.acall("fly_delete_volume", DELETE_OLD)
-    store.answer(pending_id(caught.value), "approved", "alice", None)
+    approve(store, pending_id(caught.value), "alice", None)
     await agent.toolkit.acall("fly_delete_volume", DELETE_OLD)
     assert agent.deletes() == [OLD_PATH]
 
@@ -164,7 +165,7 @@ async def test_the_async_path_uses_the_same_store(agent: Agent, store: ApprovalS
 def test_two_toolkits_racing_on_one_approval_send_once(store: ApprovalStore) -> None:
     first = agent_on(store)
     approval_id = ask(first)
-    store.answer(approval_id, "approved", "alice", None)
+    approve(store, approval_id, "alice", None)
     second = agent_on(store, fake=first.fake)  # another process, the same Fly
     results = []
     for kit in (first, second):

@@ -59,7 +59,11 @@ class FakeProcess:
         self.url, self.tokens = banner["url"], banner["tokens"]
 
     def env(self) -> dict[str, str]:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("FLY_")}
+        env = {
+            k: v
+            for k, v in os.environ.items()
+            if not k.startswith("FLY_") or k.startswith("FLY_TOOLS_APPROVER_")
+        }
         return {**env, "FLY_API_HOSTNAME": self.url, "FLY_API_TOKEN": self.tokens["org"]}
 
     def requests(self) -> list[list[str]]:
@@ -119,7 +123,7 @@ def fly_tools(fake: FakeProcess, *argv: str) -> subprocess.CompletedProcess[str]
 
 
 def approval_id(text: str) -> str:
-    found = re.search(r"pending approval (\w+): ask a person", text)
+    found = re.search(r"pending approval (\w+): a person must approve", text)
     assert found, text
     return found[1]
 
@@ -137,7 +141,7 @@ def test_pause_kill_approve_elsewhere_resume_in_a_third_process(
                          "--store", store, "--by", "oncall")  # fmt: skip
     assert answered.returncode == 0, answered.stderr
     resumed = fly_tools(fake, "call", "fly_delete_volume", "--live", "--args",
-                        json.dumps(DELETE_OLD), "--store", store)  # fmt: skip
+                        json.dumps(DELETE_OLD), "--store", store, "--agent-id", "ops-bot")  # fmt: skip
     assert resumed.returncode == 0, resumed.stderr
     assert "Deleted volume" in resumed.stdout
     assert [r for r in fake.requests() if r[0] == "DELETE"] == [DELETE]
@@ -145,7 +149,7 @@ def test_pause_kill_approve_elsewhere_resume_in_a_third_process(
 
 def test_two_processes_racing_to_use_one_approval_send_once(fake: FakeProcess, store: str) -> None:
     asked = fly_tools(fake, "call", "fly_delete_volume", "--live", "--args",
-                      json.dumps(DELETE_OLD), "--store", store)  # fmt: skip
+                      json.dumps(DELETE_OLD), "--store", store, "--agent-id", "ops-bot")  # fmt: skip
     assert asked.returncode == 1
     answered = fly_tools(fake, "approvals", "approve", approval_id(asked.stderr), "--store", store)
     assert answered.returncode == 0, answered.stderr

@@ -10,7 +10,7 @@ from benchmarks import redis_server
 from fly_tools.approvals import Approval, ApprovalError, open_store
 from fly_tools.approvals.redis_store import RedisApprovalStore
 from fly_tools.tools.runtime import FlyToolError
-from tests.approvals.conftest import DELETE_OLD, agent_on
+from tests.approvals.conftest import DELETE_OLD, agent_on, approve
 from tests.redis_loopback import REDIS_MARKS
 
 pytestmark = REDIS_MARKS
@@ -41,7 +41,7 @@ def test_many_threads_racing_consume_one_approval_once(loopback_redis_url: str) 
     for thread in threads:
         thread.join(10)
     assert sorted(won) == [False] * 7 + [True]
-    assert store.get("id-b").status == "consumed"  # type: ignore[union-attr]
+    assert store.get("id-b").status == "spent"  # type: ignore[union-attr]
 
 
 def test_the_hook_over_real_redis_sends_one_delete_after_approval(loopback_redis_url: str) -> None:
@@ -49,7 +49,7 @@ def test_the_hook_over_real_redis_sends_one_delete_after_approval(loopback_redis
     with pytest.raises(FlyToolError, match="pending approval"):
         agent.toolkit.call("fly_delete_volume", DELETE_OLD)
     (asked,) = open_store(loopback_redis_url).entries()
-    open_store(loopback_redis_url).answer(asked.id, "approved", "alice", None)
+    approve(open_store(loopback_redis_url), asked.id, "alice")
     later = agent_on(open_store(loopback_redis_url), fake=agent.fake)  # a new process, the same Fly
     later.toolkit.call("fly_delete_volume", DELETE_OLD)
     assert later.deletes() == [f"/v1/apps/web/volumes/{DELETE_OLD['volume_id']}"]

@@ -84,7 +84,7 @@ def test_an_approval_is_consumed_once_across_handles(store: ApprovalStore, clock
     assert [other.consume("id-b1-None"), store.consume("id-b1-None")] == [True, False]
     used = store.get("id-b1-None")
     assert used is not None
-    assert (used.status, used.consumed_at) == ("consumed", START)
+    assert (used.status, used.consumed_at) == ("spent", START)
     assert used.answered_by == "alice"
 
 

@@ -190,7 +190,7 @@ def test_a_real_model_that_cannot_connect_is_one_line(
         def _generate(self, *args: Any, **kwargs: Any) -> Any:
             raise ConnectionError("Connection error.\nat a long provider traceback")
 
-    from fly_tools.testing.demo import run as demo_run
+    from fly_tools.demo import run as demo_run
 
     monkeypatch.setenv("FLY_TOOLS_MODEL", "openai:gpt-4o")
     monkeypatch.setattr(demo_run, "load_model", lambda spec: Unreachable(messages=iter([])))

@@ -43,6 +43,7 @@ class Rig:
         run_async: bool,
         saver: InMemorySaver | None = None,
         extra: list[AgentMiddleware] | None = None,
+        ledger: Any = None,
     ) -> None:
         self.fake = fake
         self.sink = MemorySink()
@@ -59,7 +60,10 @@ class Rig:
         self.agent = create_agent(
             ScriptedChatModel(script=script),
             tools=self.toolkit.get_tools(),
-            middleware=[*approval_middleware(self.toolkit, interrupt_mode=mode), *(extra or [])],
+            middleware=[
+                *approval_middleware(self.toolkit, interrupt_mode=mode, ledger=ledger),
+                *(extra or []),
+            ],
             checkpointer=self.saver,
         )
         self.last: dict[str, Any] = {}

@@ -26,6 +26,7 @@ from langchain_core.messages import HumanMessage, ToolCall, ToolMessage
 from langchain_core.tools import BaseTool
 from langchain_core.utils.function_calling import convert_to_openai_tool
 from langgraph.checkpoint.memory import InMemorySaver
+from langgraph.types import Command
 
 from fly_tools import (
     ENDPOINTS,
@@ -311,9 +312,12 @@ def test_hostile_arguments_through_the_facade_send_nothing(name: str, data: st.D
 
 
 @pytest.mark.parametrize("mode", ["batched", "per_call"])
-def test_agent_with_approval_middleware_cannot_run_a_gated_call_through_the_facade(
-    mode: str,
+@pytest.mark.parametrize("decision", ["approve", "reject"])
+def test_agent_with_approval_middleware_asks_about_a_gated_call_through_the_facade(
+    mode: str, decision: str
 ) -> None:
+    # The facade asks like any other door: the reviewer sees the operation and its
+    # description; only an approval sends it, once.
     fake = FakeFly.demo()
     sink = MemorySink()
     toolkit = FlyToolkit(
@@ -330,18 +334,17 @@ def test_agent_with_approval_middleware_cannot_run_a_gated_call_through_the_faca
         middleware=approval_middleware(toolkit, interrupt_mode=mode),
         checkpointer=InMemorySaver(),
     )
+    config = {"configurable": {"thread_id": "t"}}
 
-    result = agent.invoke(
-        {"messages": [HumanMessage("clean up")]}, {"configurable": {"thread_id": "t"}}
-    )
+    paused = agent.invoke({"messages": [HumanMessage("clean up")]}, config)
+    (pending,) = paused["__interrupt__"]
+    assert "Delete volume" in str(pending.value)
+    answer = {"type": decision}
+    resume = {"decisions": [answer]} if mode == "batched" else {pending.id: answer}
+    agent.invoke(Command(resume=resume), config)
 
-    assert "__interrupt__" not in result  # the middleware never saw a gated tool
-    (answer,) = [m for m in result["messages"] if isinstance(m, ToolMessage)]
-    assert answer.status == "error"
-    assert "approval middleware" in str(answer.content)
-    assert ("DELETE", f"/v1/apps/web/volumes/{VOL_DATA_OLD}") not in [
-        (r.method, r.path) for r in fake.requests
-    ]
-    assert [(r.tool, r.decision, r.outcome) for r in sink.records] == [
-        ("fly_delete_volume", "refused", "not_executed")
-    ]
+    deletes = [(r.method, r.path) for r in fake.requests if r.method == "DELETE"]
+    expected = [("DELETE", f"/v1/apps/web/volumes/{VOL_DATA_OLD}")]
+    assert deletes == (expected if decision == "approve" else [])
+    verdict = "approved" if decision == "approve" else "rejected"
+    assert [(r.tool, r.decision) for r in sink.records] == [("fly_delete_volume", verdict)]
