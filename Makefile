@@ -7,7 +7,7 @@ STAMP_TEST := $(VENV)/.installed-test
 STAMP_EXAMPLES := $(VENV)/.installed-examples
 # What every example needs (each names its own in its docstring): the agent runtime, the
 # MCP SDK, and LangGraph's SQLite checkpointer for the durable approval.
-EXAMPLES_INSTALL := -e ".[agents,mcp]" "langgraph-checkpoint-sqlite>=3,<4"
+EXAMPLES_INSTALL := -e ".[agents,mcp,approvals]" "langgraph-checkpoint-sqlite>=3,<4"
 
 .PHONY: demo examples test lint typecheck unit bench clean
 

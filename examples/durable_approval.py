@@ -12,7 +12,7 @@ agents: it is kept across the restart.)
 
     python examples/durable_approval.py
 
-Needs: pip install 'fly-tools[agents]' langgraph-checkpoint-sqlite
+Needs: pip install 'fly-tools[agents,approvals]' langgraph-checkpoint-sqlite
 (from a clone, `make examples` installs what every example needs).
 """
 

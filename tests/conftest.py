@@ -11,7 +11,7 @@ import os
 
 from hypothesis import settings
 
-pytest_plugins = ["tests.redis_loopback"]
+pytest_plugins = ["tests.redis_loopback", "tests.approver"]
 
 settings.register_profile("ci", derandomize=True, print_blob=True)
 settings.register_profile("deep", max_examples=1000)

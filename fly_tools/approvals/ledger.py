@@ -14,12 +14,12 @@ import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import Any
-
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from typing import TYPE_CHECKING, Any
 
 from fly_tools.approvals.entries import Approval, ApprovalError, Status, answer_error
-from fly_tools.approvals.signing import verify
+
+if TYPE_CHECKING:  # signing needs the 'approvals' extra only where answers are signed
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 ANSWERS: tuple[Status, ...] = ("approved", "edited", "rejected")
 MAX_IN_MEMORY = 10_000
@@ -151,6 +151,8 @@ def spend_answer(
 
 def signed(found: Approval, approvers: Sequence[Ed25519PublicKey]) -> bool:
     """Whether one of ``approvers`` signed this answer exactly as stored."""
+    from fly_tools.approvals.signing import verify
+
     fields = found.signed_fields(found.status, found.answered_by or "", found.expires_at)
     return found.signature is not None and verify(approvers, fields, found.signature)
 

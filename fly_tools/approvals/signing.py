@@ -17,16 +17,13 @@ import os
 import stat
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-from cryptography.hazmat.primitives.serialization import (
-    Encoding,
-    NoEncryption,
-    PrivateFormat,
-    PublicFormat,
-)
+if TYPE_CHECKING:  # imported where used: only signed answers need the 'approvals' extra
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import (
+        Ed25519PrivateKey,
+        Ed25519PublicKey,
+    )
 
 KEYS_ENV = "FLY_TOOLS_APPROVER_KEYS"
 """Approvers' public keys (``ed25519:BASE64``), separated by commas or whitespace."""
@@ -40,8 +37,19 @@ class SigningError(Exception):
     """A key that cannot be used; the message says why and how to fix it."""
 
 
+def _need_cryptography() -> None:
+    try:
+        import cryptography  # noqa: F401
+    except ImportError:
+        raise SigningError(
+            "signed approvals need the 'cryptography' package: pip install 'fly-tools[approvals]'"
+        ) from None
+
+
 def public_text(key: Ed25519PublicKey) -> str:
     """``ed25519:BASE64`` of the raw public key: what toolkits are configured with."""
+    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
     raw = key.public_bytes(Encoding.Raw, PublicFormat.Raw)
     return _PREFIX + base64.b64encode(raw).decode("ascii")
 
@@ -55,6 +63,11 @@ def parse_public_keys(keys: str | Iterable[str] | None) -> tuple[Ed25519PublicKe
     if keys is None:
         return ()
     texts = [keys] if isinstance(keys, str) else list(keys)
+    if not any(t.strip() for t in texts):
+        return ()
+    _need_cryptography()
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
     parsed = []
     for text in (t for chunk in texts for t in chunk.replace(",", " ").split()):
         if not text.startswith(_PREFIX):
@@ -78,6 +91,14 @@ def generate_key_file(path: str | os.PathLike[str]) -> str:
     Raises:
         SigningError: the file already exists.
     """
+    _need_cryptography()
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+    from cryptography.hazmat.primitives.serialization import (
+        Encoding,
+        NoEncryption,
+        PrivateFormat,
+    )
+
     target = Path(path).expanduser()
     target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     key = Ed25519PrivateKey.generate()
@@ -97,6 +118,8 @@ def load_private_key(path: str | os.PathLike[str]) -> Ed25519PrivateKey:
     Raises:
         SigningError: missing, readable by group or others, or not an Ed25519 key.
     """
+    _need_cryptography()
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
     from cryptography.hazmat.primitives.serialization import load_pem_private_key
 
     target = Path(path).expanduser()
@@ -135,6 +158,10 @@ def sign(key: Ed25519PrivateKey, fields: Mapping[str, Any]) -> str:
 
 def verify(keys: Sequence[Ed25519PublicKey], fields: Mapping[str, Any], signature: str) -> bool:
     """Whether one of ``keys`` signed exactly ``fields``."""
+    if not keys:
+        return False
+    from cryptography.exceptions import InvalidSignature
+
     try:
         raw = base64.b64decode(signature, validate=True)
     except (ValueError, binascii.Error):

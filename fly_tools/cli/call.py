@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 import threading
 import time
@@ -147,7 +148,22 @@ def run_call(args: argparse.Namespace) -> int:
             return _report(args, message, record, usage, status=EXIT_USAGE)
     ok = record is not None and record.outcome == "ok"
     error = None if ok else human_error(record, endpoint, client)
+    if error is not None and record is not None and record.decision == "pending":
+        error += _how_to_answer(record, args)
     return _report(args, message, record, error)
+
+
+def _how_to_answer(record: AuditRecord, args: argparse.Namespace) -> str:
+    # For the person at the terminal (the model's text names no command): the answer
+    # counts only signed with an approver key, which the agent's user must not hold.
+    found = re.search(r"pending approval (\w+)", record.error or "")
+    store = getattr(args, "store", None)
+    if found is None or not store:
+        return ""
+    return (
+        f"; a person with an approver key answers it with "
+        f"`fly-tools approvals approve {found[1]} --store {absolute_store(store)}`"
+    )
 
 
 def _report(

@@ -56,7 +56,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if config_arguments(args) is not None:
         from fly_tools.mcp.config import main as config_main
 
-        return config_main(config_arguments(args) or [])
+        return config_main(config_arguments(args) or [], build_parser)
     code = until_stopped(lambda: _serve(args), _say)
     if code in (EXIT_INTERRUPTED, EXIT_TERMINATED):
         leave(code)  # not waiting on the thread still reading stdin

@@ -13,7 +13,7 @@ import argparse
 import json
 import shutil
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -45,11 +45,13 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Sequence[str]) -> int:
-    """Print the block for ``argv`` (``--host``, ``--name``, then the server's options)."""
-    options, served = build_parser().parse_known_args(list(argv))
-    from fly_tools.mcp.cli import build_parser as serving_parser
+def main(argv: Sequence[str], serving_parser: Callable[[], argparse.ArgumentParser]) -> int:
+    """Print the block for ``argv`` (``--host``, ``--name``, then the server's options).
 
+    ``serving_parser`` builds ``fly-tools mcp``'s own parser (passed in: the serving
+    command imports this module, not the other way round).
+    """
+    options, served = build_parser().parse_known_args(list(argv))
     serving_parser().parse_args(served)  # a block that cannot start is refused here (exit 2)
     if "--http" in served:
         print(

@@ -23,7 +23,9 @@ def test_a_typo_in_a_toolkit_option_is_refused_with_did_you_mean(typo: str, mean
 
 def test_an_unknown_option_with_no_close_name_lists_the_options() -> None:
     fake = FakeFly.demo()
-    with pytest.raises(ValueError, match=r"no option 'banana'; its options: agent_id, app"):
+    with pytest.raises(
+        ValueError, match=r"no option 'banana'; its options: after_untrusted, agent_id, app"
+    ):
         FlyToolkit(client=fake.client("org"), scope="org", banana=1)
 
 

@@ -9,22 +9,17 @@ from typing import Any
 
 import fakeredis
 import pytest
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from fly_tools.approvals import Approval, ApprovalStore, StoreApproval
 from fly_tools.approvals.hook import answer_signed
 from fly_tools.approvals.redis_store import RedisApprovalStore
-from fly_tools.approvals.signing import public_text
 from fly_tools.approvals.sqlite_store import SqliteApprovalStore
 from fly_tools.guards import AuditLog, AuditRecord, MemorySink
 from fly_tools.testing import FakeFly
 from fly_tools.testing.world import VOL_DATA_OLD
 from fly_tools.toolkit import FlyToolkit
+from tests.approver import APPROVER, APPROVER_KEY, install_approver
 
-APPROVER_KEY = Ed25519PrivateKey.generate()
-"""The approver's private key: only the tests' "person" signs with it."""
-APPROVER = public_text(APPROVER_KEY.public_key())
-"""What the toolkits are configured with."""
 START = 1_800_000_000.0
 DELETE_OLD = {"app_name": "web", "volume_id": VOL_DATA_OLD}
 """A destructive call on the demo world: delete an unattached volume."""
@@ -45,20 +40,8 @@ class Clock:
 
 @pytest.fixture(autouse=True)
 def approver_env(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """The approver's key file (mode 0600) and the toolkits' trusted keys, in the environment:
-    ``fly-tools approvals approve`` signs with it, ``StoreApproval()`` trusts it."""
-    from cryptography.hazmat.primitives.serialization import (
-        Encoding,
-        NoEncryption,
-        PrivateFormat,
-    )
-
-    path = tmp_path_factory.mktemp("approver") / "approver.key"
-    path.write_bytes(APPROVER_KEY.private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption()))
-    path.chmod(0o600)
-    monkeypatch.setenv("FLY_TOOLS_APPROVER_KEY", str(path))
-    monkeypatch.setenv("FLY_TOOLS_APPROVER_KEYS", APPROVER)
-    return path
+    """Every approvals test has an approver key (see :mod:`tests.approver`)."""
+    return install_approver(tmp_path_factory, monkeypatch)
 
 
 @pytest.fixture

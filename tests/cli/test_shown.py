@@ -60,6 +60,7 @@ def test_audit_prints_a_clients_reject_reason_escaped(run: Run, tmp_path: Path) 
     assert "more characters; full text in fly-tools audit --json]" in out
 
 
+@pytest.mark.usefixtures("approver_env")
 def test_approvals_list_and_show_print_a_hostile_name_escaped(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -47,6 +47,7 @@ async def test_confirm_at_widens_what_is_hidden() -> None:
     assert "fly_list_machines" in shown
 
 
+@pytest.mark.usefixtures("approver_env")
 async def test_with_a_store_every_client_is_shown_every_tool(tmp_path: object) -> None:
     web = serve()
     from fly_tools.mcp import build_server
