@@ -33,11 +33,11 @@ class Spy(httpx.BaseTransport, httpx.AsyncBaseTransport):
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         self._note(request)
-        return self.inner.handle_request(request)  # type: ignore[union-attr]
+        return self.inner.handle_request(request)
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         self._note(request)
-        return await self.inner.handle_async_request(request)  # type: ignore[union-attr]
+        return await self.inner.handle_async_request(request)
 
     def sent_for(self, method: str, suffix: str) -> str:
         return next(h for m, p, h in reversed(self.headers) if m == method and p.endswith(suffix))
