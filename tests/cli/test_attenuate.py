@@ -13,10 +13,17 @@ import pytest
 
 from fly_tools.cli import options
 from fly_tools.cli.parser import build_parser
-from fly_tools.macaroons import Apps, Machines, ValidityWindow, permission_tokens
+from fly_tools.macaroons import (
+    DELETE,
+    Apps,
+    Machines,
+    ValidityWindow,
+    Volumes,
+    permission_tokens,
+)
 from fly_tools.mcp import cli as mcp_cli
 from fly_tools.testing import BASE_URL, FakeFly
-from fly_tools.testing.world import VOL_DATA, WEB_1
+from fly_tools.testing.world import VOL_DATA, VOL_DATA_OLD, WEB_1
 from tests.cli.conftest import Run
 
 
@@ -101,6 +108,22 @@ def test_the_token_sent_by_call_attenuate_cannot_delete_on_its_own(
     header = spy.sent_for("GET", "/apps/web/volumes")
     assert send(fake, header, "DELETE", f"/apps/web/volumes/{VOL_DATA}").status_code == 403
     assert send(fake, header, "GET", "/apps/web/volumes").status_code == 200
+    assert fake.state.apps["web"].volumes[VOL_DATA].deleted_at is None
+
+
+def test_an_approved_delete_goes_out_on_a_token_for_that_volume_only(
+    run: Run, spied: tuple[FakeFly, Spy]
+) -> None:
+    fake, spy = spied
+    argv = ["call", "fly_delete_volume", "--scope", "deploy", "--app", "web", "--yes"]
+    status, _, err = run(*argv, "--args", f'{{"volume_id": "{VOL_DATA_OLD}"}}', "--attenuate")
+    assert status == 0, err
+    assert fake.state.apps["web"].volumes[VOL_DATA_OLD].deleted_at is not None
+    header = spy.sent_for("DELETE", f"/volumes/{VOL_DATA_OLD}")
+    (macaroon,) = permission_tokens(header)
+    assert Volumes({VOL_DATA_OLD: DELETE}) in macaroon.caveats
+    other = send(fake, header, "DELETE", f"/apps/web/volumes/{VOL_DATA}")
+    assert other.status_code == 403
     assert fake.state.apps["web"].volumes[VOL_DATA].deleted_at is None
 
 
