@@ -27,6 +27,7 @@ CLI_AGENT = "fly-tools"
 DEFAULT_SCOPE: Scope = "readonly"
 """The scope without ``--scope`` or ``--live``: the least the fake's demo world offers."""
 LIVE_NEEDS_TOKEN = f"--live needs a Fly API token: {CREDENTIALS_HINT}"
+NEEDS_MACAROONS = "--attenuate needs the macaroons extra: pip install 'fly-tools[macaroons]'"
 
 
 def scoped(scope: str) -> str:
@@ -222,10 +223,29 @@ def toolkit(
             confirm_at=RiskTier.parse(args.confirm_at or RiskTier.DESTRUCTIVE),
             exec_commands=split(args.exec_commands),
             check_scope=getattr(args, "check_scope", True),
+            attenuate=attenuation(args, client),
             **chosen, **options,
         )  # fmt: skip
     except ValueError as exc:
         raise UsageError(str(exc).splitlines()[0]) from None
+
+
+def attenuation(args: argparse.Namespace, client: FlyClient | AsyncFlyClient) -> Any:
+    """``--attenuate``: ``False``, or how to narrow: windows on the wall clock on live Fly,
+    on the fake's own clock without ``--live``.
+
+    The fake's virtual clock is not the wall clock, and the fake checks a token's validity
+    window against its own clock: windows from the wall clock would be refused.
+    """
+    if not getattr(args, "attenuate", False):
+        return False
+    try:
+        from fly_tools.macaroons.toolkit import Attenuation
+    except ImportError:
+        raise UsageError(NEEDS_MACAROONS) from None
+    if getattr(args, "live", False):
+        return Attenuation()
+    return Attenuation(clock=client._config.clock)
 
 
 def not_in_toolkit(tool: Endpoint, kit: FlyToolkit) -> str:

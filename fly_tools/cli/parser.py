@@ -239,6 +239,12 @@ def toolkit_options(parser: argparse.ArgumentParser) -> None:
         help="before the first change, ask Fly what the token may do and refuse a toolkit "
         "wider than it (default: on)",
     )  # fmt: skip
+    kit.add_argument(
+        "--attenuate", action="store_true",
+        help="send every request on a Fly token narrowed to the toolkit's reach, and each "
+        "allowed call on a one-call token, so Fly refuses what the toolkit would (needs "
+        "fly-tools[macaroons]; default: off)",
+    )  # fmt: skip
 
 
 def _client_options(parser: argparse.ArgumentParser, *, live: str) -> None:

@@ -147,6 +147,22 @@ def test_the_spec_shape_wraps_the_same_caveats() -> None:
     assert granted["verified_token"]["caveats"]["caveats"][0]["body"]["mask"] == "r"
 
 
+@pytest.mark.parametrize("shapes", ["go", "spec"])
+def test_a_narrowed_token_s_nonce_reads_in_either_form(shapes: str) -> None:
+    # Go writes the nonce's []byte fields as base64 text (superfly/macaroon nonce.go);
+    # the spec says integer arrays. The same bytes either way, for the same token.
+    fake = FakeFly(shapes=shapes)  # type: ignore[arg-type]
+    client = fake.client(token=attenuate(fake.tokens["org"], [Action(READ)]))
+    granted = client.authorize({"org_slug": "acme", "app_name": "web", "action": "r"})
+    nonce = granted["verified_token"]["nonce"]
+    read = base64.b64decode if shapes == "go" else bytes
+    kid, rnd = read(nonce["kid"]), read(nonce["rnd"])
+    assert (len(kid), len(rnd), rnd[:8], nonce["proof"]) == (8, 16, kid, False)
+    caveats = granted["verified_token"]["caveats"]
+    listed = caveats if shapes == "go" else caveats["caveats"]
+    assert {"type": "Action", "body": "r"} in listed
+
+
 def test_exec_tokens_run_only_allowed_commands(fake: FakeFly) -> None:
     from fly_tools.macaroons import Command, Commands
 

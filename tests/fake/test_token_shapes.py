@@ -9,6 +9,7 @@ The oracle is the fake's request log: what reached "Fly".
 
 from __future__ import annotations
 
+import base64
 import json
 from typing import Any
 
@@ -18,7 +19,8 @@ import pytest
 from fly_tools import FlyToolkit
 from fly_tools.client import FlyClient
 from fly_tools.client.tokens import UnknownScopeError, caveats_of, scope_from_current_token
-from fly_tools.testing import FakeFly
+from fly_tools.testing import BASE_URL, FakeFly
+from fly_tools.testing.openapi import SpecChecker, default_checker
 
 SHAPES = ("go", "spec")
 WRITE = ("fly_set_secret", {"secret_name": "K1", "value": "v"})
@@ -150,3 +152,75 @@ def test_an_unknown_scope_refuses_writes_and_allows_reads(authorize: httpx.Respo
         {"type": "tool_call", "id": "r1", "name": "fly_list_machines", "args": {}}
     )
     assert read.status != "error"
+
+
+def _verify_raw(fake: FakeFly, route: str, body: dict[str, Any]) -> httpx.Response:
+    token = fake.tokens["org"]
+    with httpx.Client(base_url=BASE_URL + "/v1", transport=fake.transport()) as client:
+        return client.post(route, json={"header": token, **body}, headers={"Authorization": token})
+
+
+def _bytes_of(value: Any, shapes: str) -> bytes:
+    if shapes == "go":
+        assert isinstance(value, str)
+        return base64.b64decode(value, validate=True)
+    assert isinstance(value, list)
+    assert all(isinstance(b, int) for b in value)
+    return bytes(value)
+
+
+@pytest.mark.parametrize("shapes", SHAPES)
+@pytest.mark.parametrize(
+    ("route", "operation", "body"),
+    [
+        ("/tokens/authenticate", "Tokens_authenticate", {}),
+        ("/tokens/authorize", "Tokens_authorize", {"access": {"org_slug": "acme"}}),
+    ],
+)
+def test_a_verified_token_s_bytes_are_base64_from_go_and_integers_in_the_spec(
+    shapes: str, route: str, operation: str, body: dict[str, Any]
+) -> None:
+    # superfly/macaroon nonce.go: the Nonce's KID and Rnd are []byte, which Go's
+    # encoding/json writes as base64 text; the spec types them as integer arrays.
+    fake = FakeFly(shapes=shapes, validate=True)  # type: ignore[arg-type]
+    answer = _verify_raw(fake, route, body)
+    assert answer.status_code == 200
+    verified = answer.json()[0] if isinstance(answer.json(), list) else answer.json()
+    verified = verified.get("verified_token", verified)
+    kid = _bytes_of(verified["nonce"]["kid"], shapes)
+    rnd = _bytes_of(verified["nonce"]["rnd"], shapes)
+    assert (len(kid), len(rnd), rnd[:8]) == (8, 16, kid)
+    assert len(_bytes_of(verified["permission_token"], shapes)) == 32
+    assert fake.spec_violations == []
+    checker = default_checker()
+    assert checker.problems(operation, 200, "application/json", answer.content) == []
+
+
+def test_the_spec_checker_refuses_bytes_that_are_neither_form() -> None:
+    fake = FakeFly()
+    answer = _verify_raw(fake, "/tokens/authenticate", {}).json()
+    answer[0]["nonce"]["rnd"] = "not base64!"
+    raw = json.dumps(answer).encode()
+    own = SpecChecker()  # not the shared one, whose findings fail the test afterwards
+    problems = own.problems("Tokens_authenticate", 200, "application/json", raw)
+    assert problems
+    assert "rnd" in problems[0]
+
+
+@pytest.mark.parametrize("shapes", SHAPES)
+@pytest.mark.parametrize("name", ["fly_authenticate_token", "fly_authorize_token"])
+def test_the_token_tools_read_either_form_and_withhold_the_permission_token(
+    shapes: str, name: str
+) -> None:
+    fake = FakeFly(shapes=shapes)  # type: ignore[arg-type]
+    kit = FlyToolkit(client=fake.client(scope="org"), scope="org", include=[name])
+    args = {"org_slug": "acme", "action": "r"} if name == "fly_authorize_token" else {}
+    message = kit.get_tools()[0].invoke(
+        {"type": "tool_call", "id": "t", "name": name, "args": args}
+    )
+    assert message.status == "success"
+    answer = message.artifact if isinstance(message.artifact, dict) else message.artifact[0]
+    verified = answer.get("verified_token", answer)
+    assert verified["permission_token"] == "[withheld]"
+    assert len(_bytes_of(verified["nonce"]["rnd"], shapes)) == 16
+    assert fake.tokens["org"].removeprefix("FlyV1 ") not in message.content + str(message.artifact)

@@ -11,6 +11,7 @@ shows them; ``/tokens/authenticate`` verifies a token without checking any acces
 
 from __future__ import annotations
 
+import base64
 import hashlib
 from typing import Any
 
@@ -76,15 +77,23 @@ def _checked(tokens: TokenBook | None, header: str) -> Token:
 
 def _verified(fly: FakeState, token: Token) -> dict[str, Any]:
     # Fly's root.VerifiedToken; the nonce's random bytes stand in for the macaroon's own.
-    rnd = list(hashlib.sha256(token.token_id.encode()).digest()[:16])
-    permission = list(hashlib.sha256(f"permission:{token.token_id}".encode()).digest())
+    rnd = hashlib.sha256(token.token_id.encode()).digest()[:16]
+    permission = hashlib.sha256(f"permission:{token.token_id}".encode()).digest()
     found = caveats(fly, token)
+    as_bytes = _base64 if fly.shapes == "go" else list
     return {
         # Go's CaveatSet.MarshalJSON writes a bare array (superfly/macaroon caveat_set.go).
         "caveats": found if fly.shapes == "go" else {"caveats": found},
-        "nonce": {"kid": rnd[:8], "rnd": rnd, "proof": False},
-        "permission_token": permission,
+        "nonce": {"kid": as_bytes(rnd[:8]), "rnd": as_bytes(rnd), "proof": False},
+        "permission_token": as_bytes(permission),
     }
+
+
+def _base64(raw: bytes) -> str:
+    # Go's encoding/json writes a []byte as standard base64 text; the nonce's KID and Rnd
+    # are []byte (superfly/macaroon nonce.go), as is the permission token. The spec says
+    # an array of integers, which the fake writes with shapes="spec".
+    return base64.b64encode(raw).decode("ascii")
 
 
 def _granted(fly: FakeState, token: Token, wanted: dict[str, Any]) -> dict[str, Any]:
