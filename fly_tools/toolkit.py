@@ -8,7 +8,15 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from langchain_core.tools import BaseTool, BaseToolkit
-from pydantic import ConfigDict, Field, PrivateAttr, TypeAdapter, field_validator, model_validator
+from pydantic import (
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    TypeAdapter,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from fly_tools.catalogue import ENDPOINTS, Catalogue, Endpoint
 from fly_tools.client import AsyncFlyClient, FlyClient
@@ -177,6 +185,8 @@ class FlyToolkit(BaseToolkit):
     max_risk: RiskTier | None = None
     include: list[str] | None = None
     exclude: list[str] | None = None
+    # Before ``policy``: its validator checks the policy's tool names against this.
+    catalogue: Catalogue = Field(default_factory=lambda: ENDPOINTS)
     policy: AgentPolicy | None = None
     confirm: ConfirmHook | MiddlewareApproval | None = None
     confirm_at: RiskTier = RiskTier.DESTRUCTIVE
@@ -187,7 +197,6 @@ class FlyToolkit(BaseToolkit):
     exec_commands: list[str] | None = None
     agent_id: str | None = None
     audit: AuditLog | None = None
-    catalogue: Catalogue = Field(default_factory=lambda: ENDPOINTS)
 
     _tools: list[BaseTool] = PrivateAttr(default_factory=list)
     _runtime: ToolkitRuntime = PrivateAttr()
@@ -226,8 +235,9 @@ class FlyToolkit(BaseToolkit):
 
     @field_validator("policy", mode="before")
     @classmethod
-    def _policy(cls, value: Any) -> Any:
-        return AgentPolicy.coerce(value) if hasattr(AgentPolicy, "coerce") else value
+    def _policy(cls, value: Any, info: ValidationInfo) -> Any:
+        catalogue = info.data.get("catalogue", ENDPOINTS)
+        return AgentPolicy.coerce(value, catalogue=catalogue)
 
     @field_validator("app")
     @classmethod
