@@ -121,7 +121,8 @@ def test_a_policy_naming_a_tool_of_the_toolkits_catalogue_is_allowed(tmp_path: P
     )
     for policy in (rules, file, built):
         toolkit = FlyToolkit(client=fake.client(), scope="org", catalogue=ROOMY, policy=policy)
-        assert toolkit.policy is not None and toolkit.policy.catalogue is ROOMY
+        assert toolkit.policy is not None
+        assert toolkit.policy.catalogue is ROOMY
         assert DRAIN.name in toolkit.tool_names
         assert PEEK.name in toolkit.tool_names  # machines: read
         assert RETIRE.name not in toolkit.tool_names  # its group is not granted
@@ -161,7 +162,7 @@ def test_the_console_asks_for_the_wider_records_type_back_through_the_toolkit() 
         message = _invoke(toolkit, RETIRE.name)
         assert f"Type {WEB_1} or web-1 to confirm fly_retire_machine" in out.getvalue()
         assert f"Retire machine {WEB_1} in app web" in out.getvalue()
-        assert RETIRED == sent
+        assert sent == RETIRED
         assert (message.status == "error") is (sent == [])
         reached = [r.endpoint for r in fake.requests if r.endpoint == RETIRE.name]
         assert reached == [RETIRE.name] * len(sent)
@@ -224,7 +225,8 @@ async def test_the_mcp_server_lists_and_calls_the_wider_records() -> None:
         peek = tools[PEEK.name]
         assert peek.output_schema is not None  # from its own record's result kind
         assert peek.output_schema["required"] == ["id"]
-        assert peek.annotations is not None and peek.annotations.read_only_hint is True
+        assert peek.annotations is not None
+        assert peek.annotations.read_only_hint is True
         assert tools[DRAIN.name].annotations.destructive_hint is True  # type: ignore[union-attr]
 
         result = await client.call_tool(PEEK.name, {"machine_id": WEB_1})
@@ -234,7 +236,8 @@ async def test_the_mcp_server_lists_and_calls_the_wider_records() -> None:
         assert not drained.is_error, drained
     assert DRAINED == [("web", WEB_1)]
     reached = [(r.method, r.endpoint) for r in served.fake.requests if r.endpoint in ROOMY]
-    assert ("GET", PEEK.name) in reached and ("POST", DRAIN.name) in reached
+    assert ("GET", PEEK.name) in reached
+    assert ("POST", DRAIN.name) in reached
     assert [r.tool for r in served.records if r.tool in (PEEK.name, DRAIN.name)] == [
         PEEK.name,
         DRAIN.name,
