@@ -29,7 +29,7 @@ from fly_tools.risk import GROUPS, SCOPES, RiskTier, Scope, parse_scope
 from fly_tools.tools.facade import facade_tools
 from fly_tools.tools.factory import make_tool
 from fly_tools.tools.pipeline import (
-    _UNSET,
+    UNSET,
     drive_async,
     drive_sync,
     prepare_steps,
@@ -322,6 +322,12 @@ class FlyToolkit(BaseToolkit):
         return facade_tools(self)
 
     @property
+    def runtime(self) -> ToolkitRuntime:
+        """What this toolkit's tools share (clients, guard, receipts, audit): the door the
+        agent middleware uses to run and record calls as the tools do."""
+        return self._runtime
+
+    @property
     def audit_log(self) -> AuditLog:
         """Where this toolkit's audit records go."""
         return self._runtime.audit
@@ -343,7 +349,7 @@ class FlyToolkit(BaseToolkit):
         name: str,
         args: Mapping[str, Any],
         *,
-        confirm: ConfirmHook | MiddlewareApproval | None = _UNSET,
+        confirm: ConfirmHook | MiddlewareApproval | None = UNSET,
         context: CallContext | None = None,
     ) -> ToolOutput:
         """Run one of this toolkit's tools through the one pipeline, for front doors.
@@ -365,7 +371,7 @@ class FlyToolkit(BaseToolkit):
             FlyToolError: invalid arguments, a refusal or rejection, or a Fly error; its
                 ``str()`` is the advice, its ``artifact`` the details.
         """
-        hook = confirm if confirm is _UNSET else self._for_caller(confirm)
+        hook = confirm if confirm is UNSET else self._for_caller(confirm)
         return run_sync(self._runtime, self._endpoint(name), args, context, hook)
 
     async def acall(
@@ -373,11 +379,11 @@ class FlyToolkit(BaseToolkit):
         name: str,
         args: Mapping[str, Any],
         *,
-        confirm: ConfirmHook | MiddlewareApproval | None = _UNSET,
+        confirm: ConfirmHook | MiddlewareApproval | None = UNSET,
         context: CallContext | None = None,
     ) -> ToolOutput:
         """Async twin of :meth:`call`."""
-        hook = confirm if confirm is _UNSET else self._for_caller(confirm)
+        hook = confirm if confirm is UNSET else self._for_caller(confirm)
         return await run_async(self._runtime, self._endpoint(name), args, context, hook)
 
     def prepare(
