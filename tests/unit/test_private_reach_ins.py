@@ -38,11 +38,11 @@ def _defined_here(tree: ast.Module) -> set[str]:
     return {n for n in names if _private(n)}
 
 
-def reach_ins(path: Path) -> Iterator[str]:
+def reach_ins(path: Path, root: Path = PACKAGE.parent) -> Iterator[str]:
     """Where ``path`` reaches into another module's private names."""
     tree = ast.parse(path.read_text(encoding="utf-8"))
     own = _defined_here(tree)
-    where = path.relative_to(PACKAGE.parent)
+    where = path.relative_to(root)
     for node in ast.walk(tree):
         if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
             for alias in node.names:
@@ -65,17 +65,14 @@ def test_private_reach_ins_only_go_down() -> None:
 
 
 def test_the_counter_sees_both_kinds(tmp_path: Path) -> None:
-    module = PACKAGE / "_reach_in_probe.py"
+    module = tmp_path / "probe.py"
     module.write_text(
         "from fly_tools.tools.pipeline import _UNSET\n"
         "class Mine:\n    def __init__(self):\n        self._kept = 1\n"
         "def read(toolkit, mine):\n    return toolkit._runtime, mine._kept, _UNSET\n",
         encoding="utf-8",
     )
-    try:
-        found = list(reach_ins(module))
-    finally:
-        module.unlink()
+    found = list(reach_ins(module, tmp_path))
     assert [f.split(" ", 1)[1] for f in found] == [
         "from fly_tools.tools.pipeline import _UNSET",
         "._runtime",
