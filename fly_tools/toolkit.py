@@ -8,7 +8,15 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from langchain_core.tools import BaseTool, BaseToolkit
-from pydantic import ConfigDict, Field, PrivateAttr, TypeAdapter, field_validator, model_validator
+from pydantic import (
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    TypeAdapter,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from fly_tools.catalogue import ENDPOINTS, Catalogue, Endpoint
 from fly_tools.client import AsyncFlyClient, FlyClient
@@ -21,7 +29,7 @@ from fly_tools.risk import GROUPS, SCOPES, RiskTier, Scope, parse_scope
 from fly_tools.tools.facade import facade_tools
 from fly_tools.tools.factory import make_tool
 from fly_tools.tools.pipeline import (
-    _UNSET,
+    UNSET,
     drive_async,
     drive_sync,
     prepare_steps,
@@ -177,6 +185,8 @@ class FlyToolkit(BaseToolkit):
     max_risk: RiskTier | None = None
     include: list[str] | None = None
     exclude: list[str] | None = None
+    # Before ``policy``: its validator checks the policy's tool names against this.
+    catalogue: Catalogue = Field(default_factory=lambda: ENDPOINTS)
     policy: AgentPolicy | None = None
     confirm: ConfirmHook | MiddlewareApproval | None = None
     confirm_at: RiskTier = RiskTier.DESTRUCTIVE
@@ -187,7 +197,6 @@ class FlyToolkit(BaseToolkit):
     exec_commands: list[str] | None = None
     agent_id: str | None = None
     audit: AuditLog | None = None
-    catalogue: Catalogue = Field(default_factory=lambda: ENDPOINTS)
 
     _tools: list[BaseTool] = PrivateAttr(default_factory=list)
     _runtime: ToolkitRuntime = PrivateAttr()
@@ -226,8 +235,9 @@ class FlyToolkit(BaseToolkit):
 
     @field_validator("policy", mode="before")
     @classmethod
-    def _policy(cls, value: Any) -> Any:
-        return AgentPolicy.coerce(value) if hasattr(AgentPolicy, "coerce") else value
+    def _policy(cls, value: Any, info: ValidationInfo) -> Any:
+        catalogue = info.data.get("catalogue", ENDPOINTS)
+        return AgentPolicy.coerce(value, catalogue=catalogue)
 
     @field_validator("app")
     @classmethod
@@ -312,6 +322,12 @@ class FlyToolkit(BaseToolkit):
         return facade_tools(self)
 
     @property
+    def runtime(self) -> ToolkitRuntime:
+        """What this toolkit's tools share (clients, guard, receipts, audit): the door the
+        agent middleware uses to run and record calls as the tools do."""
+        return self._runtime
+
+    @property
     def audit_log(self) -> AuditLog:
         """Where this toolkit's audit records go."""
         return self._runtime.audit
@@ -333,7 +349,7 @@ class FlyToolkit(BaseToolkit):
         name: str,
         args: Mapping[str, Any],
         *,
-        confirm: ConfirmHook | MiddlewareApproval | None = _UNSET,
+        confirm: ConfirmHook | MiddlewareApproval | None = UNSET,
         context: CallContext | None = None,
     ) -> ToolOutput:
         """Run one of this toolkit's tools through the one pipeline, for front doors.
@@ -355,7 +371,7 @@ class FlyToolkit(BaseToolkit):
             FlyToolError: invalid arguments, a refusal or rejection, or a Fly error; its
                 ``str()`` is the advice, its ``artifact`` the details.
         """
-        hook = confirm if confirm is _UNSET else self._for_caller(confirm)
+        hook = confirm if confirm is UNSET else self._for_caller(confirm)
         return run_sync(self._runtime, self._endpoint(name), args, context, hook)
 
     async def acall(
@@ -363,11 +379,11 @@ class FlyToolkit(BaseToolkit):
         name: str,
         args: Mapping[str, Any],
         *,
-        confirm: ConfirmHook | MiddlewareApproval | None = _UNSET,
+        confirm: ConfirmHook | MiddlewareApproval | None = UNSET,
         context: CallContext | None = None,
     ) -> ToolOutput:
         """Async twin of :meth:`call`."""
-        hook = confirm if confirm is _UNSET else self._for_caller(confirm)
+        hook = confirm if confirm is UNSET else self._for_caller(confirm)
         return await run_async(self._runtime, self._endpoint(name), args, context, hook)
 
     def prepare(

@@ -43,7 +43,7 @@ def question_key(shown_key: str) -> str:
 
 def caller(toolkit: FlyToolkit, ledger: ApprovalStore) -> Asker:
     """The toolkit as an asker in ``ledger`` (thread and tool call filled in per call)."""
-    agent = toolkit._runtime.agent_id
+    agent = toolkit.runtime.agent_id
     return asker_of(toolkit.client, ledger.binding_key(), app=toolkit.app, agent=agent)
 
 

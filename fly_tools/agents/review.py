@@ -163,7 +163,7 @@ class ReviewDecisions:
     def _commit(self, reviews: Sequence[Review]) -> None:
         """Spend the questions, issue the receipts and write the records, once every
         answer is in. A question already spent (a replayed resume) sends nothing."""
-        runtime = self.toolkit._runtime
+        runtime = self.toolkit.runtime
         for review in reviews:
             if review.grant is not None:
                 why, review.pinned = questions.spend(self.toolkit, self.ledger, review, thread_id())

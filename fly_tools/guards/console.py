@@ -9,7 +9,7 @@ import threading
 from collections.abc import Callable
 from typing import TextIO
 
-from fly_tools.catalogue import ENDPOINTS
+from fly_tools.catalogue import ENDPOINTS, Catalogue
 from fly_tools.guards.decisions import ActionRequest, Approve, Decision, Edit, Reject
 from fly_tools.guards.describe import target_phrase
 from fly_tools.guards.redact import REDACTED, contains_redacted
@@ -55,6 +55,8 @@ class ConsoleApproval:
         output: where the prompt is written (default: stdout).
         name: who decides, as audit records name them.
         allow_edit: offer ``[e]dit``; when ``False`` an ``e`` is rejected.
+        catalogue: the records that say which tools need the target typed back when a
+            request does not say (default: the package's); give a wider toolkit's own.
     """
 
     def __init__(
@@ -64,8 +66,10 @@ class ConsoleApproval:
         output: TextIO = sys.stdout,
         name: str = "console",
         allow_edit: bool = True,
+        catalogue: Catalogue = ENDPOINTS,
     ) -> None:
         self._input = input
+        self.catalogue = catalogue
         self._output = output
         self.name = name
         self.allow_edit = allow_edit
@@ -160,7 +164,7 @@ class ConsoleApproval:
         return Edit(args=args, by=self.name)
 
     def _confirm_typed(self, request: ActionRequest, decision: Decision) -> Decision:
-        expected = expected_type_back(request)
+        expected = expected_type_back(request, self.catalogue)
         if expected is None:
             return decision
         if not expected:
@@ -202,23 +206,24 @@ def _name_of(request: ActionRequest, expected: str) -> list[str]:
     return [name] if plain and identifier(name) == name else []
 
 
-def expected_type_back(request: ActionRequest) -> str | None:
+def expected_type_back(request: ActionRequest, catalogue: Catalogue = ENDPOINTS) -> str | None:
     """What must be typed to approve ``request``; ``None`` when ``y`` is enough.
 
     ``request.type_back`` when the toolkit set it. A request without one (from a toolkit
     or front door that does not fill it in) still needs the target's name (the app, or the
     machine, volume or secret id) for destructive deletes and for running a command. An
-    empty string means there is no name to type, so nothing typed can approve it.
+    empty string means there is no name to type, so nothing typed can approve it. The
+    rule is ``request.tool``'s record in ``catalogue``.
     """
     if request.type_back is not None:
         return request.type_back
-    if not _irreversible_by_rule(request.tool):
+    if not _irreversible_by_rule(request.tool, catalogue):
         return None
     target = request.target
     return (target.app if target.kind == "app" else target.id) or ""
 
 
-def _irreversible_by_rule(tool: str) -> bool:
+def _irreversible_by_rule(tool: str, catalogue: Catalogue) -> bool:
     # While a request carries no type_back, the record says (destructive deletes, exec).
-    endpoint = ENDPOINTS.get(tool)
+    endpoint = catalogue.get(tool)
     return endpoint is not None and endpoint.type_back

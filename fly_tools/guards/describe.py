@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from fly_tools.catalogue import ENDPOINTS, Endpoint
+from fly_tools.catalogue import ENDPOINTS, Catalogue, Endpoint
 from fly_tools.guards.changes import change_lines
 from fly_tools.guards.decisions import Target, target_of
 from fly_tools.guards.redact import redact_args
@@ -160,12 +160,17 @@ def _name(value: str) -> str:
 
 
 def action_phrase(
-    tool: Endpoint | str, target: Target, *, past: bool = False, details: str = ""
+    tool: Endpoint | str,
+    target: Target,
+    *,
+    past: bool = False,
+    details: str = "",
+    catalogue: Catalogue = ENDPOINTS,
 ) -> str:
     """The call as a lower-case verb phrase: ``stop machine X in app web``.
 
     The words are the record's :attr:`~fly_tools.catalogue.Endpoint.phrase`; a tool given
-    by name is looked up in the package's catalogue. A record without a phrase (or a
+    by name is looked up in ``catalogue`` (the package's unless given). A record without a phrase (or a
     name no catalogue knows) reads ``call fly_x on machine X in app web``: nothing is
     guessed from the tool name.
 
@@ -174,8 +179,9 @@ def action_phrase(
         target: the resource acted on.
         past: ``stopped machine X in app web``, for the audit trail.
         details: what a read of the target said about it.
+        catalogue: where a tool given by name is looked up.
     """
-    endpoint = tool if isinstance(tool, Endpoint) else ENDPOINTS.get(tool)
+    endpoint = tool if isinstance(tool, Endpoint) else catalogue.get(tool)
     where = target_phrase(target, details)
     if endpoint is None:
         name = identifier(tool if isinstance(tool, str) else "")

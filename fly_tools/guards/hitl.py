@@ -8,7 +8,7 @@ from typing import Any
 from langchain_core.tools import BaseTool
 from pydantic import ValidationError
 
-from fly_tools.catalogue import ENDPOINTS, Endpoint
+from fly_tools.catalogue import ENDPOINTS, Catalogue, Endpoint
 from fly_tools.guards.describe import describe_action
 from fly_tools.guards.redact import redact_args
 from fly_tools.render import agent_value, identifier, inert
@@ -23,6 +23,7 @@ def interrupt_on(
     threshold: RiskTier | str = RiskTier.DESTRUCTIVE,
     *,
     allowed_decisions: Iterable[str] = ("approve", "edit", "reject"),
+    catalogue: Catalogue = ENDPOINTS,
 ) -> dict[str, Any]:
     """``interrupt_on`` for ``HumanInTheLoopMiddleware``: tools at or above ``threshold``.
 
@@ -37,6 +38,9 @@ def interrupt_on(
         tools: the agent's tools, e.g. ``FlyToolkit(...).get_tools()``.
         threshold: the lowest tier that pauses (a tier or its name).
         allowed_decisions: what the reviewer may answer.
+        catalogue: where a tool that carries no record of its own (a wrapper with a Fly
+            tool's name) finds its record: the package's unless given (pass a wider
+            toolkit's ``toolkit.catalogue``). A Fly tool always uses its own record.
 
     Raises:
         ValueError: an unknown tier or decision, no decisions at all, or a tool whose
@@ -56,7 +60,7 @@ def interrupt_on(
         if tool_tier >= tier and tool_tier > RiskTier.READ:
             mapping[tool.name] = {
                 "allowed_decisions": list(decisions),
-                "description": PendingCallDescription(tool),
+                "description": PendingCallDescription(tool, catalogue),
             }
     return mapping
 
@@ -93,12 +97,12 @@ class PendingCallDescription:
     Fly; :class:`fly_tools.agents.FlyApprovalMiddleware` describes with the state read.
     """
 
-    def __init__(self, tool: BaseTool) -> None:
+    def __init__(self, tool: BaseTool, catalogue: Catalogue = ENDPOINTS) -> None:
         metadata = tool.metadata or {}
         self.tool_name = tool.name
         # A Fly tool carries its record (which may come from a wider catalogue).
         carried = getattr(tool, "endpoint", None)
-        self.endpoint = carried if isinstance(carried, Endpoint) else ENDPOINTS.get(tool.name)
+        self.endpoint = carried if isinstance(carried, Endpoint) else catalogue.get(tool.name)
         self.bound_app: str | None = metadata.get("bound_app")
         self.risk = risk_of(tool)
 

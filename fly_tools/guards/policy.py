@@ -7,12 +7,12 @@ import json
 import re
 import tomllib
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Literal, get_args
 
-from fly_tools.catalogue import ENDPOINTS, Endpoint
+from fly_tools.catalogue import ENDPOINTS, Catalogue, Endpoint
 from fly_tools.risk import GROUPS, Group, RiskTier
 
 GroupLevel = Literal["off", "read", "full"]
@@ -43,6 +43,10 @@ class AgentPolicy:
         [tools]
         fly_exec_machine = "deny"
 
+    Tool names are checked against ``catalogue``: the package's own unless given. A
+    toolkit re-checks a policy against its own catalogue (:meth:`for_catalogue`), so a
+    policy may name the tools of a wider catalogue the toolkit was built from.
+
     Raises:
         ValueError: for unknown group or tool names or levels, naming the valid ones.
     """
@@ -50,6 +54,7 @@ class AgentPolicy:
     agent_id: str
     groups: Mapping[Group, GroupLevel] = field(default_factory=dict)
     tools: Mapping[str, ToolRule] = field(default_factory=dict)
+    catalogue: Catalogue = field(default_factory=lambda: ENDPOINTS, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if not isinstance(self.agent_id, str) or not self.agent_id.strip():
@@ -57,14 +62,25 @@ class AgentPolicy:
         who = f"policy for {self.agent_id}"
         _check_names(self.groups, GROUPS, f"group in {who}")
         _check_values(self.groups, _LEVELS, f"group level in {who}")
-        _check_names(self.tools, tuple(ENDPOINTS), f"tool in {who}")
+        if not isinstance(self.catalogue, Catalogue):
+            raise TypeError(f"a policy's catalogue must be a Catalogue; got {self.catalogue!r}")
+        _check_names(self.tools, tuple(self.catalogue), f"tool in {who}")
         _check_values(self.tools, _RULES, f"tool rule in {who}")
         object.__setattr__(self, "groups", MappingProxyType(dict(self.groups)))
         object.__setattr__(self, "tools", MappingProxyType(dict(self.tools)))
 
+    def for_catalogue(self, catalogue: Catalogue) -> AgentPolicy:
+        """This policy with its tool names checked against ``catalogue`` (a toolkit's).
+
+        Raises:
+            ValueError: a tool the policy names is not in ``catalogue``.
+        """
+        return self if catalogue is self.catalogue else replace(self, catalogue=catalogue)
+
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> AgentPolicy:
-        """Build from ``{"agent_id": ..., "groups": {...}, "tools": {...}}``."""
+    def from_dict(cls, data: Mapping[str, Any], *, catalogue: Catalogue = ENDPOINTS) -> AgentPolicy:
+        """Build from ``{"agent_id": ..., "groups": {...}, "tools": {...}}``; tool names
+        are checked against ``catalogue``."""
         if not isinstance(data, Mapping):
             raise ValueError(f"a policy must be a mapping; got {type(data).__name__}")
         _check_names(data, _KEYS, "policy key")
@@ -73,11 +89,13 @@ class AgentPolicy:
         for key, value in (("groups", groups), ("tools", tools)):
             if not isinstance(value, Mapping):
                 raise ValueError(f"policy {key!r} must be a mapping of names to levels")
-        return cls(agent_id=data.get("agent_id", ""), groups=groups, tools=tools)
+        agent_id = data.get("agent_id", "")
+        return cls(agent_id=agent_id, groups=groups, tools=tools, catalogue=catalogue)
 
     @classmethod
-    def from_file(cls, path: str | Path) -> AgentPolicy:
-        """Load a ``.toml``, ``.json``, ``.yaml`` or ``.yml`` policy file.
+    def from_file(cls, path: str | Path, *, catalogue: Catalogue = ENDPOINTS) -> AgentPolicy:
+        """Load a ``.toml``, ``.json``, ``.yaml`` or ``.yml`` policy file (tool names
+        checked against ``catalogue``).
 
         A key given twice in one mapping is an error in every format: otherwise a later
         ``allow`` would silently beat an earlier ``deny``.
@@ -103,27 +121,33 @@ class AgentPolicy:
             raise ValueError(f"policy file {path.name!r} {why}") from None
         except _FileError as exc:
             raise ValueError(f"policy file {path.name!r} {exc}") from None
-        return cls.from_dict(data)
+        return cls.from_dict(data, catalogue=catalogue)
 
     @classmethod
     def coerce(
-        cls, value: AgentPolicy | Mapping[str, Any] | str | Path | None
+        cls,
+        value: AgentPolicy | Mapping[str, Any] | str | Path | None,
+        *,
+        catalogue: Catalogue = ENDPOINTS,
     ) -> AgentPolicy | None:
         """A policy from what a caller may pass: a policy, a mapping or a file path.
 
         Mappings go through :meth:`from_dict` and paths through :meth:`from_file`, so a
-        misspelt key is refused here as it is there.
+        misspelt key is refused here as it is there. Tool names are checked against
+        ``catalogue`` (a toolkit passes its own), a given policy's included.
 
         Raises:
             TypeError: for any other kind of value.
             ValueError: for an invalid policy.
         """
-        if value is None or isinstance(value, AgentPolicy):
-            return value
+        if value is None:
+            return None
+        if isinstance(value, AgentPolicy):
+            return value.for_catalogue(catalogue)
         if isinstance(value, Mapping):
-            return cls.from_dict(value)
+            return cls.from_dict(value, catalogue=catalogue)
         if isinstance(value, str | Path):
-            return cls.from_file(value)
+            return cls.from_file(value, catalogue=catalogue)
         raise TypeError(
             "policy must be an AgentPolicy, a mapping like {'agent_id': ..., 'groups': {...}} "
             f"or the path of a policy file; got {type(value).__name__}"

@@ -9,7 +9,7 @@ from langchain_core.tools import BaseTool
 from mcp_types import ToolAnnotations
 from pydantic import BaseModel
 
-from fly_tools.catalogue import ENDPOINTS
+from fly_tools.catalogue import Endpoint
 from fly_tools.risk import RiskTier
 
 GUEST_TEXT_PATHS = ("/exec", "/events", "/ps")
@@ -118,8 +118,8 @@ def output_schema_for(tool: BaseTool) -> dict[str, Any] | None:
     Only reads: a change answers with whatever Fly says about it, which the catalogue does
     not pin down.
     """
-    endpoint = ENDPOINTS.get(tool.name)
-    if endpoint is None or tier_of(tool) is not RiskTier.READ:
+    endpoint = getattr(tool, "endpoint", None)  # a toolkit tool's own record, whatever catalogue
+    if not isinstance(endpoint, Endpoint) or tier_of(tool) is not RiskTier.READ:
         return None
     return OUTPUT_SCHEMAS.get(endpoint.result)
 

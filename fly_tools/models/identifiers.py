@@ -33,7 +33,11 @@ def _describe_bad_chars(value: str) -> str:
     return ", ".join(found)
 
 
-def _identifier(kind: str, pattern: str, form: str, example: str, max_len: int) -> AfterValidator:
+def identifier_rule(
+    kind: str, pattern: str, form: str, example: str, max_len: int
+) -> AfterValidator:
+    """A check that a ``kind`` identifier fully matches ``pattern`` and is at most
+    ``max_len`` long; its error names the ``form`` and an ``example``."""
     compiled = re.compile(pattern)
 
     def check(value: str) -> str:
@@ -49,7 +53,7 @@ def _identifier(kind: str, pattern: str, form: str, example: str, max_len: int) 
 
 AppName = Annotated[
     str,
-    _identifier(
+    identifier_rule(
         "app name",
         r"[a-z0-9](?:[a-z0-9-]*[a-z0-9])?",
         "1-63 lower-case letters, digits or dashes, not starting or ending with a dash",
@@ -59,22 +63,26 @@ AppName = Annotated[
 ]
 MachineId = Annotated[
     str,
-    _identifier("machine id", r"[a-z0-9]+", "lower-case letters and digits", "3d8d9015b23489", 64),
+    identifier_rule(
+        "machine id", r"[a-z0-9]+", "lower-case letters and digits", "3d8d9015b23489", 64
+    ),
 ]
 VolumeId = Annotated[
     str,
-    _identifier("volume id", r"vol_[a-z0-9]+", "'vol_' then letters and digits", "vol_abc123", 64),
+    identifier_rule(
+        "volume id", r"vol_[a-z0-9]+", "'vol_' then letters and digits", "vol_abc123", 64
+    ),
 ]
 _ENV_NAME = r"[A-Za-z_][A-Za-z0-9_]*"
 _ENV_FORM = "letters, digits and underscores, not starting with a digit (at most 256)"
 SecretName = Annotated[
     str,
-    _identifier(
+    identifier_rule(
         "secret name", _ENV_NAME, f"an environment variable name: {_ENV_FORM}", "DATABASE_URL", 256
     ),
 ]
 EnvName = Annotated[
-    str, _identifier("environment variable name", _ENV_NAME, _ENV_FORM, "LOG_LEVEL", 256)
+    str, identifier_rule("environment variable name", _ENV_NAME, _ENV_FORM, "LOG_LEVEL", 256)
 ]
 """A name a process environment can hold and a shell can read: no '=', NUL, CR/LF or spaces."""
 
@@ -91,7 +99,7 @@ EnvMap = dict[EnvName, EnvValue]
 """Environment variables: validated names to values."""
 OrgSlug = Annotated[
     str,
-    _identifier(
+    identifier_rule(
         "org slug",
         r"[a-z0-9](?:[a-z0-9-]*[a-z0-9])?",
         "lower-case letters, digits or dashes (or 'personal')",
@@ -101,11 +109,11 @@ OrgSlug = Annotated[
 ]
 Region = Annotated[
     str,
-    _identifier("region", r"[a-z]{3}", "a three-letter Fly region code", "ord", 3),
+    identifier_rule("region", r"[a-z]{3}", "a three-letter Fly region code", "ord", 3),
 ]
 VolumeName = Annotated[
     str,
-    _identifier(
+    identifier_rule(
         "volume name",
         r"[a-z0-9_]+",
         "up to 30 lower-case letters, digits or underscores",
@@ -115,7 +123,7 @@ VolumeName = Annotated[
 ]
 MachineName = Annotated[
     str,
-    _identifier(
+    identifier_rule(
         "machine name",
         r"[a-zA-Z0-9](?:[a-zA-Z0-9_-]*[a-zA-Z0-9])?",
         "letters, digits, dashes or underscores",
@@ -125,19 +133,19 @@ MachineName = Annotated[
 ]
 LeaseNonce = Annotated[
     str,
-    _identifier(
+    identifier_rule(
         "lease nonce", r"[A-Za-z0-9_-]+", "the nonce returned by fly_acquire_lease", "a1b2c3", 256
     ),
 ]
 VersionId = Annotated[
     str,
-    _identifier(
+    identifier_rule(
         "version", r"[A-Za-z0-9]+", "a machine version id", "01J5X2N7M0000000000000000", 64
     ),
 ]
 NetworkName = Annotated[
     str,
-    _identifier(
+    identifier_rule(
         "network name",
         r"[a-z0-9](?:[a-z0-9_-]*[a-z0-9])?",
         "lower-case letters, digits, dashes or underscores",

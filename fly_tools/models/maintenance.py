@@ -8,7 +8,7 @@ from pydantic import Field
 
 from fly_tools.models.base import MachineArgs
 from fly_tools.models.fields import Int
-from fly_tools.models.identifiers import VersionId, _identifier
+from fly_tools.models.identifiers import VersionId, identifier_rule
 
 METADATA_KEY_MAX = 256
 """The longest metadata key sent (a bound of this package; Fly documents none)."""
@@ -21,7 +21,7 @@ MEMORY_MB_MAX = 16 * 8192
 # leading dot ('.', '..') or a '..' inside could make a URL normaliser walk up the path.
 MetadataKey = Annotated[
     str,
-    _identifier(
+    identifier_rule(
         "metadata key",
         r"(?!.*\.\.)[A-Za-z0-9_-][A-Za-z0-9_.-]*",
         f"letters, digits, '_', '-' or '.' (not starting with '.', no '..', at most "

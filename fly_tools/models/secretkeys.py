@@ -26,11 +26,11 @@ from pydantic import (
 
 from fly_tools.models.base import OBVIOUS, AppArgs
 from fly_tools.models.fields import OptionalInt
-from fly_tools.models.identifiers import SecretName, _identifier
+from fly_tools.models.identifiers import SecretName, identifier_rule
 
 SecretKeyName = Annotated[
     str,
-    _identifier(
+    identifier_rule(
         "secret key name",
         r"[A-Za-z0-9_-]+",
         "letters, digits, '_' or '-' (a file name under /.fly/kms), optionally ending in a "

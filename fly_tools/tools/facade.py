@@ -19,7 +19,7 @@ from fly_tools.guards import contains_redacted, redact_args, shape_refusal
 from fly_tools.guards.context import CallContext
 from fly_tools.guards.redact import redact_unknown
 from fly_tools.tools.errors import format_validation_error
-from fly_tools.tools.factory import _RUNNING, FlyTool, _call_input, _keep_artifact
+from fly_tools.tools.factory import RUNNING, FlyTool, call_input, keep_artifact
 from fly_tools.tools.runtime import FlyToolError, ToolOutput
 
 if TYPE_CHECKING:
@@ -149,13 +149,13 @@ class FacadeCallTool(FlyTool):
         run_manager: CallbackManagerForToolRun | None = None,
         **kwargs: Any,
     ) -> Any:
-        raw, context = _call_input(kwargs, config, run_manager)
+        raw, context = call_input(kwargs, config, run_manager)
         context = replace(context, front_door=FACADE_DOOR)
         name, arguments = _operation(kwargs, raw)
         try:
             return self._toolkit.call(name, arguments, context=context)
         except FlyToolError as err:
-            _keep_artifact(err)
+            keep_artifact(err)
             raise
 
     async def _arun(
@@ -165,13 +165,13 @@ class FacadeCallTool(FlyTool):
         run_manager: AsyncCallbackManagerForToolRun | None = None,
         **kwargs: Any,
     ) -> Any:
-        raw, context = _call_input(kwargs, config, run_manager)
+        raw, context = call_input(kwargs, config, run_manager)
         context = replace(context, front_door=FACADE_DOOR)
         name, arguments = _operation(kwargs, raw)
         try:
             return await self._toolkit.acall(name, arguments, context=context)
         except FlyToolError as err:
-            _keep_artifact(err)
+            keep_artifact(err)
             raise
 
     def _veiled(self, tool_input: str | dict[str, Any]) -> str | dict[str, Any]:
@@ -205,7 +205,7 @@ class _Invalid:
         self.toolkit = toolkit
 
     def __call__(self, err: ValidationError) -> str:
-        running = _RUNNING.get()
+        running = RUNNING.get()
         raw = running.raw if running is not None and isinstance(running.raw, Mapping) else {}
         name, inner = raw.get("operation"), raw.get("arguments")
         message = (

@@ -70,7 +70,7 @@ class _Running:
     artifact: dict[str, Any] | None = None
 
 
-_RUNNING: ContextVar[_Running | None] = ContextVar("fly_tools_running", default=None)
+RUNNING: ContextVar[_Running | None] = ContextVar("fly_tools_running", default=None)
 
 
 class FlyTool(StructuredTool):
@@ -120,21 +120,21 @@ class FlyTool(StructuredTool):
         """LangChain's ``run``: callbacks see secret values redacted; failures keep their
         artifact; the tool-call id reaches the receipt check and the audit record."""
         running = _Running(kwargs.get("tool_call_id"), tool_input)
-        token = _RUNNING.set(running)
+        token = RUNNING.set(running)
         try:
             output = super().run(self._veiled(tool_input), *args, **kwargs)
         finally:
-            _RUNNING.reset(token)
+            RUNNING.reset(token)
         return _with_artifact(output, running)
 
     async def arun(self, tool_input: str | dict[str, Any], *args: Any, **kwargs: Any) -> Any:
         """Async twin of :meth:`run`."""
         running = _Running(kwargs.get("tool_call_id"), tool_input)
-        token = _RUNNING.set(running)
+        token = RUNNING.set(running)
         try:
             output = await super().arun(self._veiled(tool_input), *args, **kwargs)
         finally:
-            _RUNNING.reset(token)
+            RUNNING.reset(token)
         return _with_artifact(output, running)
 
     def _run(
@@ -146,7 +146,7 @@ class FlyTool(StructuredTool):
     ) -> Any:
         if self._calls is None:
             return super()._run(*args, config=config, run_manager=run_manager, **kwargs)
-        raw, context = _call_input(kwargs, config, run_manager)
+        raw, context = call_input(kwargs, config, run_manager)
         return self._calls.run_with(raw, context)
 
     async def _arun(
@@ -158,7 +158,7 @@ class FlyTool(StructuredTool):
     ) -> Any:
         if self._calls is None:
             return await super()._arun(*args, config=config, run_manager=run_manager, **kwargs)
-        raw, context = _call_input(kwargs, config, run_manager)
+        raw, context = call_input(kwargs, config, run_manager)
         return await self._calls.arun_with(raw, context)
 
     def _to_args_and_kwargs(
@@ -221,11 +221,11 @@ def _resolve_hints(*methods: Callable[..., Any]) -> None:
 _resolve_hints(FlyTool._run, FlyTool._arun)
 
 
-def _call_input(
+def call_input(
     parsed: Mapping[str, Any], config: RunnableConfig, run_manager: Any
 ) -> tuple[Mapping[str, Any], CallContext]:
     """The caller's own input (not the redacted copy callbacks saw) and the call's ids."""
-    running = _RUNNING.get()
+    running = RUNNING.get()
     raw: Any = running.raw if running is not None else None
     call_id = running.tool_call_id if running is not None else None
     context = from_runnable_config(config, getattr(run_manager, "run_id", None), call_id)
@@ -279,26 +279,27 @@ class _EndpointCalls:
         try:
             return run_sync(self.runtime, self.endpoint, raw, context)
         except FlyToolError as err:
-            _keep_artifact(err)
+            keep_artifact(err)
             raise
 
     async def arun_with(self, raw: Mapping[str, Any], context: CallContext | None) -> ToolOutput:
         try:
             return await run_async(self.runtime, self.endpoint, raw, context)
         except FlyToolError as err:
-            _keep_artifact(err)
+            keep_artifact(err)
             raise
 
     def invalid(self, err: ValidationError) -> str:
-        running = _RUNNING.get()
+        running = RUNNING.get()
         context = CallContext(tool_call_id=running.tool_call_id if running else None)
         error = reject_invalid(self.runtime, self.endpoint, err, context)
-        _keep_artifact(error)
+        keep_artifact(error)
         return str(error)
 
 
-def _keep_artifact(err: FlyToolError) -> None:
-    running = _RUNNING.get()
+def keep_artifact(err: FlyToolError) -> None:
+    """Keep ``err``'s artifact for the running call's ``ToolMessage`` (its error has one)."""
+    running = RUNNING.get()
     if running is not None:
         running.artifact = err.artifact
 

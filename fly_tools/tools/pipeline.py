@@ -63,7 +63,8 @@ NO_RECEIPT = (
     "none was given for this call: add fly_tools.agents.approval_middleware(toolkit) to the "
     "agent's middleware (a plain HumanInTheLoopMiddleware cannot approve it)"
 )
-_UNSET: Any = object()
+UNSET: Any = object()
+"""The default of ``confirm=`` on a call: the toolkit's own approver (``None`` means none)."""
 
 
 def pipeline(
@@ -71,7 +72,7 @@ def pipeline(
     endpoint: Endpoint,
     raw: Mapping[str, Any],
     context: CallContext | None = None,
-    confirm: ConfirmHook | MiddlewareApproval | None = _UNSET,
+    confirm: ConfirmHook | MiddlewareApproval | None = UNSET,
 ) -> Generator[Step, Any, ToolOutput]:
     """The steps of one call. Returns (content, artifact) or raises :class:`FlyToolError`.
 
@@ -80,7 +81,7 @@ def pipeline(
     may have run.
     """
     call = CallState(endpoint, context or CallContext(), raw=raw)
-    hook = runtime.confirm if confirm is _UNSET else confirm
+    hook = runtime.confirm if confirm is UNSET else confirm
     try:
         return (yield from _steps(runtime, call, hook))
     except AuditError as err:  # a strict log failed before the send: nothing went out
@@ -368,7 +369,7 @@ def run_sync(
     endpoint: Endpoint,
     raw: Mapping[str, Any],
     context: CallContext | None = None,
-    confirm: ConfirmHook | MiddlewareApproval | None = _UNSET,
+    confirm: ConfirmHook | MiddlewareApproval | None = UNSET,
 ) -> ToolOutput:
     """One call, driven with the sync client."""
     return drive_sync(runtime, pipeline(runtime, endpoint, raw, context, confirm))  # type: ignore[no-any-return]
@@ -379,13 +380,14 @@ async def run_async(
     endpoint: Endpoint,
     raw: Mapping[str, Any],
     context: CallContext | None = None,
-    confirm: ConfirmHook | MiddlewareApproval | None = _UNSET,
+    confirm: ConfirmHook | MiddlewareApproval | None = UNSET,
 ) -> ToolOutput:
     """One call, driven with the async client."""
     return await drive_async(runtime, pipeline(runtime, endpoint, raw, context, confirm))  # type: ignore[no-any-return]
 
 
 __all__ = [
+    "UNSET",
     "Confirm",
     "FlyToolError",
     "Lookup",

@@ -12,7 +12,7 @@ from langchain_core.tools import ToolException
 from pydantic import ValidationError
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
-from fly_tools.catalogue import ENDPOINTS, Catalogue, Endpoint
+from fly_tools.catalogue import Catalogue, Endpoint
 from fly_tools.client import AsyncFlyClient, FlyClient, FlyError, async_twin, sync_twin
 from fly_tools.client.tokens import UnknownScopeError, org_of, scope_from_current_token
 from fly_tools.guards import (
@@ -233,6 +233,8 @@ class ToolkitRuntime(RecordKeeping):
     base_client: FlyClient | AsyncFlyClient
     guard: CallGuard
     audit: AuditLog
+    catalogue: Catalogue = field(repr=False)
+    """The toolkit's records: state reads and refusals look names up here, never globally."""
     confirm: ConfirmHook | MiddlewareApproval | None = None
     confirm_at: RiskTier = RiskTier.DESTRUCTIVE
     confirm_timeout: float | None = None
@@ -240,7 +242,6 @@ class ToolkitRuntime(RecordKeeping):
     receipts: ReceiptBook = field(default_factory=ReceiptBook, repr=False)
     check_scope: bool = True
     secrets_seen: set[str] = field(default_factory=set, repr=False)
-    catalogue: Catalogue = field(default_factory=lambda: ENDPOINTS, repr=False)
     untrusted: UntrustedReads = field(default_factory=UntrustedReads, repr=False)
     _scope_refusal: str | None = field(default=None, init=False, repr=False)
     _scope_checked: bool = field(default=False, init=False, repr=False)
