@@ -245,7 +245,7 @@ def attenuation(args: argparse.Namespace, client: FlyClient | AsyncFlyClient) ->
         raise UsageError(NEEDS_MACAROONS) from None
     if getattr(args, "live", False):
         return Attenuation()
-    return Attenuation(clock=client._config.clock)
+    return Attenuation(clock=client.clock)
 
 
 def not_in_toolkit(tool: Endpoint, kit: FlyToolkit) -> str:

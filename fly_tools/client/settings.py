@@ -258,5 +258,10 @@ class ConfiguredClient:
         """The API root, ending in ``/v1``."""
         return self._config.base_url
 
+    @property
+    def clock(self) -> Callable[[], float]:
+        """The clock the client keeps deadlines on (the fake's, for a client made by it)."""
+        return self._config.clock
+
     def __repr__(self) -> str:
         return f"{type(self).__name__}(base_url={self.base_url!r})"
