@@ -36,6 +36,7 @@ from fly_tools.agents.review import (
     shown_of,
     thread_id,
 )
+from fly_tools.agents.twins import refuse_twin, shared_ids
 from fly_tools.approvals.entries import ApprovalStore
 from fly_tools.approvals.ledger import PROCESS_LEDGER
 from fly_tools.guards.decisions import MiddlewareApproval
@@ -108,8 +109,11 @@ class FlyApprovalMiddleware(ReviewDecisions, HumanInTheLoopMiddleware):
         turn = last_turn(state) if self.interrupt_mode != "per_call" else None
         if turn is None:
             return clear_edits(state) if self.interrupt_mode != "per_call" else None
-        reviews = [Review(call, self._prepared(call)) for call in self._gated(turn)]
-        asked, unshown = self._sort(state, reviews)
+        twins = self._twins(turn)
+        gated = [c for c in self._gated(turn) if c.get("id") not in twins]
+        asked, unshown = self._sort(state, [Review(c, self._prepared(c)) for c in gated])
+        if twins and not asked:
+            return self._finish(turn, unshown)
         if not asked:
             return self._finish(turn, unshown) if unshown else clear_edits(state)
         decisions = decisions_of(interrupt(self._hitl_request(asked, edited=False)), len(asked))
@@ -125,8 +129,11 @@ class FlyApprovalMiddleware(ReviewDecisions, HumanInTheLoopMiddleware):
         turn = last_turn(state) if self.interrupt_mode != "per_call" else None
         if turn is None:
             return clear_edits(state) if self.interrupt_mode != "per_call" else None
-        reviews = [Review(call, await self._aprepared(call)) for call in self._gated(turn)]
-        asked, unshown = self._sort(state, reviews)
+        twins = self._twins(turn)
+        gated = [c for c in self._gated(turn) if c.get("id") not in twins]
+        asked, unshown = self._sort(state, [Review(c, await self._aprepared(c)) for c in gated])
+        if twins and not asked:
+            return self._finish(turn, unshown)
         if not asked:
             return self._finish(turn, unshown) if unshown else clear_edits(state)
         decisions = decisions_of(interrupt(self._hitl_request(asked, edited=False)), len(asked))
@@ -211,6 +218,14 @@ class FlyApprovalMiddleware(ReviewDecisions, HumanInTheLoopMiddleware):
             if r.edited_args is not None and r.answer is None
         }
         answers = [r.answer for r in reviews if r.answer is not None]
+        # Written here, once every question of the node is answered (a node that pauses
+        # again runs again from the start).
+        twins = self._twins(turn)
+        answers += [
+            refuse_twin(self.toolkit, c, self._ctx(c))
+            for c in map(self._view, turn.tool_calls)
+            if c.get("id") in twins
+        ]
         return {"messages": [turn, *answers], EDITED_KEY: edits}
 
     # ------------------------------------------------------------ per-call mode and tools
@@ -242,8 +257,10 @@ class FlyApprovalMiddleware(ReviewDecisions, HumanInTheLoopMiddleware):
     def _wrap(
         self, request: ToolCallRequest, handler: Callable[[ToolCallRequest], ToolResult]
     ) -> ToolResult:
-        self._record_unknown(request)
         call = self._view(request.tool_call)
+        if (twin := self._twin_of(request, call)) is not None:
+            return twin
+        self._record_unknown(request)
         if self.interrupt_mode != "per_call":
             return super().wrap_tool_call(request, handler)
         if not self._is_gated(call):
@@ -261,8 +278,10 @@ class FlyApprovalMiddleware(ReviewDecisions, HumanInTheLoopMiddleware):
         request: ToolCallRequest,
         handler: Callable[[ToolCallRequest], Awaitable[ToolResult]],
     ) -> ToolResult:
-        self._record_unknown(request)
         call = self._view(request.tool_call)
+        if (twin := self._twin_of(request, call)) is not None:
+            return twin
+        self._record_unknown(request)
         if self.interrupt_mode != "per_call":
             return await super().awrap_tool_call(request, handler)
         if not self._is_gated(call):
@@ -351,21 +370,44 @@ class FlyApprovalMiddleware(ReviewDecisions, HumanInTheLoopMiddleware):
         ), executed
 
     def _record_unknown(self, request: ToolCallRequest) -> None:
+        """Record a call to a tool this agent does not have (ToolNode answers it with an
+        error and sends nothing): one in the catalogue but outside the toolkit, or a name
+        no catalogue has (a model's invention; its arguments are kept only if they are
+        shaped like arguments)."""
         name = request.tool_call.get("name")
-        catalogue = self.toolkit.catalogue
-        known = isinstance(name, str) and name in catalogue
-        if request.tool is None and known and name not in self.toolkit.tool_names:
+        if request.tool is not None or (isinstance(name, str) and name in self.toolkit.tool_names):
+            return
+        args = request.tool_call.get("args")
+        context = self._ctx(request.tool_call)
+        if isinstance(name, str) and name in self.toolkit.catalogue and isinstance(args, Mapping):
             record_review(
                 self.toolkit._runtime,
-                catalogue[name],
-                request.tool_call.get("args") or {},
+                self.toolkit.catalogue[name],
+                args,
                 verdict="refused",
                 by="guard",
                 reason=f"{name} is not part of this agent's toolkit",
-                context=self._ctx(request.tool_call),
+                context=context,
             )
+            return
+        shown = name if isinstance(name, str) else repr(name)
+        self.toolkit.refuse(shown, args, f"this agent has no tool {shown[:80]!r}", context=context)
 
     # ------------------------------------------------------------ helpers
+
+    def _twins(self, turn: AIMessage) -> set[Any]:
+        """Ids a gated call of ``turn`` shares with another call: all those calls are refused."""
+        return shared_ids([self._view(c) for c in turn.tool_calls], self._is_gated)
+
+    def _twin_of(self, request: ToolCallRequest, call: ToolCall) -> ToolMessage | None:
+        """In per-call mode, the refusal of a call sharing its id (batched mode refused
+        it before the tools ran; one that still arrives here came another way)."""
+        if self.interrupt_mode != "per_call":
+            return None
+        turn = last_turn(request.state) if isinstance(request.state, Mapping) else None
+        if turn is None or call.get("id") not in self._twins(turn):
+            return None
+        return refuse_twin(self.toolkit, call, self._ctx(call))
 
     def _gated(self, turn: AIMessage) -> list[ToolCall]:
         views = [self._view(c) for c in turn.tool_calls]
