@@ -36,7 +36,7 @@ from fly_tools.agents.review import (
     shown_of,
     thread_id,
 )
-from fly_tools.agents.twins import refuse_twin, shared_ids
+from fly_tools.agents.strays import record_missing_tool, refuse_twin, shared_ids
 from fly_tools.approvals.entries import ApprovalStore
 from fly_tools.approvals.ledger import PROCESS_LEDGER
 from fly_tools.guards.decisions import MiddlewareApproval
@@ -44,7 +44,6 @@ from fly_tools.guards.hitl import interrupt_on
 from fly_tools.risk import RiskTier
 from fly_tools.toolkit import FlyToolkit
 from fly_tools.tools.facade import CALL_TOOL
-from fly_tools.tools.pipeline import record_review
 from fly_tools.tools.runtime import PreparedCall
 
 
@@ -260,7 +259,7 @@ class FlyApprovalMiddleware(ReviewDecisions, HumanInTheLoopMiddleware):
         call = self._view(request.tool_call)
         if (twin := self._twin_of(request, call)) is not None:
             return twin
-        self._record_unknown(request)
+        record_missing_tool(self.toolkit, request, self._ctx(request.tool_call))
         if self.interrupt_mode != "per_call":
             return super().wrap_tool_call(request, handler)
         if not self._is_gated(call):
@@ -281,7 +280,7 @@ class FlyApprovalMiddleware(ReviewDecisions, HumanInTheLoopMiddleware):
         call = self._view(request.tool_call)
         if (twin := self._twin_of(request, call)) is not None:
             return twin
-        self._record_unknown(request)
+        record_missing_tool(self.toolkit, request, self._ctx(request.tool_call))
         if self.interrupt_mode != "per_call":
             return await super().awrap_tool_call(request, handler)
         if not self._is_gated(call):
@@ -368,30 +367,6 @@ class FlyApprovalMiddleware(ReviewDecisions, HumanInTheLoopMiddleware):
         return request.override(
             tool_call={**request.tool_call, "args": review.edited_args}
         ), executed
-
-    def _record_unknown(self, request: ToolCallRequest) -> None:
-        """Record a call to a tool this agent does not have (ToolNode answers it with an
-        error and sends nothing): one in the catalogue but outside the toolkit, or a name
-        no catalogue has (a model's invention; its arguments are kept only if they are
-        shaped like arguments)."""
-        name = request.tool_call.get("name")
-        if request.tool is not None or (isinstance(name, str) and name in self.toolkit.tool_names):
-            return
-        args = request.tool_call.get("args")
-        context = self._ctx(request.tool_call)
-        if isinstance(name, str) and name in self.toolkit.catalogue and isinstance(args, Mapping):
-            record_review(
-                self.toolkit._runtime,
-                self.toolkit.catalogue[name],
-                args,
-                verdict="refused",
-                by="guard",
-                reason=f"{name} is not part of this agent's toolkit",
-                context=context,
-            )
-            return
-        shown = name if isinstance(name, str) else repr(name)
-        self.toolkit.refuse(shown, args, f"this agent has no tool {shown[:80]!r}", context=context)
 
     # ------------------------------------------------------------ helpers
 

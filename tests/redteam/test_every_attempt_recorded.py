@@ -142,7 +142,7 @@ READONLY_CALLS = [
 ]
 
 
-@pytest.mark.parametrize("name,args", READONLY_CALLS, ids=[n for n, _ in READONLY_CALLS])
+@pytest.mark.parametrize(("name", "args"), READONLY_CALLS, ids=[n for n, _ in READONLY_CALLS])
 async def test_a_tool_the_agent_does_not_have_is_refused_and_recorded(
     mode: str, run_async: bool, name: str, args: dict[str, Any]
 ) -> None:

@@ -66,7 +66,7 @@ def _leaks(text: str, token: str) -> list[str]:
 
 
 @pytest.mark.parametrize("status", [400, 500])
-@pytest.mark.parametrize("name,args", CALLS, ids=[n for n, _ in CALLS])
+@pytest.mark.parametrize(("name", "args"), CALLS, ids=[n for n, _ in CALLS])
 def test_sync_errors_carry_no_echoed_secret(
     make_client: Callable[..., FlyClient],
     fake_fly: Callable[..., Any],
@@ -85,7 +85,7 @@ def test_sync_errors_carry_no_echoed_secret(
 
 
 @pytest.mark.parametrize("status", [400, 500])
-@pytest.mark.parametrize("name,args", CALLS, ids=[n for n, _ in CALLS])
+@pytest.mark.parametrize(("name", "args"), CALLS, ids=[n for n, _ in CALLS])
 async def test_async_errors_carry_no_echoed_secret(
     make_async_client: Callable[..., AsyncFlyClient],
     fake_fly: Callable[..., Any],
@@ -104,7 +104,7 @@ async def test_async_errors_carry_no_echoed_secret(
 
 
 def test_the_client_does_not_import_the_guards() -> None:
-    from tests.unit.test_import_layers import imported_by, _modules_under
+    from tests.unit.test_import_layers import _modules_under, imported_by
 
     offenders = {
         module: sorted(n for n in imported_by(module) if n.startswith("fly_tools.guards"))

@@ -1,6 +1,8 @@
-"""Calls of one model turn that share a tool-call id: refused, each with its own record.
+"""Calls no reviewer is asked about, each refused with a record of its own.
 
-An approval, a receipt and the ToolMessage that answers a call are all found by the
+A call to a tool the agent does not have never reaches a tool (ToolNode answers it with
+an error), so the middleware records it. And calls of one model turn that share a
+tool-call id: an approval, a receipt and the ToolMessage that answers a call are all found by the
 call's id, so two calls sharing one cannot be told apart: approving one could let the
 other run, and the agent's router skips every call whose id already has an answer.
 Every call sharing an id with a gated call is therefore refused before anyone is asked.
@@ -13,9 +15,11 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from langchain_core.messages import ToolCall, ToolMessage
+from langgraph.prebuilt.tool_node import ToolCallRequest
 
 from fly_tools.guards.context import CallContext
 from fly_tools.toolkit import FlyToolkit
+from fly_tools.tools.pipeline import record_review
 
 
 def shared_ids(calls: Sequence[Mapping[str, Any]], gated: Callable[[Any], bool]) -> set[Any]:
@@ -40,3 +44,28 @@ def refuse_twin(toolkit: FlyToolkit, call: ToolCall, context: CallContext) -> To
         status="error",
         artifact=dict(error.artifact),
     )
+
+
+def record_missing_tool(
+    toolkit: FlyToolkit, request: ToolCallRequest, context: CallContext
+) -> None:
+    """Record a call to a tool this agent does not have: one in the catalogue but outside
+    the toolkit, or a name no catalogue has (a model's invention; its arguments are kept
+    only if they are shaped like arguments). Nothing is sent: ToolNode answers it."""
+    name = request.tool_call.get("name")
+    if request.tool is not None or (isinstance(name, str) and name in toolkit.tool_names):
+        return
+    args = request.tool_call.get("args")
+    if isinstance(name, str) and name in toolkit.catalogue and isinstance(args, Mapping):
+        record_review(
+            toolkit._runtime,
+            toolkit.catalogue[name],
+            args,
+            verdict="refused",
+            by="guard",
+            reason=f"{name} is not part of this agent's toolkit",
+            context=context,
+        )
+        return
+    shown = name if isinstance(name, str) else repr(name)
+    toolkit.refuse(shown, args, f"this agent has no tool {shown[:80]!r}", context=context)
