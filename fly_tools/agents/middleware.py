@@ -108,10 +108,9 @@ class FlyApprovalMiddleware(ReviewDecisions, HumanInTheLoopMiddleware):
         turn = last_turn(state) if self.interrupt_mode != "per_call" else None
         if turn is None:
             return clear_edits(state) if self.interrupt_mode != "per_call" else None
-        twins = self._twins(turn)
-        gated = [c for c in self._gated(turn) if c.get("id") not in twins]
-        asked, unshown = self._sort(state, [Review(c, self._prepared(c)) for c in gated])
-        if twins and not asked:
+        reviews = [Review(call, self._prepared(call)) for call in self._gated(turn)]
+        asked, unshown = self._sort(state, reviews)
+        if self._twins(turn) and not asked:
             return self._finish(turn, unshown)
         if not asked:
             return self._finish(turn, unshown) if unshown else clear_edits(state)
@@ -128,10 +127,9 @@ class FlyApprovalMiddleware(ReviewDecisions, HumanInTheLoopMiddleware):
         turn = last_turn(state) if self.interrupt_mode != "per_call" else None
         if turn is None:
             return clear_edits(state) if self.interrupt_mode != "per_call" else None
-        twins = self._twins(turn)
-        gated = [c for c in self._gated(turn) if c.get("id") not in twins]
-        asked, unshown = self._sort(state, [Review(c, await self._aprepared(c)) for c in gated])
-        if twins and not asked:
+        reviews = [Review(call, await self._aprepared(call)) for call in self._gated(turn)]
+        asked, unshown = self._sort(state, reviews)
+        if self._twins(turn) and not asked:
             return self._finish(turn, unshown)
         if not asked:
             return self._finish(turn, unshown) if unshown else clear_edits(state)
@@ -385,8 +383,11 @@ class FlyApprovalMiddleware(ReviewDecisions, HumanInTheLoopMiddleware):
         return refuse_twin(self.toolkit, call, self._ctx(call))
 
     def _gated(self, turn: AIMessage) -> list[ToolCall]:
+        """The turn's gated calls a reviewer is asked about: all but those sharing an id
+        (no question is opened for them; they are refused when the node finishes)."""
         views = [self._view(c) for c in turn.tool_calls]
-        return [c for c in views if self._is_gated(c)]
+        twins = shared_ids(views, self._is_gated)
+        return [c for c in views if self._is_gated(c) and c.get("id") not in twins]
 
     def _view(self, call: ToolCall) -> ToolCall:
         """A call by name through the facade, seen as the operation it runs (so it is

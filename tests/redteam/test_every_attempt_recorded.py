@@ -18,6 +18,7 @@ from langgraph.types import Command
 
 from fly_tools import AuditLog, FlyToolkit, MemorySink, MiddlewareApproval
 from fly_tools.agents import approval_middleware
+from fly_tools.approvals.ledger import MemoryApprovalStore
 from fly_tools.testing import FakeFly
 from fly_tools.testing.scripted import ScriptedChatModel
 from fly_tools.testing.world import VOL_DATA_OLD, WEB_3
@@ -48,11 +49,11 @@ async def _run(agent: Any, value: Any, run_async: bool) -> dict[str, Any]:
     return dict(agent.invoke(value, config))
 
 
-def _agent(toolkit: FlyToolkit, turn: AIMessage, mode: str) -> Any:
+def _agent(toolkit: FlyToolkit, turn: AIMessage, mode: str, ledger: Any = None) -> Any:
     return create_agent(
         ScriptedChatModel(script=[turn]),
         tools=toolkit.get_tools(),
-        middleware=approval_middleware(toolkit, interrupt_mode=mode),
+        middleware=approval_middleware(toolkit, interrupt_mode=mode, ledger=ledger),
         checkpointer=InMemorySaver(),
     )
 
@@ -96,8 +97,11 @@ async def test_two_reviewed_calls_sharing_an_id_leave_a_record_each(
 ) -> None:
     fake, sink = FakeFly.demo(), MemorySink()
     toolkit = _deploy_toolkit(fake, sink)
-    agent = _agent(toolkit, _turn(GATED, ["dup", "dup"]), mode)
+    ledger = MemoryApprovalStore()
+    agent = _agent(toolkit, _turn(GATED, ["dup", "dup"]), mode, ledger)
     result = await _run(agent, {"messages": [HumanMessage("clean up")]}, run_async)
+    assert "__interrupt__" not in result  # refused before anyone is asked
+    assert ledger.entries() == []  # and no question was opened for them
     await _answer_all(agent, result, mode, run_async)
     sent = _changes(fake)
     assert len(sent) <= 1, sent
