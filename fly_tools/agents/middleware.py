@@ -36,6 +36,7 @@ from fly_tools.agents.review import (
     shown_of,
     thread_id,
 )
+from fly_tools.agents.strays import record_missing_tool, refuse_twin, shared_ids
 from fly_tools.approvals.entries import ApprovalStore
 from fly_tools.approvals.ledger import PROCESS_LEDGER
 from fly_tools.guards.decisions import MiddlewareApproval
@@ -43,7 +44,6 @@ from fly_tools.guards.hitl import interrupt_on
 from fly_tools.risk import RiskTier
 from fly_tools.toolkit import FlyToolkit
 from fly_tools.tools.facade import CALL_TOOL
-from fly_tools.tools.pipeline import record_review
 from fly_tools.tools.runtime import PreparedCall
 
 
@@ -110,6 +110,8 @@ class FlyApprovalMiddleware(ReviewDecisions, HumanInTheLoopMiddleware):
             return clear_edits(state) if self.interrupt_mode != "per_call" else None
         reviews = [Review(call, self._prepared(call)) for call in self._gated(turn)]
         asked, unshown = self._sort(state, reviews)
+        if self._twins(turn) and not asked:
+            return self._finish(turn, unshown)
         if not asked:
             return self._finish(turn, unshown) if unshown else clear_edits(state)
         decisions = decisions_of(interrupt(self._hitl_request(asked, edited=False)), len(asked))
@@ -127,6 +129,8 @@ class FlyApprovalMiddleware(ReviewDecisions, HumanInTheLoopMiddleware):
             return clear_edits(state) if self.interrupt_mode != "per_call" else None
         reviews = [Review(call, await self._aprepared(call)) for call in self._gated(turn)]
         asked, unshown = self._sort(state, reviews)
+        if self._twins(turn) and not asked:
+            return self._finish(turn, unshown)
         if not asked:
             return self._finish(turn, unshown) if unshown else clear_edits(state)
         decisions = decisions_of(interrupt(self._hitl_request(asked, edited=False)), len(asked))
@@ -211,6 +215,14 @@ class FlyApprovalMiddleware(ReviewDecisions, HumanInTheLoopMiddleware):
             if r.edited_args is not None and r.answer is None
         }
         answers = [r.answer for r in reviews if r.answer is not None]
+        # Written here, once every question of the node is answered (a node that pauses
+        # again runs again from the start).
+        twins = self._twins(turn)
+        answers += [
+            refuse_twin(self.toolkit, c, self._ctx(c))
+            for c in map(self._view, turn.tool_calls)
+            if c.get("id") in twins
+        ]
         return {"messages": [turn, *answers], EDITED_KEY: edits}
 
     # ------------------------------------------------------------ per-call mode and tools
@@ -242,8 +254,10 @@ class FlyApprovalMiddleware(ReviewDecisions, HumanInTheLoopMiddleware):
     def _wrap(
         self, request: ToolCallRequest, handler: Callable[[ToolCallRequest], ToolResult]
     ) -> ToolResult:
-        self._record_unknown(request)
         call = self._view(request.tool_call)
+        if (twin := self._twin_of(request, call)) is not None:
+            return twin
+        record_missing_tool(self.toolkit, request, self._ctx(request.tool_call))
         if self.interrupt_mode != "per_call":
             return super().wrap_tool_call(request, handler)
         if not self._is_gated(call):
@@ -261,8 +275,10 @@ class FlyApprovalMiddleware(ReviewDecisions, HumanInTheLoopMiddleware):
         request: ToolCallRequest,
         handler: Callable[[ToolCallRequest], Awaitable[ToolResult]],
     ) -> ToolResult:
-        self._record_unknown(request)
         call = self._view(request.tool_call)
+        if (twin := self._twin_of(request, call)) is not None:
+            return twin
+        record_missing_tool(self.toolkit, request, self._ctx(request.tool_call))
         if self.interrupt_mode != "per_call":
             return await super().awrap_tool_call(request, handler)
         if not self._is_gated(call):
@@ -350,26 +366,28 @@ class FlyApprovalMiddleware(ReviewDecisions, HumanInTheLoopMiddleware):
             tool_call={**request.tool_call, "args": review.edited_args}
         ), executed
 
-    def _record_unknown(self, request: ToolCallRequest) -> None:
-        name = request.tool_call.get("name")
-        catalogue = self.toolkit.catalogue
-        known = isinstance(name, str) and name in catalogue
-        if request.tool is None and known and name not in self.toolkit.tool_names:
-            record_review(
-                self.toolkit._runtime,
-                catalogue[name],
-                request.tool_call.get("args") or {},
-                verdict="refused",
-                by="guard",
-                reason=f"{name} is not part of this agent's toolkit",
-                context=self._ctx(request.tool_call),
-            )
-
     # ------------------------------------------------------------ helpers
 
+    def _twins(self, turn: AIMessage) -> set[Any]:
+        """Ids a gated call of ``turn`` shares with another call: all those calls are refused."""
+        return shared_ids([self._view(c) for c in turn.tool_calls], self._is_gated)
+
+    def _twin_of(self, request: ToolCallRequest, call: ToolCall) -> ToolMessage | None:
+        """In per-call mode, the refusal of a call sharing its id (batched mode refused
+        it before the tools ran; one that still arrives here came another way)."""
+        if self.interrupt_mode != "per_call":
+            return None
+        turn = last_turn(request.state) if isinstance(request.state, Mapping) else None
+        if turn is None or call.get("id") not in self._twins(turn):
+            return None
+        return refuse_twin(self.toolkit, call, self._ctx(call))
+
     def _gated(self, turn: AIMessage) -> list[ToolCall]:
+        """The turn's gated calls a reviewer is asked about: all but those sharing an id
+        (no question is opened for them; they are refused when the node finishes)."""
         views = [self._view(c) for c in turn.tool_calls]
-        return [c for c in views if self._is_gated(c)]
+        twins = shared_ids(views, self._is_gated)
+        return [c for c in views if self._is_gated(c) and c.get("id") not in twins]
 
     def _view(self, call: ToolCall) -> ToolCall:
         """A call by name through the facade, seen as the operation it runs (so it is

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 from urllib.parse import quote
@@ -43,6 +43,7 @@ from fly_tools.client.problems import describe_problems
 from fly_tools.client.settings import CONNECT_TIMEOUT
 from fly_tools.client.shapes import as_byte_arrays
 from fly_tools.models.args import FlyArgs
+from fly_tools.redaction import scrub, secret_values_in
 
 logger = logging.getLogger("fly_tools.client")
 
@@ -77,6 +78,8 @@ class RequestPlan:
     headers: Mapping[str, str]
     rate_key: tuple[str, str]
     read_timeout: float | None = None
+    # The validated arguments, for the secret values an error body may echo back.
+    args: FlyArgs | None = field(default=None, repr=False, compare=False)
 
     @property
     def method(self) -> str:
@@ -157,6 +160,7 @@ def build_request(
         headers={LEASE_NONCE_HEADER: nonce} if nonce else {},
         rate_key=rate_key(endpoint, args),
         read_timeout=read_timeout,
+        args=args,
     )
 
 
@@ -209,15 +213,20 @@ def parse_response(plan: RequestPlan, response: httpx.Response) -> Any:
 
 
 def api_error(plan: RequestPlan, response: httpx.Response) -> FlyAPIError:
-    """The exception for an error response, with Fly's message and advice for the caller."""
-    message, fly_status = _error_details(response)
-    message = _without_token(message, response)
+    """The exception for an error response, with Fly's message and advice for the caller.
+
+    Whatever the body echoes of the token or of the call's secret values (a set-secret
+    value, exec stdin) is scrubbed, in every encoding, before anything is kept.
+    """
+    clean = _scrubber(plan, response)
+    message, fly_status = _error_details(response, clean)
+    request_id = response.headers.get(REQUEST_ID_HEADER)
     retry_after = _retry_after(response.headers.get("retry-after"))
     return error_class(response.status_code)(
         message,
         status=response.status_code,
-        fly_status=fly_status,
-        request_id=response.headers.get(REQUEST_ID_HEADER),
+        fly_status=clean(fly_status) if fly_status is not None else None,
+        request_id=clean(request_id) if request_id is not None else None,
         method=plan.method,
         path=plan.path,
         advice=advice_for(
@@ -236,7 +245,8 @@ def _content_type(response: httpx.Response) -> str:
     return str(response.headers.get("content-type", "")).split(";")[0].strip().lower()
 
 
-def _error_details(response: httpx.Response) -> tuple[str, str | None]:
+def _error_details(response: httpx.Response, clean: Callable[[str], str]) -> tuple[str, str | None]:
+    # Scrubbed before it is cut short: a secret cut in half would no longer match.
     text = response.text.strip()
     try:
         data = json.loads(text) if text else None
@@ -246,22 +256,27 @@ def _error_details(response: httpx.Response) -> tuple[str, str | None]:
         message = data.get("message") or data.get("error")
         category = data.get("status")
         if message:
-            return str(message), category if isinstance(category, str) else None
+            return clean(str(message)), category if isinstance(category, str) else None
     if not text:
         return response.reason_phrase or f"HTTP {response.status_code}", None
+    text = clean(text)
     return (text if len(text) <= MESSAGE_LIMIT else text[:MESSAGE_LIMIT] + "…"), None
 
 
-def _without_token(text: str, response: httpx.Response) -> str:
-    # Bodies are Fly's, but an echo of the credential must never reach an error message.
+def _scrubber(plan: RequestPlan, response: httpx.Response) -> Callable[[str], str]:
+    """Text with the credential (as ``[token]``) and the call's secret values scrubbed."""
     try:
         credential = response.request.headers.get("authorization", "").partition(" ")[2]
     except RuntimeError:  # a response built without a request
-        return text
-    for secret in (credential, *credential.split(",")):
-        if len(secret) >= 8:
-            text = text.replace(secret, "[token]")
-    return text
+        credential = ""
+    # Each comma-separated part of a macaroon is a credential on its own (scrub splits).
+    tokens = [credential] if len(credential) >= 8 else []
+    secrets = secret_values_in(plan.endpoint, plan.args) if plan.args is not None else set()
+
+    def clean(text: str) -> str:
+        return scrub(scrub(text, tokens, "[token]"), secrets)
+
+    return clean
 
 
 def _retry_after(value: str | None) -> float | None:
