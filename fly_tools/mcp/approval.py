@@ -31,6 +31,7 @@ from mcp_types import ElicitRequest, ElicitRequestFormParams, ElicitResult
 
 from fly_tools.approvals.entries import Approval, ApprovalError, ApprovalStore, open_store
 from fly_tools.guards import ActionRequest
+from fly_tools.guards.decisions import Approve, Decision, Reject
 from fly_tools.guards.receipts import shared_secret
 
 DEFAULT_TTL = 300.0
@@ -273,17 +274,51 @@ def message(request: ActionRequest) -> str:
     return "\n".join(lines)
 
 
+def malformed(answer: object) -> str | None:
+    """What was wrong with an answer that is no choice at all, or ``None`` for a choice.
+
+    A missing, empty or unreadable answer is the client's doing, not the user's: the
+    audit trail must not say the user chose reject when nobody chose anything.
+    """
+    if answer is None:
+        return "the client sent no answer to the approval question"
+    if not isinstance(answer, ElicitResult):
+        return "the client's answer to the approval question was not a form response"
+    if answer.action != "accept":
+        return None  # a decline or a dismissal is the user's own answer
+    if not answer.content:
+        return "the client sent an empty answer: no choice was made"
+    decision = answer.content.get("decision")
+    if decision is None:
+        return "the client's answer held no decision: no choice was made"
+    if decision not in ("approve", "reject"):
+        return "the client's answer was not a choice (the decision must be approve or reject)"
+    return None
+
+
+def decision_for(answer: object, type_back: str | None, *, who: str, door: str) -> Decision:
+    """The decision an answer makes: approved by ``who``, or refused with why.
+
+    A malformed answer (:func:`malformed`) is refused by ``door``, the front door that
+    read it; a user's own reject, decline or wrong typed name is rejected by ``who``.
+    """
+    broken = malformed(answer)
+    if broken is not None:
+        return Reject(reason=broken, by=door)
+    reason = refusal(answer, type_back)
+    return Reject(reason=reason, by=who) if reason else Approve(by=who)
+
+
 def refusal(answer: object, type_back: str | None) -> str | None:
     """Why ``answer`` is not an approval, or ``None`` when it is one.
 
     Anything but an accepted form saying ``approve`` (with the exact target typed back
     when one is asked for) is a refusal: a decline, a dismissal, a missing or malformed
-    answer, a wrong typed name.
+    answer (:func:`malformed`), a wrong typed name.
     """
-    if answer is None:
-        return "no answer to the approval question came back"
-    if not isinstance(answer, ElicitResult):
-        return "the answer to the approval question was not a form response"
+    broken = malformed(answer)
+    if broken is not None or not isinstance(answer, ElicitResult):
+        return broken or "the client's answer was not a form response"
     if answer.action == "decline":
         return "the user declined in the MCP client"
     if answer.action == "cancel":
