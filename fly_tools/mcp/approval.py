@@ -40,6 +40,10 @@ MAX_OPEN_QUESTIONS = 10_000
 """Unanswered questions kept; past this the oldest can no longer be answered (fail closed)."""
 QUESTION_KEY = "approval"
 """The key of the one input request a gated call sends."""
+LONG_MESSAGE = 500
+"""Characters past which a one-line description is announced as long (hosts may cut it)."""
+END_MARK = "End of the request"
+"""Opens the line that closes a long request in the form; its counts follow."""
 _PREFIX = "fta1."
 LEDGER_ENV = "FLY_TOOLS_MCP_LEDGER"
 """An approvals store URL the replicas of one MCP server share for their open questions."""
@@ -262,16 +266,42 @@ def form(request: ActionRequest) -> ElicitRequestFormParams:
 
 
 def message(request: ActionRequest) -> str:
-    """What the user reads: the toolkit's description, the tier, and what approval means."""
+    """What the user reads: the toolkit's description, the tier, and what approval means.
+
+    A long description (a change set) is never cut here, but a host may cut a long form
+    message: the form then says up front how long the request is and closes it with a
+    mark carrying the same counts, so a user who cannot see that mark knows the text was
+    cut by the client and that approving binds the whole of it.
+    """
     lines = [
         f"Approve {request.tool}? ({request.risk.label}"
         + (", cannot be undone)" if not request.reversible else ")"),
         "",
-        request.description,
     ]
+    size = _size(request.description)
+    if size is None:
+        lines.append(request.description)
+    else:
+        lines += [
+            f"The request below is complete ({size}); nothing is cut. It ends with the line "
+            f'"{END_MARK}: {size}." If you cannot see that line, your client cut the text: '
+            "reject, and read the whole request before approving (approving approves all of it).",
+            "",
+            request.description,
+            f"{END_MARK}: {size}.",
+        ]
     if request.type_back is not None:
         lines += ["", f"To approve, choose approve and type {request.type_back} exactly."]
     return "\n".join(lines)
+
+
+def _size(description: str) -> str | None:
+    """``"12 lines, 1,834 characters"`` for a description a host might cut; else ``None``."""
+    count = description.count("\n") + 1
+    if count == 1 and len(description) <= LONG_MESSAGE:
+        return None
+    lines = f"{count} line" + ("s" if count != 1 else "")
+    return f"{lines}, {len(description):,} characters"
 
 
 def malformed(answer: object) -> str | None:
