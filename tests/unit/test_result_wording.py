@@ -103,3 +103,20 @@ def test_a_record_without_a_phrase_names_the_call_and_guesses_no_words() -> None
     text = _said(replace(WIDGET, phrase=None, result="item"), None)
     assert text == f"Called {NAME} on machine {WEB_1} in app web."
     assert "Frobnicated" not in text
+
+
+@pytest.mark.parametrize(
+    ("tool", "said"),
+    [
+        ("fly_stop_machine", "Fly accepted: stop machine {m} in app web. "
+         "Call fly_wait_machine with state='stopped' to confirm."),
+        ("fly_cordon_machine", "Fly accepted: cordon machine {m} in app web. "
+         "Fly's proxy sends it no traffic until fly_uncordon_machine."),
+    ],
+)  # fmt: skip
+def test_a_catalogue_action_says_what_fly_accepted_and_what_to_do_next(
+    tool: str, said: str
+) -> None:
+    kit = FlyToolkit(client=FakeFly.demo().client(), scope="org", groups=["control", "maintenance"])
+    content, _ = kit.call(tool, ARGS)
+    assert content == said.format(m=WEB_1)
