@@ -263,7 +263,7 @@ def _render_machine(endpoint: Endpoint, args: FlyArgs, result: Any) -> str:
 def _render_volume(endpoint: Endpoint, args: FlyArgs, result: Any) -> str:
     done = _done(endpoint, args)
     line = volume_line(result or {})
-    return f"{done}: volume {line}" if done else f"Volume {line}"
+    return f"{done}: {line}" if done else f"Volume {line}"
 
 
 def _render_extend(endpoint: Endpoint, args: FlyArgs, result: Any) -> str:
