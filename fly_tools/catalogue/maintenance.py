@@ -30,7 +30,8 @@ _METADATA_COST = (
 # fmt: off
 RECORDS: tuple[Endpoint, ...] = (
     Endpoint(name="fly_cordon_machine", group="maintenance", operation_id="Machines_cordon",
-             phrase=Phrase(ask="cordon {target}", done="cordoned {target}"),
+             phrase=Phrase(ask="cordon {target}", done="cordoned {target}",
+                           then="Fly's proxy sends it no traffic until fly_uncordon_machine."),
              method="POST", path=M + "/cordon", args_model=LeasedMachineArgs,
              access=Need("machine", "C"),
              risk=DI, scopes=_ALL, idempotent=True,
@@ -41,7 +42,8 @@ RECORDS: tuple[Endpoint, ...] = (
              consequence="Fly's proxy stops routing requests to it until it is uncordoned; "
              "it keeps running."),
     Endpoint(name="fly_uncordon_machine", group="maintenance", operation_id="Machines_uncordon",
-             phrase=Phrase(ask="uncordon {target}", done="uncordoned {target}"),
+             phrase=Phrase(ask="uncordon {target}", done="uncordoned {target}",
+                           then="Fly's proxy routes traffic to it again."),
              method="POST", path=M + "/uncordon", args_model=LeasedMachineArgs,
              access=Need("machine", "C"),
              risk=DI, scopes=_ALL, idempotent=True,

@@ -82,10 +82,13 @@ class Phrase:
     Attributes:
         ask: the imperative, lower case: ``stop {target}``.
         done: the past tense, lower case: ``stopped {target}``.
+        then: what the model is told to do next once Fly accepted the call (a sentence,
+            or empty): ``Call fly_wait_machine with state='stopped' to confirm.``
     """
 
     ask: str
     done: str
+    then: str = ""
 
     def __post_init__(self) -> None:
         for text in (self.ask, self.done):

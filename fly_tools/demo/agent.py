@@ -29,6 +29,7 @@ from fly_tools.guards import (
     target_of,
 )
 from fly_tools.guards.decisions import MiddlewareApproval
+from fly_tools.render import inert_lines
 from fly_tools.toolkit import FlyToolkit
 
 SYSTEM_PROMPT = (
@@ -38,6 +39,8 @@ SYSTEM_PROMPT = (
 NO_TERMINAL = "no terminal to ask, and neither --yes nor --no given; pass --yes to approve"
 MAX_PAUSES = 20
 _LINES_PER_RESULT = 4
+INDENT = "     "
+"""Where the lines about one paused call start in the transcript."""
 
 
 @dataclass(frozen=True)
@@ -110,7 +113,9 @@ class Reviewer:
         if self.mode == "ask":
             review = self._ask(action, out, toolkit, allowed)
         else:
-            print(f"     {action.get('description', '')}", file=out, flush=True)
+            # Each line of a change set keeps its place under the pause, and stays inert.
+            shown = inert_lines(str(action.get("description", "")), indent=INDENT)
+            print(f"{INDENT}{shown}", file=out, flush=True)
             if self.mode == "approve":
                 review = Review({"type": "approve"}, by="--yes")
             elif self.mode == "reject":

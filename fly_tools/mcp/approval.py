@@ -31,6 +31,7 @@ from mcp_types import ElicitRequest, ElicitRequestFormParams, ElicitResult
 
 from fly_tools.approvals.entries import Approval, ApprovalError, ApprovalStore, open_store
 from fly_tools.guards import ActionRequest
+from fly_tools.guards.decisions import Approve, Decision, Reject
 from fly_tools.guards.receipts import shared_secret
 
 DEFAULT_TTL = 300.0
@@ -39,6 +40,10 @@ MAX_OPEN_QUESTIONS = 10_000
 """Unanswered questions kept; past this the oldest can no longer be answered (fail closed)."""
 QUESTION_KEY = "approval"
 """The key of the one input request a gated call sends."""
+LONG_MESSAGE = 500
+"""Characters past which a one-line description is announced as long (hosts may cut it)."""
+END_MARK = "End of the request"
+"""Opens the line that closes a long request in the form; its counts follow."""
 _PREFIX = "fta1."
 LEDGER_ENV = "FLY_TOOLS_MCP_LEDGER"
 """An approvals store URL the replicas of one MCP server share for their open questions."""
@@ -261,16 +266,77 @@ def form(request: ActionRequest) -> ElicitRequestFormParams:
 
 
 def message(request: ActionRequest) -> str:
-    """What the user reads: the toolkit's description, the tier, and what approval means."""
+    """What the user reads: the toolkit's description, the tier, and what approval means.
+
+    A long description (a change set) is never cut here, but a host may cut a long form
+    message: the form then says up front how long the request is and closes it with a
+    mark carrying the same counts, so a user who cannot see that mark knows the text was
+    cut by the client and that approving binds the whole of it.
+    """
     lines = [
         f"Approve {request.tool}? ({request.risk.label}"
         + (", cannot be undone)" if not request.reversible else ")"),
         "",
-        request.description,
     ]
+    size = _size(request.description)
+    if size is None:
+        lines.append(request.description)
+    else:
+        lines += [
+            f"The request below is complete ({size}); nothing is cut. It ends with the line "
+            f'"{END_MARK}: {size}." If you cannot see that line, your client cut the text: '
+            "reject, and read the whole request before approving (approving approves all of it).",
+            "",
+            request.description,
+            f"{END_MARK}: {size}.",
+        ]
     if request.type_back is not None:
         lines += ["", f"To approve, choose approve and type {request.type_back} exactly."]
     return "\n".join(lines)
+
+
+def _size(description: str) -> str | None:
+    """``"12 lines, 1,834 characters"`` for a description a host might cut; else ``None``."""
+    count = description.count("\n") + 1
+    if count == 1 and len(description) <= LONG_MESSAGE:
+        return None
+    lines = f"{count} line" + ("s" if count != 1 else "")
+    return f"{lines}, {len(description):,} characters"
+
+
+def malformed(answer: object) -> str | None:
+    """What was wrong with an answer that is no choice at all, or ``None`` for a choice.
+
+    A missing, empty or unreadable answer is the client's doing, not the user's: the
+    audit trail must not say the user chose reject when nobody chose anything.
+    """
+    if answer is None:
+        return "the client sent no answer to the approval question"
+    if not isinstance(answer, ElicitResult):
+        return "the client's answer to the approval question was not a form response"
+    if answer.action != "accept":
+        return None  # a decline or a dismissal is the user's own answer
+    if not answer.content:
+        return "the client sent an empty answer: no choice was made"
+    decision = answer.content.get("decision")
+    if decision is None:
+        return "the client's answer held no decision: no choice was made"
+    if decision not in ("approve", "reject"):
+        return "the client's answer was not a choice (the decision must be approve or reject)"
+    return None
+
+
+def decision_for(answer: object, type_back: str | None, *, who: str, door: str) -> Decision:
+    """The decision an answer makes: approved by ``who``, or refused with why.
+
+    A malformed answer (:func:`malformed`) is refused by ``door``, the front door that
+    read it; a user's own reject, decline or wrong typed name is rejected by ``who``.
+    """
+    broken = malformed(answer)
+    if broken is not None:
+        return Reject(reason=broken, by=door)
+    reason = refusal(answer, type_back)
+    return Reject(reason=reason, by=who) if reason else Approve(by=who)
 
 
 def refusal(answer: object, type_back: str | None) -> str | None:
@@ -278,12 +344,11 @@ def refusal(answer: object, type_back: str | None) -> str | None:
 
     Anything but an accepted form saying ``approve`` (with the exact target typed back
     when one is asked for) is a refusal: a decline, a dismissal, a missing or malformed
-    answer, a wrong typed name.
+    answer (:func:`malformed`), a wrong typed name.
     """
-    if answer is None:
-        return "no answer to the approval question came back"
-    if not isinstance(answer, ElicitResult):
-        return "the answer to the approval question was not a form response"
+    broken = malformed(answer)
+    if broken is not None or not isinstance(answer, ElicitResult):
+        return broken or "the client's answer was not a form response"
     if answer.action == "decline":
         return "the user declined in the MCP client"
     if answer.action == "cancel":

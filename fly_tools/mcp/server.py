@@ -33,7 +33,7 @@ from mcp_types.version import is_version_at_least
 from pydantic import ConfigDict, Field
 
 from fly_tools import __version__
-from fly_tools.guards import ActionRequest, Approve, ConfirmHook, Decision, Reject
+from fly_tools.guards import ActionRequest, ConfirmHook, Decision, Reject
 from fly_tools.guards.context import CallContext
 from fly_tools.guards.describe import changed_during_review
 from fly_tools.mcp.approval import (
@@ -42,9 +42,9 @@ from fly_tools.mcp.approval import (
     Ticket,
     TicketBook,
     TicketError,
+    decision_for,
     form,
     question,
-    refusal,
 )
 from fly_tools.mcp.listing import (
     annotations_for,
@@ -227,8 +227,7 @@ class ToolkitCalls:
                 return Reject(
                     reason=f"the MCP client could not ask the user ({type(exc).__name__})", by=who
                 )
-            reason = refusal(answer, request.type_back)
-            return Reject(reason=reason, by=who) if reason else Approve(by=who)
+            return decision_for(answer, request.type_back, who=who, door=FRONT_DOOR)
 
         return ask
 
@@ -317,8 +316,7 @@ def _answer_hook(ticket: Ticket, answer: object, who: str) -> ConfirmHook:
         if request.description != ticket.description:
             changed = changed_during_review(ticket.description, request.description)
             return Reject(reason=f"{changed}; ask again", by=FRONT_DOOR)
-        reason = refusal(answer, request.type_back)
-        return Reject(reason=reason, by=who) if reason else Approve(by=who)
+        return decision_for(answer, request.type_back, who=who, door=FRONT_DOOR)
 
     return decide
 

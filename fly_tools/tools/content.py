@@ -255,14 +255,15 @@ def _render_created_app(endpoint: Endpoint, args: FlyArgs, result: Any) -> str:
 
 
 def _render_machine(endpoint: Endpoint, args: FlyArgs, result: Any) -> str:
-    verb = _done(endpoint)
+    done = _done(endpoint, args)
     detail = machine_detail(result or {})
-    return f"{verb} machine.\n{detail}" if verb else detail
+    return f"{done}.\n{detail}" if done else detail
 
 
 def _render_volume(endpoint: Endpoint, args: FlyArgs, result: Any) -> str:
-    verb = _done(endpoint)
-    return f"{verb} volume {volume_line(result or {})}".strip().replace("  ", " ")
+    done = _done(endpoint, args)
+    line = volume_line(result or {})
+    return f"{done}: {line}" if done else f"Volume {line}"
 
 
 def _render_extend(endpoint: Endpoint, args: FlyArgs, result: Any) -> str:
@@ -331,28 +332,16 @@ def _render_oidc(endpoint: Endpoint, args: FlyArgs, result: Any) -> str:
 
 
 def _render_action(endpoint: Endpoint, args: FlyArgs, result: Any) -> str:
-    machine = getattr(args, "machine_id", None)
-    app = getattr(args, "app_name", None)
-    what = f"machine {machine}" if machine else f"app {app}"
-    verb = _verb(endpoint)
-    done = {"start": "Started", "stop": "Stopping", "restart": "Restarting", "suspend": "Suspending",
-            "signal": "Signalled", "delete": "Deleting", "cordon": "Cordoned",
-            "uncordon": "Uncordoned"}.get(verb, verb.capitalize())  # fmt: skip
-    text = f"{done} {what}"
-    if app and machine:
-        text += f" in app {app}"
+    # Fly answers once it has accepted the action; the machine may still be on its way.
+    target = target_of(endpoint, args).phrase()
+    if endpoint.phrase is not None:
+        text = f"Fly accepted: {endpoint.phrase.says(target)}"
+    else:
+        text = f"Fly accepted the call of {endpoint.name} on {target}"
     if isinstance(result, Mapping) and result.get("previous_state"):
         text += f" (was {result['previous_state']})"
-    follow = {
-        "start": "Call fly_wait_machine with state='started' to confirm.",
-        "stop": "Call fly_wait_machine with state='stopped' to confirm.",
-        "restart": "Call fly_wait_machine with state='started' to confirm.",
-        "suspend": "Call fly_wait_machine with state='suspended' to confirm.",
-        "delete": "It is being destroyed.",
-        "cordon": "Fly's proxy sends it no traffic until fly_uncordon_machine.",
-        "uncordon": "Fly's proxy routes traffic to it again.",
-    }.get(verb, "")
-    return f"{text}. {follow}".strip()
+    then = endpoint.phrase.then if endpoint.phrase is not None else ""
+    return f"{text}. {then}".strip()
 
 
 WITHHELD = "[withheld]"
@@ -428,7 +417,8 @@ def _render_item(endpoint: Endpoint, args: FlyArgs, result: Any) -> str:
     noun = endpoint.noun or "result"
     if not isinstance(result, Mapping) or not result:
         return _render_empty(endpoint, args)
-    lead = f"{_done(endpoint)} {noun}" if _done(endpoint) else noun.capitalize()
+    done = _done(endpoint, args)
+    lead = f"{done}. The {noun}" if done else noun.capitalize()
     return _clip(f"{lead}: {_fields(endpoint, result)}".strip())
 
 
@@ -457,13 +447,8 @@ def _render_items(endpoint: Endpoint, args: FlyArgs, result: Any) -> str:
 
 def _render_empty(endpoint: Endpoint, args: FlyArgs) -> str:
     # A body-less answer (204): say what was done to what, from the call's own target.
-    target = target_of(endpoint, args)
-    done = _done(endpoint)
-    if not done:
-        return f"Nothing to show for {target.phrase()}."
-    noun = endpoint.noun or target.kind
-    what = target.phrase() if target.phrase().startswith(noun) else f"{noun} for {target.phrase()}"
-    return f"{done} {what}."
+    done = _done(endpoint, args)
+    return f"{done}." if done else f"Nothing to show for {target_of(endpoint, args).phrase()}."
 
 
 def _clip(text: str) -> str:
@@ -474,20 +459,16 @@ def _clip(text: str) -> str:
     )
 
 
-def _verb(endpoint: Endpoint) -> str:
-    """The verb of a tool name (``fly_<verb>_<object>``)."""
-    return endpoint.name.removeprefix("fly_").split("_")[0]
-
-
-def _done(endpoint: Endpoint) -> str:
-    """``Created``/``Updated``/``Deleted`` for a change; empty for a read."""
+def _done(endpoint: Endpoint, args: FlyArgs) -> str:
+    """What a change did, from the record's own phrase (``Stopped machine 3d8d... in app
+    web``); empty for a read. Never words parsed out of the tool name."""
     if endpoint.read_only:
         return ""
-    verb = _verb(endpoint)
-    irregular = {"set": "Set", "verify": "Verified", "put": "Put", "run": "Ran", "get": "Read"}
-    if verb in irregular:
-        return irregular[verb]
-    return f"{verb.capitalize()}{'d' if verb.endswith('e') else 'ed'}"
+    target = target_of(endpoint, args).phrase()
+    if endpoint.phrase is None:
+        return f"Called {endpoint.name} on {target}"
+    said = endpoint.phrase.says(target, past=True)
+    return said[:1].upper() + said[1:]
 
 
 RENDERERS: Mapping[ResultKind, Callable[[Endpoint, FlyArgs, Any], str]] = {

@@ -65,8 +65,8 @@ async def test_approved_with_the_name_typed_back_runs_once(web: Served) -> None:
         (approve(typed="vol_something_else"), "did not match"),
         (approve(typed=None), "did not match"),
         (answering(decision="reject", reason="not today"), "chose reject: not today"),
-        (answering(decision="APPROVE", confirm=VOL_DATA_OLD), "chose reject"),
-        (answering(), "chose reject"),
+        (answering(decision="APPROVE", confirm=VOL_DATA_OLD), "was not a choice"),
+        (answering(), "the client sent an empty answer"),
     ],
     ids=["decline", "cancel", "wrong-name", "no-name", "reject", "odd-case", "empty"],
 )

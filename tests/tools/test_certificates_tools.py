@@ -78,7 +78,10 @@ def test_request_acme_sends_the_lower_cased_hostname(s: Setup) -> None:
         "POST", "/v1/apps/web/certificates/acme", 201,
     )  # fmt: skip
     assert s.recorder.body() == {"hostname": "shop.example.com"}
-    assert str(message.content).startswith("Requested certificate: hostname=shop.example.com")
+    assert str(message.content).startswith(
+        "Requested a Let's Encrypt certificate shop.example.com in app web. "
+        "The certificate: hostname=shop.example.com"
+    )
     assert "web.fly.dev" in message.content  # the CNAME to create
     assert s.hook.asked == []  # a write below the threshold asks nobody
 
@@ -92,7 +95,10 @@ def test_get_and_check_read_one_hostname(s: Setup) -> None:
         ("POST", "/v1/apps/web/certificates/%2A.example.com/check", 200),
     ]
     assert "_acme-challenge.example.com" in shown.content
-    assert str(checked.content).startswith("Checked certificate: hostname=*.example.com")
+    assert str(checked.content).startswith(
+        "Checked the DNS and issuance of certificate *.example.com in app web. "
+        "The certificate: hostname=*.example.com"
+    )
 
 
 def test_upload_sends_the_key_to_fly_and_nowhere_else(s: Setup) -> None:
@@ -101,7 +107,10 @@ def test_upload_sends_the_key_to_fly_and_nowhere_else(s: Setup) -> None:
     message = s.invoke("fly_upload_custom_certificate", args)
     assert s.recorder.body() == {k: v for k, v in args.items() if k != "app_name"}
     assert s.sent()[-1].status == 201
-    assert str(message.content).startswith("Uploaded certificate: hostname=c.example.com")
+    assert str(message.content).startswith(
+        "Uploaded the custom certificate c.example.com in app web. "
+        "The certificate: hostname=c.example.com"
+    )
     assert KEY_TEXT not in message.content
     assert KEY_TEXT not in repr(message.artifact)
     assert all(KEY_TEXT not in r.to_json() for r in s.sink.records)
@@ -121,7 +130,9 @@ def test_assign_ip_sends_the_spec_body(s: Setup) -> None:
     assert (request.method, request.path, request.status) == (
         "POST", "/v1/apps/web/ip_assignments", 200,
     )  # fmt: skip
-    assert str(message.content).startswith("Assigned IP address: ip=137.66.")
+    assert str(message.content).startswith(
+        "Assigned an IP address to app web. The IP address: ip=137.66."
+    )
     # A first public address exposes the app (docs networking/flycast.html.markerb:41) and
     # a dedicated IPv4 is billed (networking/services.html.markerb:17): asked first.
     [asked] = s.hook.asked
@@ -142,7 +153,7 @@ def test_an_app_bound_toolkit_pins_the_app() -> None:
     )
     assign = next(t for t in toolkit.get_tools() if t.name == "fly_assign_ip")
     assert "app_name" not in assign.tool_call_schema.model_json_schema()["properties"]  # type: ignore[union-attr]
-    assert "Assigned IP address" in assign.invoke({"type": "v6"})
+    assert "Assigned an IP address to app web" in assign.invoke({"type": "v6"})
     refused = assign.invoke({"app_name": "worker", "type": "v6"})
     assert "Assigned" not in refused
     sent = [(r.method, r.path) for r in fake.requests if r.endpoint in AREA_NAMES]

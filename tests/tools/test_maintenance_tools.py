@@ -125,7 +125,10 @@ def test_uncordon_asks_as_it_sends_live_traffic_and_forwards_the_lease_nonce(
 
 def test_set_memory_limit_sends_the_limit_and_names_the_risk(world: World) -> None:
     message = world.call("fly_set_machine_memory_limit", WEB_1_ARGS | {"limit_mb": "128"})
-    assert message.content == "Set memory limit: limit_mb=128 available_mb=68"
+    assert message.content == (
+        f"Set the memory limit of machine {WEB_1} in app web. "
+        "The memory limit: limit_mb=128 available_mb=68"
+    )
     assert world.recorder.to(M1 + "/memory") == [("PUT", {"limit_mb": 128})]
     [request] = world.asked
     assert "run short of memory" in request.description
@@ -135,7 +138,9 @@ def test_set_memory_limit_sends_the_limit_and_names_the_risk(world: World) -> No
 
 def test_reclaim_is_a_write_and_is_not_gated(world: World) -> None:
     message = world.call("fly_reclaim_machine_memory", WEB_1_ARGS | {"amount_mb": 8})
-    assert message.content == "Reclaimed memory: actual_mb=8"
+    assert message.content == (
+        f"Reclaimed memory from machine {WEB_1} in app web. The memory: actual_mb=8"
+    )
     assert world.recorder.to(M1 + "/memory/reclaim") == [("POST", {"amount_mb": 8})]
     assert world.asked == []
 
@@ -154,7 +159,7 @@ def test_setting_a_key_asks_and_sends_the_value(world: World) -> None:
 def test_bulk_update_sends_patch_with_nulls_to_remove(world: World) -> None:
     args = WEB_1_ARGS | {"changes": {"fly_platform_version": None, "tier": "gold"}}
     message = world.call("fly_update_machine_metadata", args)
-    assert _said(message, "Updated", "metadata")
+    assert _said(message, "Replaced the metadata of", "machine")
     sent = {"metadata": {"fly_platform_version": None, "tier": "gold"}}
     assert world.recorder.to(M1 + "/metadata") == [("PATCH", sent)]
     metadata = world.fake.state.machine("web", WEB_1).config["metadata"]

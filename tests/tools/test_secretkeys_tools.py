@@ -109,7 +109,10 @@ def test_set_key_sends_key_bytes_as_an_array_and_never_shows_them() -> None:
     assert kit.posts() == [
         ("POST", "/v1/apps/web/secretkeys/box", "", {"type": "nacl_secretbox", "value": list(KEY)})
     ]
-    assert "Set secret key: name=box type=nacl_secretbox" in message.content
+    assert (
+        "Set secret key box in app web from given key bytes. The secret key: name=box type=nacl_secretbox"
+        in message.content
+    )
     (request,) = kit.asked
     assert request.target.id == "box"
     assert "replaced for good" in request.description
@@ -138,7 +141,7 @@ def test_generate_and_delete_are_gated_and_name_their_key() -> None:
     assert "can never be decrypted again" in delete.description
     # The state read describing the key to the reviewer: its type, read from Fly.
     assert 'type "hs256"' in delete.description
-    assert "Deleted secret key: version=" in deleted.content
+    assert "Deleted secret key old_v1 in app web. The secret key: version=" in deleted.content
 
 
 def test_a_rejected_call_sends_nothing() -> None:
@@ -167,7 +170,9 @@ def test_encrypt_plaintext_stays_out_of_audit_callbacks_and_approvals() -> None:
     assert body == {"plaintext": list(PLAINTEXT.encode())}
     # The model can hand the ciphertext on: the content shows it whole, as base64.
     shown = base64.b64encode(bytes(message.artifact["ciphertext"])).decode()
-    assert message.content == f"Encrypted ciphertext: ciphertext={shown} (base64)"
+    assert message.content == (
+        f"Encrypted text with secret key box in app web. The ciphertext: ciphertext={shown} (base64)"
+    )
     assert kit.asked == []  # WRITE: below the default threshold
     for text in (message.content, repr(message.artifact), kit.audit_text(), *tracer.seen):
         assert PLAINTEXT not in text
@@ -192,7 +197,9 @@ def test_decrypt_shows_the_approved_plaintext_but_the_audit_never_keeps_it() -> 
     assert "revealed to the agent" in request.description
     assert "box" in request.description
     assert bytes(message.artifact["plaintext"]) == PLAINTEXT.encode()
-    assert message.content.startswith(f'Decrypted plaintext: plaintext="{PLAINTEXT}" (base64 ')
+    assert message.content.startswith(
+        f'Decrypted text with secret key box in app web. The plaintext: plaintext="{PLAINTEXT}" (base64 '
+    )
     assert str(list(PLAINTEXT.encode())) not in kit.audit_text()
     assert str(PLAINTEXT.encode()[0]) + ", " + str(PLAINTEXT.encode()[1]) not in kit.audit_text()
 
@@ -271,7 +278,7 @@ def test_update_secrets_sends_one_map_and_keeps_values_out_of_everything() -> No
     (request,) = kit.asked
     assert "SESSION_SECRET" in request.description
     assert "lost for good" in request.description
-    assert message.content.startswith("Updated secrets: version=")
+    assert message.content.startswith("Changed the secrets of app web. The secrets: version=")
     assert "name=API_KEY" in message.content
     for text in (message.content, repr(message.artifact), request.description, *tracer.seen):
         assert SECRET not in text

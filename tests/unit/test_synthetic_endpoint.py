@@ -136,7 +136,7 @@ def test_an_approved_call_reaches_the_fake_and_is_audited() -> None:
     assert "drain" in sentence
     assert WEB_1 in sentence
     assert sentence.endswith("approved by test-hook.")
-    assert message.content == f"Drain machine {WEB_1} in app web."
+    assert message.content == f"Fly accepted: drain machine {WEB_1} in app web."
 
 
 def test_a_rejecting_hook_keeps_it_from_the_fake() -> None:
