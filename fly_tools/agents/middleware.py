@@ -47,6 +47,12 @@ from fly_tools.tools.facade import CALL_TOOL
 from fly_tools.tools.runtime import PreparedCall
 
 
+class FlyToolApprovalRequest(ToolApprovalRequest, total=False):
+    """LangChain's approval request, plus the facts read from Fly for the call."""
+
+    facts: dict[str, Any]
+
+
 class FlyApprovalMiddleware(ReviewDecisions, HumanInTheLoopMiddleware):
     """``HumanInTheLoopMiddleware`` for one toolkit whose approvals become receipts.
 
@@ -202,7 +208,8 @@ class FlyApprovalMiddleware(ReviewDecisions, HumanInTheLoopMiddleware):
                 ask_edit(self.toolkit, self.ledger, review, thread_id())
             description = self._description(review, edited=edited)
             args = review.edited_args if edited else review.call["args"]
-            actions.append({"name": review.call["name"], "args": args, "description": description})
+            action = {"name": review.call["name"], "args": args, "description": description}
+            actions.append({**action, "facts": _facts(review, edited=edited)})
             allowed = ["approve", "reject"] if edited else self._allowed(review.call["name"])
             configs.append({"action_name": review.call["name"], "allowed_decisions": allowed})
         return HITLRequest(action_requests=actions, review_configs=configs)  # type: ignore[typeddict-item]
@@ -322,15 +329,17 @@ class FlyApprovalMiddleware(ReviewDecisions, HumanInTheLoopMiddleware):
         self._commit([review])
         return review.answer
 
-    def _approval_request(self, review: Review, *, edited: bool) -> ToolApprovalRequest:
+    def _approval_request(self, review: Review, *, edited: bool) -> FlyToolApprovalRequest:
         if edited:
             ask_edit(self.toolkit, self.ledger, review, thread_id())
-        return ToolApprovalRequest(
+        return FlyToolApprovalRequest(
             type="tool_approval",
             tool_call_id=review.call["id"] or "",
             name=review.call["name"],
             args=(review.edited_args or {}) if edited else review.call["args"],
             description=self._description(review, edited=edited),
+            # Facts read from Fly, for reviewers that ask a person to type a name back.
+            facts=_facts(review, edited=edited),
         )
 
     @staticmethod
@@ -412,3 +421,10 @@ class FlyApprovalMiddleware(ReviewDecisions, HumanInTheLoopMiddleware):
 
 
 _FRESH_KEPT = 256  # prepared calls held between the two nodes, across all threads
+
+
+def _facts(review: Review, *, edited: bool) -> dict[str, Any]:
+    # Facts read from Fly, for reviewers that let a person type a name back (the console).
+    prepared = review.edited if edited else review.prepared
+    request = prepared.request if prepared is not None else None
+    return dict(request.facts) if request is not None else {}

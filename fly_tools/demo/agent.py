@@ -165,6 +165,7 @@ def action_request(
         target=target_of(endpoint, args),
         description=str(action.get("description", "")),
         agent_id=toolkit.agent_id if toolkit is not None else None,
+        facts=dict(action.get("facts") or {}),
     )
 
 

@@ -143,6 +143,8 @@ PROMPT = f"Approve fly_delete_volume on volume {VOL_DATA_OLD} in app web? [y]es 
     ("answers", "approved", "reason"),
     [
         (["y", VOL_DATA_OLD], True, None),
+        (["y", "data_old"], True, None),  # the name read from Fly, what a person knows
+        (["y", "data", "data", "data"], False, f"confirmation did not match '{VOL_DATA_OLD}'"),
         (["y", "y", "y", "y"], False, f"confirmation did not match '{VOL_DATA_OLD}'"),
         (["n"], False, "declined"),
         ([], False, "no answer (end of input)"),
@@ -170,7 +172,7 @@ def test_asking_at_the_terminal_uses_the_shared_console_prompt(
     assert f"volume {VOL_DATA_OLD} in app web" in output
     assert "Approve? [y/N]" not in output
     if answers[:1] == ["y"]:
-        assert f"Type {VOL_DATA_OLD} to confirm" in output
+        assert f"Type {VOL_DATA_OLD} or data_old to confirm" in output
     assert bool(_deletes(fake)) is approved
 
 
@@ -204,7 +206,7 @@ def test_an_edited_delete_is_asked_again_and_sent_only_as_edited(typed: str, sen
     first, again = output.split("--- Approval needed")[1:]
     assert VOL_DATA_OLD in first
     assert "Edited by the reviewer" in again
-    assert f"Type {VOL_DATA} to confirm" in again
+    assert f"Type {VOL_DATA} or data to confirm" in again  # the edited target, id or name
     # Only the edited call can reach Fly, and only with its own id typed back.
     assert _deletes(fake) == ([f"/v1/apps/web/volumes/{VOL_DATA}"] if sent else [])
 
@@ -396,7 +398,11 @@ def test_the_demo_asks_in_a_terminal_and_approves_on_y_and_the_typed_id() -> Non
         if not answered and PROMPT.encode() in output:
             os.write(leader, b"y\n")
             answered = True
-        if answered and not typed and f"Type {VOL_DATA_OLD} to confirm".encode() in output:
+        if (
+            answered
+            and not typed
+            and f"Type {VOL_DATA_OLD} or data_old to confirm".encode() in output
+        ):
             os.write(leader, VOL_DATA_OLD.encode() + b"\n")
             typed = True
     os.close(leader)
