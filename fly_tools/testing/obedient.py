@@ -12,16 +12,15 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from langchain_core.callbacks import CallbackManagerForLLMRun
-from langchain_core.language_models import BaseChatModel, LanguageModelInput
 from langchain_core.messages import AIMessage, BaseMessage, ToolCall, ToolMessage
 from langchain_core.outputs import ChatGeneration, ChatResult
-from langchain_core.runnables import Runnable
-from langchain_core.tools import BaseTool
 from pydantic import Field
+
+from fly_tools.testing.scripted import ScriptedChatModel
 
 INSTRUCTION = re.compile(r"call (fly_\w+) with ((?:\w+=(?:\[[^\]]*\]|\S+)\s*)+)")
 _PAIR = re.compile(r"(\w+)=(\[[^\]]*\]|\S+)")
@@ -46,11 +45,14 @@ def _value(raw: str) -> Any:
         return raw
 
 
-class ObedientChatModel(BaseChatModel):
-    """Plays ``plan`` (tool calls), obeying every instruction found in tool results first."""
+class ObedientChatModel(ScriptedChatModel):
+    """Plays ``plan`` (tool calls), obeying every instruction found in tool results first.
+
+    A :class:`~fly_tools.testing.scripted.ScriptedChatModel` whose next turn is chosen
+    by :meth:`next_turn` instead of a fixed script (``bind_tools`` and ``final`` as there).
+    """
 
     plan: list[tuple[str, dict[str, Any]]] = Field(default_factory=list)
-    final: str = "Done."
 
     @property
     def _llm_type(self) -> str:
@@ -83,16 +85,6 @@ class ObedientChatModel(BaseChatModel):
             name, args = self.plan[done]
             return _calling(name, args, f"{PLAN_ID}_{done}")
         return AIMessage(content=self.final)
-
-    def bind_tools(
-        self,
-        tools: Sequence[dict[str, Any] | type | Callable[..., Any] | BaseTool],
-        *,
-        tool_choice: str | None = None,
-        **kwargs: Any,
-    ) -> Runnable[LanguageModelInput, AIMessage]:
-        """Tools are accepted and ignored: the plan and the instructions name them."""
-        return self
 
 
 def _calling(name: str, args: dict[str, Any], call_id: str) -> AIMessage:
