@@ -149,6 +149,8 @@ class Machine:
     restart_count: int = 0
     cordoned: bool = False
     """Out of Fly's proxy rotation (``cordon``): it keeps running but gets no requests."""
+    memory_limit_mb: int | None = None
+    """The memory balloon's limit; ``None`` leaves the guest all its memory."""
 
     @property
     def config(self) -> dict[str, Any]:

@@ -1,19 +1,23 @@
 """The fake's world apart from HTTP: orgs, apps, machines, volumes, secrets, and Fly's rules.
 
+An app and its typed areas are :class:`~fly_tools.testing.apps.App`; here are the
+rules that need the whole world (ids, the clock, other apps) or cross areas.
+
 Every method works on the fake's clock and raises :mod:`fly_tools.testing.errors`
 exceptions that already carry Fly's status; nothing here knows about requests.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Mapping
 from typing import Any, Literal
 
 from pydantic import TypeAdapter
 
 from fly_tools.models.config import MachineConfig
-from fly_tools.models.identifiers import AppName
-from fly_tools.testing.clock import FakeClock, iso
+from fly_tools.models.identifiers import AppName, SecretName
+from fly_tools.testing.apps import App, Org, Secret
+from fly_tools.testing.clock import FakeClock
 from fly_tools.testing.errors import (
     FakeBadRequestError,
     FakeConflictError,
@@ -21,15 +25,16 @@ from fly_tools.testing.errors import (
     FakeUnprocessableError,
     require_valid,
 )
-from fly_tools.testing.ids import IdSource, digest
+from fly_tools.testing.ids import IdSource
 from fly_tools.testing.machines import DURATION, Machine, Step
+from fly_tools.testing.secretkeys import SecretKey
 from fly_tools.testing.volumes import MAX_SIZE_GB, Volume
 
-DEFAULT_REGION = "iad"
 APP_READY_DELAY = 2.0
 """Fake seconds a new app takes before Fly serves it (flyctl retries for up to a minute)."""
 DEFAULT_GUEST = {"cpu_kind": "shared", "cpus": 1, "memory_mb": 256}
 _APP_NAME = TypeAdapter(AppName)
+_SECRET_NAME = TypeAdapter(SecretName)
 Shapes = Literal["go", "spec"]
 """How the fake encodes answers where Fly's Go server and the OpenAPI spec differ."""
 
@@ -38,87 +43,6 @@ def app_not_found(name: str) -> FakeNotFoundError:
     """The answer for an app that does not exist, is not served yet, or is out of an
     app-bound token's reach (alike, so such a token cannot probe its org's app names)."""
     return FakeNotFoundError(f"app {name!r} not found, or the token's scope cannot reach it")
-
-
-@dataclass
-class Org:
-    """A Fly organization."""
-
-    slug: str
-    name: str
-    internal_numeric_id: int
-
-    def to_wire(self) -> dict[str, Any]:
-        """Fly's ``AppOrganizationInfo``."""
-        return {
-            "name": self.name,
-            "slug": self.slug,
-            "internal_numeric_id": self.internal_numeric_id,
-        }
-
-
-@dataclass(eq=False)
-class Secret:
-    """An app secret; its value never leaves the fake."""
-
-    name: str
-    value: str = field(repr=False)
-    created_at: float
-    updated_at: float
-
-    def to_wire(self) -> dict[str, Any]:
-        """Fly's ``AppSecret`` without the value."""
-        return {
-            "name": self.name,
-            "digest": digest(self.value),
-            "created_at": iso(self.created_at),
-            "updated_at": iso(self.updated_at),
-        }
-
-
-@dataclass(eq=False)
-class App:
-    """A Fly app and what it holds."""
-
-    id: str
-    name: str
-    org: Org
-    network: str
-    created_at: float
-    internal_numeric_id: int
-    machines: dict[str, Machine] = field(default_factory=dict)
-    volumes: dict[str, Volume] = field(default_factory=dict)
-    secrets: dict[str, Secret] = field(default_factory=dict)
-    secrets_version: int = 0
-    extras: dict[str, Any] = field(default_factory=dict)
-    """State of the opt-in endpoint groups (certificates, IPs, secret keys, ...), each
-    area under its own key; it goes when the app is deleted."""
-    ready_at: float = 0.0
-    """Until then the app is not served yet (404), as a new app on Fly for a moment."""
-
-    def live_machines(self) -> list[Machine]:
-        """Machines not destroyed."""
-        return [m for m in self.machines.values() if not m.destroyed]
-
-    @property
-    def primary_region(self) -> str:
-        """Where new machines and volumes go when no region is given."""
-        live = self.live_machines()
-        return live[0].region if live else DEFAULT_REGION
-
-    def to_wire(self) -> dict[str, Any]:
-        """Fly's ``App``."""
-        machines = self.live_machines()
-        return {
-            "id": self.id,
-            "name": self.name,
-            "status": "deployed" if machines else "pending",
-            "network": self.network,
-            "internal_numeric_id": self.internal_numeric_id,
-            "machine_count": len(machines),
-            "volume_count": sum(not v.deleted for v in self.volumes.values()),
-            "organization": self.org.to_wire(),
-        }
 
 
 class FakeState:
@@ -415,6 +339,37 @@ class FakeState:
         app = self.app(app_name)
         if app.secrets.pop(name, None) is None:
             raise FakeNotFoundError(f"secret {name} not found")
+        app.secrets_version += 1
+        return app.secrets_version
+
+    def update_secrets(self, app_name: str, values: Mapping[str, str | None]) -> int:
+        """Set (a string) and unset (``None``) several secrets at once, all checked before
+        any changes; answer the app's secrets version."""
+        app = self.app(app_name)
+        for name, value in values.items():
+            require_valid(_SECRET_NAME, name)
+            if value == "" or (value is not None and "\x00" in value):
+                raise FakeBadRequestError(f"the value of {name} must be non-empty, without NUL")
+        for name, value in values.items():
+            if value is not None:
+                self.set_secret(app_name, name, value)
+            elif name in app.secrets:  # unsetting a name that is not set changes nothing
+                self.delete_secret(app_name, name)
+        return app.secrets_version
+
+    def set_secret_key(
+        self, app_name: str, name: str, key_type: str, material: bytes
+    ) -> tuple[SecretKey, int]:
+        """Create or replace a secret key; answer it and the app's new secrets version."""
+        app = self.app(app_name)
+        key = app.secret_keys.put(name, key_type, material, self.now())
+        app.secrets_version += 1
+        return key, app.secrets_version
+
+    def delete_secret_key(self, app_name: str, name: str) -> int:
+        """Delete a secret key; answer the app's new secrets version."""
+        app = self.app(app_name)
+        app.secret_keys.remove(name)
         app.secrets_version += 1
         return app.secrets_version
 

@@ -10,7 +10,7 @@ import pytest
 from fly_tools.catalogue import ENDPOINTS
 from fly_tools.client import ForbiddenError, NotFoundError
 from fly_tools.testing import FakeFly
-from fly_tools.testing.handlers.certificates import ACME_DELAY
+from fly_tools.testing.certificates import ACME_DELAY
 from tests.fake.conftest import raw_client
 from tests.fake.tour import drive, drive_async
 from tests.fake.tour_certificates import FULLCHAIN, PRIVATE_KEY, certificates_tour, pem
@@ -24,8 +24,8 @@ def test_the_tour_reaches_every_certificate_and_ip_endpoint(fake: FakeFly) -> No
     with fake.client() as client:
         drive(client, certificates_tour())
     assert {r.endpoint for r in fake.requests} == AREA
-    assert fake.state.apps["web"].extras["certificates"] == {}
-    assert fake.state.apps["web"].extras["ip_assignments"] == {}
+    assert fake.state.apps["web"].certificates.by_hostname == {}
+    assert fake.state.apps["web"].ip_addresses.held == {}
 
 
 async def test_the_async_client_takes_the_same_tour(fake: FakeFly) -> None:
@@ -107,7 +107,7 @@ def test_custom_upload_keeps_no_key_and_never_echoes_it(fake: FakeFly, http: htt
     assert uploaded.json()["certificates"][0]["source"] == "custom"
     key_text = PRIVATE_KEY.splitlines()[1]
     assert key_text not in uploaded.text
-    assert key_text not in repr(fake.state.apps["web"].extras)
+    assert key_text not in repr(fake.state.apps["web"].certificates)
     assert key_text not in http.get(CERTS + "/c.example.com").text
 
 

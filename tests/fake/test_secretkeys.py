@@ -72,7 +72,7 @@ def test_set_takes_key_bytes_as_an_array_or_base64(fake: FakeFly, http: httpx.Cl
     as_text = _set(http, "b", "nacl_secretbox", base64.b64encode(KEY32).decode())
 
     assert (as_array.status_code, as_text.status_code) == (201, 201)
-    keys = fake.state.apps["web"].extras["secretkeys"]
+    keys = fake.state.apps["web"].secret_keys.by_name
     assert keys["a"].material == keys["b"].material == KEY32
     assert "material" not in repr(keys["a"])
     assert str(list(KEY32)) not in repr(keys["a"])
@@ -97,7 +97,7 @@ def test_bad_set_requests_are_refused_and_store_nothing(
     answer = http.post(f"{KEYS}/{name}", json=body)
     assert answer.status_code == 400
     assert message in answer.json()["error"]
-    assert fake.state.apps["web"].extras.get("secretkeys", {}) == {}
+    assert fake.state.apps["web"].secret_keys.by_name == {}
     assert _version(fake) == before
 
 
@@ -258,7 +258,7 @@ def test_the_tour_runs_with_the_blocking_client(fake: FakeFly) -> None:
     before = {name: s.value for name, s in fake.state.apps["web"].secrets.items()}
     drive(fake.client(), secretkeys_tour())
     assert {name: s.value for name, s in fake.state.apps["web"].secrets.items()} == before
-    assert fake.state.apps["web"].extras["secretkeys"] == {}
+    assert fake.state.apps["web"].secret_keys.by_name == {}
     assert len([r for r in fake.requests if "secret" in r.path]) == 15
 
 
@@ -276,7 +276,7 @@ def test_keys_and_ciphertexts_repeat_with_the_seed_and_differ_per_call() -> None
         client.call("fly_generate_secret_key", box | {"type": "nacl_secretbox"})
         first = client.call("fly_encrypt_with_secret_key", box | {"plaintext": "x"})
         second = client.call("fly_encrypt_with_secret_key", box | {"plaintext": "x"})
-        material = fake.state.apps["web"].extras["secretkeys"]["box"].material
+        material = fake.state.apps["web"].secret_keys.by_name["box"].material
         return material, first["ciphertext"], second["ciphertext"]
 
     one, two = run(), run()

@@ -158,7 +158,7 @@ def test_an_app_bound_toolkit_pins_the_app() -> None:
     assert "Assigned" not in refused
     sent = [(r.method, r.path) for r in fake.requests if r.endpoint in AREA_NAMES]
     assert sent == [("POST", "/v1/apps/web/ip_assignments")]
-    assert "ip_assignments" not in fake.state.apps["worker"].extras
+    assert list(fake.state.apps["worker"].ip_addresses) == []
 
 
 # ---------------------------------------------------------------- gated calls
@@ -202,7 +202,7 @@ def test_release_ip_asks_then_sends_the_canonical_address(s: Setup) -> None:
     assert httpx.URL(request.path).path == f"/v1/apps/web/ip_assignments/{v6}"
     assert request.status == 204
     assert "Released" in message.content
-    assert s.fake.state.apps["web"].extras["ip_assignments"] == {}
+    assert s.fake.state.apps["web"].ip_addresses.held == {}
 
 
 @pytest.mark.parametrize(

@@ -150,7 +150,7 @@ def test_a_rejected_call_sends_nothing() -> None:
     message = kit.call("fly_delete_secret_key", {"app_name": "web", "secret_name": "old_v1"})
     assert "Not executed" in message.content
     assert kit.posts() == []
-    assert "old_v1" in kit.fake.state.apps["web"].extras["secretkeys"]
+    assert "old_v1" in kit.fake.state.apps["web"].secret_keys.by_name
     assert [r.decision for r in kit.sink.records] == ["rejected"]
 
 
@@ -349,7 +349,7 @@ def test_a_literal_placeholder_never_becomes_key_bytes_or_a_secret() -> None:
     assert all("placeholder '[redacted]'" in a.content for a in answers)
     assert kit.posts() == []
     assert kit.fake.state.apps["web"].secrets_version == before
-    assert "k" not in kit.fake.state.apps["web"].extras.get("secretkeys", {})
+    assert "k" not in kit.fake.state.apps["web"].secret_keys.by_name
 
 
 async def test_async_calls_keep_secret_values_out_of_callbacks_and_the_audit() -> None:

@@ -18,12 +18,13 @@ from typing import Any
 
 from pydantic import Field
 
+from fly_tools.testing.apps import DEFAULT_REGION
 from fly_tools.testing.auth import resolve_org
 from fly_tools.testing.calls import BodyParams, Call, Params, Reply, Strings, route
 from fly_tools.testing.clock import iso
 from fly_tools.testing.errors import FakeBadRequestError, FakeForbiddenError
 from fly_tools.testing.ids import digest
-from fly_tools.testing.state import DEFAULT_REGION, FakeState
+from fly_tools.testing.state import FakeState
 
 # (code, name, geo region, latitude, longitude, requires a paid plan, deprecated). Geo
 # regions are fly-go's GeoRegion values (superfly/fly-go types.go:586-594): africa,
