@@ -163,7 +163,7 @@ def run_demo(args: argparse.Namespace) -> int:
 
 def run_fake_server(argv: Sequence[str]) -> int:
     """``fly-tools fake-server ...``: the fake's own server command line, until Ctrl-C."""
-    from fly_tools.testing.server import serve_main
+    from fly_tools.testing.command import serve_main
 
     return serve_main(list(argv), prog="fly-tools fake-server")
 

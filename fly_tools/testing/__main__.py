@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from fly_tools.testing.server import serve_main
+from fly_tools.testing.command import serve_main
 
 if __name__ == "__main__":
     sys.exit(serve_main())

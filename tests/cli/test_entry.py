@@ -195,9 +195,9 @@ def test_fake_server_serves_the_demo_world_until_ctrl_c() -> None:
 
 
 def test_fake_server_options_are_the_fakes_own(monkeypatch: pytest.MonkeyPatch, run: Run) -> None:
-    import fly_tools.testing.server as server
+    import fly_tools.testing.command as command
 
     seen: list[tuple[list[str], str]] = []
-    monkeypatch.setattr(server, "serve_main", lambda argv, prog: seen.append((argv, prog)) or 0)
+    monkeypatch.setattr(command, "serve_main", lambda argv, prog: seen.append((argv, prog)) or 0)
     assert run("fake-server", "--port", "0", "--time-scale", "10", "--empty")[0] == 0
     assert seen == [(["--port", "0", "--time-scale", "10", "--empty"], "fly-tools fake-server")]

@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from fly_tools.testing import FakeFly, Fault
-from fly_tools.testing.server import parse_fault, serve_main
+from fly_tools.testing.command import parse_fault, serve_main
 from fly_tools.testing.world import WEB_3
 
 ROOT = Path(__file__).resolve().parents[2]

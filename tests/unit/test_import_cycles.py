@@ -29,7 +29,6 @@ KNOWN_CYCLES = {
     frozenset({"fly_tools.guards.audit", "fly_tools.guards.sentences"}),
     frozenset({"fly_tools.toolkit", "fly_tools.tools.facade"}),
     frozenset({"fly_tools.agents.questions", "fly_tools.agents.review"}),
-    frozenset({"fly_tools.testing.fake", "fly_tools.testing.server"}),
 }
 
 
