@@ -17,11 +17,9 @@ from fly_tools.testing.certificates import Certificates
 from fly_tools.testing.clock import iso
 from fly_tools.testing.ids import digest
 from fly_tools.testing.machines import Machine
+from fly_tools.testing.regions import DEFAULT_REGION
 from fly_tools.testing.secretkeys import SecretKeys
 from fly_tools.testing.volumes import Volume
-
-DEFAULT_REGION = "iad"
-"""Where new machines and volumes go when no region is given and the app has no machine."""
 
 
 @dataclass

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from fly_tools.testing.clock import iso
+from fly_tools.testing.errors import FakeBadRequestError
 
 MAX_SIZE_GB = 500
 BLOCK_SIZE = 4096
@@ -25,6 +26,8 @@ BEING_DESTROYED = frozenset(
 """The states fly-go treats as "being destroyed" (ENDPOINTS.md)."""
 
 
+MAX_RETENTION_DAYS = 60
+"""The longest Fly keeps a volume's snapshots."""
 SNAPSHOT_SECONDS = 30.0
 """Fake seconds an on-demand snapshot runs before it is ``created`` (complete)."""
 
@@ -115,6 +118,10 @@ class Volume:
         self, now: float, *, snapshot_retention: int | None, auto_backup_enabled: bool | None
     ) -> None:
         """Change the snapshot retention (days) and daily backups."""
+        if snapshot_retention is not None and not 1 <= snapshot_retention <= MAX_RETENTION_DAYS:
+            raise FakeBadRequestError(
+                f"snapshot_retention must be between 1 and {MAX_RETENTION_DAYS} days"
+            )
         if snapshot_retention is not None:
             self.snapshot_retention = snapshot_retention
         if auto_backup_enabled is not None:

@@ -1,7 +1,7 @@
 """Handlers for volume snapshots and settings, regions, placements, org-wide lists and minted tokens.
 
 Snapshots live on the fake's :class:`~fly_tools.testing.volumes.Volume` (they go with
-it); org-wide lists page through the org's apps with an opaque cursor, oldest change
+it); regions and placements are :mod:`fly_tools.testing.regions`; org-wide lists page through the org's apps with an opaque cursor, oldest change
 first, as Fly's do. A deploy token minted here is a real token of the fake's
 :class:`~fly_tools.testing.auth.TokenBook`: it works on its app and nowhere else.
 """
@@ -18,48 +18,14 @@ from typing import Any
 
 from pydantic import Field
 
-from fly_tools.testing.apps import DEFAULT_REGION
 from fly_tools.testing.auth import resolve_org
 from fly_tools.testing.calls import BodyParams, Call, Params, Reply, Strings, route
 from fly_tools.testing.clock import iso
 from fly_tools.testing.errors import FakeBadRequestError, FakeForbiddenError
 from fly_tools.testing.ids import digest
+from fly_tools.testing.regions import DEFAULT_REGION, REGIONS, place
 from fly_tools.testing.state import FakeState
 
-# (code, name, geo region, latitude, longitude, requires a paid plan, deprecated). Geo
-# regions are fly-go's GeoRegion values (superfly/fly-go types.go:586-594): africa,
-# asia_pacific, europe, north_america, south_america.
-REGIONS: tuple[tuple[str, str, str, float, float, bool, bool], ...] = (
-    ("ams", "Amsterdam, Netherlands", "europe", 52.37, 4.90, False, False),
-    ("arn", "Stockholm, Sweden", "europe", 59.65, 17.93, False, False),
-    ("bom", "Mumbai, India", "asia_pacific", 19.09, 72.87, True, False),
-    ("cdg", "Paris, France", "europe", 48.86, 2.35, False, False),
-    ("dfw", "Dallas, Texas (US)", "north_america", 32.78, -96.80, False, False),
-    ("ewr", "Secaucus, NJ (US)", "north_america", 40.79, -74.06, False, False),
-    ("fra", "Frankfurt, Germany", "europe", 50.11, 8.68, False, False),
-    ("gru", "Sao Paulo, Brazil", "south_america", -23.55, -46.63, False, False),
-    ("iad", "Ashburn, Virginia (US)", "north_america", 39.04, -77.49, False, False),
-    ("jnb", "Johannesburg, South Africa", "africa", -26.20, 28.05, True, False),
-    ("lax", "Los Angeles, California (US)", "north_america", 33.94, -118.41, False, False),
-    ("lhr", "London, United Kingdom", "europe", 51.51, -0.13, False, False),
-    ("nrt", "Tokyo, Japan", "asia_pacific", 35.62, 139.75, False, False),
-    ("ord", "Chicago, Illinois (US)", "north_america", 41.89, -87.63, False, False),
-    ("sin", "Singapore, Singapore", "asia_pacific", 1.35, 103.99, False, False),
-    ("sjc", "San Jose, California (US)", "north_america", 37.35, -121.96, False, False),
-    ("syd", "Sydney, Australia", "asia_pacific", -33.87, 151.21, False, False),
-    ("yyz", "Toronto, Canada", "north_america", 43.68, -79.63, False, False),
-    ("mad", "Madrid, Spain", "europe", 40.42, -3.70, False, True),
-)
-"""The regions the fake knows; the demo world's (ord, ams, iad, fra) are among them."""
-CODES = {row[0] for row in REGIONS}
-PLACEMENT_ALIASES = {
-    "eu": "europe", "na": "north_america", "sa": "south_america", "as": "asia_pacific",
-    "af": "africa",
-}  # fmt: skip
-"""Short aliases a placement's region expression may use (the spec's example is ``lhr,eu``),
-by the geo region they stand for; the geo region's own name works too."""
-REGION_CAPACITY = 100
-"""Machines of the default size the fake lets an org place in one region."""
 LIST_MAX = 1000
 """The most rows an org-wide list returns in one page (and the default)."""
 _GO_DURATION = re.compile(r"(?:[0-9]+(?:\.[0-9]+)?(?:ns|us|µs|ms|s|m|h))+")
@@ -123,8 +89,6 @@ def create_snapshot(fly: FakeState, call: Call, p: VolumePath) -> Reply:
 @route("fly_update_volume", UpdateVolumeParams)
 def update_volume(fly: FakeState, call: Call, p: UpdateVolumeParams) -> Reply:
     volume = fly.live_volume(p.app_name, p.volume_id)
-    if p.snapshot_retention is not None and not 1 <= p.snapshot_retention <= 60:
-        raise FakeBadRequestError("snapshot_retention must be between 1 and 60 days")
     volume.update_settings(
         call.now,
         snapshot_retention=p.snapshot_retention,
@@ -151,49 +115,8 @@ def get_placements(fly: FakeState, call: Call, p: PlacementsParams) -> Reply:
     if not p.org_slug:
         raise FakeBadRequestError("org_slug is required")
     resolve_org(call.token, p.org_slug)
-    wanted = _placement_regions(p.region or f"{DEFAULT_REGION},any")
-    capacity = max(1, REGION_CAPACITY // _size_factor(p.compute))
-    if p.count == 0:
-        # Count 0 asks for the org's limit in each region.
-        return Reply({"regions": [_placed(code, capacity, capacity) for code in wanted]})
-    placed, left = [], p.count
-    for code in wanted:
-        if left <= 0:
-            break
-        here = min(left, capacity)
-        placed.append(_placed(code, here, capacity))
-        left -= here
-    return Reply({"regions": placed})
-
-
-def _placed(code: str, count: int, capacity: int) -> dict[str, Any]:
-    return {"region": code, "count": count, "concurrency": min(capacity, 10)}
-
-
-def _placement_regions(expression: str) -> list[str]:
-    """Region codes for an expression of codes, geo regions (``europe`` or ``eu``) and ``any``."""
-    found: list[str] = []
-    for part in [x.strip() for x in expression.split(",") if x.strip()]:
-        if part in CODES:
-            matches = [part]
-        elif part == "any":
-            matches = sorted(CODES)
-        else:
-            geo = PLACEMENT_ALIASES.get(part, part)
-            matches = [row[0] for row in REGIONS if row[2] == geo]
-        if not matches:
-            raise FakeBadRequestError(f"unknown region or alias {part!r} in {expression!r}")
-        found += [code for code in matches if code not in found]
-    return found
-
-
-def _size_factor(compute: dict[str, Any] | None) -> int:
-    # Bigger guests fill a region sooner: counted in default-size (1 cpu, 2 GB) units.
-    guest = compute or {}
-    cpus, memory = guest.get("cpus"), guest.get("memory_mb")
-    units = cpus if isinstance(cpus, int) else 1
-    gigabytes = memory if isinstance(memory, int) else 256
-    return max(1, units, gigabytes // 2048)
+    placed = place(p.region, p.count, p.compute)
+    return Reply({"regions": [placement.to_wire() for placement in placed]})
 
 
 # ---------------------------------------------------------------- org-wide lists
