@@ -7,9 +7,10 @@
     fake.inject(Fault.status(503), count=2, match="POST /apps/*/machines")
     fake.clock.advance(5)                       # virtual time: nothing really waits
 
-Layers: :mod:`~fly_tools.testing.state` (world and rules, no HTTP) under
-:mod:`~fly_tools.testing.http` (routes from the catalogue, httpx transport, ASGI app),
-under :class:`FakeFly` (the facade). ``python -m fly_tools.testing`` serves it over HTTP.
+Layers: :mod:`~fly_tools.testing.state` and the area modules beside it (world and rules,
+no HTTP) under :mod:`~fly_tools.testing.http` and its handlers (routes from the
+catalogue, httpx transport, ASGI app), under :class:`FakeFly` (the facade).
+``python -m fly_tools.testing`` serves it over HTTP (:mod:`~fly_tools.testing.command`).
 :mod:`~fly_tools.testing.scripted` holds a chat model that follows a fixed plan (no LLM),
 imported only when named. The agent demo built on them is :mod:`fly_tools.demo`.
 """
