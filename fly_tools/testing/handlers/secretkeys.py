@@ -97,12 +97,12 @@ def _app(fly: FakeState, p: AppPath) -> App:
     return app
 
 
-def _key(fly: FakeState, p: KeyPath, verb: str) -> SecretKey:
+def _usable_key(fly: FakeState, p: KeyPath, verb: str) -> SecretKey:
     return _app(fly, p).secret_keys.get(p.secret_name).usable_to(verb)
 
 
 def _stored(fly: FakeState, p: KeyPath, key_type: str, material: bytes) -> Reply:
-    _app(fly, p)
+    _app(fly, p)  # refuses a missing app or a version ahead before anything changes
     key, version = fly.set_secret_key(p.app_name, p.secret_name, key_type, material)
     return Reply(key.to_wire() | {"version": version, "Version": version}, 201)
 
@@ -141,14 +141,14 @@ def generate_secret_key(fly: FakeState, call: Call, p: SetKeyParams) -> Reply:
 
 @route("fly_delete_secret_key", KeyPath)
 def delete_secret_key(fly: FakeState, call: Call, p: KeyPath) -> Reply:
-    _app(fly, p)
+    _app(fly, p)  # refuses a missing app or a version ahead before anything changes
     version = fly.delete_secret_key(p.app_name, p.secret_name)
     return Reply({"version": version, "Version": version})
 
 
 @route("fly_encrypt_with_secret_key", PayloadParams)
 def encrypt(fly: FakeState, call: Call, p: PayloadParams) -> Reply:
-    key = _key(fly, p, "encrypt")
+    key = _usable_key(fly, p, "encrypt")
     plaintext = _required(p.plaintext, "plaintext")
     sealed = key.seal(kms.new_nonce(fly.ids), plaintext, p.associated_data)
     return Reply({"ciphertext": _bytes_out(fly, sealed)})
@@ -156,21 +156,21 @@ def encrypt(fly: FakeState, call: Call, p: PayloadParams) -> Reply:
 
 @route("fly_decrypt_with_secret_key", PayloadParams)
 def decrypt(fly: FakeState, call: Call, p: PayloadParams) -> Reply:
-    key = _key(fly, p, "decrypt")
+    key = _usable_key(fly, p, "decrypt")
     opened = key.open(_required(p.ciphertext, "ciphertext"), p.associated_data)
     return Reply({"plaintext": _bytes_out(fly, opened)})
 
 
 @route("fly_sign_with_secret_key", PayloadParams)
 def sign(fly: FakeState, call: Call, p: PayloadParams) -> Reply:
-    key = _key(fly, p, "sign")
+    key = _usable_key(fly, p, "sign")
     signature = key.sign(_required(p.plaintext, "plaintext"))
     return Reply({"signature": _bytes_out(fly, signature)})
 
 
 @route("fly_verify_with_secret_key", PayloadParams)
 def verify(fly: FakeState, call: Call, p: PayloadParams) -> Reply:
-    key = _key(fly, p, "verify")
+    key = _usable_key(fly, p, "verify")
     key.verify(_required(p.plaintext, "plaintext"), _required(p.signature, "signature"))
     return Reply.empty(204)
 
