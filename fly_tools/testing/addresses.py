@@ -40,8 +40,12 @@ class IpAssignment:
 
     def to_wire(self) -> dict[str, Any]:
         """Fly's ``IPAssignment``."""
-        wire = {"ip": self.ip, "region": self.region, "shared": self.type == "shared_v4",
-                "created_at": iso(self.created_at)}  # fmt: skip
+        wire = {
+            "ip": self.ip,
+            "region": self.region,
+            "shared": self.type == "shared_v4",
+            "created_at": iso(self.created_at),
+        }
         if self.service_name:
             wire["service_name"] = self.service_name
         return wire
