@@ -73,7 +73,7 @@ def test_the_same_token_as_another_agent_app_or_host_is_another_asker(
     fake = asker.fake
     client_options = {"base_url": change["base_url"]} if "base_url" in change else {}
     toolkit = FlyToolkit(
-        client=fake.client("org", **client_options),  # type: ignore[arg-type]
+        client=fake.client("org", **client_options),
         scope="org",
         app=change.get("app"),
         agent_id=change.get("agent_id", "ops-bot"),

@@ -157,7 +157,7 @@ def test_no_repr_shows_the_user_s_token() -> None:
 def test_a_retried_approved_call_reuses_its_one_call_token_and_only_that() -> None:
     fake = FakeFly.demo()
     kit = toolkit(fake, Spy(fake), confirm=approve_all)
-    transport = kit.client._transport  # type: ignore[attr-defined]
+    transport = kit.client._transport
     narrowing = transport.narrowing
     from fly_tools import ENDPOINTS
 

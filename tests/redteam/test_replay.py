@@ -214,7 +214,7 @@ async def test_an_unclaimed_receipt_is_dropped_when_the_call_ends(run_async: boo
     from langchain.agents.middleware import AgentMiddleware
     from langchain_core.messages import ToolMessage
 
-    class Block(AgentMiddleware):  # type: ignore[type-arg]
+    class Block(AgentMiddleware):
         """Another middleware that stops every tool call after the approval."""
 
         def wrap_tool_call(self, request: Any, handler: Any) -> Any:
