@@ -24,8 +24,9 @@ from fly_tools.guards import AuditLog, MemorySink
 from fly_tools.testing import FakeFly
 from fly_tools.toolkit import FlyToolkit
 from fly_tools.tools.runtime import FlyToolError
-from tests.approvals.conftest import APPROVER, APPROVER_KEY, DELETE_OLD, Agent, agent_on, approve
+from tests.approvals.conftest import DELETE_OLD, Agent, agent_on, approve
 from tests.approvals.test_hook import OLD_PATH, ask
+from tests.approver import APPROVER, APPROVER_KEY
 
 KMS = "fly_request_kms_token"
 

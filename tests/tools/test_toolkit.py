@@ -103,7 +103,10 @@ def test_scope_is_required_and_says_how(client: FlyClient) -> None:
 
 
 def _schema_props(tool: BaseTool) -> dict[str, object]:
-    return tool.tool_call_schema.model_json_schema().get("properties", {})  # type: ignore[union-attr]
+    properties: dict[str, object] = tool.tool_call_schema.model_json_schema().get(  # type: ignore[union-attr]
+        "properties", {}
+    )
+    return properties
 
 
 def test_app_binding_hides_and_pins_app_name(
