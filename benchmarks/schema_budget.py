@@ -51,8 +51,7 @@ def measure() -> tuple[list[Budget], str]:
     texts: list[str] = []
     layout: list[tuple[str, list[str]]] = []
     surfaces = [
-        (variant, FlyToolkit(client=client, **kwargs).get_tools())  # type: ignore[arg-type]
-        for variant, kwargs in VARIANTS
+        (variant, FlyToolkit(client=client, **kwargs).get_tools()) for variant, kwargs in VARIANTS
     ]
     every = FlyToolkit(client=client, scope="org", groups=list(GROUPS))
     surfaces.append((FACADE, every.facade_tools()))

@@ -21,7 +21,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from langchain.agents import create_agent
-from langchain_core.messages import AIMessage, BaseMessage, ToolMessage
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMessage
+from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.types import Command
 
@@ -76,8 +77,8 @@ agent = create_agent(
     middleware=approval_middleware(toolkit, reviewer="on-call reviewer"),
     checkpointer=InMemorySaver(),  # a paused run is kept here until it resumes
 )
-config = {"configurable": {"thread_id": "clean-up-web"}}
-paused = agent.invoke({"messages": [("user", "Clean up unused things in web.")]}, config)
+config: RunnableConfig = {"configurable": {"thread_id": "clean-up-web"}}
+paused = agent.invoke({"messages": [HumanMessage("Clean up unused things in web.")]}, config)
 
 (pending,) = paused["__interrupt__"]
 decisions = []
@@ -93,7 +94,7 @@ for request in pending.value["action_requests"]:
 print(f"\nRequests before resuming: {[f'{r.method} {r.path}' for r in fake.requests]}")
 result = agent.invoke(Command(resume={"decisions": decisions}), config)
 for message in result["messages"]:
-    if isinstance(message, ToolMessage) and message.name.startswith("fly_delete"):
+    if isinstance(message, ToolMessage) and (message.name or "").startswith("fly_delete"):
         print(f"\n{message.name}: {message.content}")
 
 print("\nAudit trail (the rejected call is recorded too; it never reached Fly):")

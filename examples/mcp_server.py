@@ -17,7 +17,7 @@ import sys
 from typing import Any
 
 from mcp import Client
-from mcp_types import ElicitResult
+from mcp_types import ElicitResult, TextContent
 
 from fly_tools import FlyToolkit
 from fly_tools.mcp import build_server
@@ -30,7 +30,7 @@ def human(action: str, **content: Any) -> Any:
 
     async def answer(context: Any, params: Any) -> ElicitResult:
         print(f"  [asked] {params.message.splitlines()[0]} -> {action} {content or ''}")
-        return ElicitResult(action=action, content=content or None)  # type: ignore[arg-type]
+        return ElicitResult(action=action, content=content or None)
 
     return answer
 
@@ -47,6 +47,7 @@ async def main() -> None:
             f"{len(tools)} tools; destructive: {sum(bool(t.annotations and t.annotations.destructive_hint) for t in tools)}"
         )
         machines = await client.call_tool("fly_list_machines", {})
+        assert isinstance(machines.content[0], TextContent)
         print(machines.content[0].text.splitlines()[0])
         refused = await client.call_tool("fly_delete_volume", delete)
         print(
@@ -60,6 +61,7 @@ async def main() -> None:
     approve = human("accept", decision="approve", confirm=VOL_DATA_OLD)
     async with Client(server, elicitation_callback=approve) as client:
         deleted = await client.call_tool("fly_delete_volume", delete)
+        assert isinstance(deleted.content[0], TextContent)
         print(f"approved -> {deleted.content[0].text}")
 
     # POST /tokens/authorize only asks what the token may do; it changes nothing.

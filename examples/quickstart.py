@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections import Counter
 
 from langchain.agents import create_agent
-from langchain_core.messages import AIMessage, BaseMessage, ToolCall, ToolMessage
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolCall, ToolMessage
 
 from fly_tools import AuditLog, FlyToolkit, MemorySink, format_trail
 from fly_tools.testing import FakeFly
@@ -52,7 +52,7 @@ def report(messages: list[BaseMessage]) -> AIMessage:
 # For a real model: langchain.chat_models.init_chat_model("provider:model").
 model = ScriptedChatModel(script=[call("fly_list_machines"), report])
 agent = create_agent(model, tools=list(tools.values()))
-result = agent.invoke({"messages": [("user", "How many machines does web have, by state?")]})
+result = agent.invoke({"messages": [HumanMessage("How many machines does web have, by state?")]})
 print("\nAgent (scripted model):", result["messages"][-1].content)
 
 print("\nAudit trail:")

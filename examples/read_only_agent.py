@@ -15,7 +15,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from langchain.agents import create_agent
-from langchain_core.messages import AIMessage, BaseMessage, ToolMessage
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMessage
+from pydantic import BaseModel
 
 from fly_tools import AuditLog, FlyToolkit, MemorySink, format_trail
 from fly_tools.testing import FakeFly
@@ -32,6 +33,8 @@ assert all(tool.metadata and tool.metadata["readOnlyHint"] for tool in tools)
 
 # What the model sees of one tool: app_name is gone, the toolkit pins it to web.
 schema = next(t for t in tools if t.name == "fly_get_machine").tool_call_schema
+assert isinstance(schema, type)
+assert issubclass(schema, BaseModel)
 print(f"fly_get_machine takes: {', '.join(schema.model_json_schema()['properties'])}")
 
 
@@ -59,7 +62,7 @@ def report(messages: Sequence[BaseMessage]) -> AIMessage:
     last_event = result_of(messages, "fly_list_machine_events").artifact[0]
     loose = [v["name"] for v in volumes if not v.get("attached_machine_id")]
     started = sum(m["state"] == "started" for m in machines)
-    refused = result_of(messages, "fly_start_machine").content
+    refused = result_of(messages, "fly_start_machine").text
     return say(
         f"web: {started} of {len(machines)} machines started; {stopped['name']} is stopped "
         f"(last event: {last_event['type']} by {last_event['source']}). "
@@ -78,7 +81,7 @@ model = ScriptedChatModel(
     ]
 )
 agent = create_agent(model, tools=tools)
-result = agent.invoke({"messages": [("user", "How is web doing? Fix what you can.")]})
+result = agent.invoke({"messages": [HumanMessage("How is web doing? Fix what you can.")]})
 print("\nReport (scripted model):", result["messages"][-1].content)
 
 print("\nAudit trail:")

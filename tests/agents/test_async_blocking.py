@@ -12,6 +12,7 @@ import pytest
 from blockbuster import BlockBuster, blockbuster_ctx
 from langchain.agents import create_agent
 from langchain_core.messages import HumanMessage
+from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.types import Command
 
@@ -66,7 +67,7 @@ async def test_async_agent_with_middleware_approval(
         middleware=approval_middleware(toolkit, interrupt_mode=mode),
         checkpointer=InMemorySaver(),
     )
-    config = {"configurable": {"thread_id": "async"}}
+    config: RunnableConfig = {"configurable": {"thread_id": "async"}}
     paused = await agent.ainvoke({"messages": [HumanMessage("clean up")]}, config)
     (pending,) = paused["__interrupt__"]
     answer = {"type": "approve"}

@@ -348,7 +348,7 @@ def test_the_live_variant_reads_and_reports(monkeypatch: pytest.MonkeyPatch) -> 
     fake = FakeFly.demo()
     built: dict[str, object] = {}
 
-    def from_env(cls: type[FlyToolkit], scope: str, app: str, **options: object) -> FlyToolkit:
+    def from_env(cls: type[FlyToolkit], /, scope: str, app: str, **options: object) -> FlyToolkit:
         built.update(options, scope=scope, app=app)
         return cls(client=fake.client(scope=scope, app=app), scope=scope, app=app, **options)
 

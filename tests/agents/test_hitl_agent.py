@@ -8,6 +8,7 @@ import pytest
 from langchain.agents import create_agent
 from langchain.agents.middleware import HumanInTheLoopMiddleware
 from langchain_core.messages import HumanMessage, ToolMessage
+from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.types import Command
 
@@ -53,8 +54,8 @@ def _deletes(fake: FakeFly) -> list[str]:
     return [r.path for r in fake.requests if r.method == "DELETE"]
 
 
-def _start(agent: Any, thread: str) -> tuple[dict[str, Any], dict[str, Any]]:
-    config = {"configurable": {"thread_id": thread}}
+def _start(agent: Any, thread: str) -> tuple[dict[str, Any], RunnableConfig]:
+    config: RunnableConfig = {"configurable": {"thread_id": thread}}
     paused = agent.invoke({"messages": [HumanMessage("remove the loose volume")]}, config)
     return paused, config
 

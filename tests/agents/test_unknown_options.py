@@ -26,7 +26,7 @@ def test_an_unknown_option_with_no_close_name_lists_the_options() -> None:
     with pytest.raises(
         ValueError, match=r"no option 'banana'; its options: after_untrusted, agent_id, app"
     ):
-        FlyToolkit(client=fake.client("org"), scope="org", banana=1)
+        FlyToolkit(client=fake.client("org"), scope="org", banana=1)  # type: ignore[call-arg]
 
 
 def test_from_env_and_read_only_refuse_typos_too(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -6,7 +6,8 @@ import json
 import re
 
 from langchain.agents import create_agent
-from langchain_core.messages import ToolMessage
+from langchain_core.messages import HumanMessage, ToolMessage
+from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.memory import InMemorySaver
 
 from fly_tools.approvals import ApprovalStore
@@ -21,14 +22,15 @@ SCRIPT = [
 
 
 def test_an_agent_pauses_on_pending_and_resumes_after_a_restart(store: ApprovalStore) -> None:
-    checkpointer, config = InMemorySaver(), {"configurable": {"thread_id": "t1"}}
+    checkpointer = InMemorySaver()
+    config: RunnableConfig = {"configurable": {"thread_id": "t1"}}
     before = agent_on(store)
     graph = create_agent(
         ScriptedChatModel(script=SCRIPT),
         tools=before.toolkit.get_tools(),
         checkpointer=checkpointer,
     )
-    graph.invoke({"messages": [("user", "Delete the unused volume.")]}, config)
+    graph.invoke({"messages": [HumanMessage("Delete the unused volume.")]}, config)
     (asked,) = store.entries()
     assert before.deletes() == []
     approve(store, asked.id, "alice")
@@ -36,7 +38,7 @@ def test_an_agent_pauses_on_pending_and_resumes_after_a_restart(store: ApprovalS
     graph = create_agent(
         ScriptedChatModel(script=SCRIPT), tools=after.toolkit.get_tools(), checkpointer=checkpointer
     )
-    state = graph.invoke({"messages": [("user", "Approved, go on.")]}, config)
+    state = graph.invoke({"messages": [HumanMessage("Approved, go on.")]}, config)
     assert after.deletes() == [f"/v1/apps/web/volumes/{DELETE_OLD['volume_id']}"]
     results = [m for m in state["messages"] if isinstance(m, ToolMessage)]
     assert [m.status for m in results] == ["error", "success"]

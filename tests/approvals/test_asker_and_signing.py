@@ -24,8 +24,9 @@ from fly_tools.guards import AuditLog, MemorySink
 from fly_tools.testing import FakeFly
 from fly_tools.toolkit import FlyToolkit
 from fly_tools.tools.runtime import FlyToolError
-from tests.approvals.conftest import APPROVER, APPROVER_KEY, DELETE_OLD, Agent, agent_on, approve
+from tests.approvals.conftest import DELETE_OLD, Agent, agent_on, approve
 from tests.approvals.test_hook import OLD_PATH, ask
+from tests.approver import APPROVER, APPROVER_KEY
 
 KMS = "fly_request_kms_token"
 
@@ -73,7 +74,7 @@ def test_the_same_token_as_another_agent_app_or_host_is_another_asker(
     fake = asker.fake
     client_options = {"base_url": change["base_url"]} if "base_url" in change else {}
     toolkit = FlyToolkit(
-        client=fake.client("org", **client_options),  # type: ignore[arg-type]
+        client=fake.client("org", **client_options),
         scope="org",
         app=change.get("app"),
         agent_id=change.get("agent_id", "ops-bot"),

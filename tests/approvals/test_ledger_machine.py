@@ -109,7 +109,7 @@ class LedgerMachine(RuleBasedStateMachine):
         may = known.answer is None and not known.spent and now < known.expires_at
         try:
             if signer == "unsigned":
-                store.answer(qid, decision, "mallory", None)  # type: ignore[arg-type]
+                store.answer(qid, decision, "mallory", None)
             else:
                 key = APPROVER if signer == "approver" else STRANGER
                 answer_signed(store, key, qid, decision, "alice")  # type: ignore[arg-type]

@@ -112,7 +112,7 @@ def test_open_store_reads_paths_sqlite_urls_and_the_environment(
     assert isinstance(absolute, SqliteApprovalStore)
     assert absolute.path == tmp_path / "b.db"
     monkeypatch.setenv("FLY_TOOLS_APPROVALS", str(tmp_path / "env.db"))
-    assert open_store().location == str(tmp_path / "env.db")  # type: ignore[union-attr]
+    assert open_store().location == str(tmp_path / "env.db")
     monkeypatch.delenv("FLY_TOOLS_APPROVALS")
     monkeypatch.setenv("HOME", str(tmp_path))
     assert open_store().location == str(tmp_path / ".fly-tools" / "approvals.db")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import cast
 
 import pytest
 
@@ -12,6 +13,7 @@ from fly_tools import AuditRecord, JsonlSink
 from fly_tools.catalogue import ENDPOINTS
 from fly_tools.cli.commands import parse_since
 from fly_tools.cli.usage import UsageError
+from fly_tools.guards import Verdict
 from fly_tools.testing import FakeFly
 from fly_tools.testing.world import VOL_DATA_OLD, WEB_1
 from tests.cli.conftest import Run
@@ -28,7 +30,7 @@ def write_trail(path: Path) -> None:
         (timedelta(0), "fly_delete_volume", {"app_name": "web", "volume_id": VOL_DATA_OLD}, "rejected", "fly-tools"),
     ]:  # fmt: skip
         record = AuditRecord.build(
-            agent_id=agent, endpoint=ENDPOINTS[tool], args=args, decision=decision,
+            agent_id=agent, endpoint=ENDPOINTS[tool], args=args, decision=cast(Verdict, decision),
             decided_by="--no" if decision == "rejected" else "toolkit policy",
             outcome="not_executed" if decision == "rejected" else "ok",
         )  # fmt: skip

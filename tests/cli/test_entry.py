@@ -198,6 +198,11 @@ def test_fake_server_options_are_the_fakes_own(monkeypatch: pytest.MonkeyPatch, 
     import fly_tools.testing.command as command
 
     seen: list[tuple[list[str], str]] = []
-    monkeypatch.setattr(command, "serve_main", lambda argv, prog: seen.append((argv, prog)) or 0)
+
+    def serve_main(argv: list[str], prog: str) -> int:
+        seen.append((argv, prog))
+        return 0
+
+    monkeypatch.setattr(command, "serve_main", serve_main)
     assert run("fake-server", "--port", "0", "--time-scale", "10", "--empty")[0] == 0
     assert seen == [(["--port", "0", "--time-scale", "10", "--empty"], "fly-tools fake-server")]

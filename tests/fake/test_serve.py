@@ -136,7 +136,8 @@ def test_a_polling_client_sees_machines_settle_on_the_real_clock() -> None:
         with httpx.Client(base_url=base_url + "/v1", headers=headers, timeout=10) as http:
             machine = f"/apps/web/machines/{WEB_3}"
             assert http.post(f"{machine}/start").json()["previous_state"] == "stopped"
-            started_at, seen = time.monotonic(), []
+            started_at = time.monotonic()
+            seen: list[str] = []
             while not seen or seen[-1] != "started":
                 assert time.monotonic() - started_at < 10, seen
                 seen.append(http.get(machine).json()["state"])

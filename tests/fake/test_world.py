@@ -70,7 +70,7 @@ def test_every_machine_has_history_and_fly_shaped_ids(fake: FakeFly, http: httpx
             assert re.fullmatch(r"[0-9a-f]{14}", str(m["id"]))
             assert str(m["private_ip"]).startswith("fdaa:")
             assert m["events"]
-            assert m["created_at"] < m["updated_at"]
+            assert str(m["created_at"]) < str(m["updated_at"])
             versions = http.get(f"/apps/{app}/machines/{m['id']}/versions").json()
             assert versions
             assert versions[0]["version"] == m["instance_id"]

@@ -169,7 +169,7 @@ def test_middleware_shows_the_description_and_runs_on_approve(mode: str) -> None
     call = {"name": "fly_delete_volume", "args": {"volume_id": "vol_abc123"}, "id": "c1"}
     model = ScriptedModel(responses=[AIMessage("", tool_calls=[call]), AIMessage("Deleted.")])
     middleware: Any = HumanInTheLoopMiddleware(
-        interrupt_on=interrupt_on([tool]),  # type: ignore[arg-type]
+        interrupt_on=interrupt_on([tool]),
         interrupt_mode=mode,  # type: ignore[arg-type]
     )
     agent = agents.create_agent(

@@ -36,7 +36,7 @@ SPECIAL = (
     "\u0435\u0430\u043e\u0440\u0441\u03bf\u0391ABCabc019 "
 )
 TEXT = st.text(
-    st.one_of(st.sampled_from(SPECIAL), st.characters(exclude_categories=("Cs",))), max_size=60
+    st.one_of(st.sampled_from(SPECIAL), st.characters(exclude_categories=["Cs"])), max_size=60
 )
 WORDS = st.sampled_from(
     [

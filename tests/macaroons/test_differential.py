@@ -17,6 +17,7 @@ import pytest
 from fly_tools import ENDPOINTS, GROUPS, AgentPolicy, Endpoint, FlyToolkit, approve_all
 from fly_tools.macaroons.narrow import Narrowing
 from fly_tools.macaroons.toolkit import Attenuation
+from fly_tools.macaroons.transport import NarrowingTransport
 from fly_tools.testing import BASE_URL, FakeFly
 from fly_tools.testing.auth import access_of, first_denial
 from fly_tools.testing.world import VOL_DATA, WEB_1
@@ -76,7 +77,9 @@ def kit_for(fake: FakeFly, policy: dict[str, Any]) -> FlyToolkit:
 
 
 def narrowing_of(kit: FlyToolkit) -> Narrowing:
-    return kit._runtime.base_client._transport.narrowing  # type: ignore[union-attr]
+    transport = kit._runtime.base_client._transport
+    assert isinstance(transport, NarrowingTransport)
+    return transport.narrowing
 
 
 def request_for(endpoint: Endpoint) -> httpx.Request:

@@ -14,6 +14,7 @@ import pytest
 from fly_tools import FlyClient, FlyToolkit, approve_all
 from fly_tools.macaroons import Apps, Machines, ValidityWindow, Volumes, permission_tokens
 from fly_tools.macaroons.toolkit import Attenuation
+from fly_tools.macaroons.transport import NarrowingTransport
 from fly_tools.testing import BASE_URL, FakeFly
 from fly_tools.testing.world import VOL_DATA, VOL_DATA_OLD, WEB_1
 
@@ -149,6 +150,7 @@ def test_no_repr_shows_the_user_s_token() -> None:
     fake = FakeFly.demo()
     kit = toolkit(fake, Spy(fake))
     transport = kit._runtime.base_client._transport
+    assert isinstance(transport, NarrowingTransport)
     shown = repr(transport) + repr(transport.narrowing) + repr(kit) + repr(kit._runtime.base_client)
     assert fake.tokens["org"].removeprefix("fm2_")[:24] not in shown
     assert kit._runtime.base_client.token.reveal() not in shown
@@ -157,14 +159,15 @@ def test_no_repr_shows_the_user_s_token() -> None:
 def test_a_retried_approved_call_reuses_its_one_call_token_and_only_that() -> None:
     fake = FakeFly.demo()
     kit = toolkit(fake, Spy(fake), confirm=approve_all)
-    transport = kit.client._transport  # type: ignore[attr-defined]
+    transport = kit.client._transport
+    assert isinstance(transport, NarrowingTransport)
     narrowing = transport.narrowing
     from fly_tools import ENDPOINTS
 
     delete = ENDPOINTS["fly_delete_volume"]
     path = {"app_name": "web", "volume_id": VOL_DATA_OLD}
     url = f"{BASE_URL}/v1/apps/web/volumes/{VOL_DATA_OLD}"
-    ids = {"web": fake.state.apps["web"].internal_numeric_id}
+    ids: dict[str | None, int] = {"web": fake.state.apps["web"].internal_numeric_id}
     reach = narrowing.header_for(httpx.Request("DELETE", url), ids.get)
     narrowing.permit(delete, path)
     first = narrowing.header_for(httpx.Request("DELETE", url), ids.get)

@@ -3,20 +3,19 @@
 from __future__ import annotations
 
 import warnings
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
 from mcp import Client
-from mcp.client.session import ClientRequestContext
+from mcp.client.session import ClientRequestContext, ElicitationFnT
 from mcp.server import MCPServer
 from mcp_types import (
     CallToolResult,
     ElicitRequestParams,
     ElicitResult,
-    ErrorData,
     InputRequiredResult,
+    InputResponses,
 )
 
 from fly_tools.guards import AuditLog, AuditRecord, MemorySink
@@ -24,7 +23,7 @@ from fly_tools.mcp import build_server
 from fly_tools.testing import FakeFly
 from fly_tools.toolkit import FlyToolkit
 
-Elicit = Callable[[ClientRequestContext, ElicitRequestParams], Awaitable[ElicitResult | ErrorData]]
+Elicit = ElicitationFnT
 
 
 @dataclass
@@ -99,7 +98,7 @@ def answering(*, action: str = "accept", **content: Any) -> Elicit:
 
     async def answer(context: ClientRequestContext, params: ElicitRequestParams) -> ElicitResult:
         asked.append(params)
-        return ElicitResult(action=action, content=content or None)  # type: ignore[arg-type]
+        return ElicitResult(action=action, content=content or None)
 
     answer.asked = asked  # type: ignore[attr-defined]
     return answer
@@ -124,7 +123,7 @@ async def reply(
     client: Client, name: str, args: dict[str, Any], state: str | None, answer: ElicitResult | None
 ) -> CallToolResult:
     """Round two by hand: the answer and the (possibly altered) state."""
-    responses = {"approval": answer} if answer is not None else None
+    responses: InputResponses | None = {"approval": answer} if answer is not None else None
     result = await client.session.call_tool(
         name, args, input_responses=responses, request_state=state, allow_input_required=True
     )

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from mcp import Client
-from mcp_types import ElicitResult, Implementation
+from mcp_types import ElicitRequestFormParams, ElicitResult, Implementation, TextContent
 
 from fly_tools.guards import AuditRecord
 from fly_tools.testing.world import VOL_DATA, VOL_DATA_OLD, WEB_2, WEB_3
@@ -43,6 +43,7 @@ async def test_approved_with_the_name_typed_back_runs_once(web: Served) -> None:
     async with Client(web.server, elicitation_callback=answer) as client:
         result = await client.call_tool("fly_delete_volume", OLD)
     assert not result.is_error, result.content
+    assert isinstance(result.content[0], TextContent)
     assert result.content[0].text.startswith(f"Deleted volume {VOL_DATA_OLD}")
     assert result.structured_content["id"] == VOL_DATA_OLD
     assert web.writes() == [DELETE_OLD]
@@ -210,6 +211,7 @@ async def test_a_tool_that_asks_nothing_refuses_answers(web: Served) -> None:
     async with Client(web.server, elicitation_callback=approve()) as client:
         result = await reply(client, "fly_list_machines", {}, "fta1.x.y", approval())
     assert result.is_error
+    assert isinstance(result.content[0], TextContent)
     assert "asks no question" in result.content[0].text
     assert web.sent() == []
     assert [(r.tool, r.decision) for r in web.records] == [("fly_list_machines", "refused")]
@@ -286,6 +288,8 @@ def test_approval_form_is_a_valid_elicitation_schema() -> None:
         tool="fly_delete_app", group="apps", risk=RiskTier.DESTRUCTIVE, args={"app_name": "web"},
         target=Target("app", "web"), description="Delete app web", type_back="web", reversible=False,
     )  # fmt: skip
-    schema = question(request).params.requested_schema
+    params = question(request).params
+    assert isinstance(params, ElicitRequestFormParams)
+    schema = params.requested_schema
     _validate_rendered_properties(schema)
     assert ElicitResult(action="accept", content={"decision": "approve", "confirm": "web"})

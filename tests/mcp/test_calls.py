@@ -9,6 +9,7 @@ import pytest
 from langchain_core.messages import ToolCall
 from mcp import Client
 from mcp.shared.exceptions import MCPError
+from mcp_types import TextContent
 from mcp_types.jsonrpc import INVALID_PARAMS
 
 from fly_tools.guards import ActionRequest, Approve, AuditLog, MemorySink
@@ -110,6 +111,7 @@ async def test_results_are_text_plus_the_artifact(web: Served) -> None:
     assert not result.is_error
     # The same text; over MCP it is fenced, since the structured content beside it
     # carries the machines' metadata and env to the model.
+    assert isinstance(result.content[0], TextContent)
     assert unfenced(result.content[0].text) == message.content
     assert result.content[0].text.startswith("The text inside the untrusted-data-")
     assert result.structured_content == {"result": message.artifact}
@@ -124,8 +126,10 @@ async def test_failures_are_tool_errors_with_the_same_advice(web: Served) -> Non
         invalid = await client.call_tool("fly_get_machine", {"machine_id": 42})
     assert result.is_error
     assert message.status == "error"
+    assert isinstance(result.content[0], TextContent)
     assert result.content[0].text == message.content
     assert invalid.is_error
+    assert isinstance(invalid.content[0], TextContent)
     assert "machine_id" in invalid.content[0].text
     assert [r.outcome for r in web.records] == ["error", "error", "not_executed"]
 
@@ -174,7 +178,7 @@ async def test_no_token_or_secret_value_in_any_response() -> None:
     toolkit = FlyToolkit(client=fake.async_client("org"), scope="org", audit=AuditLog(memory))
     tokens = set(fake.tokens.values())
     seen: list[str] = []
-    calls = [
+    calls: list[tuple[str, dict[str, Any]]] = [
         ("fly_set_secret", {"app_name": "web", "secret_name": "K1", "value": SECRET}),
         ("fly_list_secrets", {"app_name": "web"}),
         (

@@ -6,6 +6,7 @@ import sys
 import warnings
 
 import pytest
+from langchain_core.tools import StructuredTool
 
 from fly_tools.mcp import cli
 from fly_tools.risk import RiskTier
@@ -84,5 +85,7 @@ async def test_langchain_mcp_adapter_loads_the_tools_with_their_tiers() -> None:
         assert mcp["annotations"]["read_only_hint"] is (tier is RiskTier.READ)
         assert mcp["annotations"]["destructive_hint"] is (tier >= RiskTier.DISRUPTIVE)
     listed = next(t for t in tools if t.name == "fly_list_machines")
-    _content, artifact = await listed.coroutine()  # type: ignore[misc]
+    assert isinstance(listed, StructuredTool)
+    assert listed.coroutine is not None
+    _content, artifact = await listed.coroutine()
     assert artifact["structured_content"]["result"][0]["id"]

@@ -64,7 +64,7 @@ async def test_the_flags_shape_what_is_served() -> None:
     assert certificates
     assert all("certificate" in name for name in certificates)
     toolkit, _ = served_names(["--scope", "deploy", "--max-risk", "read"])
-    assert {RiskTier.parse(t.metadata["risk"]) for t in toolkit.get_tools()} == {RiskTier.READ}  # type: ignore[index]
+    assert {RiskTier.parse(t.metadata["risk"]) for t in toolkit.get_tools()} == {RiskTier.READ}
     assert toolkit.agent_id == cli.AGENT_ID
 
 

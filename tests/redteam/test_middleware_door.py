@@ -17,6 +17,7 @@ import pytest
 from langchain.agents import create_agent
 from langchain.agents.middleware import AgentMiddleware
 from langchain_core.messages import HumanMessage
+from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.types import Command
 
@@ -69,7 +70,7 @@ class Rig:
         self.last: dict[str, Any] = {}
 
     async def run(self, value: Any, thread: str) -> dict[str, Any]:
-        config = {"configurable": {"thread_id": thread}}
+        config: RunnableConfig = {"configurable": {"thread_id": thread}}
         if self.run_async:
             self.last = await self.agent.ainvoke(value, config)
         else:

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.types import Command
 
@@ -26,8 +27,9 @@ def run_async(request: pytest.FixtureRequest) -> bool:
     return bool(request.param)
 
 
-async def resume_at(rig: Rig, paused: dict[str, Any], config: dict[str, Any]) -> Any:
+async def resume_at(rig: Rig, paused: dict[str, Any], config: RunnableConfig) -> Any:
     """Resume ``paused`` (the interrupted result) with an approval, at checkpoint ``config``."""
+    value: Command[Any]
     if rig.mode == "batched":
         value = Command(resume={"decisions": [{"type": "approve", "by": "alice"}]})
     else:
@@ -214,7 +216,7 @@ async def test_an_unclaimed_receipt_is_dropped_when_the_call_ends(run_async: boo
     from langchain.agents.middleware import AgentMiddleware
     from langchain_core.messages import ToolMessage
 
-    class Block(AgentMiddleware):  # type: ignore[type-arg]
+    class Block(AgentMiddleware):
         """Another middleware that stops every tool call after the approval."""
 
         def wrap_tool_call(self, request: Any, handler: Any) -> Any:
@@ -287,7 +289,7 @@ async def test_a_facade_call_cannot_be_edited(run_async: bool) -> None:
     await agent.ainvoke(start, config) if run_async else agent.invoke(start, config)
     edit = {"type": "edit", "edited_action": {"name": "fly_delete_volume",
                                               "args": {"volume_id": VOL_DATA_OLD}}}  # fmt: skip
-    resume = Command(resume={"decisions": [edit]})
+    resume: Command[Any] = Command(resume={"decisions": [edit]})
     await agent.ainvoke(resume, config) if run_async else agent.invoke(resume, config)
     assert_only_approved(fake, [])
     assert [r.decision for r in sink.records] == ["rejected"]

@@ -14,6 +14,7 @@ import pytest
 from langchain_core.messages import ToolCall
 from mcp import Client
 from mcp.shared.exceptions import MCPError
+from mcp_types import CallToolResult, TextContent
 from mcp_types.jsonrpc import INVALID_PARAMS
 
 from fly_tools import AuditLog, FlyToolkit, MemorySink, approve_all
@@ -116,6 +117,7 @@ async def test_an_mcp_answer_to_a_tool_that_asks_nothing_is_recorded() -> None:
             request_state="forged-state",
             allow_input_required=True,
         )
+    assert isinstance(result, CallToolResult)
     assert result.is_error
     assert not any("restart" in r.path for r in fake.requests)
     (record,) = sink.records
@@ -144,6 +146,7 @@ async def test_deep_arguments_through_mcp_are_refused_with_a_record() -> None:
         created = await client.call_tool("fly_create_machine", {"image": "nginx", "metadata": deep})
     assert listed.is_error
     assert created.is_error
+    assert isinstance(listed.content[0], TextContent)
     assert "deeper than 32 levels" in listed.content[0].text
     assert len(fake.requests) == before
     assert [(r.tool, r.decision) for r in sink.records] == [

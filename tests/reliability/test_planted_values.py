@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 from langchain_core.messages import ToolCall, ToolMessage
-from langchain_core.tools import ToolException
+from langchain_core.tools import StructuredTool, ToolException
 
 from fly_tools import AuditLog, FlyToolkit, JsonlSink, MemorySink, approve_all, read_jsonl
 from fly_tools.testing import FakeFly
@@ -143,8 +143,10 @@ def test_arguments_nested_350_deep_are_refused_with_a_record(
     before = len(fake.requests)
     tool = next(t for t in toolkit.get_tools() if t.name == name)
     if door == "func":
+        assert isinstance(tool, StructuredTool)
+        assert tool.func is not None
         with pytest.raises(ToolException, match="deeper than 32 levels"):
-            tool.func(**args)  # type: ignore[misc]
+            tool.func(**args)
     else:
         text = _through(toolkit, door, name, args, "deep")
         assert "deeper than 32 levels" in text

@@ -36,6 +36,7 @@ def test_keys_live_in_redis_under_the_prefix(
 ) -> None:
     RedisLimiter(loopback_redis_url).acquire(KEY, "standard")
     keys = redis.Redis.from_url(loopback_redis.url).keys("*")
+    assert isinstance(keys, list)
     prefix = loopback_redis_url.rpartition("prefix=")[2]
     assert [k.decode() for k in keys if prefix.encode() in k] == [
         f"{prefix}:v1:gcra:standard:fly_start_machine:m1"

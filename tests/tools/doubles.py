@@ -127,7 +127,7 @@ class AreaKit:
     ) -> ToolMessage:
         """Call ``name`` as a model's tool call (traced by ``tracer`` unless told otherwise)."""
         call = {"type": "tool_call", "id": "c1", "name": name, "args": args}
-        chosen = [self.tracer] if callbacks is None else callbacks
+        chosen: list[BaseCallbackHandler] = [self.tracer] if callbacks is None else callbacks
         message = self.tools[name].invoke(call, config={"callbacks": chosen})
         assert isinstance(message, ToolMessage)
         return message

@@ -23,6 +23,7 @@ from hypothesis import strategies as st
 from langchain.agents import create_agent
 from langchain_core.callbacks import BaseCallbackHandler
 from langchain_core.messages import HumanMessage, ToolCall, ToolMessage
+from langchain_core.runnables import RunnableConfig
 from langchain_core.tools import BaseTool
 from langchain_core.utils.function_calling import convert_to_openai_tool
 from langgraph.checkpoint.memory import InMemorySaver
@@ -94,7 +95,7 @@ class Run:
         self.fake, self.example = prepared_world(name)
         self.transport = Recording(self.fake)
         self.approver = Approver()
-        options = {"scope": "org", "groups": GROUPS, "confirm": self.approver} | options
+        options = {"scope": "org", "groups": GROUPS, "confirm": self.approver, **options}
         token = (options["scope"], options.get("app"))
         client = (
             self.fake.async_client(*token, transport=self.transport)
@@ -334,7 +335,7 @@ def test_agent_with_approval_middleware_asks_about_a_gated_call_through_the_faca
         middleware=approval_middleware(toolkit, interrupt_mode=mode),
         checkpointer=InMemorySaver(),
     )
-    config = {"configurable": {"thread_id": "t"}}
+    config: RunnableConfig = {"configurable": {"thread_id": "t"}}
 
     paused = agent.invoke({"messages": [HumanMessage("clean up")]}, config)
     (pending,) = paused["__interrupt__"]

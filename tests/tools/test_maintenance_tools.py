@@ -72,8 +72,10 @@ def test_reads_send_a_get_and_say_what_fly_answered(world: World) -> None:
     assert memory.content == "Memory: limit_mb=256 available_mb=196"
     metadata = world.call("fly_get_machine_metadata", WEB_1_ARGS)
     # Metadata is text others write: fenced as data (tests/untrusted has the fence).
+    assert isinstance(metadata.content, str)
     assert unfenced(metadata.content) == "Metadata: fly_process_group=app fly_platform_version=v2"
     value = world.call("fly_get_machine_metadata_key", WEB_1_ARGS | {"key": "fly_process_group"})
+    assert isinstance(value.content, str)
     assert unfenced(value.content) == "Metadata value: value=app"
     assert world.recorder.to(M1 + "/memory") == [("GET", None)]
     assert world.recorder.to(M1 + "/metadata") == [("GET", None)]

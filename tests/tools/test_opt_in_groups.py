@@ -51,11 +51,11 @@ def test_a_policy_opts_in_the_groups_and_tools_it_names(client: FlyClient) -> No
     allowed = next(e for e in ENDPOINTS.records if not e.default and e.group != group)
     policy = AgentPolicy(
         agent_id="ops",
-        groups={"machines": "read", group: "full"},  # type: ignore[dict-item]
+        groups={"machines": "read", group: "full"},
         tools={allowed.name: "allow"},
     )
     names = FlyToolkit(client=client, scope="org", policy=policy).tool_names
-    in_group = [e.name for e in ENDPOINTS.in_group(group)]  # type: ignore[arg-type]
+    in_group = [e.name for e in ENDPOINTS.in_group(group)]
     assert set(in_group) <= set(names)
     assert allowed.name in names
     others = {e.name for e in ENDPOINTS.records if not e.default} - {*in_group, allowed.name}
@@ -69,7 +69,7 @@ def test_a_policy_that_turns_a_group_off_or_denies_a_tool_opts_nothing_in(
     tool = next(e for e in ENDPOINTS.records if not e.default and e.group != group)
     policy = AgentPolicy(
         agent_id="ops",
-        groups={"machines": "read", group: "off"},  # type: ignore[dict-item]
+        groups={"machines": "read", group: "off"},
         tools={tool.name: "deny"},
     )
     names = FlyToolkit(client=client, scope="org", policy=policy).tool_names

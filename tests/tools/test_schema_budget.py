@@ -16,12 +16,12 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import jsonschema
+import jsonschema  # type: ignore[import-untyped]
 import pytest
 from langchain_core.tools import BaseTool
 from langchain_core.utils.function_calling import convert_to_openai_tool
 
-from fly_tools import ENDPOINTS, FlyClient, FlyToolkit
+from fly_tools import ENDPOINTS, Endpoint, FlyClient, FlyToolkit
 from fly_tools.risk import GROUPS
 from tests.snapshots.schemas import default_names
 from tests.tools.world import EXAMPLES, prepared_world
@@ -105,7 +105,7 @@ def test_every_lean_schema_accepts_its_examples(name: str) -> None:
 
 
 @pytest.mark.parametrize("endpoint", ENDPOINTS.records, ids=lambda e: e.name)
-def test_lean_schema_keeps_every_enum_limit_and_required_field(endpoint: Any) -> None:
+def test_lean_schema_keeps_every_enum_limit_and_required_field(endpoint: Endpoint) -> None:
     tool = _by_name(_tools(scope="org"), endpoint.name)
     assert tool is not None
     assert tool.args_schema is endpoint.args_model  # validation is the full model

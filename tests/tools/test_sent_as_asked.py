@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 import pytest
 from langchain.agents import create_agent
-from langchain_core.messages import ToolCall, ToolMessage
+from langchain_core.messages import HumanMessage, ToolCall, ToolMessage
 
 from fly_tools import FlyToolkit, approve_all, cli
 from fly_tools.testing import FakeFly
@@ -69,7 +69,9 @@ CREATE_NESTED: dict[str, Any] = {
         "auto_destroy": False,
     },
 }
-CREATE_NESTED_SENT = {"config": {"image": "nginx:1.27", **CREATE_NESTED["machine_config"]}}
+CREATE_NESTED_SENT: dict[str, Any] = {
+    "config": {"image": "nginx:1.27", **CREATE_NESTED["machine_config"]}
+}
 CREATE_NESTED_SENT["region"] = "ord"
 # An update whose only change is in machine_config: it must not be an empty restart.
 UPDATE_ONLY_CONFIG: dict[str, Any] = {
@@ -143,7 +145,7 @@ def via_ainvoke(fake: FakeFly, recorder: Recorder, tool: str, args: dict[str, An
 def via_agent(fake: FakeFly, recorder: Recorder, tool: str, args: dict[str, Any]) -> str:
     model = ScriptedChatModel(script=[calls((tool, args))])
     agent = create_agent(model, tools=toolkit(fake, recorder).get_tools())
-    result = agent.invoke({"messages": [("user", "Do it.")]})
+    result = agent.invoke({"messages": [HumanMessage("Do it.")]})
     (message,) = [m for m in result["messages"] if isinstance(m, ToolMessage)]
     return str(message.status)
 

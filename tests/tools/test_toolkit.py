@@ -40,7 +40,7 @@ def expected(scope: str, group: str | None = None, tier: RiskTier | None = None)
 
 @pytest.mark.parametrize("scope", SCOPES)
 def test_a_scope_gets_exactly_the_records_that_declare_it(client: FlyClient, scope: str) -> None:
-    tools = FlyToolkit(client=client, scope=scope).get_tools()  # type: ignore[arg-type]
+    tools = FlyToolkit(client=client, scope=scope).get_tools()
     assert [t.name for t in tools] == expected(scope)
     assert all(scope in (t.metadata or {})["scopes"] for t in tools)
 
@@ -52,9 +52,9 @@ def test_scope_x_tier_x_group_matrix(client: FlyClient) -> None:
         kwargs = {"scope": scope, "max_risk": tier, "groups": None if group is None else [group]}
         if not names:
             with pytest.raises(ValueError, match="no tools"):
-                FlyToolkit(client=client, **kwargs)  # type: ignore[arg-type]
+                FlyToolkit(client=client, **kwargs)
             continue
-        toolkit = FlyToolkit(client=client, **kwargs)  # type: ignore[arg-type]
+        toolkit = FlyToolkit(client=client, **kwargs)
         assert toolkit.tool_names == names, kwargs
         checked += 1
     assert checked > 100
@@ -88,13 +88,13 @@ def test_construction_fails_closed(
     client: FlyClient, kwargs: dict[str, object], message: str
 ) -> None:
     with pytest.raises(ValueError, match=message):
-        FlyToolkit(client=client, **{"scope": "org", **kwargs})  # type: ignore[arg-type]
+        FlyToolkit(client=client, **{"scope": "org", **kwargs})
 
 
 @pytest.mark.parametrize("confirm", ["upstream", "yes", 42])
 def test_confirm_must_be_an_approver(client: FlyClient, confirm: object) -> None:
     with pytest.raises(ValueError, match="confirm"):
-        FlyToolkit(client=client, scope="org", confirm=confirm)  # type: ignore[arg-type]
+        FlyToolkit(client=client, scope="org", confirm=confirm)
 
 
 def test_scope_is_required_and_says_how(client: FlyClient) -> None:
@@ -103,7 +103,10 @@ def test_scope_is_required_and_says_how(client: FlyClient) -> None:
 
 
 def _schema_props(tool: BaseTool) -> dict[str, object]:
-    return tool.tool_call_schema.model_json_schema().get("properties", {})  # type: ignore[union-attr]
+    properties: dict[str, object] = tool.tool_call_schema.model_json_schema().get(  # type: ignore[union-attr]
+        "properties", {}
+    )
+    return properties
 
 
 def test_app_binding_hides_and_pins_app_name(
@@ -252,7 +255,7 @@ def test_a_toolkit_wider_than_its_token_sends_nothing(
 
     fake = FakeFly.demo()
     client = fake.client(scope=token_scope, app="web" if token_scope == "deploy" else None)
-    toolkit = FlyToolkit(client=client, scope=toolkit_scope, app=app, confirm=approve_all)  # type: ignore[arg-type]
+    toolkit = FlyToolkit(client=client, scope=toolkit_scope, app=app, confirm=approve_all)
     name = "fly_exec_machine" if toolkit_scope == "machine-exec" else "fly_restart_machine"
     tool = next(t for t in toolkit.get_tools() if t.name == name)
     args: dict[str, object] = {"machine_id": "3d8d9015b23489"}

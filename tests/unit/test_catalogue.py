@@ -11,6 +11,7 @@ from pydantic import ValidationError
 
 import fly_tools
 from fly_tools import ENDPOINTS, RiskTier
+from fly_tools.client.core import RequestPlan
 from fly_tools.client.flows import call_flow
 from fly_tools.client.settings import SecretToken
 from fly_tools.risk import GROUPS
@@ -190,6 +191,7 @@ def test_every_flow_gets_the_model_it_reads(endpoint: fly_tools.Endpoint) -> Non
         endpoint, sample_args(endpoint), clock=lambda: 0.0, own_token=SecretToken(TOKEN)
     )
     plan = next(flow)
+    assert isinstance(plan, RequestPlan)
     assert plan.endpoint.read_only or plan.endpoint is endpoint
     flow.close()
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import httpx
@@ -39,7 +39,7 @@ def failure(
     make_client: Callable[..., FlyClient],
     fake_fly: Callable[..., Any],
     response: httpx.Response,
-    call: tuple[str, dict[str, object]] = GET_APP,
+    call: tuple[str, Mapping[str, object]] = GET_APP,
 ) -> FlyError:
     fly = fake_fly(response)
     client = make_client(fly, max_retries=0)

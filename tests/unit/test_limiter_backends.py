@@ -7,7 +7,7 @@ import itertools
 import logging
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Hashable, Iterator
 from typing import Any
 
 import fakeredis
@@ -201,7 +201,7 @@ async def test_async_client_paces_through_redis_asyncio(
 ) -> None:
     limiter = FakeRedisLimiter(redis_url, limits=FAST)
 
-    def blocking(*_: object) -> Pace:
+    def blocking(key: Hashable, rate_class: str) -> Pace:
         raise AssertionError("the async client asked Redis through the blocking client")
 
     limiter.acquire = blocking  # type: ignore[method-assign]

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from hypothesis import given
@@ -73,7 +75,7 @@ def test_unknown_arguments_are_rejected() -> None:
     ],
 )  # fmt: skip
 def test_durations_go_out_as_strings(given: object, sent: str) -> None:
-    args = a.StopMachineArgs(app_name="web", machine_id="abc", timeout=given)  # type: ignore[arg-type]
+    args = a.StopMachineArgs(app_name="web", machine_id="abc", timeout=given)
     assert args.json_body(frozenset({"app_name", "machine_id"})) == {"timeout": sent}
 
 
@@ -86,7 +88,7 @@ def test_durations_go_out_as_strings(given: object, sent: str) -> None:
 )  # fmt: skip
 def test_bad_durations_rejected(bad: object) -> None:
     with pytest.raises(ValidationError, match="duration"):
-        a.StopMachineArgs(app_name="web", machine_id="abc", timeout=bad)  # type: ignore[arg-type]
+        a.StopMachineArgs(app_name="web", machine_id="abc", timeout=bad)
 
 
 def test_config_durations_normalised() -> None:
@@ -105,12 +107,12 @@ def test_config_durations_normalised() -> None:
     ],
 )  # fmt: skip
 def test_guest_limits(kind: str, cpus: int, memory: int, ok: bool) -> None:
-    build = lambda: a.CreateMachineArgs(  # noqa: E731
+    build: Callable[[], a.CreateMachineArgs] = lambda: a.CreateMachineArgs(  # noqa: E731
         app_name="web",
         image="nginx",
         cpu_kind=kind,
         cpus=cpus,
-        memory_mb=memory,  # type: ignore[arg-type]
+        memory_mb=memory,
     )
     if ok:
         assert build().merged_config()["guest"]["memory_mb"] == memory
@@ -188,7 +190,7 @@ def test_wait_caps_each_request_at_60_seconds() -> None:
     )
     assert args.query_params() == [("state", "started"), ("state", "settled"), ("timeout", "60")]
     with pytest.raises(ValidationError):
-        a.WaitMachineArgs(app_name="web", machine_id="abc", state="running")  # type: ignore[arg-type]
+        a.WaitMachineArgs(app_name="web", machine_id="abc", state="running")
 
 
 def test_query_and_body_mapping() -> None:
@@ -227,11 +229,11 @@ def test_exec_command_is_a_list() -> None:
     with pytest.raises(ValidationError, match="command"):
         a.ExecMachineArgs(app_name="web", machine_id="abc", command=[])
     with pytest.raises(ValidationError, match="command"):
-        a.ExecMachineArgs(app_name="web", machine_id="abc", command="ls -la")  # type: ignore[arg-type]
+        a.ExecMachineArgs(app_name="web", machine_id="abc", command="ls -la")
 
 
 def test_a_single_state_is_read_as_a_list() -> None:
-    assert a.ListMachinesArgs(app_name="web", state="stopped").query_params() == [  # type: ignore[arg-type]
+    assert a.ListMachinesArgs(app_name="web", state="stopped").query_params() == [
         ("state", "stopped")
     ]
 
@@ -239,7 +241,7 @@ def test_a_single_state_is_read_as_a_list() -> None:
 # ---------------------------------------------------------------- values never sent
 
 BAD_ENV_NAMES = ["A=B", "A\x00B", "A\r\nB", "A\nB", "A B", "", " ", "1ABC", "A-B", "é", "A" * 257]
-ENV_PLACES = {
+ENV_PLACES: dict[str, Callable[[str], dict[str, Any]]] = {
     "flat env": lambda name: {"env": {name: "x"}},
     "machine_config.env": lambda name: {"machine_config": {"env": {name: "x"}}},
     "processes[].env": lambda name: {"machine_config": {"processes": [{"env": {name: "x"}}]}},
@@ -322,7 +324,7 @@ def test_non_finite_numbers_anywhere_in_machine_config_are_argument_errors(
 ) -> None:
     config = _placed(FLOAT_PLACES[place], value)
     with pytest.raises(ValidationError) as info:
-        a.CreateMachineArgs(app_name="web", image="x", machine_config=config)  # type: ignore[arg-type]
+        a.CreateMachineArgs(app_name="web", image="x", machine_config=config)
     assert "machine_config" in str(info.value)
     with pytest.raises(ValidationError):
         MachineConfig.model_validate(config)
@@ -336,7 +338,7 @@ def test_non_finite_numbers_anywhere_in_machine_config_are_argument_errors(
 def test_whole_numbers_may_come_as_text_or_integral_floats(
     field: str, given: object, read: int
 ) -> None:
-    args = a.CreateMachineArgs(app_name="web", image="x", **{field: given})  # type: ignore[arg-type]
+    args = a.CreateMachineArgs(app_name="web", image="x", **{field: given})
     assert getattr(args, field) == read
     assert type(getattr(args, field)) is int
 
@@ -351,7 +353,7 @@ def test_booleans_fractions_and_odd_text_are_never_ints(value: object) -> None:
             MachineConfig.model_validate({"services": [{"protocol": "tcp", "internal_port": None}]})
         return
     with pytest.raises(ValidationError, match="internal_port"):
-        a.CreateMachineArgs(app_name="web", image="x", internal_port=value)  # type: ignore[arg-type]
+        a.CreateMachineArgs(app_name="web", image="x", internal_port=value)
     with pytest.raises(ValidationError, match="internal_port"):
         MachineConfig.model_validate({"services": [{"protocol": "tcp", "internal_port": value}]})
 
@@ -375,8 +377,8 @@ def test_every_integer_field_refuses_booleans(
 @pytest.mark.parametrize("value", [1, 0, "yes", "1", 1.0, None])
 def test_numbers_are_never_booleans(value: object) -> None:
     with pytest.raises(ValidationError, match="true or false"):
-        a.DeleteAppArgs(app_name="web", force=value)  # type: ignore[arg-type]
-    assert a.DeleteAppArgs(app_name="web", force="TRUE").force is True  # type: ignore[arg-type]
+        a.DeleteAppArgs(app_name="web", force=value)
+    assert a.DeleteAppArgs(app_name="web", force="TRUE").force is True
 
 
 # What Go's time.ParseDuration accepts (its grammar, written out independently of the model).
@@ -401,9 +403,9 @@ def test_numeric_durations_round_trip_through_go_syntax(seconds: float) -> None:
     wanted = Decimal(repr(seconds)) * 10**9
     if wanted != wanted.to_integral_value() or wanted > 2**63 - 1:
         with pytest.raises(ValidationError, match="duration"):
-            a.StopMachineArgs(app_name="web", machine_id="abc", timeout=seconds)  # type: ignore[arg-type]
+            a.StopMachineArgs(app_name="web", machine_id="abc", timeout=seconds)
         return
-    sent = a.StopMachineArgs(app_name="web", machine_id="abc", timeout=seconds).timeout  # type: ignore[arg-type]
+    sent = a.StopMachineArgs(app_name="web", machine_id="abc", timeout=seconds).timeout
     assert sent is not None
     assert GO_DURATION.fullmatch(sent), sent
     assert "e" not in sent  # no exponent: no unit contains an "e"

@@ -62,7 +62,8 @@ def _probe_tool(field: str, received: dict[str, Any]) -> StructuredTool:
     async def arun(**kwargs: Any) -> str:
         return run(**kwargs)
 
-    schema = create_model("Probe", **{field: (Any, None)})
+    fields: dict[str, Any] = {field: (Any, None)}
+    schema = create_model("Probe", **fields)
     return StructuredTool(
         name="probe", description="probe", args_schema=schema, func=run, coroutine=arun
     )

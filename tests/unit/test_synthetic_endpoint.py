@@ -14,6 +14,7 @@ from collections.abc import Iterator
 import pytest
 from langchain.agents import create_agent
 from langchain_core.messages import HumanMessage, ToolMessage
+from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.types import Command
 
@@ -175,7 +176,7 @@ def test_an_agent_pauses_for_it_and_the_middleware_records_the_answer() -> None:
         middleware=approval_middleware(toolkit),
         checkpointer=InMemorySaver(),
     )
-    config = {"configurable": {"thread_id": "drain"}}
+    config: RunnableConfig = {"configurable": {"thread_id": "drain"}}
     paused = agent.invoke({"messages": [HumanMessage("drain web's first machine")]}, config)
     (pending,) = paused["__interrupt__"]
     [asked] = pending.value["action_requests"]

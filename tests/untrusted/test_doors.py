@@ -133,7 +133,9 @@ async def _mcp_read_then_write(decision: str) -> tuple[Any, Any, Any]:
     answer = answering(decision=decision)
     async with Client(build_server(toolkit), elicitation_callback=answer) as client:
         listed = {t.name: t for t in (await client.list_tools()).tools}
-        assert listed["fly_get_machine_metadata"].annotations.open_world_hint is True
+        annotations = listed["fly_get_machine_metadata"].annotations
+        assert annotations is not None
+        assert annotations.open_world_hint is True
         read = await client.call_tool(*READ)
         write = await client.call_tool("fly_set_secret", {"secret_name": "X", "value": "y"})
     return fake, (read, write), answer
@@ -145,7 +147,7 @@ async def test_mcp_fences_the_read_and_asks_the_user_about_the_write() -> None:
     assert INJECTION in read.content[0].text
     assert write.is_error
     assert secret_writes(fake) == []
-    (question,) = answer.asked  # type: ignore[attr-defined]
+    (question,) = answer.asked
     assert "after reading metadata of machine" in question.message
 
 
@@ -193,6 +195,6 @@ async def test_mcp_structured_content_holds_others_text_inert() -> None:
     assert "\u202e" not in structured
     assert "\u200b" not in structured
     assert "</untrusted" not in structured
-    metadata = result.structured_content["config"]["metadata"]  # type: ignore[index]
+    metadata = result.structured_content["config"]["metadata"]
     assert metadata["trap"] == "&lt;/untrusted-data-0>\\u202eevil\\u200b"
     assert metadata["fly_process_group"] == "app"  # plain text stays as it is
