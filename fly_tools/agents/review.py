@@ -171,7 +171,7 @@ class ReviewDecisions:
                     review.grant = None
                     self._refuse(review, why)
         for review in reviews:
-            call, context = review.call, self._ctx(review.call)
+            call, context = review.call, self.call_context(review.call)
             endpoint = self.toolkit.catalogue[call["name"]]
             if review.stop is not None:
                 verdict, who, reason = review.stop
@@ -205,7 +205,8 @@ class ReviewDecisions:
             return " ".join(named.split())[:_MAX_NAME]
         return self.reviewer
 
-    def _ctx(self, call: Mapping[str, Any]) -> CallContext:
+    def call_context(self, call: Mapping[str, Any]) -> CallContext:
+        """Who asks for ``call``: its id, the running thread and the door it came through."""
         door = FACADE_DOOR if call.get(FACADE_KEY) else "langchain"
         return CallContext(tool_call_id=call.get("id"), thread_id=thread_id(), front_door=door)
 
