@@ -23,7 +23,6 @@ from fly_tools.agents.review import (
     EDITED_KEY,
     FACADE_KEY,
     NOT_RECORDED,
-    Review,
     ReviewDecisions,
     ToolResult,
     check_shown,
@@ -37,6 +36,7 @@ from fly_tools.agents.review import (
     thread_id,
 )
 from fly_tools.agents.strays import record_missing_tool, refuse_twin, shared_ids
+from fly_tools.agents.under_review import Review
 from fly_tools.approvals.entries import ApprovalStore
 from fly_tools.approvals.ledger import PROCESS_LEDGER
 from fly_tools.guards.decisions import MiddlewareApproval

@@ -196,7 +196,7 @@ class AsyncFlyClient(ConfiguredClient):
             raise attempts.failed(failure) from exc
         except httpx.InvalidURL as exc:
             raise core.unsendable(plan, exc) from None
-        return attempts.answered(response)
+        return attempts.answered(response, core.parse_response)
 
     async def aclose(self) -> None:
         """Close the HTTP connections."""

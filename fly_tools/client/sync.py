@@ -226,7 +226,7 @@ class FlyClient(ConfiguredClient):
             raise attempts.failed(failure) from exc
         except httpx.InvalidURL as exc:
             raise core.unsendable(plan, exc) from None
-        return attempts.answered(response)
+        return attempts.answered(response, core.parse_response)
 
     def close(self) -> None:
         """Close the HTTP connections."""
