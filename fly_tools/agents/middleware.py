@@ -23,7 +23,6 @@ from fly_tools.agents.review import (
     EDITED_KEY,
     FACADE_KEY,
     NOT_RECORDED,
-    Review,
     ReviewDecisions,
     ToolResult,
     check_shown,
@@ -37,6 +36,7 @@ from fly_tools.agents.review import (
     thread_id,
 )
 from fly_tools.agents.strays import record_missing_tool, refuse_twin, shared_ids
+from fly_tools.agents.under_review import Review
 from fly_tools.approvals.entries import ApprovalStore
 from fly_tools.approvals.ledger import PROCESS_LEDGER
 from fly_tools.guards.decisions import MiddlewareApproval
@@ -114,7 +114,7 @@ class FlyApprovalMiddleware(ReviewDecisions, HumanInTheLoopMiddleware):
         turn = last_turn(state) if self.interrupt_mode != "per_call" else None
         if turn is None:
             return clear_edits(state) if self.interrupt_mode != "per_call" else None
-        reviews = [Review(call, self._prepared(call)) for call in self._gated(turn)]
+        reviews = [Review(call, self._prepared(call)) for call in self.gated_calls(turn)]
         asked, unshown = self._sort(state, reviews)
         if self._twins(turn) and not asked:
             return self._finish(turn, unshown)
@@ -133,7 +133,7 @@ class FlyApprovalMiddleware(ReviewDecisions, HumanInTheLoopMiddleware):
         turn = last_turn(state) if self.interrupt_mode != "per_call" else None
         if turn is None:
             return clear_edits(state) if self.interrupt_mode != "per_call" else None
-        reviews = [Review(call, await self._aprepared(call)) for call in self._gated(turn)]
+        reviews = [Review(call, await self._aprepared(call)) for call in self.gated_calls(turn)]
         asked, unshown = self._sort(state, reviews)
         if self._twins(turn) and not asked:
             return self._finish(turn, unshown)
@@ -144,7 +144,7 @@ class FlyApprovalMiddleware(ReviewDecisions, HumanInTheLoopMiddleware):
         for review, decision in zip(asked, decisions, strict=True):
             if (args := edit_args(review, decision)) is not None:
                 edits[review.call["id"]] = await self.toolkit.aprepare(
-                    review.call["name"], args, context=self._ctx(review.call)
+                    review.call["name"], args, context=self.call_context(review.call)
                 )
         return self._conclude(turn, asked, decisions, edits, unshown)
 
@@ -170,12 +170,14 @@ class FlyApprovalMiddleware(ReviewDecisions, HumanInTheLoopMiddleware):
 
     def _prepared(self, call: Mapping[str, Any]) -> PreparedCall:
         kept = self._fresh.pop((thread_id(), shown_key(call)), None)
-        return kept or self.toolkit.prepare(call["name"], call["args"], context=self._ctx(call))
+        return kept or self.toolkit.prepare(
+            call["name"], call["args"], context=self.call_context(call)
+        )
 
     async def _aprepared(self, call: Mapping[str, Any]) -> PreparedCall:
         kept = self._fresh.pop((thread_id(), shown_key(call)), None)
         return kept or await self.toolkit.aprepare(
-            call["name"], call["args"], context=self._ctx(call)
+            call["name"], call["args"], context=self.call_context(call)
         )
 
     def _conclude(
@@ -198,7 +200,9 @@ class FlyApprovalMiddleware(ReviewDecisions, HumanInTheLoopMiddleware):
         return self._finish(turn, [*asked, *unshown])
 
     def _prepare_edit(self, review: Review, args: dict[str, Any]) -> PreparedCall:
-        return self.toolkit.prepare(review.call["name"], args, context=self._ctx(review.call))
+        return self.toolkit.prepare(
+            review.call["name"], args, context=self.call_context(review.call)
+        )
 
     def _hitl_request(self, reviews: list[Review], *, edited: bool) -> HITLRequest:
         actions = []
@@ -226,7 +230,7 @@ class FlyApprovalMiddleware(ReviewDecisions, HumanInTheLoopMiddleware):
         # again runs again from the start).
         twins = self._twins(turn)
         answers += [
-            refuse_twin(self.toolkit, c, self._ctx(c))
+            refuse_twin(self.toolkit, c, self.call_context(c))
             for c in map(self._view, turn.tool_calls)
             if c.get("id") in twins
         ]
@@ -245,7 +249,7 @@ class FlyApprovalMiddleware(ReviewDecisions, HumanInTheLoopMiddleware):
         try:
             return self._wrap(request, handler)
         finally:
-            self.toolkit._runtime.receipts.discard(self._ctx(self._view(request.tool_call)))
+            self.toolkit.runtime.receipts.discard(self.call_context(self._view(request.tool_call)))
 
     async def awrap_tool_call(
         self,
@@ -256,7 +260,7 @@ class FlyApprovalMiddleware(ReviewDecisions, HumanInTheLoopMiddleware):
         try:
             return await self._awrap(request, handler)
         finally:
-            self.toolkit._runtime.receipts.discard(self._ctx(self._view(request.tool_call)))
+            self.toolkit.runtime.receipts.discard(self.call_context(self._view(request.tool_call)))
 
     def _wrap(
         self, request: ToolCallRequest, handler: Callable[[ToolCallRequest], ToolResult]
@@ -264,7 +268,7 @@ class FlyApprovalMiddleware(ReviewDecisions, HumanInTheLoopMiddleware):
         call = self._view(request.tool_call)
         if (twin := self._twin_of(request, call)) is not None:
             return twin
-        record_missing_tool(self.toolkit, request, self._ctx(request.tool_call))
+        record_missing_tool(self.toolkit, request, self.call_context(request.tool_call))
         if self.interrupt_mode != "per_call":
             return super().wrap_tool_call(request, handler)
         if not self._is_gated(call):
@@ -285,7 +289,7 @@ class FlyApprovalMiddleware(ReviewDecisions, HumanInTheLoopMiddleware):
         call = self._view(request.tool_call)
         if (twin := self._twin_of(request, call)) is not None:
             return twin
-        record_missing_tool(self.toolkit, request, self._ctx(request.tool_call))
+        record_missing_tool(self.toolkit, request, self.call_context(request.tool_call))
         if self.interrupt_mode != "per_call":
             return await super().awrap_tool_call(request, handler)
         if not self._is_gated(call):
@@ -298,7 +302,7 @@ class FlyApprovalMiddleware(ReviewDecisions, HumanInTheLoopMiddleware):
         decision = interrupt(self._approval_request(review, edited=False))
         args = edit_args(review, decision)
         edited = (
-            await self.toolkit.aprepare(call["name"], args, context=self._ctx(call))
+            await self.toolkit.aprepare(call["name"], args, context=self.call_context(call))
             if args is not None
             else None
         )
@@ -389,11 +393,14 @@ class FlyApprovalMiddleware(ReviewDecisions, HumanInTheLoopMiddleware):
         turn = last_turn(request.state) if isinstance(request.state, Mapping) else None
         if turn is None or call.get("id") not in self._twins(turn):
             return None
-        return refuse_twin(self.toolkit, call, self._ctx(call))
+        return refuse_twin(self.toolkit, call, self.call_context(call))
 
-    def _gated(self, turn: AIMessage) -> list[ToolCall]:
+    def gated_calls(self, turn: AIMessage) -> list[ToolCall]:
         """The turn's gated calls a reviewer is asked about: all but those sharing an id
-        (no question is opened for them; they are refused when the node finishes)."""
+        (no question is opened for them; they are refused when the node finishes).
+
+        :class:`FlyReviewSnapshot` records the descriptions of these same calls.
+        """
         views = [self._view(c) for c in turn.tool_calls]
         twins = shared_ids(views, self._is_gated)
         return [c for c in views if self._is_gated(c) and c.get("id") not in twins]
@@ -416,7 +423,7 @@ class FlyApprovalMiddleware(ReviewDecisions, HumanInTheLoopMiddleware):
             isinstance(name, str)
             and name in self.interrupt_on
             and name in self.toolkit.tool_names
-            and self.toolkit.gated(name, self._ctx(call))
+            and self.toolkit.gated(name, self.call_context(call))
         )
 
 

@@ -15,17 +15,15 @@ import hashlib
 import json
 import secrets
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from fly_tools.agents.under_review import Review
 from fly_tools.approvals.entries import PENDING_TTL, Approval, ApprovalError, ApprovalStore
 from fly_tools.approvals.hook import request_binding
 from fly_tools.approvals.ledger import Asker, asker_of, same_asker, spend_answer
 from fly_tools.guards.describe import changed_during_review
 from fly_tools.toolkit import FlyToolkit
 from fly_tools.tools.runtime import PreparedCall
-
-if TYPE_CHECKING:
-    from fly_tools.agents.review import Review
 
 QUESTION_PREFIX = "question:"
 """Key prefix, in the recorded descriptions, of a call's question id."""

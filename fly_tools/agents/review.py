@@ -10,14 +10,14 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
-from langchain_core.messages import AIMessage, ToolCall, ToolMessage
+from langchain_core.messages import AIMessage, ToolMessage
 from langgraph.config import get_config
 from langgraph.types import Command
 
 from fly_tools.agents import questions
+from fly_tools.agents.under_review import Review
 from fly_tools.approvals.entries import ApprovalStore
 from fly_tools.guards.context import CallContext
 from fly_tools.guards.describe import ASK_AGAIN, changed_during_review
@@ -39,25 +39,6 @@ NOT_RECORDED = (
     "it: build the agent's middleware with fly_tools.agents.approval_middleware(toolkit), "
     "which records it"
 )
-
-
-@dataclass
-class Review:
-    """One gated call under review, and what became of it."""
-
-    call: ToolCall
-    prepared: PreparedCall
-    shown: str | None = None  # the description recorded before the pause (what was asked)
-    stale: str | None = None  # why an approval cannot stand: Fly's state changed meanwhile
-    edited: PreparedCall | None = None
-    edited_args: dict[str, Any] | None = None
-    answer: ToolMessage | None = None
-    # Side effects wait until every question of the node is answered: a node that
-    # pauses again is run again from the start on resume.
-    grant: tuple[PreparedCall, str, str] | None = None
-    stop: tuple[str, str, str] | None = None
-    question: str | None = None  # its id in the approval ledger, recorded before the pause
-    pinned: str | None = None  # the machine version the reviewer was shown
 
 
 class ReviewDecisions:
@@ -171,7 +152,7 @@ class ReviewDecisions:
                     review.grant = None
                     self._refuse(review, why)
         for review in reviews:
-            call, context = review.call, self._ctx(review.call)
+            call, context = review.call, self.call_context(review.call)
             endpoint = self.toolkit.catalogue[call["name"]]
             if review.stop is not None:
                 verdict, who, reason = review.stop
@@ -205,7 +186,8 @@ class ReviewDecisions:
             return " ".join(named.split())[:_MAX_NAME]
         return self.reviewer
 
-    def _ctx(self, call: Mapping[str, Any]) -> CallContext:
+    def call_context(self, call: Mapping[str, Any]) -> CallContext:
+        """Who asks for ``call``: its id, the running thread and the door it came through."""
         door = FACADE_DOOR if call.get(FACADE_KEY) else "langchain"
         return CallContext(tool_call_id=call.get("id"), thread_id=thread_id(), front_door=door)
 

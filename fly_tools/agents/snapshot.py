@@ -55,7 +55,9 @@ class FlyReviewSnapshot(AgentMiddleware[Any, Any, Any]):
         if calls is None:
             return {SHOWN_KEY: {}} if shown_of(state) else None
         prepared = [
-            self.approver.toolkit.prepare(c["name"], c["args"], context=self.approver._ctx(c))
+            self.approver.toolkit.prepare(
+                c["name"], c["args"], context=self.approver.call_context(c)
+            )
             for c in calls
         ]
         return self._record(calls, prepared)
@@ -67,7 +69,7 @@ class FlyReviewSnapshot(AgentMiddleware[Any, Any, Any]):
             return {SHOWN_KEY: {}} if shown_of(state) else None
         prepared = [
             await self.approver.toolkit.aprepare(
-                c["name"], c["args"], context=self.approver._ctx(c)
+                c["name"], c["args"], context=self.approver.call_context(c)
             )
             for c in calls
         ]
@@ -75,7 +77,7 @@ class FlyReviewSnapshot(AgentMiddleware[Any, Any, Any]):
 
     def _calls(self, state: Any) -> list[ToolCall] | None:
         turn = last_turn(state)
-        return None if turn is None else self.approver._gated(turn)
+        return None if turn is None else self.approver.gated_calls(turn)
 
     def _record(self, calls: list[ToolCall], prepared: list[PreparedCall]) -> dict[str, Any]:
         shown: dict[str, str] = {}

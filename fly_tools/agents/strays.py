@@ -58,7 +58,7 @@ def record_missing_tool(
     args = request.tool_call.get("args")
     if isinstance(name, str) and name in toolkit.catalogue and isinstance(args, Mapping):
         record_review(
-            toolkit._runtime,
+            toolkit.runtime,
             toolkit.catalogue[name],
             args,
             verdict="refused",

@@ -13,9 +13,9 @@ from fly_tools.approvals.entries import (
     ApprovalError,
     ApprovalStore,
     Status,
-    open_store,
 )
 from fly_tools.approvals.hook import StoreApproval, request_binding
+from fly_tools.approvals.stores import open_store
 
 __all__ = [
     "Approval",

@@ -1,11 +1,9 @@
-"""Pending approvals as stored records, the store interface, and opening a store from a URL."""
+"""Pending approvals as stored records, and the store interface every store keeps to."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field, replace
-from pathlib import Path
 from typing import Any, Literal, Protocol, get_args
 
 Status = Literal["pending", "approved", "edited", "rejected", "spent", "expired"]
@@ -14,9 +12,6 @@ Status = Literal["pending", "approved", "edited", "rejected", "spent", "expired"
 ``expired`` is read off ``expires_at``, never written; ``spent`` is final.
 """
 STATUSES: tuple[str, ...] = get_args(Status)
-ENV_VAR = "FLY_TOOLS_APPROVALS"
-"""Environment variable naming the store (a path, ``sqlite:///path`` or ``redis://...``)."""
-DEFAULT_PATH = Path("~/.fly-tools/approvals.db")
 PENDING_TTL = 86_400.0
 """Seconds a question waits for a person before it expires."""
 APPROVED_TTL = 900.0
@@ -201,35 +196,3 @@ def answer_error(approval_id: str, found: Approval | None, now: float) -> Approv
     status = found.status_at(now)
     by = f" by {found.answered_by}" if found.answered_by else ""
     return ApprovalError(f"approval {approval_id} is {status}{by}; only a pending one is answered")
-
-
-def open_store(url: str | os.PathLike[str] | None = None) -> ApprovalStore:
-    """The store ``url`` names: a path or ``sqlite:///path`` (one host), or ``redis://...``.
-
-    Without ``url``: ``$FLY_TOOLS_APPROVALS``, else ``~/.fly-tools/approvals.db``. As in
-    SQLAlchemy, ``sqlite:///rel.db`` is relative and ``sqlite:////abs.db`` absolute.
-
-    Raises:
-        ApprovalError: an unknown scheme, or the redis extra is missing.
-    """
-    text = os.fspath(url) if url is not None else os.environ.get(ENV_VAR, "").strip()
-    text = text or str(DEFAULT_PATH)
-    if text.startswith(("redis://", "rediss://", "unix://")):
-        try:
-            from fly_tools.approvals.redis_store import RedisApprovalStore
-        except ModuleNotFoundError:
-            raise ApprovalError(
-                "a redis:// approvals store needs the redis client: pip install 'fly-tools[redis]'"
-            ) from None
-        return RedisApprovalStore.from_url(text)
-    if text.startswith("sqlite:///"):
-        # As SQLAlchemy reads it: sqlite:///rel.db is relative, sqlite:////abs.db absolute.
-        text = text.removeprefix("sqlite:///")
-    elif "://" in text:
-        raise ApprovalError(
-            f"unknown approvals store {text.split('://')[0]}://: "
-            "give a file path, sqlite:///path or redis://host:port/db"
-        )
-    from fly_tools.approvals.sqlite_store import SqliteApprovalStore
-
-    return SqliteApprovalStore(Path(text).expanduser())

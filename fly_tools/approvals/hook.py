@@ -17,7 +17,6 @@ from fly_tools.approvals.entries import (
     ApprovalError,
     ApprovalStore,
     Status,
-    open_store,
 )
 from fly_tools.approvals.ledger import Asker, asker_of, same_asker, spend_answer
 from fly_tools.approvals.signing import (
@@ -27,6 +26,7 @@ from fly_tools.approvals.signing import (
     parse_public_keys,
     sign,
 )
+from fly_tools.approvals.stores import open_store
 from fly_tools.catalogue import Endpoint
 from fly_tools.guards.decisions import ActionRequest, Approve, Decision, Pending, Reject, target_of
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 from typing import Any
 
 from fly_tools.risk import GROUPS, SCOPES, RiskTier
@@ -39,6 +40,11 @@ PASSED_THROUGH_HELP = {
 }
 PASSED_THROUGH = {name: handler for name, (handler, _) in PASSED_THROUGH_HELP.items()}
 """Commands whose arguments go, unparsed, to their own command line."""
+CONFIRM_TIMEOUT_HELP = (
+    "seconds to wait for an approval before it counts as rejected (default: no limit at a terminal)"
+)
+AddCommand = Callable[..., argparse.ArgumentParser]
+"""The subcommands' ``add_parser``: it makes one command's parser (its class is argparse's own)."""
 EXIT_CODES = "Exit status: 0 done; 1 the call failed, was refused or was rejected; 2 usage error."
 
 
@@ -53,10 +59,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"fly-tools {__version__}")
     commands = parser.add_subparsers(title="commands", dest="command", metavar="COMMAND")
-    _tools_command(commands)
-    _call_command(commands)
-    _audit_command(commands)
-    _demo_command(commands)
+    _tools_command(commands.add_parser)
+    _call_command(commands.add_parser)
+    _audit_command(commands.add_parser)
+    _demo_command(commands.add_parser)
     for name, (handler, summary) in PASSED_THROUGH_HELP.items():
         # No option prefix, so every argument (--help too) is kept for the command's own parser.
         own = commands.add_parser(name, help=summary, add_help=False, prefix_chars="\0")
@@ -65,8 +71,8 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _tools_command(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    tools = commands.add_parser(
+def _tools_command(add_command: AddCommand) -> None:
+    tools = add_command(
         "tools",
         help="list the tools a toolkit would give an agent",
         description="List the tools a toolkit with these options would give an agent. "
@@ -81,8 +87,8 @@ def _tools_command(commands: argparse._SubParsersAction[argparse.ArgumentParser]
     tools.set_defaults(run="fly_tools.cli.call:run_tools")
 
 
-def _call_command(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    call = commands.add_parser(
+def _call_command(add_command: AddCommand) -> None:
+    call = add_command(
         "call",
         help="run one tool through the toolkit's guards and audit",
         description="Run one tool through the same toolkit, guards, approval and audit as an "
@@ -145,15 +151,18 @@ class _CallHelp(argparse.Action):
         parser.exit()
 
 
-def call_toolkit_options(call: argparse.ArgumentParser) -> None:
-    """The toolkit options of commands that run calls (``call``, ``mcp``): approval time, programs, agent."""
-    call.add_argument(
-        "--confirm-timeout",
-        type=float,
-        metavar="SECONDS",
-        help="seconds to wait for an approval before it counts as rejected (default: no limit "
-        "at a terminal)",
-    )
+def call_toolkit_options(
+    call: argparse.ArgumentParser,
+    *,
+    confirm_timeout_help: str = CONFIRM_TIMEOUT_HELP,
+) -> None:
+    """The toolkit options of commands that run calls (``call``, ``mcp``): approval time, programs, agent.
+
+    Args:
+        call: the command's parser.
+        confirm_timeout_help: ``--confirm-timeout`` as it applies to the command.
+    """
+    call.add_argument("--confirm-timeout", type=float, metavar="SECONDS", help=confirm_timeout_help)
     call.add_argument(
         "--exec-commands",
         action="append",
@@ -163,8 +172,8 @@ def call_toolkit_options(call: argparse.ArgumentParser) -> None:
     call.add_argument("--agent-id", "--agent", dest="agent_id", help="agent id in the audit record")
 
 
-def _audit_command(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    audit = commands.add_parser(
+def _audit_command(add_command: AddCommand) -> None:
+    audit = add_command(
         "audit",
         help="print an audit file as a plain-English trail",
         description="Print an audit file as a numbered plain-English trail, filtered.",
@@ -186,8 +195,8 @@ def _audit_command(commands: argparse._SubParsersAction[argparse.ArgumentParser]
     audit.set_defaults(run="fly_tools.cli.commands:run_audit")
 
 
-def _demo_command(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    demo = commands.add_parser(
+def _demo_command(add_command: AddCommand) -> None:
+    demo = add_command(
         "demo",
         help="an agent tends app web on the fake Fly API",
         description="An agent tends an app on the fake Fly API and pauses before the one "

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable, Mapping
 from types import TracebackType
-from typing import Any
+from typing import Any, Self
 
 import httpx
 import tenacity
@@ -14,7 +14,12 @@ from fly_tools.catalogue import Endpoint
 from fly_tools.client import core, flows, tokens
 from fly_tools.client.errors import ConfigurationError, FlyError
 from fly_tools.client.limiters import Limiter, apace
-from fly_tools.client.settings import ClientConfig, ConfiguredClient, authorization_header
+from fly_tools.client.settings import (
+    ClientConfig,
+    ConfiguredClient,
+    SecretToken,
+    authorization_header,
+)
 from fly_tools.models.args import FlyArgs
 
 AsyncSleep = Callable[[float], Awaitable[None]]
@@ -35,7 +40,7 @@ class AsyncFlyClient(ConfiguredClient):
 
     def __init__(
         self,
-        token: str | None = None,
+        token: str | SecretToken | None = None,
         *,
         base_url: str | None = None,
         internal: bool = False,
@@ -57,18 +62,36 @@ class AsyncFlyClient(ConfiguredClient):
             clock=clock,
             limiter=limiter,
         )
-        self._setup(config, transport, sleep)
-
-    def _setup(
-        self,
-        config: ClientConfig,
-        transport: httpx.AsyncBaseTransport | None,
-        sleep: AsyncSleep | None,
-    ) -> None:
         self._config = config
         self._transport = transport
         self._sleep: AsyncSleep = sleep or asyncio.sleep
         self._http_client: httpx.AsyncClient | None = None
+
+    @classmethod
+    def from_config(
+        cls, config: ClientConfig, *, transport: object = None, sleep: AsyncSleep | None = None
+    ) -> Self:
+        """A client with settings another client resolved; see :meth:`FlyClient.from_config`.
+
+        Raises:
+            ConfigurationError: the transport cannot serve async requests.
+        """
+        if transport is not None and not isinstance(transport, httpx.AsyncBaseTransport):
+            raise ConfigurationError(
+                "The sync client's transport cannot serve async requests.",
+                advice="Create AsyncFlyClient(transport=...) with an async transport.",
+            )
+        return cls(**config.arguments(), transport=transport, sleep=sleep)
+
+    @property
+    def transport(self) -> httpx.AsyncBaseTransport | None:
+        """The httpx transport given to the client (``None``: httpx's own)."""
+        return self._transport
+
+    @property
+    def sleep(self) -> AsyncSleep:
+        """How the client sleeps between retries and while paced."""
+        return self._sleep
 
     async def _http(self) -> httpx.AsyncClient:
         # Made on first use: building it loads TLS certificates, which a toolkit that
@@ -82,19 +105,6 @@ class AsyncFlyClient(ConfiguredClient):
 
     def _new_http(self) -> httpx.AsyncClient:
         return httpx.AsyncClient(transport=self._transport, **self._config.httpx_options())
-
-    @classmethod
-    def _with_config(
-        cls, config: ClientConfig, transport: object, sleep: AsyncSleep | None
-    ) -> AsyncFlyClient:
-        if transport is not None and not isinstance(transport, httpx.AsyncBaseTransport):
-            raise ConfigurationError(
-                "The sync client's transport cannot serve async requests.",
-                advice="Create AsyncFlyClient(transport=...) with an async transport.",
-            )
-        client = cls.__new__(cls)
-        client._setup(config, transport, sleep)
-        return client
 
     async def call(
         self, endpoint_or_name: Endpoint | str, args: FlyArgs | Mapping[str, Any]
@@ -186,7 +196,7 @@ class AsyncFlyClient(ConfiguredClient):
             raise attempts.failed(failure) from exc
         except httpx.InvalidURL as exc:
             raise core.unsendable(plan, exc) from None
-        return attempts.answered(response)
+        return attempts.answered(response, core.parse_response)
 
     async def aclose(self) -> None:
         """Close the HTTP connections."""

@@ -139,13 +139,19 @@ class Attempts:
         """Whether another full attempt would end past the request's total deadline."""
         return now - self.started + self.attempt_seconds > self.deadline
 
-    def answered(self, response: httpx.Response) -> Any:
-        """The result of an answered attempt (see :func:`~fly_tools.client.core.parse_response`)."""
-        from fly_tools.client.core import parse_response  # core imports this module
+    def answered(
+        self, response: httpx.Response, parse: Callable[[Any, httpx.Response], Any]
+    ) -> Any:
+        """The result of an answered attempt.
 
+        Args:
+            response: Fly's answer.
+            parse: how an answer to the plan becomes a result or an error
+                (:func:`~fly_tools.client.core.parse_response`).
+        """
         self.tries += 1
         try:
-            return parse_response(self.plan, response)
+            return parse(self.plan, response)
         except FlyAPIError as error:
             done = done_by_lost_attempt(self.plan, error) if self.reply_lost else None
             if done is None:

@@ -226,6 +226,18 @@ class ClientConfig:
             clock=clock,
         )
 
+    def arguments(self) -> dict[str, Any]:
+        """The client arguments that resolve to these settings again, the environment unread
+        (every setting is given): how a client is built from settings another one holds."""
+        return {
+            "token": self.token,
+            "base_url": self.base_url,
+            "timeout": self.timeout,
+            "rate_limit": self.limiter if self.limiter is not None else False,
+            "max_retries": self.max_retries,
+            "clock": self.clock,
+        }
+
     def httpx_options(self) -> dict[str, Any]:
         """Keyword arguments for ``httpx.Client`` / ``httpx.AsyncClient`` (add ``transport``)."""
         return {
@@ -247,6 +259,11 @@ class ConfiguredClient:
     def from_env(cls, **overrides: Any) -> Self:
         """A client configured from the environment; keyword arguments override it."""
         return cls(**overrides)
+
+    @property
+    def config(self) -> ClientConfig:
+        """The settings, resolved once: a twin or a narrowed copy of the client shares them."""
+        return self._config
 
     @property
     def token(self) -> SecretToken:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping
 from types import TracebackType
-from typing import Any
+from typing import Any, Self
 
 import httpx
 import tenacity
@@ -14,7 +14,12 @@ from fly_tools.catalogue import Endpoint
 from fly_tools.client import core, flows, tokens
 from fly_tools.client.errors import ConfigurationError, FlyError
 from fly_tools.client.limiters import Limiter, pace
-from fly_tools.client.settings import ClientConfig, ConfiguredClient, authorization_header
+from fly_tools.client.settings import (
+    ClientConfig,
+    ConfiguredClient,
+    SecretToken,
+    authorization_header,
+)
 from fly_tools.models.args import FlyArgs
 
 
@@ -45,7 +50,7 @@ class FlyClient(ConfiguredClient):
 
     def __init__(
         self,
-        token: str | None = None,
+        token: str | SecretToken | None = None,
         *,
         base_url: str | None = None,
         internal: bool = False,
@@ -67,18 +72,45 @@ class FlyClient(ConfiguredClient):
             clock=clock,
             limiter=limiter,
         )
-        self._setup(config, transport, sleep or time.sleep)
-
-    def _setup(
-        self,
-        config: ClientConfig,
-        transport: httpx.BaseTransport | None,
-        sleep: Callable[[float], None],
-    ) -> None:
         self._config = config
         self._transport = transport
-        self._sleep = sleep
+        self._sleep = sleep or time.sleep
         self._http_client: httpx.Client | None = None
+
+    @classmethod
+    def from_config(
+        cls,
+        config: ClientConfig,
+        *,
+        transport: object = None,
+        sleep: Callable[[float], None] | None = None,
+    ) -> Self:
+        """A client with settings another client resolved (see :attr:`config`).
+
+        Args:
+            config: the settings, shared as they are (token, base URL, rate limiter...).
+            transport: httpx transport for the new client.
+            sleep: how the new client sleeps (default :func:`time.sleep`).
+
+        Raises:
+            ConfigurationError: the transport cannot serve blocking requests.
+        """
+        if transport is not None and not isinstance(transport, httpx.BaseTransport):
+            raise ConfigurationError(
+                "The async client's transport cannot serve blocking requests.",
+                advice="Create FlyClient(transport=...) with a sync transport.",
+            )
+        return cls(**config.arguments(), transport=transport, sleep=sleep)
+
+    @property
+    def transport(self) -> httpx.BaseTransport | None:
+        """The httpx transport given to the client (``None``: httpx's own)."""
+        return self._transport
+
+    @property
+    def sleep(self) -> Callable[[float], None]:
+        """How the client sleeps between retries and while paced."""
+        return self._sleep
 
     @property
     def _http(self) -> httpx.Client:
@@ -89,19 +121,6 @@ class FlyClient(ConfiguredClient):
                 transport=self._transport, **self._config.httpx_options()
             )
         return self._http_client
-
-    @classmethod
-    def _with_config(
-        cls, config: ClientConfig, transport: object, sleep: Callable[[float], None] | None
-    ) -> FlyClient:
-        if transport is not None and not isinstance(transport, httpx.BaseTransport):
-            raise ConfigurationError(
-                "The async client's transport cannot serve blocking requests.",
-                advice="Create FlyClient(transport=...) with a sync transport.",
-            )
-        client = cls.__new__(cls)
-        client._setup(config, transport, sleep or time.sleep)
-        return client
 
     def call(self, endpoint_or_name: Endpoint | str, args: FlyArgs | Mapping[str, Any]) -> Any:
         """Call one endpoint.
@@ -207,7 +226,7 @@ class FlyClient(ConfiguredClient):
             raise attempts.failed(failure) from exc
         except httpx.InvalidURL as exc:
             raise core.unsendable(plan, exc) from None
-        return attempts.answered(response)
+        return attempts.answered(response, core.parse_response)
 
     def close(self) -> None:
         """Close the HTTP connections."""

@@ -1,8 +1,7 @@
 """Twin clients: the async client of a blocking one and back, sharing one set of settings.
 
 The twins live here, apart from both clients, so that neither client module imports the
-other: :mod:`~fly_tools.client.sync` and :mod:`~fly_tools.client.aio` only do I/O. It
-reads the clients' private settings on purpose: they are one package's internals.
+other: :mod:`~fly_tools.client.sync` and :mod:`~fly_tools.client.aio` only do I/O.
 """
 
 from __future__ import annotations
@@ -25,8 +24,8 @@ def async_twin(client: FlyClient, *, sleep: AsyncSleep | None = None) -> AsyncFl
     Raises:
         ConfigurationError: the client's transport cannot serve async requests.
     """
-    sleep = sleep or getattr(getattr(client._sleep, "__self__", None), "asleep", None)
-    return AsyncFlyClient._with_config(client._config, client._transport, sleep)
+    sleep = sleep or getattr(getattr(client.sleep, "__self__", None), "asleep", None)
+    return AsyncFlyClient.from_config(client.config, transport=client.transport, sleep=sleep)
 
 
 def sync_twin(client: AsyncFlyClient, *, sleep: Callable[[float], None] | None = None) -> FlyClient:
@@ -41,5 +40,5 @@ def sync_twin(client: AsyncFlyClient, *, sleep: Callable[[float], None] | None =
     Raises:
         ConfigurationError: the client's transport cannot serve blocking requests.
     """
-    sleep = sleep or getattr(getattr(client._sleep, "__self__", None), "sleep", None)
-    return FlyClient._with_config(client._config, client._transport, sleep)
+    sleep = sleep or getattr(getattr(client.sleep, "__self__", None), "sleep", None)
+    return FlyClient.from_config(client.config, transport=client.transport, sleep=sleep)

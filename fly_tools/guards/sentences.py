@@ -2,14 +2,35 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from fly_tools.catalogue import Endpoint
+from fly_tools.guards.decisions import Target
 from fly_tools.guards.describe import action_phrase
 from fly_tools.render import inert
 
-if TYPE_CHECKING:
-    from fly_tools.guards.audit import AuditRecord
+
+class RecordFields(Protocol):
+    """The fields of an :class:`~fly_tools.guards.AuditRecord` its sentence is written
+    from (typed here, so that the record can be worded as it is made)."""
+
+    @property
+    def agent_id(self) -> str | None: ...
+    @property
+    def tool(self) -> str: ...
+    @property
+    def target(self) -> Target: ...
+    @property
+    def decision(self) -> str: ...
+    @property
+    def decided_by(self) -> str: ...
+    @property
+    def outcome(self) -> str: ...
+    @property
+    def status(self) -> int | None: ...
+    @property
+    def error(self) -> str | None: ...
+
 
 _STOPPED = frozenset({"refused", "rejected", "pending", "responded"})
 """Decisions under which the call never ran, whatever the outcome says."""
@@ -17,7 +38,7 @@ _AT_THE_PROMPT = "console"
 """Who decides at :class:`~fly_tools.guards.ConsoleApproval`'s prompt, by default."""
 
 
-def sentence_for(record: AuditRecord, endpoint: Endpoint | None = None) -> str:
+def sentence_for(record: RecordFields, endpoint: Endpoint | None = None) -> str:
     """The record as one sentence, as a person would write it.
 
     ``ops-bot stopped machine 3d8d9015b23489 in app web — approved at the prompt.``
@@ -77,7 +98,7 @@ def _possessive(name: str) -> str:
     return f"{name}'" if name.endswith("s") else f"{name}'s"
 
 
-def _phrase(record: AuditRecord, endpoint: Endpoint | None, *, past: bool) -> str:
+def _phrase(record: RecordFields, endpoint: Endpoint | None, *, past: bool) -> str:
     if endpoint is not None and endpoint.name == record.tool:
         return action_phrase(endpoint, record.target, past=past)
     return action_phrase(record.tool, record.target, past=past)

@@ -5,16 +5,15 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
-from typing import Any, TypeVar
+from typing import Any
 
 from fly_tools.catalogue import Catalogue, Endpoint
+from fly_tools.client import AsyncFlyClient, FlyClient
 from fly_tools.client.settings import SecretToken, authorization_header
 from fly_tools.macaroons.narrow import Narrowing, reach_caveats
 from fly_tools.macaroons.transport import NarrowingTransport
 from fly_tools.macaroons.wire import attenuate
 from fly_tools.risk import RiskTier
-
-C = TypeVar("C")
 
 
 @dataclass(frozen=True)
@@ -31,9 +30,14 @@ class Attenuation:
 
 
 def narrow_client(
-    client: C, *, endpoints: Iterable[Endpoint], app: str | None, confirm_at: RiskTier,
-    catalogue: Catalogue, settings: Attenuation | bool = True,
-) -> C:  # fmt: skip
+    client: FlyClient | AsyncFlyClient,
+    *,
+    endpoints: Iterable[Endpoint],
+    app: str | None,
+    confirm_at: RiskTier,
+    catalogue: Catalogue,
+    settings: Attenuation | bool = True,
+) -> FlyClient | AsyncFlyClient:
     """A client like ``client`` whose requests go out on narrowed tokens.
 
     Its own token is the reach token without the app pin (narrowed offline); each
@@ -42,7 +46,7 @@ def narrow_client(
     """
     chosen = tuple(endpoints)
     options = settings if isinstance(settings, Attenuation) else Attenuation()
-    header = authorization_header(client._config.token)  # type: ignore[attr-defined]
+    header = authorization_header(client.token)
     narrowing = Narrowing(
         header=header,
         allowed=frozenset(e.name for e in chosen),
@@ -53,19 +57,21 @@ def narrow_client(
         ttl=options.ttl,
         catalogue=catalogue,
     )
-    config = client._config  # type: ignore[attr-defined]
+    config = client.config
     if narrowing.macaroon:
         reach = attenuate(
             header, reach_caveats(narrowing.mask(), None, options.clock(), options.ttl)
         )
         config = replace(config, token=SecretToken(reach.removeprefix("FlyV1 ")))
-    transport = NarrowingTransport(narrowing, client._transport)  # type: ignore[attr-defined]
-    return type(client)._with_config(config, transport, client._sleep)  # type: ignore[attr-defined,no-any-return]
+    transport = NarrowingTransport(narrowing, client.transport)
+    if isinstance(client, FlyClient):
+        return FlyClient.from_config(config, transport=transport, sleep=client.sleep)
+    return AsyncFlyClient.from_config(config, transport=transport, sleep=client.sleep)
 
 
-def permit_on_redeem(receipts: Any, client: Any) -> None:
+def permit_on_redeem(receipts: Any, client: FlyClient | AsyncFlyClient) -> None:
     """Let each redeemed approval send its one call on a one-call token."""
-    transport = client._transport
+    transport = client.transport
     if not isinstance(transport, NarrowingTransport):
         return
     narrowing = transport.narrowing

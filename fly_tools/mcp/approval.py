@@ -29,7 +29,8 @@ from typing import Any
 
 from mcp_types import ElicitRequest, ElicitRequestFormParams, ElicitResult
 
-from fly_tools.approvals.entries import Approval, ApprovalError, ApprovalStore, open_store
+from fly_tools.approvals.entries import Approval, ApprovalError, ApprovalStore
+from fly_tools.approvals.stores import open_store
 from fly_tools.guards import ActionRequest
 from fly_tools.guards.decisions import Approve, Decision, Reject
 from fly_tools.guards.receipts import shared_secret

@@ -104,10 +104,10 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=EPILOG,
     )
     toolkit_options(parser)
-    call_toolkit_options(parser)
-    for action in parser._actions:  # the shared option, said as it applies over MCP
-        if "--confirm-timeout" in action.option_strings:
-            action.help = "seconds a user has to answer an approval form (default: 300)"
+    call_toolkit_options(  # the shared option, said as it applies over MCP
+        parser,
+        confirm_timeout_help="seconds a user has to answer an approval form (default: 300)",
+    )
     parser.add_argument("--audit", metavar="FILE", help="append audit records to a JSONL file")
     parser.add_argument(
         "--live", action="store_true", help="call the real Fly API (token from FLY_API_TOKEN)"

@@ -75,6 +75,8 @@ class ToolkitServer(MCPServer[Any]):
         self.gated = gated
         self.approved_elsewhere = approved_elsewhere
         self.on_unknown = on_unknown
+        # The SDK can add and look up handlers but not remove them; left registered, prompts
+        # and resources would be advertised as capabilities this server does not have.
         handlers = self._lowlevel_server._request_handlers
         for method in UNSERVED:
             handlers.pop(method, None)

@@ -71,7 +71,7 @@ def leave(code: int) -> None:
     for stream in (sys.stdout, sys.stderr):
         with contextlib.suppress(OSError, ValueError):  # closed by the client: nothing to flush
             stream.flush()
-    os._exit(code)
+    os._exit(code)  # the standard library's one way to exit without waiting for threads
 
 
 STOP_GRACE = 1.0

@@ -6,7 +6,7 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal, Protocol
 
 from langchain_core.callbacks import AsyncCallbackManagerForToolRun, CallbackManagerForToolRun
 from langchain_core.runnables import RunnableConfig
@@ -22,9 +22,6 @@ from fly_tools.tools.errors import format_validation_error
 from fly_tools.tools.factory import RUNNING, FlyTool, call_input, keep_artifact
 from fly_tools.tools.runtime import FlyToolError, ToolOutput
 
-if TYPE_CHECKING:
-    from fly_tools.toolkit import FlyToolkit
-
 SEARCH_TOOL = "fly_search_operations"
 CALL_TOOL = "fly_call_operation"
 FACADE_DOOR = "facade"
@@ -33,6 +30,26 @@ tool (its receipt) is never spent by the facade."""
 _WORD = re.compile(r"[a-z0-9]+")
 # Where a query word counts most: an operation's name, then what it does, then its fields.
 _WEIGHTS = (("name", 3), ("text", 2), ("fields", 1))
+
+
+class Operations(Protocol):
+    """What the facade needs of its toolkit (a :class:`~fly_tools.FlyToolkit`): its
+    operations, and its one pipeline to run or refuse a call by name."""
+
+    @property
+    def catalogue(self) -> Catalogue: ...
+    @property
+    def tool_names(self) -> list[str]: ...
+    def get_tools(self) -> list[BaseTool]: ...
+    def call(
+        self, name: str, args: Mapping[str, Any], *, context: CallContext | None = None
+    ) -> ToolOutput: ...
+    async def acall(
+        self, name: str, args: Mapping[str, Any], *, context: CallContext | None = None
+    ) -> ToolOutput: ...
+    def refuse(
+        self, name: str, args: Any, reason: str, *, context: CallContext | None = None
+    ) -> FlyToolError: ...
 
 
 class SearchArgs(BaseModel):
@@ -134,7 +151,7 @@ def _search_tool(index: OperationIndex) -> BaseTool:
 class FacadeCallTool(FlyTool):
     """The call tool: a :class:`FlyTool` whose operation is named in its arguments.
 
-    The operation runs through the toolkit's one pipeline (:meth:`FlyToolkit.call`), so
+    The operation runs through the toolkit's one pipeline (:meth:`~fly_tools.FlyToolkit.call`), so
     validation by the operation's own model, app binding, guard, approval receipt, rate
     limits and audit are those of the operation's own tool, and the audit record names
     the operation. The tool-call id reaches the receipt check as for any ``FlyTool``.
@@ -201,7 +218,7 @@ class _Invalid:
     """The call tool's answer to a malformed call or an operation outside the toolkit:
     recorded as a refusal of the operation named (nothing ran), then explained."""
 
-    def __init__(self, toolkit: FlyToolkit) -> None:
+    def __init__(self, toolkit: Operations) -> None:
         self.toolkit = toolkit
 
     def __call__(self, err: ValidationError) -> str:
@@ -223,7 +240,7 @@ class _Invalid:
         return message
 
 
-def _call_tool(toolkit: FlyToolkit) -> BaseTool:
+def _call_tool(toolkit: Operations) -> BaseTool:
     tool = FacadeCallTool(
         name=CALL_TOOL,
         description=(
@@ -247,7 +264,7 @@ def _never_called(**kwargs: Any) -> ToolOutput:
     raise AssertionError("FacadeCallTool runs through its toolkit")
 
 
-def facade_tools(toolkit: FlyToolkit) -> list[BaseTool]:
+def facade_tools(toolkit: Operations) -> list[BaseTool]:
     """A search tool and a call tool covering every operation of ``toolkit`` (and no other).
 
     Args:

@@ -164,6 +164,21 @@ async def test_async_twin_refuses_a_sync_only_transport(clean_env: pytest.Monkey
     client.close()
 
 
+async def test_a_client_from_another_clients_settings_has_the_same_settings(
+    clean_env: pytest.MonkeyPatch, clock: Any
+) -> None:
+    clean_env.setenv("FLY_TOOLS_TIMEOUT", "7")
+    first = FlyClient(
+        "t0ken-abc", base_url="https://x.test", rate_limit=False, max_retries=5, clock=clock
+    )
+    clean_env.setenv("FLY_TOOLS_TIMEOUT", "9")  # settings are resolved once, not read again
+    clean_env.setenv("FLY_API_HOSTNAME", "https://elsewhere.test")
+    for kind in (FlyClient, AsyncFlyClient):
+        assert kind.from_config(first.config).config == first.config
+    paced = FlyClient("t0ken-abc", rate_limit=RateLimiter(clock=clock))
+    assert AsyncFlyClient.from_config(paced.config).config.limiter is paced.config.limiter
+
+
 async def test_async_from_env(clean_env: pytest.MonkeyPatch) -> None:
     clean_env.setenv("FLY_API_TOKEN", "env-token-1")
     clean_env.setenv("FLY_FLAPS_BASE_URL", "http://flaps.test")
