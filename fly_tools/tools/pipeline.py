@@ -10,7 +10,7 @@ goes out only with a receipt that matches the request (see :mod:`fly_tools.guard
 from __future__ import annotations
 
 from collections.abc import Generator, Mapping
-from typing import Any
+from typing import Any, NoReturn
 
 from pydantic import ValidationError
 
@@ -18,7 +18,6 @@ from fly_tools.catalogue import Endpoint
 from fly_tools.client import FlyError
 from fly_tools.guards import (
     ActionRequest,
-    Approve,
     ConfirmHook,
     Decision,
     Edit,
@@ -134,12 +133,10 @@ def _approval(
         receipt = runtime.receipts.claim(call.context)
         if receipt is None:
             _refuse(runtime, call, NO_RECEIPT.format(**words))
-        assert receipt is not None
         call.reads.extend(receipt.reads)
         return receipt
     if hook is None:
         _refuse(runtime, call, _no_approver(runtime, call))
-    assert hook is not None
     return (yield from _ask_hook(runtime, call, hook))
 
 
@@ -171,7 +168,6 @@ def _ask_hook(
             decision = Reject(reason=reason, by=decision.by)
     if isinstance(decision, Reject):
         _reject(runtime, call, request, decision)
-    assert isinstance(decision, Approve)
     assert call.args is not None
     if state_lookup(endpoint, call.args) is not None:
         # The person may have deliberated for minutes: read the target again, and send
@@ -210,7 +206,6 @@ def _edited_request(
             None,
             Reject(reason=f"edited arguments invalid: {message}", by=decision.by),
         )
-        raise AssertionError("unreachable") from None
     refusal = runtime.guard.refusal(endpoint, edited)
     call.args = edited
     if refusal:
@@ -237,7 +232,6 @@ def _send(
     if runtime.gated(endpoint, call.context):
         if receipt is None:
             _refuse(runtime, call, NO_RECEIPT.format(tool=endpoint.name, tier=endpoint.risk.label))
-        assert receipt is not None
         call.decision, call.decided_by = receipt.verdict, receipt.decided_by
         call.receipt_id = receipt.receipt_id
         mismatch = runtime.receipts.redeem(receipt, endpoint, args)
@@ -310,7 +304,7 @@ _DO_NOT_RETRY = "Do not retry this call; tell the user what you needed and why."
 
 def _refuse(
     runtime: ToolkitRuntime, call: CallState, reason: str, *, advice: str = _DO_NOT_RETRY
-) -> None:
+) -> NoReturn:
     call.decided_by = "guard"
     runtime.record(call, "refused", "not_executed", error=reason)
     text = f"Not executed: {reason}. Nothing was sent to Fly. {advice}"
@@ -319,7 +313,7 @@ def _refuse(
 
 def _reject(
     runtime: ToolkitRuntime, call: CallState, request: ActionRequest | None, decision: Reject
-) -> None:
+) -> NoReturn:
     call.decision, call.decided_by = decision.verdict, decision.by
     runtime.record(call, decision.verdict, "not_executed", error=decision.reason)
     text = rejected_message(call.endpoint, call.args, decision)
