@@ -183,7 +183,7 @@ def _ask_hook(
         call.args,
         decided_by=decision.by,
         verdict="edited" if request.edited else "approved",
-        version=_version(request),
+        version=request.version,
         digest=request.digest,
     )
 
@@ -216,11 +216,6 @@ def _edited_request(
             runtime, endpoint, edited, call.context, edited=True, reads=call.reads
         )
     )
-
-
-def _version(request: ActionRequest) -> str | None:
-    version = request.facts.get("version")
-    return version if isinstance(version, str) and version else None
 
 
 def _send(
