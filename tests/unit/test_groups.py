@@ -17,7 +17,7 @@ def test_the_records_name_each_group_once_in_the_order_of_the_group_type() -> No
 
 
 def test_the_default_groups_are_the_records_that_say_default() -> None:
-    assert DEFAULT_GROUPS == tuple(g.name for g in GROUP_RECORDS if g.default)
+    assert tuple(g.name for g in GROUP_RECORDS if g.default) == DEFAULT_GROUPS
     assert set(DEFAULT_GROUPS) < set(GROUPS)
 
 
