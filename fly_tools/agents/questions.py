@@ -70,7 +70,7 @@ def ask(
         description=request.description,
         target=request.target.to_dict(),
         binding=binding_prefix + request_binding(ledger.binding_key(), endpoint, args),
-        version=request.version,
+        version=prepared.version,
         agent_id=request.agent_id,
         created_at=now,
         expires_at=now + PENDING_TTL,

@@ -31,6 +31,7 @@ from fly_tools.guards.audit import AuditError
 from fly_tools.guards.context import CallContext
 from fly_tools.guards.decisions import MiddlewareApproval, Pending
 from fly_tools.guards.describe import ASK_AGAIN, changed_during_review
+from fly_tools.guards.prepared import PreparedCall
 from fly_tools.guards.receipts import Receipt
 from fly_tools.models.args import FlyArgs
 from fly_tools.tools.drive import drive_async, drive_sync
@@ -42,13 +43,11 @@ from fly_tools.tools.runtime import (
     Confirm,
     FlyToolError,
     Lookup,
-    PreparedCall,
     Send,
     Step,
     ToolkitRuntime,
     ToolOutput,
     describe_steps,
-    validate,
 )
 from fly_tools.untrusted import no_approver
 
@@ -104,7 +103,7 @@ def _steps(
         raise FlyToolError(text, executed=False, reason="invalid arguments")
     runtime.note_secrets(endpoint, call.raw)
     try:
-        call.args = validate(runtime, endpoint, call.raw)
+        call.args = PreparedCall.validate(endpoint, call.raw, runtime.guard.app)
     except ValidationError as err:
         message = format_validation_error(endpoint.name, err)
         call.decided_by = "argument check"
@@ -197,7 +196,7 @@ def _edited_request(
         reason = "the edited arguments still contain a redacted placeholder; give real values"
         _reject(runtime, call, None, Reject(reason=reason, by=decision.by))
     try:
-        edited = validate(runtime, endpoint, decision.args)
+        edited = PreparedCall.validate(endpoint, decision.args, runtime.guard.app)
     except ValidationError as err:
         message = format_validation_error(endpoint.name, err)
         _reject(
@@ -335,7 +334,7 @@ def prepare_steps(
     if shape:
         return PreparedCall(endpoint.name, runtime.gated(endpoint), shape)
     try:
-        args = validate(runtime, endpoint, raw)
+        args = PreparedCall.validate(endpoint, raw, runtime.guard.app)
     except ValidationError as err:
         return PreparedCall(
             endpoint.name,
