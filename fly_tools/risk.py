@@ -1,7 +1,9 @@
-"""Risk tiers and token scopes: the two vocabularies every other layer speaks."""
+"""Risk tiers, token scopes and capability groups: the vocabularies every other layer speaks."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
 from enum import IntEnum
 from typing import Literal, get_args
 
@@ -51,13 +53,89 @@ Group = Literal[
     "certificates", "network", "maintenance", "metadata", "secretkeys", "secret_values",
     "snapshots", "platform", "credentials",
 ]  # fmt: skip
-"""The capability groups of the catalogue."""
+"""The name of a capability group of the catalogue; its facts are its :class:`GroupRecord`."""
 
-GROUPS: tuple[Group, ...] = get_args(Group)
-DEFAULT_GROUPS: tuple[Group, ...] = GROUPS[:8]
-"""The guide's eight groups: what a toolkit offers when it names no groups. The others
-(certificates, IP addresses, cordoning and memory, machine metadata, volume snapshots,
-secret keys, secret values, platform and org-wide lists, credentials) are opted into."""
+
+@dataclass(frozen=True)
+class GroupRecord:
+    """One capability group: whether a toolkit offers it unasked, and what it holds.
+
+    Attributes:
+        name: the name ``groups=``, policies and each endpoint record use.
+        default: whether a toolkit that names no groups offers it (the guide's groups);
+            the others are opted into with ``groups=``, ``include=`` or a policy.
+        sentence: what the group's tools do, in a few words, as the README's groups
+            table says it.
+    """
+
+    name: Group
+    default: bool
+    sentence: str
+
+
+GROUP_RECORDS: tuple[GroupRecord, ...] = (
+    GroupRecord("apps", default=True, sentence="list, read, create and delete apps"),
+    GroupRecord(
+        "machines", default=True, sentence="list, read, create, update and destroy machines"
+    ),
+    GroupRecord(
+        "control",
+        default=True,
+        sentence="start, stop, restart, suspend and signal a machine, run a command in it, wait for it",
+    ),
+    GroupRecord("info", default=True, sentence="a machine's processes, events and config versions"),
+    GroupRecord("leases", default=True, sentence="take, read and release a machine's lease"),
+    GroupRecord("volumes", default=True, sentence="list, read, create, extend and delete volumes"),
+    GroupRecord(
+        "secrets",
+        default=True,
+        sentence="list, set and delete an app's secrets (names and digests, never values)",
+    ),
+    GroupRecord("tokens", default=True, sentence="short-lived OIDC tokens for a cloud provider"),
+    GroupRecord(
+        "certificates",
+        default=False,
+        sentence="an app's TLS certificates: issued by Fly or uploaded",
+    ),
+    GroupRecord("network", default=False, sentence="an app's public IP addresses"),
+    GroupRecord(
+        "maintenance",
+        default=False,
+        sentence="take a machine out of rotation and back, and set its memory",
+    ),
+    GroupRecord("metadata", default=False, sentence="read and change a machine's metadata"),
+    GroupRecord(
+        "secretkeys",
+        default=False,
+        sentence="an app's secret keys (Fly's KMS), and signing and encrypting with them",
+    ),
+    GroupRecord(
+        "secret_values",
+        default=False,
+        sentence="one secret's digest and dates, and setting several secrets at once",
+    ),
+    GroupRecord("snapshots", default=False, sentence="volume snapshots and their retention"),
+    GroupRecord(
+        "platform",
+        default=False,
+        sentence="Fly's regions and placements, and the whole org's machines and volumes",
+    ),
+    GroupRecord(
+        "credentials",
+        default=False,
+        sentence="mint tokens (withheld from the model), and check the toolkit's own token",
+    ),
+)
+"""Every group, in catalogue order: the one place a group's facts are written."""
+
+GROUP_OF: Mapping[Group, GroupRecord] = {g.name: g for g in GROUP_RECORDS}
+"""Each group's record, by name."""
+
+GROUPS: tuple[Group, ...] = tuple(g.name for g in GROUP_RECORDS)
+"""Every group's name, in catalogue order (the same names as :data:`Group`)."""
+
+DEFAULT_GROUPS: tuple[Group, ...] = tuple(g.name for g in GROUP_RECORDS if g.default)
+"""What a toolkit offers when it names no groups; the others are opted into."""
 
 
 def parse_scope(value: str) -> Scope:

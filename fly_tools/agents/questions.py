@@ -61,7 +61,6 @@ def ask(
     assert args is not None
     endpoint = toolkit.catalogue[call["name"]]
     now = ledger.clock()
-    version = request.facts.get("version")
     question = Approval(
         id=question_id or secrets.token_hex(8),
         tool=endpoint.name,
@@ -69,7 +68,7 @@ def ask(
         description=request.description,
         target=request.target.to_dict(),
         binding=binding_prefix + request_binding(ledger.binding_key(), endpoint, args),
-        version=version if isinstance(version, str) else None,
+        version=prepared.version,
         agent_id=request.agent_id,
         created_at=now,
         expires_at=now + PENDING_TTL,

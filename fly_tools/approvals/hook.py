@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import copy
-import hashlib
-import hmac
 import json
 import secrets
 from collections.abc import Iterable
@@ -28,7 +26,8 @@ from fly_tools.approvals.signing import (
 )
 from fly_tools.approvals.stores import open_store
 from fly_tools.catalogue import Endpoint
-from fly_tools.guards.decisions import ActionRequest, Approve, Decision, Pending, Reject, target_of
+from fly_tools.guards.decisions import ActionRequest, Approve, Decision, Pending, Reject
+from fly_tools.guards.receipts import request_digest
 
 STORE_DOOR = "approvals store"
 """``decided_by`` when the store itself refuses (unbound request, store unreachable)."""
@@ -43,15 +42,7 @@ def request_binding(key: bytes, endpoint: Endpoint, args: Any) -> str:
     Raises:
         ValueError: the arguments cannot be put on the wire.
     """
-    from fly_tools.client.core import build_request  # the client decides the wire form
-
-    plan = build_request(endpoint, args)
-    canonical = json.dumps(
-        [endpoint.name, plan.method, plan.path, list(plan.params), plan.json,
-         dict(plan.headers), target_of(endpoint, args).to_dict()],
-        sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False, default=str,
-    )  # fmt: skip
-    return hmac.new(key, canonical.encode("utf-8"), hashlib.sha256).hexdigest()
+    return request_digest(key, endpoint, args, target=True)
 
 
 class StoreApproval:
@@ -208,11 +199,6 @@ def answer_signed(
     return store.answer(approval_id, status, by, reason, expires_at=expires_at, signature=signature)
 
 
-def _version(request: ActionRequest) -> str | None:
-    version = request.facts.get("version")
-    return version if isinstance(version, str) and version else None
-
-
 def _same_call(found: Approval, request: ActionRequest) -> bool:
     # The binding covers the request; the version and the description are what the
     # person was shown, so an answer about another version of the machine, or about a
@@ -221,7 +207,7 @@ def _same_call(found: Approval, request: ActionRequest) -> bool:
     return (
         found.tool == request.tool
         and dict(found.target) == request.target.to_dict()
-        and found.version == _version(request)
+        and found.version == request.version
         and found.description == request.description
     )
 
@@ -234,7 +220,7 @@ def _question(request: ActionRequest, now: float, ttl: float, asker: Asker) -> A
         description=request.description,
         target=request.target.to_dict(),
         binding=request.binding,
-        version=_version(request),
+        version=request.version,
         agent_id=request.agent_id,
         created_at=now,
         expires_at=now + ttl,

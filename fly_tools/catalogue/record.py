@@ -9,7 +9,7 @@ from typing import Literal
 
 from fly_tools.catalogue.access import Need
 from fly_tools.models.base import FlyArgs
-from fly_tools.risk import Group, RiskTier, Scope
+from fly_tools.risk import GROUP_OF, Group, RiskTier, Scope
 
 HttpMethod = Literal["GET", "POST", "PUT", "PATCH", "DELETE"]
 RateClass = Literal["standard", "get_machine", "app_delete"]
@@ -113,7 +113,8 @@ class Endpoint:
 
     Attributes:
         name: the tool name (``fly_list_apps``); stable, agents depend on it.
-        group: capability group, one of :data:`fly_tools.risk.GROUPS`.
+        group: capability group, one of :data:`fly_tools.risk.GROUPS`; whether a toolkit
+            offers the tool by default is the group's (:attr:`default`).
         operation_id: the ``operationId`` in Fly's OpenAPI spec.
         method: HTTP method.
         path: path template as in the spec (without ``/v1``).
@@ -144,8 +145,6 @@ class Endpoint:
         advice: what to do next after an error status, where this endpoint's differs
             from the general advice (status code -> sentence).
         tier_reason: one sentence: why the call sits in its risk tier.
-        default: whether the tool is in a toolkit that names no groups (the guide's
-            31); the others are opted into with ``groups=``, ``include=`` or a policy.
         target_kind: what the call acts on, where the path alone does not say (a
             secret key is named by ``secret_name`` like a secret); ``None`` derives it.
         noun: what one item of the answer is called (``certificate``), for ``item``
@@ -180,7 +179,6 @@ class Endpoint:
     untrusted: Mapping[str, str] = field(default_factory=dict, hash=False)
     advice: Mapping[int, str] = field(default_factory=dict, hash=False)
     tier_reason: str = ""
-    default: bool = False
     target_kind: TargetKind | None = None
     noun: str = ""
     shows: tuple[str, ...] = ()
@@ -191,6 +189,10 @@ class Endpoint:
     path_params: frozenset[str] = field(init=False)
 
     def __post_init__(self) -> None:
+        if self.group not in GROUP_OF:
+            raise ValueError(
+                f"{self.name}: unknown group {self.group!r}; see fly_tools.risk.GROUPS"
+            )
         object.__setattr__(self, "path_params", frozenset(_PATH_PARAM.findall(self.path)))
         object.__setattr__(self, "advice", dict(self.advice))  # a copy, not the caller's
         object.__setattr__(self, "untrusted", dict(self.untrusted))
@@ -211,6 +213,13 @@ class Endpoint:
             if param in self.path_params:
                 return kind  # type: ignore[return-value]
         return "app" if "app_name" in self.args_model.model_fields else "org"
+
+    @property
+    def default(self) -> bool:
+        """Whether a toolkit that names no groups offers this tool: its group's
+        :attr:`~fly_tools.risk.GroupRecord.default`. The others are opted into with
+        ``groups=``, ``include=`` or a policy."""
+        return GROUP_OF[self.group].default
 
     @property
     def read_only(self) -> bool:

@@ -29,6 +29,7 @@ from fly_tools.guards import (
     target_of,
 )
 from fly_tools.guards.decisions import MiddlewareApproval
+from fly_tools.guards.prepared import PreparedCall
 from fly_tools.render import inert_lines
 from fly_tools.toolkit import FlyToolkit
 
@@ -154,9 +155,8 @@ def action_request(
     endpoint: Endpoint, action: Mapping[str, Any], toolkit: FlyToolkit | None
 ) -> ActionRequest:
     """The console prompt's request for a paused call: secret values redacted, bound app filled in."""
-    args = dict(action.get("args") or {})
-    if toolkit is not None and toolkit.app and "app_name" in endpoint.args_model.model_fields:
-        args.setdefault("app_name", toolkit.app)
+    app = toolkit.app if toolkit is not None else None
+    args = PreparedCall.arguments(endpoint, action.get("args") or {}, app)
     return ActionRequest(
         tool=endpoint.name,
         group=endpoint.group,

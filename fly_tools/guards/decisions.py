@@ -21,6 +21,8 @@ so the call never ran), or ``pending`` (waiting in an approvals store for a pers
 """
 
 _NOUN: dict[str, str] = {"secretkey": "secret key", "ip": "IP address"}
+VERSION_FACT = "version"
+"""The key of :attr:`ActionRequest.facts` holding the machine version read from Fly."""
 
 
 @dataclass(frozen=True)
@@ -130,6 +132,15 @@ class ActionRequest:
     tool_call_id: str | None = None
     binding: str = ""
     thread_id: str | None = None
+
+    @property
+    def version(self) -> str | None:
+        """The machine version read for the description (``facts["version"]``), or ``None``.
+
+        What the reviewer saw: a receipt pins it, and a stored question is about it.
+        """
+        version = self.facts.get(VERSION_FACT)
+        return version if isinstance(version, str) and version else None
 
 
 @dataclass(frozen=True)

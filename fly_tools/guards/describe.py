@@ -10,7 +10,7 @@ from pydantic import BaseModel
 
 from fly_tools.catalogue import ENDPOINTS, Catalogue, Endpoint
 from fly_tools.guards.changes import change_lines
-from fly_tools.guards.decisions import Target, target_of
+from fly_tools.guards.decisions import VERSION_FACT, Target, target_of
 from fly_tools.guards.redact import redact_args
 from fly_tools.render import agent_value, identifier, quoted, quoted_identifier
 
@@ -127,7 +127,7 @@ def facts_of(endpoint: Endpoint, state: Mapping[str, Any] | None) -> dict[str, A
     keys = _FACT_KEYS.get(endpoint.target, ())
     facts = {key: state.get(key) for key in keys}
     if endpoint.target == "machine":
-        facts["version"] = state.get("instance_id") or state.get("version")
+        facts[VERSION_FACT] = state.get("instance_id") or state.get("version")
     if endpoint.target == "volume":
         facts["attached"] = bool(state.get("attached_machine_id"))
     return facts

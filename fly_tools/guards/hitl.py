@@ -10,6 +10,7 @@ from pydantic import ValidationError
 
 from fly_tools.catalogue import ENDPOINTS, Catalogue, Endpoint
 from fly_tools.guards.describe import describe_action
+from fly_tools.guards.prepared import PreparedCall
 from fly_tools.guards.redact import redact_args
 from fly_tools.render import agent_value, identifier, inert
 from fly_tools.risk import RiskTier
@@ -108,17 +109,18 @@ class PendingCallDescription:
 
     def __call__(self, tool_call: Mapping[str, Any], state: Any, runtime: Any) -> str:
         """Describe ``tool_call`` (a LangChain ``ToolCall``)."""
-        args = dict(tool_call.get("args") or {})
+        raw = tool_call.get("args") or {}
         tool = identifier(self.tool_name)
         if self.endpoint is None:
-            return f"{tool} ({self.risk.label}) with arguments {agent_value(args)}."
+            return f"{tool} ({self.risk.label}) with arguments {agent_value(dict(raw))}."
+        args = PreparedCall.arguments(self.endpoint, raw, self.bound_app)
         problem = None
-        if self.bound_app is not None and "app_name" in self.endpoint.args_model.model_fields:
-            named = args.setdefault("app_name", self.bound_app)
-            if named != self.bound_app:
-                problem = f"app_name: this tool is bound to app {self.bound_app!r}"
+        if "app_name" in self.endpoint.args_model.model_fields and PreparedCall.names_other_app(
+            args, self.bound_app
+        ):
+            problem = f"app_name: this tool is bound to app {self.bound_app!r}"
         try:
-            validated = self.endpoint.args_model.model_validate(args)
+            validated = PreparedCall.validate(self.endpoint, args, self.bound_app)
         except ValidationError as err:
             first = err.errors()[0]
             where = ".".join(str(p) for p in first["loc"]) or "arguments"

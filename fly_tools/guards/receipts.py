@@ -55,6 +55,41 @@ def shared_secret(purpose: str) -> bytes | None:
     return hmac.new(text.encode(), purpose.encode(), hashlib.sha256).digest()
 
 
+def request_digest(key: bytes, endpoint: Endpoint, args: Any, *, target: bool = False) -> str:
+    """Keyed digest (HMAC-SHA256, hex) of the exact request ``args`` make for ``endpoint``.
+
+    The one canonical form of a request: the tool, then the wire plan the client would
+    send (method, path, query, body and headers), with the call's target after it when
+    ``target`` is set. Keyed, so a digest shown to a reviewer or stored in a checkpoint or
+    an approvals store reveals nothing about secret values in the body.
+
+    Raises:
+        ValueError: the arguments cannot be put on the wire (e.g. a non-finite number).
+    """
+    from fly_tools.client.core import build_request  # the client decides the wire form
+
+    plan = build_request(endpoint, args)
+    parts = [
+        endpoint.name,
+        plan.method,
+        plan.path,
+        list(plan.params),
+        plan.json,
+        dict(plan.headers),
+    ]
+    if target:
+        parts.append(target_of(endpoint, args).to_dict())
+    canonical = json.dumps(
+        parts,
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
+        allow_nan=False,
+        default=str,
+    )
+    return hmac.new(key, canonical.encode("utf-8"), hashlib.sha256).hexdigest()
+
+
 @dataclass(frozen=True)
 class Receipt:
     """One human decision that lets one request through.
@@ -131,25 +166,7 @@ class ReceiptBook:
         Raises:
             ValueError: the arguments cannot be put on the wire (e.g. a non-finite number).
         """
-        from fly_tools.client.core import build_request  # the client decides the wire form
-
-        plan = build_request(endpoint, args)
-        canonical = json.dumps(
-            [
-                endpoint.name,
-                plan.method,
-                plan.path,
-                list(plan.params),
-                plan.json,
-                dict(plan.headers),
-            ],
-            sort_keys=True,
-            separators=(",", ":"),
-            ensure_ascii=False,
-            allow_nan=False,
-            default=str,
-        )
-        return hmac.new(self._key, canonical.encode("utf-8"), hashlib.sha256).hexdigest()[:40]
+        return request_digest(self._key, endpoint, args)[:40]
 
     def issue(
         self,

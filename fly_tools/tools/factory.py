@@ -19,6 +19,7 @@ from pydantic.fields import FieldInfo
 from fly_tools.catalogue import Endpoint
 from fly_tools.guards import contains_redacted, redact_args, scrub_value, shape_refusal
 from fly_tools.guards.context import CallContext, from_runnable_config
+from fly_tools.guards.prepared import PreparedCall
 from fly_tools.models.base import FlyArgs, is_obvious, tool_call_schema_extra
 from fly_tools.tools.pipeline import reject_invalid, run_async, run_sync
 from fly_tools.tools.runtime import FlyToolError, ToolkitRuntime, ToolOutput
@@ -176,8 +177,7 @@ class FlyTool(StructuredTool):
         return (), dict(tool_input)
 
     def _names_other_app(self, tool_input: Mapping[str, Any]) -> bool:
-        bound = (self.metadata or {}).get("bound_app")
-        return bound is not None and tool_input.get("app_name", bound) != bound
+        return PreparedCall.names_other_app(tool_input, (self.metadata or {}).get("bound_app"))
 
     def _filter_injected_args(self, tool_input: dict[str, Any]) -> dict[str, Any]:
         # LangChain works out which keys are injected by walking the argument model's

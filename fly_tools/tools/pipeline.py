@@ -10,7 +10,7 @@ goes out only with a receipt that matches the request (see :mod:`fly_tools.guard
 from __future__ import annotations
 
 from collections.abc import Generator, Mapping
-from typing import Any
+from typing import Any, NoReturn
 
 from pydantic import ValidationError
 
@@ -18,7 +18,6 @@ from fly_tools.catalogue import Endpoint
 from fly_tools.client import FlyError
 from fly_tools.guards import (
     ActionRequest,
-    Approve,
     ConfirmHook,
     Decision,
     Edit,
@@ -32,6 +31,7 @@ from fly_tools.guards.audit import AuditError
 from fly_tools.guards.context import CallContext
 from fly_tools.guards.decisions import MiddlewareApproval, Pending
 from fly_tools.guards.describe import ASK_AGAIN, changed_during_review
+from fly_tools.guards.prepared import PreparedCall
 from fly_tools.guards.receipts import Receipt
 from fly_tools.models.args import FlyArgs
 from fly_tools.tools.drive import drive_async, drive_sync
@@ -43,13 +43,11 @@ from fly_tools.tools.runtime import (
     Confirm,
     FlyToolError,
     Lookup,
-    PreparedCall,
     Send,
     Step,
     ToolkitRuntime,
     ToolOutput,
     describe_steps,
-    validate,
 )
 from fly_tools.untrusted import no_approver
 
@@ -105,7 +103,7 @@ def _steps(
         raise FlyToolError(text, executed=False, reason="invalid arguments")
     runtime.note_secrets(endpoint, call.raw)
     try:
-        call.args = validate(runtime, endpoint, call.raw)
+        call.args = PreparedCall.validate(endpoint, call.raw, runtime.guard.app)
     except ValidationError as err:
         message = format_validation_error(endpoint.name, err)
         call.decided_by = "argument check"
@@ -134,12 +132,10 @@ def _approval(
         receipt = runtime.receipts.claim(call.context)
         if receipt is None:
             _refuse(runtime, call, NO_RECEIPT.format(**words))
-        assert receipt is not None
         call.reads.extend(receipt.reads)
         return receipt
     if hook is None:
         _refuse(runtime, call, _no_approver(runtime, call))
-    assert hook is not None
     return (yield from _ask_hook(runtime, call, hook))
 
 
@@ -171,7 +167,6 @@ def _ask_hook(
             decision = Reject(reason=reason, by=decision.by)
     if isinstance(decision, Reject):
         _reject(runtime, call, request, decision)
-    assert isinstance(decision, Approve)
     assert call.args is not None
     if state_lookup(endpoint, call.args) is not None:
         # The person may have deliberated for minutes: read the target again, and send
@@ -187,7 +182,7 @@ def _ask_hook(
         call.args,
         decided_by=decision.by,
         verdict="edited" if request.edited else "approved",
-        version=_version(request),
+        version=request.version,
         digest=request.digest,
     )
 
@@ -201,7 +196,7 @@ def _edited_request(
         reason = "the edited arguments still contain a redacted placeholder; give real values"
         _reject(runtime, call, None, Reject(reason=reason, by=decision.by))
     try:
-        edited = validate(runtime, endpoint, decision.args)
+        edited = PreparedCall.validate(endpoint, decision.args, runtime.guard.app)
     except ValidationError as err:
         message = format_validation_error(endpoint.name, err)
         _reject(
@@ -210,7 +205,6 @@ def _edited_request(
             None,
             Reject(reason=f"edited arguments invalid: {message}", by=decision.by),
         )
-        raise AssertionError("unreachable") from None
     refusal = runtime.guard.refusal(endpoint, edited)
     call.args = edited
     if refusal:
@@ -223,11 +217,6 @@ def _edited_request(
     )
 
 
-def _version(request: ActionRequest) -> str | None:
-    version = request.facts.get("version")
-    return version if isinstance(version, str) and version else None
-
-
 def _send(
     runtime: ToolkitRuntime, call: CallState, receipt: Receipt | None
 ) -> Generator[Step, Any, ToolOutput]:
@@ -237,7 +226,6 @@ def _send(
     if runtime.gated(endpoint, call.context):
         if receipt is None:
             _refuse(runtime, call, NO_RECEIPT.format(tool=endpoint.name, tier=endpoint.risk.label))
-        assert receipt is not None
         call.decision, call.decided_by = receipt.verdict, receipt.decided_by
         call.receipt_id = receipt.receipt_id
         mismatch = runtime.receipts.redeem(receipt, endpoint, args)
@@ -310,7 +298,7 @@ _DO_NOT_RETRY = "Do not retry this call; tell the user what you needed and why."
 
 def _refuse(
     runtime: ToolkitRuntime, call: CallState, reason: str, *, advice: str = _DO_NOT_RETRY
-) -> None:
+) -> NoReturn:
     call.decided_by = "guard"
     runtime.record(call, "refused", "not_executed", error=reason)
     text = f"Not executed: {reason}. Nothing was sent to Fly. {advice}"
@@ -319,7 +307,7 @@ def _refuse(
 
 def _reject(
     runtime: ToolkitRuntime, call: CallState, request: ActionRequest | None, decision: Reject
-) -> None:
+) -> NoReturn:
     call.decision, call.decided_by = decision.verdict, decision.by
     runtime.record(call, decision.verdict, "not_executed", error=decision.reason)
     text = rejected_message(call.endpoint, call.args, decision)
@@ -346,7 +334,7 @@ def prepare_steps(
     if shape:
         return PreparedCall(endpoint.name, runtime.gated(endpoint), shape)
     try:
-        args = validate(runtime, endpoint, raw)
+        args = PreparedCall.validate(endpoint, raw, runtime.guard.app)
     except ValidationError as err:
         return PreparedCall(
             endpoint.name,

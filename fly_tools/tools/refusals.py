@@ -11,9 +11,10 @@ from pydantic import ValidationError
 from fly_tools.catalogue import Endpoint
 from fly_tools.guards import shape_refusal
 from fly_tools.guards.context import CallContext
+from fly_tools.guards.prepared import PreparedCall
 from fly_tools.tools.errors import format_validation_error
 from fly_tools.tools.recording import CallState
-from fly_tools.tools.runtime import FlyToolError, ToolkitRuntime, validate
+from fly_tools.tools.runtime import FlyToolError, ToolkitRuntime
 
 
 def record_review(
@@ -30,7 +31,9 @@ def record_review(
     """Record a reviewer's answer that stopped a call before it reached the toolkit."""
     call = CallState(endpoint, context or CallContext(), raw=raw, reads=list(reads))
     try:
-        call.args = None if shape_refusal(raw) else validate(runtime, endpoint, raw)
+        call.args = (
+            None if shape_refusal(raw) else PreparedCall.validate(endpoint, raw, runtime.guard.app)
+        )
     except ValidationError:
         call.args = None  # the raw arguments are recorded, redacted
     call.decided_by = by

@@ -9,18 +9,14 @@ from dataclasses import dataclass, field, replace
 from typing import Any, TypeAlias
 
 from langchain_core.tools import ToolException
-from pydantic import ValidationError
-from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from fly_tools.catalogue import Catalogue, Endpoint
 from fly_tools.client import AsyncFlyClient, FlyClient, FlyError, async_twin, sync_twin
 from fly_tools.client.tokens import UnknownScopeError, org_of, scope_from_current_token
 from fly_tools.guards import (
-    REDACTED,
     ActionRequest,
     AuditLog,
     ConfirmHook,
-    contains_redacted,
     decide_async,
     decide_sync,
     describe_action,
@@ -35,6 +31,7 @@ from fly_tools.guards.call_guard import CallGuard
 from fly_tools.guards.context import CallContext
 from fly_tools.guards.decisions import MiddlewareApproval
 from fly_tools.guards.describe import facts_of, type_back_for
+from fly_tools.guards.prepared import PreparedCall as PreparedCall  # where front doors import it
 from fly_tools.guards.receipts import ReceiptBook
 from fly_tools.models.args import FlyArgs
 from fly_tools.risk import RiskTier, Scope
@@ -115,70 +112,6 @@ class CheckScope:
 
 
 Step: TypeAlias = Lookup | Confirm | Send | CheckScope
-
-
-@dataclass(frozen=True)
-class PreparedCall:
-    """A call validated, guarded and described, not sent (for front doors that ask first).
-
-    Attributes:
-        tool: the tool name.
-        gated: whether it needs a human decision.
-        refusal: why it would be refused (bad arguments, scope, policy, app binding).
-        request: what a person is asked, when it is gated and not refused.
-    """
-
-    tool: str
-    gated: bool
-    refusal: str | None = None
-    request: ActionRequest | None = None
-    args: FlyArgs | None = field(default=None, repr=False)
-    reads: tuple[str, ...] = ()
-
-
-def validate(runtime: ToolkitRuntime, endpoint: Endpoint, raw: Mapping[str, Any]) -> FlyArgs:
-    """Validate raw arguments with the endpoint's model, the bound app filled in.
-
-    A model-supplied other app stays as given, so the guard refuses it.
-    """
-    data = dict(raw)
-    if runtime.guard.app is not None and "app_name" in endpoint.args_model.model_fields:
-        data.setdefault("app_name", runtime.guard.app)
-    args = endpoint.args_model.model_validate(data)
-    if contains_redacted(data):
-        _refuse_placeholder(endpoint, args)
-    return args
-
-
-def _refuse_placeholder(endpoint: Endpoint, args: FlyArgs) -> None:
-    """A secret value that holds the redaction placeholder is refused, never sent.
-
-    Arguments copied from an approval request, a trace or an audit record read
-    ``"[redacted]"`` where a secret was; sent, Fly would store the placeholder as the
-    secret (or the key, or the stdin) and the real value would be lost.
-    """
-    fields = [
-        name
-        for name, value in args.model_dump().items()
-        if any(REDACTED in secret for secret in secret_values_in(endpoint, {name: value}))
-    ]
-    if not fields:
-        return
-    raise ValidationError.from_exception_data(
-        endpoint.args_model.__name__,
-        [
-            InitErrorDetails(
-                type=PydanticCustomError(
-                    "redacted_placeholder",
-                    f"holds the placeholder {REDACTED!r} where a secret value goes; "
-                    "give the real value (a redacted copy of a call cannot be sent again)",
-                ),
-                loc=(name,),
-                input=REDACTED,
-            )
-            for name in fields
-        ],
-    )
 
 
 def describe_steps(

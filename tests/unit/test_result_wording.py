@@ -40,7 +40,6 @@ WIDGET = Endpoint(
     scopes=frozenset({"org", "deploy"}),
     idempotent=True,
     description="Rename a machine's widget.",
-    default=True,
 )
 ANSWERS: list[Any] = []
 

@@ -60,7 +60,6 @@ DRAIN = Endpoint(
     description="Drain a machine before risky work: it finishes requests, takes no new ones.",
     consequence="It stops receiving new requests until it is undrained.",
     state_read="fly_get_machine",
-    default=True,
 )
 WIDER = Catalogue((*ENDPOINTS.records, DRAIN))
 DRAINED: list[tuple[str, str]] = []
