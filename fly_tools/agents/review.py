@@ -173,7 +173,7 @@ class ReviewDecisions:
                     verdict=verdict,  # type: ignore[arg-type]
                     context=context,
                     version=review.pinned,  # as shown, not as read again at resume
-                    digest=prepared.request.digest,
+                    digest=prepared.digest,
                     reads=prepared.reads,
                 )
 
