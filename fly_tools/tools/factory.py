@@ -186,6 +186,8 @@ class FlyTool(HookedTool):
             return tool_input
         redacted = redact_args(self._calls.endpoint, tool_input)
         shown = scrub_value(redacted, self._calls.runtime.secret_values())
+        if shown == tool_input:  # nothing hidden or cut, told without another walk
+            return tool_input
         if not contains_redacted(shown) and shape_refusal(tool_input) is None:
             return tool_input  # nothing hidden, nothing cut: the input as it came
         return {k: shown.get(k, v) for k, v in tool_input.items()}
