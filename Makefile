@@ -9,7 +9,7 @@ STAMP_EXAMPLES := $(VENV)/.installed-examples
 # MCP SDK, and LangGraph's SQLite checkpointer for the durable approval.
 EXAMPLES_INSTALL := -e ".[agents,mcp,approvals]" "langgraph-checkpoint-sqlite>=3,<4"
 
-.PHONY: demo examples test lint typecheck unit bench clean
+.PHONY: demo examples test lint typecheck unit bounds bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -45,6 +45,11 @@ unit: $(STAMP_TEST)
 
 test: lint typecheck unit
 
+# The tests that lean on LangChain, on the lowest and the highest LangChain versions
+# pyproject.toml allows, each in its own virtualenv under .venv-bounds/.
+bounds:
+	PYTHON=$(PYTHON) .ci/langchain-bounds
+
 # Token counts use the npm package gpt-tokenizer: when node and npm are on PATH, the first
 # run does `npm install` in benchmarks/ (node_modules there); without them tokens are
 # estimated as characters / 3, and RESULTS.md says so.
@@ -53,4 +58,4 @@ bench: $(STAMP_TEST)
 	$(BIN)/python benchmarks/run_all.py
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache
+	rm -rf $(VENV) .venv-bounds .mypy_cache .ruff_cache

@@ -21,6 +21,8 @@ from fly_tools import FlyClient, FlyToolkit, RateLimiter
 from fly_tools.client import FLY_LIMITS, Limit
 from fly_tools.testing import FakeFly
 from fly_tools.testing.world import WEB_1
+from fly_tools.tools.factory import FlyTool
+from fly_tools.tools.langchain_hooks import HOOKS
 
 ARGS = {"app_name": "web", "machine_id": WEB_1}
 PATH = f"/apps/web/machines/{WEB_1}"
@@ -45,32 +47,50 @@ def minimal_tool(http: httpx.Client) -> StructuredTool:
     )
 
 
+class Unhooked(FlyTool):
+    """Our tool on LangChain's public route: its own validation and injected-key filter
+    on every call (the private methods :mod:`fly_tools.tools.langchain_hooks` overrides)."""
+
+
+for _hook in HOOKS:
+    setattr(Unhooked, _hook, getattr(StructuredTool, _hook))
+
+
+def unhooked(tool: StructuredTool) -> StructuredTool:
+    """``tool`` (a fresh one: its class changes) as an :class:`Unhooked` tool."""
+    assert isinstance(tool, FlyTool)
+    object.__setattr__(tool, "__class__", Unhooked)
+    return tool
+
+
 @dataclass
 class Stack:
-    """The three things compared, all on one transport (one connection pool)."""
+    """The things compared, all on one transport (one connection pool)."""
 
     client: FlyClient
     tool: StructuredTool
     minimal: StructuredTool
     http: httpx.Client
+    public: StructuredTool
 
     @classmethod
     def on(cls, transport: Any, base_url: str, token: str) -> Stack:
         # The limiter keeps its books on every call but never makes one wait.
         unlimited = RateLimiter({name: Limit(rate=1e9, burst=10**9) for name in FLY_LIMITS})
         client = FlyClient(token, base_url=base_url, transport=transport, rate_limit=unlimited)
-        tools = FlyToolkit(client=client, scope="org").get_tools()
-        tool = next(t for t in tools if t.name == "fly_get_machine")
-        assert isinstance(tool, StructuredTool)
+        tool, other = (_get_machine(client) for _ in range(2))
         http = httpx.Client(
             base_url=client.base_url,
             transport=transport,
             headers={"Authorization": f"FlyV1 {token}"},
         )
-        return cls(client, tool, minimal_tool(http), http)
+        return cls(client, tool, minimal_tool(http), http, unhooked(other))
 
     def full(self) -> object:
         return self.tool.invoke(make_call("fly_get_machine", ARGS))
+
+    def unhooked(self) -> object:
+        return self.public.invoke(make_call("fly_get_machine", ARGS))
 
     def floor(self) -> object:
         return self.minimal.invoke(make_call("get_machine", ARGS))
@@ -83,6 +103,7 @@ class Stack:
             "full stack: tool.invoke(ToolCall)": self.full,
             "minimal StructuredTool": self.floor,
             "bare httpx request + JSON": self.bare,
+            "full stack, no private LangChain hooks": self.unhooked,
         }
 
     def layers(self) -> dict[str, Callable[[], object]]:
@@ -95,7 +116,15 @@ class Stack:
             "pipeline": lambda: pipeline(**ARGS),
             "full": self.full,
             "minimal": self.floor,
+            "unhooked": self.unhooked,
         }
+
+
+def _get_machine(client: FlyClient) -> StructuredTool:
+    tools = FlyToolkit(client=client, scope="org").get_tools()
+    tool = next(t for t in tools if t.name == "fly_get_machine")
+    assert isinstance(tool, StructuredTool)
+    return tool
 
 
 def run(quick: bool = False) -> Figure:
@@ -111,14 +140,14 @@ def run(quick: bool = False) -> Figure:
     offline = Stack.on(_replay(body_bytes), "https://api.machines.dev", fake.tokens["org"])
     layers = interleaved(offline.layers(), rounds=rounds, batch=batch * 2, warmup=warmup)
     profile = profile_difference(offline, calls=20 if quick else 2000)
-    full, minimal = (t.median for t in list(loopback.values())[:2])
+    full, minimal, _, public = (t.median for t in loopback.values())
     target = Target("full stack / minimal tool (loopback)", full / minimal, TARGET)
     body = "\n\n".join(
         [
             _loopback_table(loopback),
             _layers_table(layers),
             profile,
-            _notes(full, minimal, layers),
+            _notes(full, minimal, layers) + _hooks_note(public, minimal, layers),
         ]
     )
     return Figure(1, "Per-call overhead", body, [target], time.perf_counter() - started)
@@ -136,7 +165,7 @@ def _replay(body: bytes) -> httpx.MockTransport:
 
 
 def _loopback_table(timings: dict[str, Timing]) -> str:
-    _, minimal, bare = (t.median for t in timings.values())
+    _, minimal, bare, _ = (t.median for t in timings.values())
     rows = [
         (name, t.spread(), f"{t.median / minimal:.2f}×", f"{t.median / bare:.2f}×")
         for name, t in timings.items()
@@ -168,6 +197,10 @@ def _layers_table(t: dict[str, Timing]) -> str:
         (
             "**added by fly_tools per call** (full − minimal)",
             f"**{micros(m['full'] - m['minimal'])}**",
+        ),
+        (
+            "LangChain's own validation and injected-key filter (no private hooks − full)",
+            micros(m["unhooked"] - m["full"]),
         ),
     ]
     return (
@@ -256,6 +289,17 @@ def _notes(full: float, minimal: float, layers: dict[str, Timing]) -> str:
         "per call). The fake answers a loopback request in about a millisecond, so this "
         "ratio is the worst case: with Fly's real round trip added to both sides the same "
         f"costs give {' and '.join(projected)} (projection, not measured).\n\n"
+    )
+
+
+def _hooks_note(public: float, minimal: float, layers: dict[str, Timing]) -> str:
+    m = {name: timing.median for name, timing in layers.items()}
+    return (
+        "Without its private LangChain hooks (`fly_tools/tools/langchain_hooks.py`: "
+        "LangChain validating the arguments before the pipeline does, and working out the "
+        f"injected keys on every call) the same tool costs {micros(public)} over loopback, "
+        f"{public / minimal:.2f}× the minimal tool; the hooks save "
+        f"{micros(m['unhooked'] - m['full'])} per call.\n\n"
     )
 
 

@@ -109,6 +109,8 @@ def _redact_entry(key: str, value: Any, *, in_env: bool, depth: int) -> Any:
 
 
 def _encodable(text: str) -> bool:
+    if text.isascii():  # the common case, answered without copying the text
+        return True
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:
@@ -129,12 +131,14 @@ def shape_refusal(args: Mapping[str, Any]) -> str | None:
         nodes += 1
         if nodes > MAX_NODES:
             return f"the arguments hold more than {MAX_NODES} values; send less at once"
-        if isinstance(value, str) and not _encodable(value):
+        if isinstance(value, str):
+            if _encodable(value):
+                continue
             return (
                 "an argument holds invalid Unicode (a lone surrogate such as \\ud800), "
                 "which cannot be sent; give the text as ordinary characters"
             )
-        if isinstance(value, Mapping):
+        if isinstance(value, dict | Mapping):  # dict first: the abstract check is slower
             children: Iterable[Any] = [*value.keys(), *value.values()]
         elif isinstance(value, list | tuple | set | frozenset):
             children = value
@@ -166,24 +170,20 @@ def contains_redacted(value: Any) -> bool:
     """
     if isinstance(value, str):
         return REDACTED in value
-    if isinstance(value, Mapping | list | tuple):
-        return REDACTED in _strings(value)
-    return False
-
-
-def _strings(value: Any) -> str:
-    # Every string inside ``value``, joined; walked without recursion (any depth).
-    found: list[str] = []
+    if not isinstance(value, Mapping | list | tuple):
+        return False
+    # Every string inside ``value``, walked without recursion (any depth).
     stack = [value]
     while stack:
         item = stack.pop()
         if isinstance(item, str):
-            found.append(item)
-        elif isinstance(item, Mapping):
+            if REDACTED in item:
+                return True
+        elif isinstance(item, dict | Mapping):
             stack.extend(item.values())
         elif isinstance(item, list | tuple):
             stack.extend(item)
-    return "\n".join(found)
+    return False
 
 
 def scrub(text: str, secrets: Iterable[str | SecretStr], placeholder: str = REDACTED) -> str:
@@ -207,7 +207,7 @@ def scrub_value(value: Any, secrets: Iterable[str | SecretStr]) -> Any:
     if not forms or isinstance(value, str):
         return _walk(value, forms, 0)
     try:  # the common case, found fast: no secret anywhere, nothing to walk
-        text = json.dumps(value, ensure_ascii=False, default=str)
+        text = _JSON.encode(value)
     except (ValueError, TypeError, RecursionError):
         return _walk(value, forms, 0)
     # JSON escapes character by character, so a form inside any string (or key) shows
@@ -215,6 +215,9 @@ def scrub_value(value: Any, secrets: Iterable[str | SecretStr]) -> Any:
     if any(form in text for form in _escaped(forms)):
         return _walk(value, forms, 0)
     return value
+
+
+_JSON = json.JSONEncoder(ensure_ascii=False, default=str)  # made once, not on every call
 
 
 def _walk(value: Any, forms: tuple[str, ...], depth: int) -> Any:
@@ -236,9 +239,15 @@ def _walk(value: Any, forms: tuple[str, ...], depth: int) -> Any:
 
 
 def _values(secrets: Iterable[str | SecretStr]) -> frozenset[str]:
+    raws = frozenset(s.get_secret_value() if isinstance(s, SecretStr) else s for s in secrets)
+    return _with_parts(raws)
+
+
+@lru_cache(maxsize=64)
+def _with_parts(raws: frozenset[str]) -> frozenset[str]:
+    # The same few secrets on every call (the token, values seen): split once.
     values: set[str] = set()
-    for secret in secrets:
-        raw = secret.get_secret_value() if isinstance(secret, SecretStr) else secret
+    for raw in raws:
         if raw:
             values.add(raw)
             values.update(part.strip() for part in raw.split(",") if len(part.strip()) >= 8)
@@ -307,9 +316,12 @@ def secret_values_in(endpoint: Endpoint, args: BaseModel | Mapping[str, Any]) ->
     A toolkit scrubs them from everything it shows afterwards (answers, artifacts,
     errors), wherever a server or a guest echoes them back.
     """
+    shown = redact_args(endpoint, args)
+    if not contains_redacted(shown):
+        return set()  # every value found is one shown redacted: none here (the common case)
     raw = args.model_dump() if isinstance(args, BaseModel) else dict(args)
     found: set[str] = set()
-    _collect(raw, redact_args(endpoint, args), found)
+    _collect(raw, shown, found)
     return {value for value in found if len(value) >= _SHORTEST_SECRET}
 
 

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Any, Literal, get_type_hints
+from typing import Any, Literal
 from weakref import WeakKeyDictionary
 
 from langchain_core.callbacks import AsyncCallbackManagerForToolRun, CallbackManagerForToolRun
 from langchain_core.messages import ToolMessage
 from langchain_core.runnables import RunnableConfig
-from langchain_core.tools import BaseTool, StructuredTool
-from langchain_core.tools.base import FILTERED_ARGS, ArgsSchema
+from langchain_core.tools import BaseTool
+from langchain_core.tools.base import ArgsSchema
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, create_model
 from pydantic.fields import FieldInfo
 
@@ -21,6 +21,7 @@ from fly_tools.guards import contains_redacted, redact_args, scrub_value, shape_
 from fly_tools.guards.context import CallContext, from_runnable_config
 from fly_tools.guards.prepared import PreparedCall
 from fly_tools.models.base import FlyArgs, is_obvious, tool_call_schema_extra
+from fly_tools.tools.langchain_hooks import HookedTool, resolve_hints
 from fly_tools.tools.pipeline import reject_invalid, run_async, run_sync
 from fly_tools.tools.runtime import FlyToolError, ToolkitRuntime, ToolOutput
 
@@ -74,12 +75,16 @@ class _Running:
 RUNNING: ContextVar[_Running | None] = ContextVar("fly_tools_running", default=None)
 
 
-class FlyTool(StructuredTool):
+class FlyTool(HookedTool):
     """The one tool class: a ``StructuredTool`` whose schema stays lean and whose runs
-    show no secret value to callbacks and carry an artifact on failure."""
+    show no secret value to callbacks and carry an artifact on failure.
+
+    It overrides LangChain's public ``run``/``arun`` and ``tool_call_schema``, and
+    ``_run``/``_arun``, the methods ``BaseTool`` leaves to every tool to write. The
+    private methods it relies on are in :mod:`fly_tools.tools.langchain_hooks`.
+    """
 
     _calls: _EndpointCalls | None = PrivateAttr(default=None)
-    _hidden: frozenset[str] | None = PrivateAttr(default=None)  # injected keys, found once
 
     @property
     def endpoint(self) -> Endpoint | None:
@@ -145,6 +150,8 @@ class FlyTool(StructuredTool):
         run_manager: CallbackManagerForToolRun | None = None,
         **kwargs: Any,
     ) -> Any:
+        # BaseTool's documented extension point; the config and run manager parameters are
+        # how BaseTool.run hands a tool the run's config and its callbacks.
         if self._calls is None:
             return super()._run(*args, config=config, run_manager=run_manager, **kwargs)
         raw, context = call_input(kwargs, config, run_manager)
@@ -162,31 +169,14 @@ class FlyTool(StructuredTool):
         raw, context = call_input(kwargs, config, run_manager)
         return await self._calls.arun_with(raw, context)
 
-    def _to_args_and_kwargs(
-        self, tool_input: str | dict[str, Any], tool_call_id: str | None
-    ) -> tuple[tuple[str, ...], dict[str, Any]]:
-        # The pipeline validates the caller's own input (and records a refusal), so
-        # LangChain's validation here would be done twice. It stays where it decides
-        # something: a bound toolkit's call naming another app fails the bound schema.
-        if (
-            self._calls is None
-            or not isinstance(tool_input, dict)
-            or self._names_other_app(tool_input)
-        ):
-            return super()._to_args_and_kwargs(tool_input, tool_call_id)
-        return (), dict(tool_input)
+    def validated_later(self, tool_input: dict[str, Any]) -> bool:
+        """The pipeline validates the caller's own input (and records a refusal), so
+        LangChain's validation would be done twice. It stays where it decides something:
+        a bound toolkit's call naming another app fails the bound schema."""
+        return self._calls is not None and not self._names_other_app(tool_input)
 
     def _names_other_app(self, tool_input: Mapping[str, Any]) -> bool:
         return PreparedCall.names_other_app(tool_input, (self.metadata or {}).get("bound_app"))
-
-    def _filter_injected_args(self, tool_input: dict[str, Any]) -> dict[str, Any]:
-        # LangChain works out which keys are injected by walking the argument model's
-        # class hierarchy on every call; the answer is the same for every call.
-        if self._hidden is None:
-            names = (*_schema_fields(self.args_schema), *FILTERED_ARGS, *self._injected_args_keys)
-            probe = dict.fromkeys(names)
-            self._hidden = frozenset(probe) - super()._filter_injected_args(probe).keys()
-        return {k: v for k, v in tool_input.items() if k not in self._hidden}
 
     def _veiled(self, tool_input: str | dict[str, Any]) -> str | dict[str, Any]:
         # What callbacks and tracers record: the same input with secret values redacted.
@@ -196,29 +186,15 @@ class FlyTool(StructuredTool):
             return tool_input
         redacted = redact_args(self._calls.endpoint, tool_input)
         shown = scrub_value(redacted, self._calls.runtime.secret_values())
+        if shown == tool_input:  # nothing hidden or cut, told without another walk
+            return tool_input
         if not contains_redacted(shown) and shape_refusal(tool_input) is None:
             return tool_input  # nothing hidden, nothing cut: the input as it came
         return {k: shown.get(k, v) for k, v in tool_input.items()}
 
 
 _LEAN: WeakKeyDictionary[type[BaseModel], type[BaseModel]] = WeakKeyDictionary()
-
-
-def _schema_fields(schema: ArgsSchema | None) -> tuple[str, ...]:
-    if isinstance(schema, type) and issubclass(schema, BaseModel):
-        return tuple(schema.model_fields)
-    return ()
-
-
-def _resolve_hints(*methods: Callable[..., Any]) -> None:
-    # LangChain reads these methods' type hints on every run, to find the parameter that
-    # takes the config; written under ``from __future__ import annotations`` they are
-    # strings it would evaluate each time. Resolved once here, the read is a lookup.
-    for method in methods:
-        method.__annotations__ = get_type_hints(method)
-
-
-_resolve_hints(FlyTool._run, FlyTool._arun)
+resolve_hints(FlyTool._run, FlyTool._arun)
 
 
 def call_input(
