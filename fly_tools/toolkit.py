@@ -26,7 +26,6 @@ from fly_tools.guards.context import CallContext
 from fly_tools.guards.decisions import MiddlewareApproval
 from fly_tools.models.identifiers import AppName
 from fly_tools.risk import DEFAULT_GROUPS, GROUPS, SCOPES, RiskTier, Scope, parse_scope
-from fly_tools.tools.facade import facade_tools
 from fly_tools.tools.factory import make_tool
 from fly_tools.tools.pipeline import (
     UNSET,
@@ -326,6 +325,9 @@ class FlyToolkit(BaseToolkit):
         reject; a call by name cannot be edited), and its receipt is spent only by that
         call through the facade.
         """
+        # Imported here: most toolkits never build the facade, so its models wait for it.
+        from fly_tools.tools.facade import facade_tools
+
         return facade_tools(self)
 
     @property
