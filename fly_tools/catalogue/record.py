@@ -291,8 +291,8 @@ class LazyCatalogue(Catalogue):
     """A catalogue that imports its opt-in areas when first needed: the package's own.
 
     The default records are given at once. Each area is a module of ``package`` whose
-    ``RECORDS`` hold the groups the table ``areas`` names for it (tables in catalogue
-    order); it is imported when something asks for one of those groups, for a name not
+    ``RECORDS`` hold the groups the table ``areas`` names for it (the table is in
+    catalogue order); it is imported when something asks for one of those groups, for a name not
     loaded yet (a typo too: a suggestion must weigh every name), or for the whole
     catalogue (iterating it, its length, :attr:`records`). A toolkit of the default
     groups so never pays for the other areas' argument models.
@@ -337,3 +337,7 @@ class LazyCatalogue(Catalogue):
 
     def __deepcopy__(self, memo: dict[int, Any]) -> LazyCatalogue:
         return self
+
+    def __reduce__(self) -> tuple[type[Catalogue], tuple[tuple[Endpoint, ...]]]:
+        # A lock does not pickle: what travels is the records, as a plain catalogue.
+        return Catalogue, (self.records,)

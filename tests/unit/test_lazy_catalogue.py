@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import copy
 import importlib
 import json
+import pickle
 import subprocess
 import sys
 import textwrap
@@ -43,6 +45,14 @@ def test_a_default_toolkit_chooses_as_a_filter_over_every_record_would() -> None
     for scope in SCOPES:
         every = tuple(e for e in ENDPOINTS.records if e.default and scope in e.scopes)
         assert select_endpoints(scope) == every, scope
+
+
+def test_the_catalogue_copies_as_itself_and_pickles_as_its_records() -> None:
+    assert copy.copy(ENDPOINTS) is ENDPOINTS
+    assert copy.deepcopy(ENDPOINTS) is ENDPOINTS
+    restored = pickle.loads(pickle.dumps(ENDPOINTS))  # noqa: S301 (our own bytes)
+    assert restored.records == ENDPOINTS.records
+    assert list(restored) == list(ENDPOINTS)
 
 
 def _fresh(code: str) -> dict[str, object]:
