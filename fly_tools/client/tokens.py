@@ -36,10 +36,10 @@ def authorize_flow(header: str, access: Mapping[str, Any]) -> Flow:
     the tool form, ``fly_authorize_token``, validates each field instead.
     """
     body = {"header": header, "access": wire_access(access)}
-    # The body is given whole; the model only carries the record's shape.
     endpoint = ENDPOINTS["fly_authorize_token"]  # loads the platform area, and its models
     from fly_tools.models.platform import AuthorizeTokenArgs
 
+    # The body is given whole; the model only carries the record's shape.
     args = AuthorizeTokenArgs.model_construct(org_slug=str(access.get("org_slug") or ""))
     return (yield build_request(endpoint, args, body=body))
 
