@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import difflib
 import os
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import Any
 
 from langchain_core.tools import BaseTool, BaseToolkit
@@ -25,8 +25,7 @@ from fly_tools.guards.call_guard import CallGuard
 from fly_tools.guards.context import CallContext
 from fly_tools.guards.decisions import MiddlewareApproval
 from fly_tools.models.identifiers import AppName
-from fly_tools.risk import GROUPS, SCOPES, RiskTier, Scope, parse_scope
-from fly_tools.tools.facade import facade_tools
+from fly_tools.risk import DEFAULT_GROUPS, GROUPS, SCOPES, RiskTier, Scope, parse_scope
 from fly_tools.tools.factory import make_tool
 from fly_tools.tools.pipeline import (
     UNSET,
@@ -66,11 +65,18 @@ def select_endpoints(
         ValueError: an unknown group or tool name, or nothing left: filters fail closed.
     """
     group_set = _known(groups, GROUPS, "group")
-    include_set = _known(include, tuple(catalogue), "tool")
-    exclude_set = _known(exclude, tuple(catalogue), "tool") or frozenset()
+    include_set = _known(include, catalogue, "tool")
+    exclude_set = _known(exclude, catalogue, "tool") or frozenset()
+    if group_set is not None:
+        pool = catalogue.in_groups(group_set)
+    elif include_set is None and policy is None:
+        # Nothing names another group: the opt-in areas need not even be loaded.
+        pool = catalogue.in_groups(DEFAULT_GROUPS)
+    else:
+        pool = catalogue.records
     chosen = tuple(
         e
-        for e in catalogue.records
+        for e in pool
         if scope in e.scopes
         and (e.group in group_set if group_set is not None else _offered(e, include_set, policy))
         and (max_risk is None or e.risk <= max_risk)
@@ -99,11 +105,11 @@ def _offered(
     return endpoint.group in policy.groups or policy.tools.get(endpoint.name) == "allow"
 
 
-def _known(names: Iterable[str] | None, valid: Sequence[str], kind: str) -> frozenset[str] | None:
+def _known(names: Iterable[str] | None, valid: Collection[str], kind: str) -> frozenset[str] | None:
     if names is None:
         return None
     chosen = frozenset([names] if isinstance(names, str) else names)
-    unknown = sorted(chosen - set(valid))
+    unknown = sorted(name for name in chosen if name not in valid)
     if unknown:
         raise ValueError(f"unknown {kind} name(s) {unknown}; valid: {', '.join(valid)}")
     return chosen
@@ -319,6 +325,9 @@ class FlyToolkit(BaseToolkit):
         reject; a call by name cannot be edited), and its receipt is spent only by that
         call through the facade.
         """
+        # Imported here: most toolkits never build the facade, so its models wait for it.
+        from fly_tools.tools.facade import facade_tools
+
         return facade_tools(self)
 
     @property

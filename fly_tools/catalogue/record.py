@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import importlib
 import re
-from collections.abc import Iterator, Mapping
+import threading
+from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 from fly_tools.catalogue.access import Need
 from fly_tools.models.base import FlyArgs
@@ -235,21 +237,28 @@ class Catalogue(Mapping[str, Endpoint]):
     """An ordered, immutable, name-indexed collection of :class:`Endpoint` records."""
 
     def __init__(self, endpoints: tuple[Endpoint, ...]) -> None:
-        self._by_name = {e.name: e for e in endpoints}
-        if len(self._by_name) != len(endpoints):
-            raise ValueError("duplicate endpoint names in the catalogue")
+        self._by_name = _index(endpoints)
         self._order = endpoints
 
+    def _ensure(self, groups: Collection[str] | None = None) -> None:
+        """Have the records of ``groups`` (of every group when ``None``) at hand before
+        they are read; a catalogue given whole always has them."""
+
     def __getitem__(self, name: str) -> Endpoint:
-        try:
-            return self._by_name[name]
-        except KeyError:
-            raise KeyError(f"no Fly endpoint named {name!r}") from None
+        found = self._by_name.get(name)
+        if found is None:
+            self._ensure()  # the name may be in a part not loaded yet
+            found = self._by_name.get(name)
+        if found is None:
+            raise KeyError(f"no Fly endpoint named {name!r}")
+        return found
 
     def __iter__(self) -> Iterator[str]:
+        self._ensure()
         return iter(e.name for e in self._order)
 
     def __len__(self) -> int:
+        self._ensure()
         return len(self._order)
 
     def __repr__(self) -> str:
@@ -258,8 +267,77 @@ class Catalogue(Mapping[str, Endpoint]):
     @property
     def records(self) -> tuple[Endpoint, ...]:
         """The endpoints in catalogue order."""
+        self._ensure()
         return self._order
 
     def in_group(self, group: Group) -> tuple[Endpoint, ...]:
         """Endpoints of one group, in order."""
-        return tuple(e for e in self._order if e.group == group)
+        return self.in_groups((group,))
+
+    def in_groups(self, groups: Collection[str]) -> tuple[Endpoint, ...]:
+        """Endpoints of any of ``groups``, in catalogue order."""
+        self._ensure(groups)
+        return tuple(e for e in self._order if e.group in groups)
+
+
+def _index(endpoints: tuple[Endpoint, ...]) -> dict[str, Endpoint]:
+    by_name = {e.name: e for e in endpoints}
+    if len(by_name) != len(endpoints):
+        raise ValueError("duplicate endpoint names in the catalogue")
+    return by_name
+
+
+class LazyCatalogue(Catalogue):
+    """A catalogue that imports its opt-in areas when first needed: the package's own.
+
+    The default records are given at once. Each area is a module of ``package`` whose
+    ``RECORDS`` hold the groups the table ``areas`` names for it (the table is in
+    catalogue order); it is imported when something asks for one of those groups, for a name not
+    loaded yet (a typo too: a suggestion must weigh every name), or for the whole
+    catalogue (iterating it, its length, :attr:`records`). A toolkit of the default
+    groups so never pays for the other areas' argument models.
+
+    Loading holds a lock, and a part is published whole, so threads sharing the
+    catalogue never see an area half loaded.
+    """
+
+    def __init__(
+        self, eager: tuple[Endpoint, ...], *, package: str, areas: Mapping[str, frozenset[Group]]
+    ) -> None:
+        super().__init__(eager)
+        self._eager = eager
+        self._package = package
+        self._areas = dict(areas)
+        self._loaded: Mapping[str, tuple[Endpoint, ...]] = {}
+        self._lock = threading.RLock()
+
+    def _ensure(self, groups: Collection[str] | None = None) -> None:
+        wanted = [
+            area
+            for area, held in self._areas.items()
+            if area not in self._loaded and (groups is None or not held.isdisjoint(groups))
+        ]
+        if wanted:
+            self._load(wanted)
+
+    def _load(self, wanted: list[str]) -> None:
+        with self._lock:
+            loaded = dict(self._loaded)
+            for area in wanted:
+                if area not in loaded:
+                    module = importlib.import_module(f"{self._package}.{area}")
+                    loaded[area] = module.RECORDS
+            order = self._eager + tuple(e for a in self._areas if a in loaded for e in loaded[a])
+            # The index and order first: a reader that sees the area loaded finds its records.
+            self._by_name, self._order = _index(order), order
+            self._loaded = loaded
+
+    def __copy__(self) -> LazyCatalogue:
+        return self  # immutable: one catalogue, one lock
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> LazyCatalogue:
+        return self
+
+    def __reduce__(self) -> tuple[type[Catalogue], tuple[tuple[Endpoint, ...]]]:
+        # A lock does not pickle: what travels is the records, as a plain catalogue.
+        return Catalogue, (self.records,)

@@ -8,7 +8,6 @@ from types import TracebackType
 from typing import Any, Self
 
 import httpx
-import tenacity
 
 from fly_tools.catalogue import Endpoint
 from fly_tools.client import core, flows, tokens
@@ -181,8 +180,10 @@ class AsyncFlyClient(ConfiguredClient):
                 raise replay.pop()
             return await self._send(attempts)
 
-        options = core.retry_options(attempts, self._config.max_retries, self._config.clock)
-        return await tenacity.AsyncRetrying(sleep=self._sleep, **options)(attempt)
+        from fly_tools.client.retrying import retry_async  # tenacity loads with the first retry
+
+        config = self._config
+        return await retry_async(attempt, attempts, config.max_retries, config.clock, self._sleep)
 
     async def _send(self, attempts: core.Attempts) -> Any:
         plan = attempts.plan

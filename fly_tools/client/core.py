@@ -11,12 +11,10 @@ import json
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from functools import partial
 from typing import Any
 from urllib.parse import quote
 
 import httpx
-import tenacity
 from pydantic import ValidationError
 
 from fly_tools.catalogue import ENDPOINTS, Endpoint
@@ -34,7 +32,6 @@ from fly_tools.client.failures import (
     MESSAGE_LIMIT,
     NOTE_KEY,
     Attempts,
-    DeadlineStop,
     connection_error,
     done_by_lost_attempt,
     unsendable,
@@ -53,8 +50,6 @@ RETRYABLE_STATUSES = frozenset({502, 503, 504})
 RETRY_AFTER_CAP = LONG_RETRY_AFTER
 """Longest ``Retry-After`` the client sleeps through before retrying a 429; a longer one is
 the caller's to schedule, so the error naming the wait is raised at once."""
-BACKOFF = tenacity.wait_exponential(multiplier=0.25, max=4.0) + tenacity.wait_random(0, 0.25)
-"""Exponential from 0.25 s, capped at 4 s, plus up to 0.25 s of jitter."""
 
 
 @dataclass(frozen=True)
@@ -303,45 +298,9 @@ def is_retryable(endpoint: Endpoint, exc: BaseException) -> bool:
     return False
 
 
-def retry_wait(state: tenacity.RetryCallState) -> float:
-    """Seconds before the next attempt: Fly's ``Retry-After`` if given, else backoff."""
-    exc = state.outcome.exception() if state.outcome else None
-    backoff = BACKOFF(state)
-    if isinstance(exc, RateLimitedError):
-        if exc.retry_after is not None:
-            return exc.retry_after
-        return max(1.0, backoff)  # Fly refills one request per second
-    return backoff
-
-
 def should_retry(endpoint: Endpoint, first: BaseException, max_retries: int) -> bool:
     """Whether a failed first attempt is worth a retry loop at all."""
     return max_retries > 0 and is_retryable(endpoint, first)
-
-
-def retry_options(
-    attempts: Attempts, max_retries: int, clock: Callable[[], float]
-) -> dict[str, Any]:
-    """Keyword arguments for ``tenacity.Retrying`` / ``AsyncRetrying`` (add ``sleep``).
-
-    Retries stop after ``max_retries``, or sooner when the request got no answer and
-    another try would end past its total deadline (:class:`Attempts`).
-    """
-    return {
-        "retry": tenacity.retry_if_exception(partial(is_retryable, attempts.plan.endpoint)),
-        "wait": retry_wait,
-        "stop": tenacity.stop_any(
-            tenacity.stop_after_attempt(max_retries + 1), DeadlineStop(attempts, clock)
-        ),
-        "reraise": True,
-        "before_sleep": _log_retry,
-    }
-
-
-def _log_retry(state: tenacity.RetryCallState) -> None:
-    exc = state.outcome.exception() if state.outcome else None
-    delay = state.next_action.sleep if state.next_action else 0.0
-    logger.info("retrying in %.2f s (attempt %d): %s", delay, state.attempt_number + 1, exc)
 
 
 __all__ = [
@@ -354,7 +313,6 @@ __all__ = [
     "httpx_options",
     "is_retryable",
     "parse_response",
-    "retry_options",
     "should_retry",
     "unsendable",
 ]

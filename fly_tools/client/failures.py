@@ -14,7 +14,6 @@ from collections.abc import Callable
 from typing import Any
 
 import httpx
-import tenacity
 
 from fly_tools.client.errors import (
     MAY_HAVE_HAPPENED,
@@ -173,20 +172,3 @@ def done_by_lost_attempt(plan: Any, error: FlyAPIError) -> dict[str, Any] | None
         if current is not None and int(current.group(1)) == size:
             return {"ok": True, NOTE_KEY: f"extended to {size} GB: {lost} at that size already"}
     return None
-
-
-class DeadlineStop(tenacity.stop.stop_base):
-    """A tenacity stop: no further try of an unanswered request once its deadline is near.
-
-    Args:
-        attempts: the request's attempts, with its start and deadline.
-        clock: the client's clock.
-    """
-
-    def __init__(self, attempts: Attempts, clock: Callable[[], float]) -> None:
-        self.attempts, self.clock = attempts, clock
-
-    def __call__(self, retry_state: tenacity.RetryCallState) -> bool:
-        outcome = retry_state.outcome
-        exc = outcome.exception() if outcome else None
-        return isinstance(exc, FlyConnectionError) and self.attempts.out_of_time(self.clock())

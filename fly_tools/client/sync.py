@@ -8,7 +8,6 @@ from types import TracebackType
 from typing import Any, Self
 
 import httpx
-import tenacity
 
 from fly_tools.catalogue import Endpoint
 from fly_tools.client import core, flows, tokens
@@ -213,8 +212,10 @@ class FlyClient(ConfiguredClient):
                 raise replay.pop()
             return self._send(attempts)
 
-        options = core.retry_options(attempts, self._config.max_retries, self._config.clock)
-        return tenacity.Retrying(sleep=self._sleep, **options)(attempt)
+        from fly_tools.client.retrying import retry_sync  # tenacity loads with the first retry
+
+        config = self._config
+        return retry_sync(attempt, attempts, config.max_retries, config.clock, self._sleep)
 
     def _send(self, attempts: core.Attempts) -> Any:
         plan = attempts.plan

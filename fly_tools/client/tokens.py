@@ -14,20 +14,19 @@ from typing import Any
 from fly_tools.catalogue import ENDPOINTS
 from fly_tools.client.core import build_request
 from fly_tools.client.flows import Flow
-from fly_tools.models.platform import AuthorizeTokenArgs, NoArgs
 from fly_tools.risk import Scope
 
 READ_ONLY_MASKS = frozenset({"r", "1"})
 """Organization caveat masks that allow reading only (Fly's ``resset.Action`` read bit)."""
 ACTION_LETTERS = "rwcdC"
 """Fly's ``resset.Action`` bits 1, 2, 4, 8, 16 as the letters its JSON uses."""
-CURRENT_TOKEN = ENDPOINTS["fly_get_current_token"]
-AUTHORIZE_TOKEN = ENDPOINTS["fly_authorize_token"]
 
 
 def current_token_flow() -> Flow:
     """One GET ``/tokens/current``."""
-    return (yield build_request(CURRENT_TOKEN, NoArgs()))
+    # Looked up per call: the records' area is imported when a token is first checked.
+    endpoint = ENDPOINTS["fly_get_current_token"]
+    return (yield build_request(endpoint, endpoint.args_model()))
 
 
 def authorize_flow(header: str, access: Mapping[str, Any]) -> Flow:
@@ -37,9 +36,12 @@ def authorize_flow(header: str, access: Mapping[str, Any]) -> Flow:
     the tool form, ``fly_authorize_token``, validates each field instead.
     """
     body = {"header": header, "access": wire_access(access)}
+    endpoint = ENDPOINTS["fly_authorize_token"]  # loads the platform area, and its models
+    from fly_tools.models.platform import AuthorizeTokenArgs
+
     # The body is given whole; the model only carries the record's shape.
     args = AuthorizeTokenArgs.model_construct(org_slug=str(access.get("org_slug") or ""))
-    return (yield build_request(AUTHORIZE_TOKEN, args, body=body))
+    return (yield build_request(endpoint, args, body=body))
 
 
 def wire_access(access: Mapping[str, Any]) -> dict[str, Any]:

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, SecretStr
 
 from fly_tools.catalogue import Endpoint
 from fly_tools.guards.redact import redact_args
 from fly_tools.models.machine_spec import UpdateMachineArgs
-from fly_tools.models.secretkeys import UpdateSecretsArgs
 from fly_tools.render import agent_value, quoted, quoted_identifier
+
+if TYPE_CHECKING:
+    from fly_tools.models.secretkeys import UpdateSecretsArgs
 
 INDENT = "  "
 NOT_SET = "not set"
@@ -30,6 +32,9 @@ def change_lines(endpoint: Endpoint, args: BaseModel, state: Mapping[str, Any] |
     a line; removed ones marked ``removed``). A secrets update: the names set and unset,
     never the values.
     """
+    # Imported here: the secrets area's models load only once a change is described.
+    from fly_tools.models.secretkeys import UpdateSecretsArgs
+
     if isinstance(args, UpdateSecretsArgs):
         return _secret_lines(args)
     if isinstance(args, UpdateMachineArgs) and isinstance(state, Mapping):

@@ -5,8 +5,7 @@ from __future__ import annotations
 import difflib
 import json
 import re
-import tomllib
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import MappingProxyType
@@ -64,7 +63,7 @@ class AgentPolicy:
         _check_values(self.groups, _LEVELS, f"group level in {who}")
         if not isinstance(self.catalogue, Catalogue):
             raise TypeError(f"a policy's catalogue must be a Catalogue; got {self.catalogue!r}")
-        _check_names(self.tools, tuple(self.catalogue), f"tool in {who}")
+        _check_names(self.tools, self.catalogue, f"tool in {who}")
         _check_values(self.tools, _RULES, f"tool rule in {who}")
         object.__setattr__(self, "groups", MappingProxyType(dict(self.groups)))
         object.__setattr__(self, "tools", MappingProxyType(dict(self.tools)))
@@ -104,6 +103,8 @@ class AgentPolicy:
             ImportError: for YAML when PyYAML is not installed (``fly-tools[yaml]``).
             ValueError: for another suffix, a duplicate key or an invalid policy.
         """
+        import tomllib  # only policy files need it: not on a toolkit's import path
+
         path = Path(path)
         suffix = path.suffix.lower()
         if suffix not in (".toml", ".json", ".yaml", ".yml"):
@@ -178,13 +179,13 @@ class AgentPolicy:
         )
 
 
-def _check_names(data: Iterable[Any], valid: Iterable[str], what: str) -> None:
-    valid = tuple(valid)
+def _check_names(data: Iterable[Any], valid: Collection[str], what: str) -> None:
     for name in data:
         if name not in valid:
-            close = difflib.get_close_matches(str(name), valid, n=1)
+            names = tuple(valid)  # only now: listing a catalogue loads every area
+            close = difflib.get_close_matches(str(name), names, n=1)
             hint = f" (did you mean {close[0]!r}?)" if close else ""
-            raise ValueError(f"unknown {what}: {name!r}{hint}; valid: {', '.join(valid)}")
+            raise ValueError(f"unknown {what}: {name!r}{hint}; valid: {', '.join(names)}")
 
 
 def _check_values(data: Mapping[Any, Any], valid: tuple[str, ...], what: str) -> None:
