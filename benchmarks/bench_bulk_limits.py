@@ -16,8 +16,11 @@ from fly_tools.testing import BASE_URL, FakeClock, FakeFly
 
 SCALE = 10.0
 """Fake seconds per real second: Fly's 1 request/s becomes 10 real requests/s."""
-SCENARIOS = [("within 1 machine", 1, 30, 3), ("5 machines × 6", 5, 6, 7),
-             ("across 10 machines", 10, 3, 15)]  # fmt: skip
+SCENARIOS = [
+    ("within 1 machine", 1, 30, 3),
+    ("5 machines × 6", 5, 6, 7),
+    ("across 10 machines", 10, 3, 15),
+]
 """(label, machines, calls per machine, repeats): short scenarios repeat more, as noise
 weighs more on a total of a few hundred milliseconds."""
 QUICK_SCENARIOS = [("within 1 machine", 1, 5, 1), ("2 machines × 3", 2, 3, 1)]
@@ -113,8 +116,16 @@ class Outcome:
     def row(self, label: str) -> list[object]:
         """The table row."""
         w = self.worst
-        return [label, self.client, f"{self.seconds:.2f} s", f"{self.floor:.2f} s",
-                f"{self.ratio:.3f}×", w.server_429s, w.agent_429s, w.failed]  # fmt: skip
+        return [
+            label,
+            self.client,
+            f"{self.seconds:.2f} s",
+            f"{self.floor:.2f} s",
+            f"{self.ratio:.3f}×",
+            w.server_429s,
+            w.agent_429s,
+            w.failed,
+        ]
 
 
 def scenario(machines: int, per_machine: int, scale: float, repeats: int) -> list[Outcome]:

@@ -156,12 +156,22 @@ def _cli_note(installed: dict[str, float], alone: dict[str, float]) -> str:
 
 def _table(median: dict[str, float], wall: dict[str, float]) -> str:
     rows = [
-        (f"`{name}`", f"{median[name] * 1e3:,.0f} ms", f"{wall[name] * 1e3:,.0f} ms",
-         f"{median[name] / median[LITERAL]:.2f}×", f"{median[name] / median[EFFECTIVE]:.2f}×")
+        (
+            f"`{name}`",
+            f"{median[name] * 1e3:,.0f} ms",
+            f"{wall[name] * 1e3:,.0f} ms",
+            f"{median[name] / median[LITERAL]:.2f}×",
+            f"{median[name] / median[EFFECTIVE]:.2f}×",
+        )
         for name in SNIPPETS
-    ]  # fmt: skip
-    headers = ["in a fresh interpreter", "import time", "process wall time",
-               "vs import langchain_core.tools", "vs import StructuredTool"]  # fmt: skip
+    ]
+    headers = [
+        "in a fresh interpreter",
+        "import time",
+        "process wall time",
+        "vs import langchain_core.tools",
+        "vs import StructuredTool",
+    ]
     return table(headers, rows)
 
 
@@ -223,9 +233,17 @@ def core_only_python() -> str | None:
         steps.append([sys.executable, "-m", "venv", str(CORE_VENV)])
         steps.append([str(python), "-m", "pip", "install", "--quiet", str(ROOT)])
     steps.append(
-        [str(python), "-m", "pip", "install", "--quiet", "--no-deps", "--force-reinstall",
-         str(ROOT)]
-    )  # fmt: skip
+        [
+            str(python),
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--no-deps",
+            "--force-reinstall",
+            str(ROOT),
+        ]
+    )
     for step in steps:
         if subprocess.run(step, capture_output=True, check=False).returncode != 0:
             return None

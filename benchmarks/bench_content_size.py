@@ -52,8 +52,10 @@ def run(quick: bool = False) -> Figure:
     pairs = measure()
     texts = [text for _, raw, content in pairs for text in (raw, content)]
     counts, method = count_o200k(texts, install=not quick)
-    sizes = [(name, raw, content, counts[2 * n], counts[2 * n + 1])
-             for n, (name, raw, content) in enumerate(pairs)]  # fmt: skip
+    sizes = [
+        (name, raw, content, counts[2 * n], counts[2 * n + 1])
+        for n, (name, raw, content) in enumerate(pairs)
+    ]
     get_machine = next(100 * c / r for name, _, _, r, c in sizes if name == "fly_get_machine")
     body = (
         f"Tokenizer: {method}. Raw JSON is the response body exactly as the fake sent it "
@@ -66,16 +68,38 @@ def run(quick: bool = False) -> Figure:
 
 def _table(sizes: list[tuple[str, str, str, int, int]]) -> str:
     rows: list[list[object]] = [
-        [f"`{name}`", f"{len(raw):,}", f"{raw_tokens:,}", f"{len(content):,}",
-         f"{content_tokens:,}", f"{100 * len(content) / len(raw):.0f}%",
-         f"{100 * content_tokens / raw_tokens:.0f}%"]
+        [
+            f"`{name}`",
+            f"{len(raw):,}",
+            f"{raw_tokens:,}",
+            f"{len(content):,}",
+            f"{content_tokens:,}",
+            f"{100 * len(content) / len(raw):.0f}%",
+            f"{100 * content_tokens / raw_tokens:.0f}%",
+        ]
         for name, raw, content, raw_tokens, content_tokens in sizes
-    ]  # fmt: skip
+    ]
     raw_total, content_total = sum(s[3] for s in sizes), sum(s[4] for s in sizes)
-    rows.append(["**all reads**", "", f"{raw_total:,}", "", f"{content_total:,}", "",
-                 f"{100 * content_total / raw_total:.0f}%"])  # fmt: skip
-    headers = ["tool", "raw JSON chars", "raw tokens", "content chars", "content tokens",
-               "content/raw (chars)", "content/raw (tokens)"]  # fmt: skip
+    rows.append(
+        [
+            "**all reads**",
+            "",
+            f"{raw_total:,}",
+            "",
+            f"{content_total:,}",
+            "",
+            f"{100 * content_total / raw_total:.0f}%",
+        ]
+    )
+    headers = [
+        "tool",
+        "raw JSON chars",
+        "raw tokens",
+        "content chars",
+        "content tokens",
+        "content/raw (chars)",
+        "content/raw (tokens)",
+    ]
     return table(headers, rows)
 
 

@@ -89,8 +89,11 @@ def list_latency(
 ) -> dict[str, Timing]:
     """Listing every machine through the tool, the client alone, and bare httpx."""
     token = fake.tokens["org"]
-    http = httpx.Client(base_url=client.base_url, transport=fake.transport(),
-                        headers={"Authorization": f"FlyV1 {token}"})  # fmt: skip
+    http = httpx.Client(
+        base_url=client.base_url,
+        transport=fake.transport(),
+        headers={"Authorization": f"FlyV1 {token}"},
+    )
     call = tool_call(tool.name, {"app_name": "big"})
     variants: dict[str, Callable[[], object]] = {
         "list tool: tool.invoke(ToolCall)": lambda: tool.invoke(call),

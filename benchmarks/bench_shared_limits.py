@@ -185,8 +185,16 @@ def run(quick: bool = False) -> Figure:
                     targets.append(Target(f"time / floor, {label}", ratio, TARGET_RATIO))
                     seen = float(worst.agent_429s)
                     targets.append(Target(f"429s agents saw, {label}", seen, 0, "", False))
-    headers = ["scenario", "limiter", "time (Fly s)", "floor", "time / floor",
-               "429s Fly sent", "429s agents saw", "failed calls"]  # fmt: skip
+    headers = [
+        "scenario",
+        "limiter",
+        "time (Fly s)",
+        "floor",
+        "time / floor",
+        "429s Fly sent",
+        "429s agents saw",
+        "failed calls",
+    ]
     body = "\n\n".join([_intro(scale, calls), table(headers, rows, "llrrrrrr"), _notes()])
     return Figure(7, "Shared limits across processes", body, targets, time.perf_counter() - started)
 
@@ -195,8 +203,16 @@ def _row(label: str, name: str, runs: list[Run], ratio: float, worst: Run) -> li
     seconds = statistics.median(r.seconds for r in runs)
     floor = statistics.median(r.floor for r in runs)
     count = f"{len(runs)} run{'s' if len(runs) != 1 else ''}"
-    return [f"{label} ({count})", name, f"{seconds:.2f} s", f"{floor:.2f} s", f"{ratio:.3f}×",
-            worst.server_429s, worst.agent_429s, worst.failed]  # fmt: skip
+    return [
+        f"{label} ({count})",
+        name,
+        f"{seconds:.2f} s",
+        f"{floor:.2f} s",
+        f"{ratio:.3f}×",
+        worst.server_429s,
+        worst.agent_429s,
+        worst.failed,
+    ]
 
 
 def _intro(scale: float, calls: int) -> str:

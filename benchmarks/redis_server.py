@@ -47,8 +47,17 @@ class RedisServer:
         binary = shutil.which(BINARY)
         if binary is None:
             raise RuntimeError(f"{BINARY} is not on PATH: apt-get install -y redis-server")
-        command = [binary, "--port", str(self.port), "--bind", "127.0.0.1",
-                   "--save", "", "--appendonly", "no"]  # fmt: skip
+        command = [
+            binary,
+            "--port",
+            str(self.port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+        ]
         if self.password:
             command += ["--requirepass", self.password]
         self._process = subprocess.Popen(

@@ -49,10 +49,24 @@ Scope = Literal["org", "deploy", "readonly", "machine-exec"]
 SCOPES: tuple[Scope, ...] = get_args(Scope)
 
 Group = Literal[
-    "apps", "machines", "control", "info", "leases", "volumes", "secrets", "tokens",
-    "certificates", "network", "maintenance", "metadata", "secretkeys", "secret_values",
-    "snapshots", "platform", "credentials",
-]  # fmt: skip
+    "apps",
+    "machines",
+    "control",
+    "info",
+    "leases",
+    "volumes",
+    "secrets",
+    "tokens",
+    "certificates",
+    "network",
+    "maintenance",
+    "metadata",
+    "secretkeys",
+    "secret_values",
+    "snapshots",
+    "platform",
+    "credentials",
+]
 """The name of a capability group of the catalogue; its facts are its :class:`GroupRecord`."""
 
 

@@ -464,6 +464,10 @@ def _narrowed(toolkit: FlyToolkit, endpoints: Sequence[Endpoint]) -> FlyClient |
     from fly_tools.macaroons.toolkit import narrow_client
 
     return narrow_client(
-        toolkit.client, endpoints=endpoints, app=toolkit.app, confirm_at=toolkit.confirm_at,
-        catalogue=toolkit.catalogue, settings=toolkit.attenuate,
-    )  # fmt: skip
+        toolkit.client,
+        endpoints=endpoints,
+        app=toolkit.app,
+        confirm_at=toolkit.confirm_at,
+        catalogue=toolkit.catalogue,
+        settings=toolkit.attenuate,
+    )

@@ -92,8 +92,15 @@ def ask_edit(
         return
     qid = edit_id(review.question, review.edited_args)
     if ledger.get(qid) is None:
-        ask(toolkit, ledger, review.call, review.edited, thread, question_id=qid,
-            binding_prefix=_EDIT)  # fmt: skip
+        ask(
+            toolkit,
+            ledger,
+            review.call,
+            review.edited,
+            thread,
+            question_id=qid,
+            binding_prefix=_EDIT,
+        )
 
 
 def spend(

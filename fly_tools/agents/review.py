@@ -159,9 +159,15 @@ class ReviewDecisions:
                 questions.close(self.ledger, review.question, who, reason)
                 runtime.receipts.discard(context)
                 record_review(
-                    runtime, endpoint, call["args"], verdict=verdict, by=who, reason=reason,
-                    context=context, reads=review.prepared.reads,
-                )  # fmt: skip
+                    runtime,
+                    endpoint,
+                    call["args"],
+                    verdict=verdict,
+                    by=who,
+                    reason=reason,
+                    context=context,
+                    reads=review.prepared.reads,
+                )
             elif review.grant is not None:
                 prepared, who, verdict = review.grant
                 assert prepared.request is not None

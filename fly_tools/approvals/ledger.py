@@ -53,9 +53,13 @@ class Asker:
     def to_dict(self) -> dict[str, str | None]:
         """The stored form."""
         return {
-            "token": self.token, "host": self.host, "app": self.app, "agent": self.agent,
-            "thread": self.thread, "tool_call": self.tool_call,
-        }  # fmt: skip
+            "token": self.token,
+            "host": self.host,
+            "app": self.app,
+            "agent": self.agent,
+            "thread": self.thread,
+            "tool_call": self.tool_call,
+        }
 
     def at(self, *, thread: str | None, tool_call: str | None) -> Asker:
         """This asker, for one call."""
@@ -239,9 +243,15 @@ class MemoryApprovalStore:
         """Answer a pending question (see :func:`answer_transition`)."""
         with self._lock:
             answered = answer_transition(
-                self._rows.get(approval_id), approval_id, status, by, reason, self.clock(),
-                expires_at=expires_at, signature=signature,
-            )  # fmt: skip
+                self._rows.get(approval_id),
+                approval_id,
+                status,
+                by,
+                reason,
+                self.clock(),
+                expires_at=expires_at,
+                signature=signature,
+            )
             self._rows[approval_id] = answered
             return answered
 

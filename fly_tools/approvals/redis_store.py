@@ -130,9 +130,15 @@ class RedisApprovalStore:
         def answer(pipe: Any) -> Approval:
             found = self._read(pipe, [approval_id])
             answered = answer_transition(
-                found[0] if found else None, approval_id, status, by, reason, self.clock(),
-                expires_at=expires_at, signature=signature,
-            )  # fmt: skip
+                found[0] if found else None,
+                approval_id,
+                status,
+                by,
+                reason,
+                self.clock(),
+                expires_at=expires_at,
+                signature=signature,
+            )
             pipe.multi()
             self._write(pipe, answered)
             return answered

@@ -133,9 +133,15 @@ class SqliteApprovalStore:
         with self._write() as db:
             found = _rows(db, "WHERE id = ?", approval_id)
             answered = answer_transition(
-                found[0] if found else None, approval_id, status, by, reason, now,
-                expires_at=expires_at, signature=signature,
-            )  # fmt: skip
+                found[0] if found else None,
+                approval_id,
+                status,
+                by,
+                reason,
+                now,
+                expires_at=expires_at,
+                signature=signature,
+            )
             _update(db, answered, was="pending")
         return answered
 
@@ -159,9 +165,15 @@ def _insert(db: sqlite3.Connection, approval: Approval) -> None:
     db.execute(
         "INSERT INTO approvals (id, binding, status, created_at, expires_at, data) "
         "VALUES (?, ?, ?, ?, ?, ?)",
-        (approval.id, approval.binding, approval.status, approval.created_at,
-         approval.expires_at, json.dumps(approval.to_dict())),
-    )  # fmt: skip
+        (
+            approval.id,
+            approval.binding,
+            approval.status,
+            approval.created_at,
+            approval.expires_at,
+            json.dumps(approval.to_dict()),
+        ),
+    )
 
 
 def _update(db: sqlite3.Connection, approval: Approval, *, was: Status) -> bool:

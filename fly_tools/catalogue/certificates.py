@@ -15,11 +15,26 @@ R, W, DE = RiskTier.READ, RiskTier.WRITE, RiskTier.DESTRUCTIVE
 C = "/apps/{app_name}/certificates"
 H = C + "/{hostname}"
 IP = "/apps/{app_name}/ip_assignments"
-_SUMMARY = ("hostname", "status", "configured", "has_fly_certificate", "has_custom_certificate",
-            "dns_provider")  # fmt: skip
-_DETAIL = ("hostname", "status", "configured", "acme_requested",
-           "dns_requirements.cname", "dns_requirements.a", "dns_requirements.aaaa",
-           "dns_requirements.acme_challenge", "validation_errors", "rate_limited_until")  # fmt: skip
+_SUMMARY = (
+    "hostname",
+    "status",
+    "configured",
+    "has_fly_certificate",
+    "has_custom_certificate",
+    "dns_provider",
+)
+_DETAIL = (
+    "hostname",
+    "status",
+    "configured",
+    "acme_requested",
+    "dns_requirements.cname",
+    "dns_requirements.a",
+    "dns_requirements.aaaa",
+    "dns_requirements.acme_challenge",
+    "validation_errors",
+    "rate_limited_until",
+)
 _IP = ("ip", "region", "shared", "service_name", "created_at")
 # Never shown, whatever Fly answers: the key of an uploaded certificate.
 _KEY: frozenset[str] = frozenset({"private_key"})

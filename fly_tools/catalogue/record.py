@@ -17,7 +17,7 @@ HttpMethod = Literal["GET", "POST", "PUT", "PATCH", "DELETE"]
 RateClass = Literal["standard", "get_machine", "app_delete"]
 TargetKind = Literal[
     "org", "app", "machine", "volume", "secret", "certificate", "ip", "secretkey", "platform"
-]  # fmt: skip
+]
 """What a call acts on; the identifier naming it is :data:`TARGET_ID_FIELD`'s."""
 TARGET_ID_FIELD: Mapping[TargetKind, str] = {
     "machine": "machine_id",
@@ -30,10 +30,27 @@ TARGET_ID_FIELD: Mapping[TargetKind, str] = {
 }
 """The argument that names a target of each kind (an app is named by ``app_name``)."""
 ResultKind = Literal[
-    "action", "apps", "app", "created_app", "machines", "machine", "exec", "wait",
-    "processes", "events", "versions", "lease", "volumes", "volume", "extend", "secrets",
-    "secret_change", "oidc", "item", "items",
-]  # fmt: skip
+    "action",
+    "apps",
+    "app",
+    "created_app",
+    "machines",
+    "machine",
+    "exec",
+    "wait",
+    "processes",
+    "events",
+    "versions",
+    "lease",
+    "volumes",
+    "volume",
+    "extend",
+    "secrets",
+    "secret_change",
+    "oidc",
+    "item",
+    "items",
+]
 """How a result is worded for the model; each kind has one renderer in ``tools/content.py``.
 
 ``item`` and ``items`` are generic: one object, or a list of them, shown through the

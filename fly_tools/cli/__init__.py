@@ -56,8 +56,11 @@ def _log_from_env() -> None:
     import logging
 
     if not isinstance(logging.getLevelName(level), int):
-        print(f"fly-tools: {LOG_ENV_VAR}={level.lower()} is not a log level; use debug, "
-              "info or warning", file=sys.stderr)  # fmt: skip
+        print(
+            f"fly-tools: {LOG_ENV_VAR}={level.lower()} is not a log level; use debug, "
+            "info or warning",
+            file=sys.stderr,
+        )
         return
     package = logging.getLogger("fly_tools")
     package.setLevel(level)

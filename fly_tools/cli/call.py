@@ -62,8 +62,10 @@ def run_tools(args: argparse.Namespace) -> int:
         _print_json(_tools_document(chosen, scope, origin, app, confirm_at))
         return EXIT_OK
     bound = f", bound to app {app}" if app else ""
-    note = {"default": " (the default without --live; give --scope for more)",
-            "token": " (read from the token)"}.get(origin, "")  # fmt: skip
+    note = {
+        "default": " (the default without --live; give --scope for more)",
+        "token": " (read from the token)",
+    }.get(origin, "")
     print(f"{options.plural(len(chosen), 'tool')} for {options.scoped(scope)}{bound}{note}:\n")
     print(tools_table(chosen, confirm_at))
     if any(e.risk >= confirm_at for e in chosen):
@@ -120,9 +122,13 @@ def run_call(args: argparse.Namespace) -> int:
     sinks = [memory, JsonlSink(args.audit)] if args.audit else [memory]
     hook = confirm_hook(args)
     kit = options.toolkit(
-        args, client, scope, confirm=hook, audit=AuditLog(*sinks),
+        args,
+        client,
+        scope,
+        confirm=hook,
+        audit=AuditLog(*sinks),
         confirm_timeout=args.confirm_timeout,
-    )  # fmt: skip
+    )
     tool = next((t for t in kit.get_tools() if t.name == endpoint.name), None)
     if tool is None:
         reason = options.not_in_toolkit(endpoint, kit)
@@ -131,10 +137,15 @@ def run_call(args: argparse.Namespace) -> int:
             hint = " (without --live the scope is readonly unless --scope names another)"
         kit.audit_log.record(
             AuditRecord.build(
-                agent_id=kit.agent_id, endpoint=endpoint, args=raw, decision="refused",
-                decided_by="guard", outcome="not_executed", error=reason,
+                agent_id=kit.agent_id,
+                endpoint=endpoint,
+                args=raw,
+                decision="refused",
+                decided_by="guard",
+                outcome="not_executed",
+                error=reason,
             )
-        )  # fmt: skip
+        )
         return _report(args, None, memory.records[-1], f"refused: {reason}; nothing was sent{hint}")
     with progress(_progress_label(endpoint, raw), sys.stderr):
         request = ToolCall(name=tool.name, args=raw, id="fly-tools-call", type="tool_call")
@@ -167,9 +178,12 @@ def _how_to_answer(record: AuditRecord, args: argparse.Namespace) -> str:
 
 
 def _report(
-    args: argparse.Namespace, message: ToolMessage | None, record: AuditRecord | None,
-    error: str | None, status: int = EXIT_FAILED,
-) -> int:  # fmt: skip
+    args: argparse.Namespace,
+    message: ToolMessage | None,
+    record: AuditRecord | None,
+    error: str | None,
+    status: int = EXIT_FAILED,
+) -> int:
     if args.json:
         _print_json(
             {

@@ -219,13 +219,17 @@ def toolkit(
     agent = args.agent_id or (chosen["policy"].agent_id if chosen["policy"] else CLI_AGENT)
     try:
         return FlyToolkit(
-            client=client, scope=scope, app=app, agent_id=agent,
+            client=client,
+            scope=scope,
+            app=app,
+            agent_id=agent,
             confirm_at=RiskTier.parse(args.confirm_at or RiskTier.DESTRUCTIVE),
             exec_commands=split(args.exec_commands),
             check_scope=getattr(args, "check_scope", True),
             attenuate=attenuation(args, client),
-            **chosen, **options,
-        )  # fmt: skip
+            **chosen,
+            **options,
+        )
     except ValueError as exc:
         raise UsageError(str(exc).splitlines()[0]) from None
 
@@ -252,16 +256,25 @@ def not_in_toolkit(tool: Endpoint, kit: FlyToolkit) -> str:
     """Why ``tool`` is not among ``kit``'s tools, naming the flag that left it out."""
     scopes = ", ".join(s for s in SCOPES if s in tool.scopes)
     checks = [
-        (kit.scope not in tool.scopes, f"is not available to {scoped(kit.scope)} (it needs: {scopes})"),
-        (kit.app is not None and "deploy" not in tool.scopes,
-         f"reaches beyond one app, and --app binds this toolkit to app {kit.app}"),
-        (kit.groups is not None and tool.group not in kit.groups,
-         f"is in group {tool.group}, which --groups leaves out"),
-        (kit.max_risk is not None and tool.risk > kit.max_risk,
-         f"is {tool.risk.label}, above --max-risk {kit.max_risk.label if kit.max_risk else ''}"),
+        (
+            kit.scope not in tool.scopes,
+            f"is not available to {scoped(kit.scope)} (it needs: {scopes})",
+        ),
+        (
+            kit.app is not None and "deploy" not in tool.scopes,
+            f"reaches beyond one app, and --app binds this toolkit to app {kit.app}",
+        ),
+        (
+            kit.groups is not None and tool.group not in kit.groups,
+            f"is in group {tool.group}, which --groups leaves out",
+        ),
+        (
+            kit.max_risk is not None and tool.risk > kit.max_risk,
+            f"is {tool.risk.label}, above --max-risk {kit.max_risk.label if kit.max_risk else ''}",
+        ),
         (kit.include is not None and tool.name not in kit.include, "is not in --include"),
         (kit.exclude is not None and tool.name in kit.exclude, "is left out by --exclude"),
-    ]  # fmt: skip
+    ]
     for failed, reason in checks:
         if failed:
             return f"{tool.name} {reason}"

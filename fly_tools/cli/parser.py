@@ -97,9 +97,13 @@ def _call_command(add_command: AddCommand) -> None:
         add_help=False,
     )
     call.add_argument(
-        "-h", "--help", action=_CallHelp, nargs=0, default=argparse.SUPPRESS,
+        "-h",
+        "--help",
+        action=_CallHelp,
+        nargs=0,
+        default=argparse.SUPPRESS,
         help="show this help, or with a TOOL before it, the tool's arguments",
-    )  # fmt: skip
+    )
     call.add_argument(
         "tool", help="tool name, e.g. fly_list_machines (`fly-tools tools` lists them)"
     )
@@ -119,10 +123,11 @@ def _call_command(add_command: AddCommand) -> None:
     )
     _decision_flags(call, "gated calls")
     call.add_argument(
-        "--store", metavar="URL",
+        "--store",
+        metavar="URL",
         help="leave gated calls pending in this approvals store (a path, sqlite:///path or "
         "redis://...) for `fly-tools approvals approve ID`; call again once approved",
-    )  # fmt: skip
+    )
     call.add_argument("--audit", metavar="FILE", help="append the audit record to a JSONL file")
     _json_flag(call, "the result, the audit record and the tool's full answer as JSON")
     call.set_defaults(run="fly_tools.cli.call:run_call")
@@ -132,9 +137,12 @@ class _CallHelp(argparse.Action):
     """``call --help``: the command's options; ``call TOOL --help``: the tool's arguments."""
 
     def __call__(
-        self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: Any,
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: Any,
         option_string: str | None = None,
-    ) -> None:  # fmt: skip
+    ) -> None:
         tool = getattr(namespace, "tool", None)
         if not tool:
             parser.print_help()
@@ -181,9 +189,11 @@ def _audit_command(add_command: AddCommand) -> None:
     audit.add_argument("file", help="a JSONL file written by --audit or JsonlSink")
     audit.add_argument("--agent", help="only this agent's records")
     audit.add_argument(
-        "--decision", choices=DECISIONS, metavar="DECISION",
+        "--decision",
+        choices=DECISIONS,
+        metavar="DECISION",
         help=f"only this decision: {', '.join(DECISIONS)}",
-    )  # fmt: skip
+    )
     audit.add_argument("--tool", help="only calls of this tool")
     audit.add_argument(
         "--since",
@@ -204,16 +214,18 @@ def _demo_command(add_command: AddCommand) -> None:
     )
     _decision_flags(demo, "the delete the agent pauses before")
     demo.add_argument(
-        "--live", action="store_true",
+        "--live",
+        action="store_true",
         help="read-only report on real Fly (token in FLY_API_TOKEN or FLY_ACCESS_TOKEN)",
-    )  # fmt: skip
+    )
     demo.add_argument("--app", help="app to work on (fake: web or worker; live: required)")
     timeout_flag(demo)
     demo.add_argument(
-        "--store", metavar="URL",
+        "--store",
+        metavar="URL",
         help="leave the delete pending in this approvals store (SQLite path or redis:// URL) "
         "and exit; answer it with `fly-tools approvals`, then run the demo again",
-    )  # fmt: skip
+    )
     demo.set_defaults(run="fly_tools.cli.commands:run_demo")
 
 
@@ -221,39 +233,48 @@ def toolkit_options(parser: argparse.ArgumentParser) -> None:
     """The toolkit's options, named as its Python arguments are (``tools``, ``call``, ``mcp``)."""
     kit = parser.add_argument_group("toolkit (the same options as FlyToolkit)")
     kit.add_argument(
-        "--scope", choices=SCOPES,
+        "--scope",
+        choices=SCOPES,
         help="the token's scope (with --live: read from the token; else: readonly)",
-    )  # fmt: skip
+    )
     kit.add_argument("--app", help="bind every tool to this app")
     kit.add_argument("--policy", metavar="FILE", help="per-agent policy (.toml/.json/.yaml)")
     names = "comma-separated, or the flag repeated"
     kit.add_argument(
-        "--groups", action="append", metavar="GROUP[,GROUP]",
+        "--groups",
+        action="append",
+        metavar="GROUP[,GROUP]",
         help=f"only these groups, in place of the default ones ({', '.join(GROUPS)}); {names}",
-    )  # fmt: skip
+    )
     kit.add_argument("--max-risk", choices=TIERS, help="only tools at or below this tier")
     kit.add_argument(
-        "--include", action="append", metavar="TOOL[,TOOL]",
+        "--include",
+        action="append",
+        metavar="TOOL[,TOOL]",
         help=f"only these tools, from any group (with --groups: from those groups); {names}",
-    )  # fmt: skip
+    )
     kit.add_argument(
         "--exclude", action="append", metavar="TOOL[,TOOL]", help=f"never these tools; {names}"
     )
     kit.add_argument(
-        "--confirm-at", choices=TIERS,
+        "--confirm-at",
+        choices=TIERS,
         help="the lowest tier that pauses for a human (default: destructive)",
-    )  # fmt: skip
+    )
     kit.add_argument(
-        "--check-scope", action=argparse.BooleanOptionalAction, default=True,
+        "--check-scope",
+        action=argparse.BooleanOptionalAction,
+        default=True,
         help="before the first change, ask Fly what the token may do and refuse a toolkit "
         "wider than it (default: on)",
-    )  # fmt: skip
+    )
     kit.add_argument(
-        "--attenuate", action="store_true",
+        "--attenuate",
+        action="store_true",
         help="send every request on a Fly token narrowed to the toolkit's reach, and each "
         "allowed call on a one-call token, so Fly refuses what the toolkit would (needs "
         "fly-tools[macaroons]; default: off)",
-    )  # fmt: skip
+    )
 
 
 def _client_options(parser: argparse.ArgumentParser, *, live: str) -> None:
@@ -269,9 +290,11 @@ def _client_options(parser: argparse.ArgumentParser, *, live: str) -> None:
 def timeout_flag(parser: argparse.ArgumentParser) -> None:
     """``--timeout``: the per-request timeout of every client a command makes."""
     parser.add_argument(
-        "--timeout", type=_seconds, metavar="SECONDS",
+        "--timeout",
+        type=_seconds,
+        metavar="SECONDS",
         help="seconds each request to Fly may take (default: FLY_TOOLS_TIMEOUT, else 30)",
-    )  # fmt: skip
+    )
 
 
 def _seconds(text: str) -> float:

@@ -33,9 +33,11 @@ def build_parser() -> argparse.ArgumentParser:
     narrow = jobs.add_parser("attenuate", help="print the token narrowed (FlyV1 header value)")
     narrow.add_argument("--app", help="only this app (its numeric id is asked of Fly once)")
     narrow.add_argument(
-        "--max-risk", default="destructive", choices=[t.label for t in RiskTier],
+        "--max-risk",
+        default="destructive",
+        choices=[t.label for t in RiskTier],
         help="keep only the actions every operation up to this tier needs (default: all)",
-    )  # fmt: skip
+    )
     narrow.add_argument("--ttl", default="1h", help="lifetime, e.g. 30m, 1h, 7d (default 1h)")
     check = jobs.add_parser("check", help="a table of the operations the token allows")
     check.add_argument("--app", help="check app-level access on this app")
@@ -81,7 +83,7 @@ def attenuated(client: Any, app: str | None, max_risk: RiskTier, ttl: int) -> st
     app_id = _app_id(client, app) if app else None
     caveats = reach_caveats(
         mask, app_id, time.time(), ttl, exec_allowed="fly_exec_machine" in allowed
-    )  # fmt: skip
+    )
     try:
         return attenuate(_header(client), caveats)
     except (NotAMacaroonError, ValueError) as exc:
@@ -92,9 +94,10 @@ def _warn_unrefused(reach: Sequence[Endpoint], allowed: set[str], mask: int) -> 
     # Fly sees an access (resource, action), not an operation: an operation above the
     # tier that asks the same access as one below it cannot be refused by the token.
     same = [
-        e.name for e in reach
+        e.name
+        for e in reach
         if e.name not in allowed and e.access and e.access.bits and not e.access.bits & ~mask
-    ]  # fmt: skip
+    ]
     if same:
         print(
             "note: Fly cannot tell these from allowed operations (same access), so this "
@@ -115,10 +118,14 @@ def check_table(client: Any, app: str | None) -> list[dict[str, Any]]:
         key = (need.resource, need.action)
         if key not in verdicts:
             verdicts[key] = _verdict(client, org, app, need.resource, need.action)
-        rows.append({
-            "operation": endpoint.name, "tier": endpoint.risk.label,
-            "access": f"{need.resource}:{need.action or '-'}", "fly": verdicts[key],
-        })  # fmt: skip
+        rows.append(
+            {
+                "operation": endpoint.name,
+                "tier": endpoint.risk.label,
+                "access": f"{need.resource}:{need.action or '-'}",
+                "fly": verdicts[key],
+            }
+        )
     return rows
 
 

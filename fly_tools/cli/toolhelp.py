@@ -63,8 +63,10 @@ def _argument_lines(
     description = field.get("description")
     if not description:
         return [head]
-    return [head, *textwrap.wrap(description, width=88, initial_indent="      ",
-                                 subsequent_indent="      ")]  # fmt: skip
+    return [
+        head,
+        *textwrap.wrap(description, width=88, initial_indent="      ", subsequent_indent="      "),
+    ]
 
 
 def type_of(field: dict[str, Any], root: dict[str, Any]) -> str:

@@ -33,10 +33,17 @@ MESSAGE_LIMIT = 300
 NOTE_KEY = "client_note"
 """Key of the note the client adds to a result it had to interpret; the tools print it."""
 _DNS_FAILURES = (
-    "name or service not known", "nodename nor servname", "temporary failure in name resolution",
-    "no address associated with hostname", "getaddrinfo failed", "[errno -2]", "[errno -3]",
-    "[errno -5]", "[errno 8]", "[errno 11001]",
-)  # fmt: skip
+    "name or service not known",
+    "nodename nor servname",
+    "temporary failure in name resolution",
+    "no address associated with hostname",
+    "getaddrinfo failed",
+    "[errno -2]",
+    "[errno -3]",
+    "[errno -5]",
+    "[errno 8]",
+    "[errno 11001]",
+)
 _REFUSED = ("connection refused", "actively refused", "[errno 111]", "[errno 61]")
 _CURRENT_SIZE = re.compile(r"current\D{0,20}?(\d+)\s*GB", re.IGNORECASE)
 

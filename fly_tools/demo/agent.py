@@ -98,9 +98,13 @@ class Reviewer:
         return {"approve": "--yes", "reject": "--no", "ask": "console"}.get(self.mode, "fly-tools")
 
     def review(
-        self, action: Mapping[str, Any], out: TextIO, *, toolkit: FlyToolkit | None = None,
+        self,
+        action: Mapping[str, Any],
+        out: TextIO,
+        *,
+        toolkit: FlyToolkit | None = None,
         allowed: Sequence[str] = ("approve", "reject"),
-    ) -> Review:  # fmt: skip
+    ) -> Review:
         """Decide on one paused call; at a terminal through the shared console prompt.
 
         Args:
@@ -130,9 +134,12 @@ class Reviewer:
         return review
 
     def _ask(
-        self, action: Mapping[str, Any], out: TextIO, toolkit: FlyToolkit | None,
+        self,
+        action: Mapping[str, Any],
+        out: TextIO,
+        toolkit: FlyToolkit | None,
         allowed: Sequence[str],
-    ) -> Review:  # fmt: skip
+    ) -> Review:
         name = action["name"]
         endpoint = ENDPOINTS.get(name)
         if endpoint is None:

@@ -81,4 +81,4 @@ __all__ = [
     "parse_header",
     "parse_mask",
     "permission_tokens",
-]  # fmt: skip
+]

@@ -77,9 +77,12 @@ def reach_caveats(
 
 
 def one_call_caveats(
-    endpoint: Endpoint, path: Mapping[str, str], app_id: int | None, now: float,
+    endpoint: Endpoint,
+    path: Mapping[str, str],
+    app_id: int | None,
+    now: float,
     command: tuple[str, ...] | None = None,
-) -> list[Caveat]:  # fmt: skip
+) -> list[Caveat]:
     """The caveats of a one-call token for ``endpoint`` on the target in ``path``."""
     need = endpoint.access
     bits = need.bits if need is not None else ALL
@@ -146,9 +149,10 @@ class Narrowing:
         org-wide endpoints are out of reach already and do not count."""
         ungated = self.allowed - self.gated
         reach = [
-            e for e in self.scope_reach
+            e
+            for e in self.scope_reach
             if not (app_pinned and e.access is not None and e.access.resource == "org")
-        ]  # fmt: skip
+        ]
         return reach_mask(reach, lambda e: e.name in ungated)
 
     def permit(self, endpoint: Endpoint, path: Mapping[str, Any]) -> None:
@@ -185,9 +189,14 @@ class Narrowing:
         return attenuate(self.header, reach_caveats(mask, app_id, now, self.ttl))
 
     def _one_call(
-        self, request: httpx.Request, endpoint: Endpoint, path: Mapping[str, str],
-        resolve: Callable[[str | None], int | None], app_id: int | None, now: float,
-    ) -> str | None:  # fmt: skip
+        self,
+        request: httpx.Request,
+        endpoint: Endpoint,
+        path: Mapping[str, str],
+        resolve: Callable[[str | None], int | None],
+        app_id: int | None,
+        now: float,
+    ) -> str | None:
         key = (endpoint.name, _key(endpoint, path))
         gated = endpoint.name in self.gated
         if gated:

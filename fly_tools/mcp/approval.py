@@ -128,8 +128,12 @@ class TicketBook:
         """
         now = self._clock()
         self._forget_expired(now)
-        asked = self.fingerprint(caller, request.tool, request.digest,
-                                 json.dumps(request.target.to_dict(), sort_keys=True))  # fmt: skip
+        asked = self.fingerprint(
+            caller,
+            request.tool,
+            request.digest,
+            json.dumps(request.target.to_dict(), sort_keys=True),
+        )
         found = self._asked.get(asked)
         if found is not None and found[0] in self._open:
             return found[1]
@@ -181,11 +185,17 @@ class TicketBook:
         if self._ledger is not None:
             self._ledger.add(
                 Approval(
-                    id=ticket.nonce, tool=ticket.tool, args={}, description=ticket.description,
-                    target=ticket.target, binding=f"mcp-ticket:{ticket.nonce}", created_at=now,
-                    expires_at=ticket.expires_at, asker={"token": ticket.caller},
+                    id=ticket.nonce,
+                    tool=ticket.tool,
+                    args={},
+                    description=ticket.description,
+                    target=ticket.target,
+                    binding=f"mcp-ticket:{ticket.nonce}",
+                    created_at=now,
+                    expires_at=ticket.expires_at,
+                    asker={"token": ticket.caller},
                 )
-            )  # fmt: skip
+            )
 
     def _close(self, nonce: str) -> bool:
         """Close question ``nonce``: ``True`` for the first attempt only, in any replica."""

@@ -114,24 +114,31 @@ def build_parser() -> argparse.ArgumentParser:
     )
     timeout_flag(parser)
     parser.add_argument(
-        "--store", metavar="URL",
+        "--store",
+        metavar="URL",
         help="answer gated calls with 'pending approval ID' and keep them in this approvals "
         "store (a path, sqlite:///path or redis://...) for `fly-tools approvals approve ID`, "
         "instead of asking through the client",
-    )  # fmt: skip
+    )
     serving = parser.add_argument_group("Streamable HTTP")
     serving.add_argument("--http", action="store_true", help="serve Streamable HTTP, not stdio")
     serving.add_argument("--host", default="127.0.0.1", help="HTTP address (default loopback)")
     serving.add_argument("--port", type=int, default=DEFAULT_PORT, help="HTTP port (default 8000)")
     serving.add_argument(
-        "--allow-host", action="append", default=[], metavar="NAME",
+        "--allow-host",
+        action="append",
+        default=[],
+        metavar="NAME",
         help="a Host name the HTTP endpoint answers to besides loopback and --host, e.g. "
         "the container's or VM's name (repeatable)",
-    )  # fmt: skip
+    )
     serving.add_argument(
-        "--allow-origin", action="append", default=[], metavar="ORIGIN",
+        "--allow-origin",
+        action="append",
+        default=[],
+        metavar="ORIGIN",
         help="a browser origin allowed to call the HTTP endpoint (repeatable; default none)",
-    )  # fmt: skip
+    )
     return parser
 
 
@@ -248,9 +255,12 @@ def serve_http(toolkit: FlyToolkit, options: argparse.Namespace, out: TextIO) ->
     server = _server(toolkit, options)
     try:
         app = http_app(
-            server, token=token, host=options.host,
-            origins=options.allow_origin, allow_hosts=options.allow_host,
-        )  # fmt: skip
+            server,
+            token=token,
+            host=options.host,
+            origins=options.allow_origin,
+            allow_hosts=options.allow_host,
+        )
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     host = f"[{options.host}]" if ":" in options.host else options.host

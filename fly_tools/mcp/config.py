@@ -38,9 +38,11 @@ def build_parser() -> argparse.ArgumentParser:
         "block carries FLY_API_TOKEN as a placeholder to fill in.",
     )
     parser.add_argument(
-        "--host", choices=HOSTS, default="generic",
+        "--host",
+        choices=HOSTS,
+        default="generic",
         help="the host whose format to print (default: generic)",
-    )  # fmt: skip
+    )
     parser.add_argument("--name", default="fly-tools", help="the server's name in the block")
     return parser
 

@@ -196,9 +196,21 @@ GuestPath = Annotated[
 
 Signal7 = Literal["SIGHUP", "SIGINT", "SIGQUIT", "SIGKILL", "SIGUSR1", "SIGUSR2", "SIGTERM"]
 Signal14 = Literal[
-    "SIGABRT", "SIGALRM", "SIGFPE", "SIGHUP", "SIGILL", "SIGINT", "SIGKILL",
-    "SIGPIPE", "SIGQUIT", "SIGSEGV", "SIGTERM", "SIGTRAP", "SIGUSR1", "SIGUSR2",
-]  # fmt: skip
+    "SIGABRT",
+    "SIGALRM",
+    "SIGFPE",
+    "SIGHUP",
+    "SIGILL",
+    "SIGINT",
+    "SIGKILL",
+    "SIGPIPE",
+    "SIGQUIT",
+    "SIGSEGV",
+    "SIGTERM",
+    "SIGTRAP",
+    "SIGUSR1",
+    "SIGUSR2",
+]
 
 
 CPU_COUNTS = (1, 2, 4, 6, 8, 10, 12, 14, 16)

@@ -181,7 +181,15 @@ MachineState = Literal["created", "started", "stopped", "suspended"]
 
 
 class _OrgListArgs(FlyArgs):
-    query_fields = ("include_deleted", "region", "state", "summary", "updated_after", "cursor", "limit")  # fmt: skip
+    query_fields = (
+        "include_deleted",
+        "region",
+        "state",
+        "summary",
+        "updated_after",
+        "cursor",
+        "limit",
+    )
     org_slug: OrgSlug = Field(description=ORG)
     region: Region | None = Field(
         default=None, description="Only this region.", json_schema_extra=OBVIOUS

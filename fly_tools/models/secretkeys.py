@@ -42,9 +42,16 @@ SecretKeyName = Annotated[
 """A key's label: flyctl's ``^[a-zA-Z0-9_-]+$`` (it becomes a file under ``/.fly/kms``)."""
 
 SecretKeyType = Literal[
-    "hs256", "hs384", "hs512", "nacl_auth", "xaes256gcm", "nacl_secretbox",
-    "nacl_box", "nacl_sign", "es256",
-]  # fmt: skip
+    "hs256",
+    "hs384",
+    "hs512",
+    "nacl_auth",
+    "xaes256gcm",
+    "nacl_secretbox",
+    "nacl_box",
+    "nacl_sign",
+    "es256",
+]
 """Key types fly-go names (``SECRETKEY_TYPE_*``)."""
 SIGNING_TYPES: frozenset[str] = frozenset(
     {"hs256", "hs384", "hs512", "nacl_auth", "nacl_sign", "es256"}

@@ -88,9 +88,14 @@ class TokenBook:
         self._key = secrets.token_bytes(32)
 
     def issue(
-        self, scope: str, org: str, app: str | None = None, state: FakeState | None = None,
-        *, plain: bool = False,
-    ) -> str:  # fmt: skip
+        self,
+        scope: str,
+        org: str,
+        app: str | None = None,
+        state: FakeState | None = None,
+        *,
+        plain: bool = False,
+    ) -> str:
         """A new token with this scope: a macaroon ``fm2_...`` unless ``plain``.
 
         ``state`` gives the numeric org and app ids the caveats name.
@@ -163,9 +168,12 @@ def scope_caveats(fly: FakeState, token: Token) -> list[Caveat]:
 
 
 def authorize(
-    fly: FakeState, token: Token, endpoint: Endpoint, path: Mapping[str, str] | str | None,
+    fly: FakeState,
+    token: Token,
+    endpoint: Endpoint,
+    path: Mapping[str, str] | str | None,
     body: bytes | None = None,
-) -> None:  # fmt: skip
+) -> None:
     """Refuse the call unless ``token`` may call ``endpoint`` with these path values.
 
     ``path`` is the request's path values (an app name alone is taken too).
@@ -207,9 +215,12 @@ def first_denial(caveats: tuple[Caveat, ...], access: Access, endpoint: Endpoint
 
 
 def access_of(
-    fly: FakeState, token: Token, endpoint: Endpoint, path: Mapping[str, str],
+    fly: FakeState,
+    token: Token,
+    endpoint: Endpoint,
+    path: Mapping[str, str],
     body: bytes | None,
-) -> Access:  # fmt: skip
+) -> Access:
     """The access a request asks, as Fly would check it (numeric ids, fake time)."""
     assert mac is not None
     need = endpoint.access

@@ -38,19 +38,26 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> None:
         help=f"port (default {DEFAULT_PORT}; 0 picks a free one)",
     )
     parser.add_argument(
-        "--time-scale", type=_positive, default=1.0, metavar="X",
+        "--time-scale",
+        type=_positive,
+        default=1.0,
+        metavar="X",
         help="fake seconds per real second: machines settle and limits refill X times "
         "as fast as on Fly (default 1)",
-    )  # fmt: skip
+    )
     parser.add_argument(
         "--rate-limits", action="store_true", help="enforce Fly's per-action rate limits (429)"
     )
     parser.add_argument(
-        "--fault", action="append", default=[], type=parse_fault, metavar="SPEC",
+        "--fault",
+        action="append",
+        default=[],
+        type=parse_fault,
+        metavar="SPEC",
         help="inject a fault: WHAT[xCOUNT][@MATCH], WHAT one of 503, 429/RETRY_AFTER, "
         "reset, reset-after, slow:SECONDS; MATCH a tool name or 'METHOD /path/*' "
         "(e.g. '503x2@POST /apps/*/machines'); repeatable",
-    )  # fmt: skip
+    )
     world = parser.add_mutually_exclusive_group()
     world.add_argument("--empty", action="store_true", help="start with org acme and no apps")
     world.add_argument("--demo", action="store_true", help="the demo world (the default)")
@@ -153,12 +160,16 @@ def run_server(
             while not received and not stop.wait(0.2):
                 pass
     except ModuleNotFoundError as exc:
-        print(f"{prog}: serving over HTTP needs {exc.name}: pip install 'fly-tools[serve]'",
-              file=sys.stderr)  # fmt: skip
+        print(
+            f"{prog}: serving over HTTP needs {exc.name}: pip install 'fly-tools[serve]'",
+            file=sys.stderr,
+        )
         return 2
     except OSError as exc:
-        print(f"{prog}: cannot serve on {args.host}:{args.port}: {exc.strerror or exc}",
-              file=sys.stderr)  # fmt: skip
+        print(
+            f"{prog}: cannot serve on {args.host}:{args.port}: {exc.strerror or exc}",
+            file=sys.stderr,
+        )
         return 2
     print("fake Fly API stopped", file=sys.stderr, flush=True)
     return 0

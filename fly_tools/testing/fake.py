@@ -154,9 +154,13 @@ class FakeFly:
     # ------------------------------------------------------------ tokens
 
     def issue_token(
-        self, scope: str = "org", org: str | None = None, app: str | None = None,
-        *, plain: bool = False,
-    ) -> str:  # fmt: skip
+        self,
+        scope: str = "org",
+        org: str | None = None,
+        app: str | None = None,
+        *,
+        plain: bool = False,
+    ) -> str:
         """A new token: a Fly macaroon minted from the fake's root key.
 
         Args:

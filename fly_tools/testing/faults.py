@@ -26,8 +26,13 @@ from dataclasses import dataclass
 from typing import Literal
 
 FaultKind = Literal["status", "reset", "slow"]
-_REASONS = {429: "rate limit exceeded", 500: "internal server error", 502: "bad gateway",
-            503: "service unavailable", 504: "gateway timeout"}  # fmt: skip
+_REASONS = {
+    429: "rate limit exceeded",
+    500: "internal server error",
+    502: "bad gateway",
+    503: "service unavailable",
+    504: "gateway timeout",
+}
 
 
 @dataclass(frozen=True)

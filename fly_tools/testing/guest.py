@@ -41,13 +41,22 @@ def processes(machine: Machine, *, sort_by: str | None, order: str | None) -> li
     rows = [
         _process(1, "/.fly/init", 1, 5_120_000, []),
         _process(
-            313, " ".join(app_command), 4, 48_300_000,
+            313,
+            " ".join(app_command),
+            4,
+            48_300_000,
             [{"proto": "tcp", "address": f"0.0.0.0:{port}"} for port in ports],
         ),
-        _process(314, "/.fly/hallpass", 0, 9_400_000, [
-            {"proto": "tcp", "address": f"[{machine.private_ip}]:22"},
-        ]),
-    ]  # fmt: skip
+        _process(
+            314,
+            "/.fly/hallpass",
+            0,
+            9_400_000,
+            [
+                {"proto": "tcp", "address": f"[{machine.private_ip}]:22"},
+            ],
+        ),
+    ]
     key = sort_by if sort_by in ("cpu", "rss", "pid") else "pid"
     rows.sort(key=lambda row: row[key], reverse=order == "desc")
     return rows

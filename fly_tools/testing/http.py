@@ -215,9 +215,13 @@ class Dispatcher:
         return None
 
     def _log(
-        self, ex: Exchange, status: int | None, endpoint: Endpoint | None, fault: Fault | None,
+        self,
+        ex: Exchange,
+        status: int | None,
+        endpoint: Endpoint | None,
+        fault: Fault | None,
         at: float,
-    ) -> None:  # fmt: skip
+    ) -> None:
         name = endpoint.name if endpoint else None
         described = fault.describe() if fault else None
         self.log.append(LoggedRequest(ex.method, ex.path, ex.query, status, name, described, at))

@@ -9,13 +9,41 @@ import string
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 _LOWER_ALNUM = string.ascii_lowercase + string.digits
 _ADJECTIVES = (
-    "still", "quiet", "bold", "icy", "misty", "proud", "small", "sparkling",
-    "winter", "young", "ancient", "billowing", "holy", "late", "lingering", "morning",
-)  # fmt: skip
+    "still",
+    "quiet",
+    "bold",
+    "icy",
+    "misty",
+    "proud",
+    "small",
+    "sparkling",
+    "winter",
+    "young",
+    "ancient",
+    "billowing",
+    "holy",
+    "late",
+    "lingering",
+    "morning",
+)
 _NOUNS = (
-    "cherry", "river", "smoke", "field", "frost", "glade", "leaf", "moon",
-    "night", "pine", "shadow", "snow", "sun", "thunder", "water", "wind",
-)  # fmt: skip
+    "cherry",
+    "river",
+    "smoke",
+    "field",
+    "frost",
+    "glade",
+    "leaf",
+    "moon",
+    "night",
+    "pine",
+    "shadow",
+    "snow",
+    "sun",
+    "thunder",
+    "water",
+    "wind",
+)
 
 
 class IdSource:

@@ -39,9 +39,15 @@ TERMINATING_SIGNALS = frozenset({"SIGKILL", "SIGTERM", "SIGINT", "SIGQUIT"})
 
 
 def exit_request(
-    at: float, *, exit_code: int, signal: int = -1, requested_stop: bool, restarting: bool,
-    restart_count: int = 0, oom_killed: bool = False,
-) -> dict[str, Any]:  # fmt: skip
+    at: float,
+    *,
+    exit_code: int,
+    signal: int = -1,
+    requested_stop: bool,
+    restarting: bool,
+    restart_count: int = 0,
+    oom_killed: bool = False,
+) -> dict[str, Any]:
     """The ``request`` of an exit event, as in Fly's docs: ``exit_event`` and ``restart_count``.
 
     Only exit events carry a request; start, stop, restart and signal events have none.
@@ -239,9 +245,12 @@ class Machine:
             raise _refused("stop", self.state)
         at = now + DURATION["stopping"]
         exited = exit_request(
-            at, exit_code=0, requested_stop=True, restarting=False,
+            at,
+            exit_code=0,
+            requested_stop=True,
+            restarting=False,
             restart_count=self.restart_count,
-        )  # fmt: skip
+        )
         self.begin(now, "stopping", "stop", Step(at, "stopped", "exit", exited))
 
     def suspend(self, now: float) -> None:
@@ -286,9 +295,14 @@ class Machine:
         restarting = policy != "no"
         self.restart_count += restarting
         exited = exit_request(
-            at, exit_code=128 + number, signal=number, requested_stop=False,
-            restarting=restarting, restart_count=self.restart_count, oom_killed=oom_killed,
-        )  # fmt: skip
+            at,
+            exit_code=128 + number,
+            signal=number,
+            requested_stop=False,
+            restarting=restarting,
+            restart_count=self.restart_count,
+            oom_killed=oom_killed,
+        )
         self.steps.append(Step(at, "starting" if restarting else "stopped", "exit", exited))
         if restarting:
             self.steps.append(Step(at + DURATION["starting"], "started", "start"))
@@ -410,10 +424,21 @@ class Machine:
 
 
 _SIGNAL_NUMBERS = {
-    "SIGHUP": 1, "SIGINT": 2, "SIGQUIT": 3, "SIGILL": 4, "SIGTRAP": 5, "SIGABRT": 6,
-    "SIGFPE": 8, "SIGKILL": 9, "SIGUSR1": 10, "SIGSEGV": 11, "SIGUSR2": 12, "SIGPIPE": 13,
-    "SIGALRM": 14, "SIGTERM": 15,
-}  # fmt: skip
+    "SIGHUP": 1,
+    "SIGINT": 2,
+    "SIGQUIT": 3,
+    "SIGILL": 4,
+    "SIGTRAP": 5,
+    "SIGABRT": 6,
+    "SIGFPE": 8,
+    "SIGKILL": 9,
+    "SIGUSR1": 10,
+    "SIGSEGV": 11,
+    "SIGUSR2": 12,
+    "SIGPIPE": 13,
+    "SIGALRM": 14,
+    "SIGTERM": 15,
+}
 SIGNAL_NAMES = {number: name for name, number in _SIGNAL_NUMBERS.items()}
 """Linux signal numbers to names (fly-go's kill sends 9)."""
 

@@ -100,9 +100,13 @@ class FakeState:
             raise FakeUnprocessableError("Name has already been taken", category="name_taken")
         org = self.orgs.get(org_slug) or self.add_org(org_slug, org_slug)
         app = App(
-            self.ids.app_id(), name, org, network or "default", self.now(),
+            self.ids.app_id(),
+            name,
+            org,
+            network or "default",
+            self.now(),
             self.ids.number(100_000, 999_999),
-        )  # fmt: skip
+        )
         self.apps[name] = app
         return app
 

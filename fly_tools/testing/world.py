@@ -37,9 +37,13 @@ VOL_DATA = "vol_74h0650w23uvj7cn"
 VOL_DATA_OLD = "vol_axx7q9eglqzwqihu"
 
 MACHINES = {
-    "web-1": WEB_1, "web-2": WEB_2, "web-3": WEB_3,
-    "worker-1": WORKER_1, "worker-2": WORKER_2, "worker-3": WORKER_3,
-}  # fmt: skip
+    "web-1": WEB_1,
+    "web-2": WEB_2,
+    "web-3": WEB_3,
+    "worker-1": WORKER_1,
+    "worker-2": WORKER_2,
+    "worker-3": WORKER_3,
+}
 """Machine name -> id."""
 WEB_SECRETS = ("DATABASE_URL", "SESSION_SECRET")
 WORKER_SECRETS = ("QUEUE_URL",)
@@ -49,15 +53,25 @@ GB = 1 << 30
 
 
 _HEALTH_CHECK = {
-    "type": "http", "port": 8080, "method": "GET", "path": "/healthz",
-    "interval": "15s", "timeout": "2s", "grace_period": "5s",
-}  # fmt: skip
+    "type": "http",
+    "port": 8080,
+    "method": "GET",
+    "path": "/healthz",
+    "interval": "15s",
+    "timeout": "2s",
+    "grace_period": "5s",
+}
 
 
 HEALTH_CHECK: dict[str, Any] = {
-    "type": "http", "port": 8080, "method": "GET", "path": "/healthz",
-    "interval": "15s", "timeout": "2s", "grace_period": "5s",
-}  # fmt: skip
+    "type": "http",
+    "port": 8080,
+    "method": "GET",
+    "path": "/healthz",
+    "interval": "15s",
+    "timeout": "2s",
+    "grace_period": "5s",
+}
 """web's HTTP health check."""
 
 
@@ -122,10 +136,15 @@ def _seed_web(fly: FakeState, now: float) -> None:
     _history(_machine(fly, WEB_APP, WEB_2, "web-2", "ams", web_config()), now - 20 * DAY, "started")
     web_3 = _machine(fly, WEB_APP, WEB_3, "web-3", "ord", web_config())
     _history(web_3, born=now - 10 * DAY, ends="stopped", at=now - 2 * DAY)
-    _secrets(fly, WEB_APP, now - 29 * DAY, {
-        "DATABASE_URL": "postgres://web:demo-password@web-db.internal:5432/web",
-        "SESSION_SECRET": "demo-session-secret",
-    })  # fmt: skip
+    _secrets(
+        fly,
+        WEB_APP,
+        now - 29 * DAY,
+        {
+            "DATABASE_URL": "postgres://web:demo-password@web-db.internal:5432/web",
+            "SESSION_SECRET": "demo-session-secret",
+        },
+    )
 
 
 def _seed_worker(fly: FakeState, now: float) -> None:

@@ -24,9 +24,15 @@ MAX_ROWS = 20
 MAX_TEXT = 1500
 """Characters of command output shown in content."""
 BEING_DESTROYED = frozenset(
-    {"scheduling_destroy", "fork_cleanup", "waiting_for_detach", "pending_destroy", "destroying",
-     "destroyed"}
-)  # fmt: skip
+    {
+        "scheduling_destroy",
+        "fork_cleanup",
+        "waiting_for_detach",
+        "pending_destroy",
+        "destroying",
+        "destroyed",
+    }
+)
 """Volume states fly-go filters out of lists as deleted; Fly still lists them for a while."""
 
 
@@ -41,10 +47,15 @@ def summarise(endpoint: Endpoint, args: FlyArgs, result: Any) -> str:
 
 
 def _subject(endpoint: Endpoint, args: FlyArgs) -> str:
-    for field, noun in (("hostname", "Certificate"), ("ip", "IP address"),
-                        ("secret_name", "Secret"), ("volume_id", "Volume"),
-                        ("machine_id", "Machine"), ("app_name", "App"),
-                        ("org_slug", "Organization")):  # fmt: skip
+    for field, noun in (
+        ("hostname", "Certificate"),
+        ("ip", "IP address"),
+        ("secret_name", "Secret"),
+        ("volume_id", "Volume"),
+        ("machine_id", "Machine"),
+        ("app_name", "App"),
+        ("org_slug", "Organization"),
+    ):
         value = getattr(args, field, None)
         if value is not None:
             lease = "Lease on machine" if endpoint.group == "leases" else noun

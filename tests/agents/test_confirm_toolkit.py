@@ -171,10 +171,16 @@ def test_policy_intersects_with_scope(tmp_path: Path) -> None:
     fake = FakeFly.demo()
     tools, _sink = toolkit_for(fake, policy=policy, confirm=approve_all)
     assert set(tools) == {
-        "fly_list_machines", "fly_get_machine", "fly_start_machine", "fly_stop_machine",
-        "fly_restart_machine", "fly_suspend_machine", "fly_signal_machine",
-        "fly_wait_machine", "fly_list_volumes",
-    }  # fmt: skip
+        "fly_list_machines",
+        "fly_get_machine",
+        "fly_start_machine",
+        "fly_stop_machine",
+        "fly_restart_machine",
+        "fly_suspend_machine",
+        "fly_signal_machine",
+        "fly_wait_machine",
+        "fly_list_volumes",
+    }
     readonly, _ = toolkit_for(fake, policy=policy, scope="readonly")
     assert set(readonly) == {
         "fly_list_machines",
@@ -193,9 +199,13 @@ def test_audit_to_jsonl_and_logging_redacts(
     path = tmp_path / "audit.jsonl"
     token = fake.tokens["deploy"]
     toolkit = FlyToolkit(
-        client=fake.client(scope="deploy", app="web"), scope="deploy", app="web",
-        audit=AuditLog(JsonlSink(path), LoggingSink()), agent_id="ops-bot", confirm=approve_all,
-    )  # fmt: skip
+        client=fake.client(scope="deploy", app="web"),
+        scope="deploy",
+        app="web",
+        audit=AuditLog(JsonlSink(path), LoggingSink()),
+        agent_id="ops-bot",
+        confirm=approve_all,
+    )
     tools = {t.name: t for t in toolkit.get_tools()}
     with caplog.at_level(logging.INFO, logger="fly_tools.audit"):
         tools["fly_set_secret"].invoke({"secret_name": "API_KEY", "value": "hunter2-zz"})
@@ -218,9 +228,11 @@ async def test_200_concurrent_async_calls_give_200_records() -> None:
     fake = FakeFly.demo()
     sink = MemorySink()
     toolkit = FlyToolkit(
-        client=fake.client(scope="deploy", app="web"), scope="deploy", app="web",
+        client=fake.client(scope="deploy", app="web"),
+        scope="deploy",
+        app="web",
         audit=AuditLog(sink),
-    )  # fmt: skip
+    )
     tool = {t.name: t for t in toolkit.get_tools()}["fly_list_volumes"]
     results = await asyncio.gather(*(tool.ainvoke({}) for _ in range(200)))
     assert len(results) == 200
@@ -246,8 +258,11 @@ def test_token_and_secret_values_absent_from_reprs() -> None:
     tools["fly_set_secret"].invoke({"secret_name": "X_KEY", "value": "hunter2hunter2"})
     token = fake.tokens["org"]
     for text in (
-        repr(toolkit), str(toolkit), repr(tools["fly_set_secret"]),
-        repr(toolkit._runtime), repr(toolkit.audit_log.sinks[0].records),  # type: ignore[attr-defined]
-    ):  # fmt: skip
+        repr(toolkit),
+        str(toolkit),
+        repr(tools["fly_set_secret"]),
+        repr(toolkit._runtime),
+        repr(toolkit.audit_log.sinks[0].records),  # type: ignore[attr-defined]
+    ):
         assert "hunter2" not in text
         assert token not in text

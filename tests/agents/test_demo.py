@@ -433,9 +433,11 @@ def test_demo_with_a_store_pauses_exits_and_resumes_later(
     world = FakeFly.demo()
     store_url = str(tmp_path / "approvals.db")
     first = run_demo(
-        reviewer=Reviewer.from_flags(yes=False, no=False), store=store_url, out=io.StringIO(),
+        reviewer=Reviewer.from_flags(yes=False, no=False),
+        store=store_url,
+        out=io.StringIO(),
         fake=world,
-    )  # fmt: skip
+    )
     assert not [r for r in first.requests if r.startswith("DELETE")]
     assert [r.decision for r in first.records if r.tool == "fly_delete_volume"] == ["pending"]
     store = open_store(store_url)
@@ -443,16 +445,20 @@ def test_demo_with_a_store_pauses_exits_and_resumes_later(
     answer_signed(store, key, waiting.id, "approved", "alice")  # another terminal
     seen = len(world.requests)
     second = run_demo(
-        reviewer=Reviewer.from_flags(yes=False, no=False), store=store_url, out=io.StringIO(),
+        reviewer=Reviewer.from_flags(yes=False, no=False),
+        store=store_url,
+        out=io.StringIO(),
         fake=world,
-    )  # fmt: skip
+    )
     assert [r for r in second.requests[seen:] if r.startswith("DELETE")] == [
         f"DELETE /v1/apps/web/volumes/{VOL_DATA_OLD} 200"
     ]
     seen = len(world.requests)
     third = run_demo(
-        reviewer=Reviewer.from_flags(yes=False, no=False), store=store_url, out=io.StringIO(),
+        reviewer=Reviewer.from_flags(yes=False, no=False),
+        store=store_url,
+        out=io.StringIO(),
         fake=world,
-    )  # fmt: skip
+    )
     third.requests = third.requests[seen:]
     assert not [r for r in third.requests if r.startswith("DELETE")]  # the approval is used up

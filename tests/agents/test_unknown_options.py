@@ -11,9 +11,15 @@ from fly_tools.testing import FakeFly
 
 @pytest.mark.parametrize(
     ("typo", "meant"),
-    [("polcy", "policy"), ("max_rsik", "max_risk"), ("confrim", "confirm"),
-     ("exclde", "exclude"), ("confirm_a", "confirm_at"), ("agentid", "agent_id")],
-)  # fmt: skip
+    [
+        ("polcy", "policy"),
+        ("max_rsik", "max_risk"),
+        ("confrim", "confirm"),
+        ("exclde", "exclude"),
+        ("confirm_a", "confirm_at"),
+        ("agentid", "agent_id"),
+    ],
+)
 def test_a_typo_in_a_toolkit_option_is_refused_with_did_you_mean(typo: str, meant: str) -> None:
     fake = FakeFly.demo()
     with pytest.raises(ValueError, match=rf"no option '{typo}' \(did you mean '{meant}'\?\)"):

@@ -199,9 +199,14 @@ def test_an_unbound_hook_refuses() -> None:
 
     hook = StoreApproval(SqliteApprovalStore(Path(os.devnull + "-never")), approvers=APPROVER)
     request = ActionRequest(
-        tool="fly_delete_volume", group="volumes", risk=RiskTier.DESTRUCTIVE, args={},
-        target=Target("volume", "web", "vol_1"), description="Delete it.", binding="b",
-    )  # fmt: skip
+        tool="fly_delete_volume",
+        group="volumes",
+        risk=RiskTier.DESTRUCTIVE,
+        args={},
+        target=Target("volume", "web", "vol_1"),
+        description="Delete it.",
+        binding="b",
+    )
     assert hook(request).verdict == "rejected"
 
 

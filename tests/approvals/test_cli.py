@@ -52,7 +52,10 @@ def test_list_show_and_approve_record_who(
     assert fly_tools(["approvals", "show", approval_id, *where, "--json"]) == 0
     document = json.loads(capsys.readouterr().out)
     assert (document["status"], document["answered_by"], document["reason"]) == (
-        "approved", "dana", "ticket 7")  # fmt: skip
+        "approved",
+        "dana",
+        "ticket 7",
+    )
 
 
 def test_answering_twice_or_a_missing_id_fails_with_one_line(
@@ -103,8 +106,16 @@ def test_call_with_store_leaves_it_pending_then_runs_once_approved(
         "fly_tools.cli.options._fake_client",
         lambda scope, app, **options: world.client(scope=scope, app=app, **options),
     )
-    argv = ["call", "fly_delete_volume", "--scope", "org", "--args", json.dumps(DELETE_OLD),
-            "--store", str(store.path)]  # fmt: skip
+    argv = [
+        "call",
+        "fly_delete_volume",
+        "--scope",
+        "org",
+        "--args",
+        json.dumps(DELETE_OLD),
+        "--store",
+        str(store.path),
+    ]
     assert fly_tools(argv) == 1
     err = capsys.readouterr().err
     found = re.search(r"was not sent: pending approval (\w+): a person must approve", err)
@@ -119,8 +130,17 @@ def test_call_with_store_leaves_it_pending_then_runs_once_approved(
 def test_call_with_store_and_yes_is_a_usage_error(
     store: SqliteApprovalStore, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    argv = ["call", "fly_delete_volume", "--scope", "org", "--args", json.dumps(DELETE_OLD),
-            "--store", str(store.path), "--yes"]  # fmt: skip
+    argv = [
+        "call",
+        "fly_delete_volume",
+        "--scope",
+        "org",
+        "--args",
+        json.dumps(DELETE_OLD),
+        "--store",
+        str(store.path),
+        "--yes",
+    ]
     assert fly_tools(argv) == 2
     assert "drop --yes/--no" in capsys.readouterr().err
     assert store.entries() == []

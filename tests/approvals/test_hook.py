@@ -212,9 +212,13 @@ def test_a_request_without_binding_is_refused(tmp_path: Path) -> None:
     store = SqliteApprovalStore(tmp_path / "approvals.db")
     hook = StoreApproval(store)
     request = ActionRequest(
-        tool="fly_delete_volume", group="volumes", risk=RiskTier.DESTRUCTIVE, args={},
-        target=Target("volume", "web", "vol_1"), description="Delete it.",
-    )  # fmt: skip
+        tool="fly_delete_volume",
+        group="volumes",
+        risk=RiskTier.DESTRUCTIVE,
+        args={},
+        target=Target("volume", "web", "vol_1"),
+        description="Delete it.",
+    )
     decision = hook(request)  # e.g. a request built by hand, not by the toolkit
     assert not isinstance(decision, Pending)
     assert decision.verdict == "rejected"

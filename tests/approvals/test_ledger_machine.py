@@ -41,8 +41,11 @@ from tests.approvals.conftest import Clock
 APPROVER = Ed25519PrivateKey.generate()
 STRANGER = Ed25519PrivateKey.generate()
 KEYS = (APPROVER.public_key(),)
-ASKERS = [Asker(token=t, host="https://api.machines.dev", agent=a) for t in ("tA", "tB")
-          for a in ("ops-bot", "rogue-bot")]  # fmt: skip
+ASKERS = [
+    Asker(token=t, host="https://api.machines.dev", agent=a)
+    for t in ("tA", "tB")
+    for a in ("ops-bot", "rogue-bot")
+]
 BINDINGS = ["digest-1", "digest-2"]
 PENDING = 600.0
 
@@ -87,10 +90,16 @@ class LedgerMachine(RuleBasedStateMachine):
         self.count += 1
         now = self.clock()
         question = Approval(
-            id=f"q{self.count}", tool="fly_delete_volume", args={}, description="Delete it.",
-            target={"kind": "volume", "app": "web", "id": binding}, binding=binding,
-            created_at=now + self.count * 1e-6, expires_at=now + PENDING, asker=asker.to_dict(),
-        )  # fmt: skip
+            id=f"q{self.count}",
+            tool="fly_delete_volume",
+            args={},
+            description="Delete it.",
+            target={"kind": "volume", "app": "web", "id": binding},
+            binding=binding,
+            created_at=now + self.count * 1e-6,
+            expires_at=now + PENDING,
+            asker=asker.to_dict(),
+        )
         stored = self.handles[handle].add(question)
         if stored.id != question.id:  # the pending question it repeats
             assert stored.id in self.model
@@ -236,10 +245,16 @@ def test_the_memory_ledger_is_bounded_and_forgets_closed_questions_first(
 
     def question(n: int) -> Approval:
         return Approval(
-            id=f"q{n}", tool="t", args={}, description="d", target={"id": str(n)},
-            binding=f"b{n}", created_at=clock() + n, expires_at=clock() + 600,
+            id=f"q{n}",
+            tool="t",
+            args={},
+            description="d",
+            target={"id": str(n)},
+            binding=f"b{n}",
+            created_at=clock() + n,
+            expires_at=clock() + 600,
             asker=asker.to_dict(),
-        )  # fmt: skip
+        )
 
     store.add(question(0))
     answer_signed(store, APPROVER, "q0", "approved", "alice")

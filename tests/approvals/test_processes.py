@@ -52,9 +52,12 @@ class FakeProcess:
 
     def __init__(self) -> None:
         self.process = subprocess.Popen(
-            [sys.executable, str(HERE / "fake_process.py")], cwd=ROOT, text=True,
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-        )  # fmt: skip
+            [sys.executable, str(HERE / "fake_process.py")],
+            cwd=ROOT,
+            text=True,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+        )
         banner = json.loads(_line(self.process.stdout))
         self.url, self.tokens = banner["url"], banner["tokens"]
 
@@ -96,8 +99,13 @@ def _line(stream: IO[str] | None) -> str:
 
 def agent(fake: FakeProcess, store: str) -> subprocess.Popen[str]:
     """An agent process, ready to make the demo delete when told."""
-    command = [sys.executable, str(HERE / "agent_process.py"), store, "fly_delete_volume",
-               json.dumps(DELETE_OLD)]  # fmt: skip
+    command = [
+        sys.executable,
+        str(HERE / "agent_process.py"),
+        store,
+        "fly_delete_volume",
+        json.dumps(DELETE_OLD),
+    ]
     process = subprocess.Popen(
         command, cwd=ROOT, env=fake.env(), text=True, stdin=subprocess.PIPE, stdout=subprocess.PIPE
     )
@@ -117,9 +125,14 @@ def outcome(process: subprocess.Popen[str]) -> dict[str, Any]:
 
 def fly_tools(fake: FakeProcess, *argv: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "fly_tools.cli", *argv], cwd=ROOT, env=fake.env(),
-        capture_output=True, text=True, timeout=TIMEOUT, check=False,
-    )  # fmt: skip
+        [sys.executable, "-m", "fly_tools.cli", *argv],
+        cwd=ROOT,
+        env=fake.env(),
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+        check=False,
+    )
 
 
 def approval_id(text: str) -> str:
@@ -137,19 +150,40 @@ def test_pause_kill_approve_elsewhere_resume_in_a_third_process(
     assert asked["sent"] is False
     first.send_signal(signal.SIGKILL)  # the agent dies while its call waits
     assert first.wait(TIMEOUT) == -signal.SIGKILL
-    answered = fly_tools(fake, "approvals", "approve", approval_id(asked["text"]),
-                         "--store", store, "--by", "oncall")  # fmt: skip
+    answered = fly_tools(
+        fake, "approvals", "approve", approval_id(asked["text"]), "--store", store, "--by", "oncall"
+    )
     assert answered.returncode == 0, answered.stderr
-    resumed = fly_tools(fake, "call", "fly_delete_volume", "--live", "--args",
-                        json.dumps(DELETE_OLD), "--store", store, "--agent-id", "ops-bot")  # fmt: skip
+    resumed = fly_tools(
+        fake,
+        "call",
+        "fly_delete_volume",
+        "--live",
+        "--args",
+        json.dumps(DELETE_OLD),
+        "--store",
+        store,
+        "--agent-id",
+        "ops-bot",
+    )
     assert resumed.returncode == 0, resumed.stderr
     assert "Deleted volume" in resumed.stdout
     assert [r for r in fake.requests() if r[0] == "DELETE"] == [DELETE]
 
 
 def test_two_processes_racing_to_use_one_approval_send_once(fake: FakeProcess, store: str) -> None:
-    asked = fly_tools(fake, "call", "fly_delete_volume", "--live", "--args",
-                      json.dumps(DELETE_OLD), "--store", store, "--agent-id", "ops-bot")  # fmt: skip
+    asked = fly_tools(
+        fake,
+        "call",
+        "fly_delete_volume",
+        "--live",
+        "--args",
+        json.dumps(DELETE_OLD),
+        "--store",
+        store,
+        "--agent-id",
+        "ops-bot",
+    )
     assert asked.returncode == 1
     answered = fly_tools(fake, "approvals", "approve", approval_id(asked.stderr), "--store", store)
     assert answered.returncode == 0, answered.stderr

@@ -18,10 +18,15 @@ pytestmark = REDIS_MARKS
 
 def waiting(binding: str) -> Approval:
     return Approval(
-        id=f"id-{binding}", tool="fly_delete_volume", args={}, description="Delete it.",
-        target={"kind": "volume", "app": "web", "id": "vol_1"}, binding=binding,
-        created_at=1.0, expires_at=4_000_000_000.0,
-    )  # fmt: skip
+        id=f"id-{binding}",
+        tool="fly_delete_volume",
+        args={},
+        description="Delete it.",
+        target={"kind": "volume", "app": "web", "id": "vol_1"},
+        binding=binding,
+        created_at=1.0,
+        expires_at=4_000_000_000.0,
+    )
 
 
 def test_many_threads_racing_consume_one_approval_once(loopback_redis_url: str) -> None:
@@ -74,4 +79,6 @@ def test_an_unreachable_redis_refuses_the_call_and_sends_nothing(
     assert caught.value.artifact["executed"] is False
     assert agent.deletes() == []
     assert (agent.records[-1].decision, agent.records[-1].decided_by) == (
-        "rejected", "approvals store")  # fmt: skip
+        "rejected",
+        "approvals store",
+    )

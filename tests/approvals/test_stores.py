@@ -54,7 +54,10 @@ def test_an_answer_records_who_when_and_why(store: ApprovalStore, clock: Clock) 
     answered = store.answer("id-b1-None", "approved", "alice@laptop", "planned cleanup")
     assert reopened(store).get(answered.id) == answered
     assert (answered.status, answered.answered_by, answered.reason) == (
-        "approved", "alice@laptop", "planned cleanup")  # fmt: skip
+        "approved",
+        "alice@laptop",
+        "planned cleanup",
+    )
     assert answered.answered_at == START + 60
     assert answered.expires_at == START + 60 + APPROVED_TTL
 

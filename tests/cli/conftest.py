@@ -32,9 +32,12 @@ def fake(monkeypatch: pytest.MonkeyPatch) -> FakeFly:
 @pytest.fixture(autouse=True)
 def no_fly_env(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in (
-        "FLY_API_TOKEN", "FLY_ACCESS_TOKEN", "FLY_API_HOSTNAME", "FLY_FLAPS_BASE_URL",
+        "FLY_API_TOKEN",
+        "FLY_ACCESS_TOKEN",
+        "FLY_API_HOSTNAME",
+        "FLY_FLAPS_BASE_URL",
         "FLY_TOOLS_LIMITER_URL",
-    ):  # fmt: skip
+    ):
         monkeypatch.delenv(name, raising=False)
 
 

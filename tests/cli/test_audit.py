@@ -26,14 +26,29 @@ def write_trail(path: Path) -> None:
     sink = JsonlSink(path)
     for ago, tool, args, decision, agent in [
         (timedelta(days=2), "fly_list_machines", {"app_name": "web"}, "allowed", "fly-tools"),
-        (timedelta(hours=1), "fly_stop_machine", {"app_name": "web", "machine_id": WEB_1}, "allowed", "night-shift"),
-        (timedelta(0), "fly_delete_volume", {"app_name": "web", "volume_id": VOL_DATA_OLD}, "rejected", "fly-tools"),
-    ]:  # fmt: skip
+        (
+            timedelta(hours=1),
+            "fly_stop_machine",
+            {"app_name": "web", "machine_id": WEB_1},
+            "allowed",
+            "night-shift",
+        ),
+        (
+            timedelta(0),
+            "fly_delete_volume",
+            {"app_name": "web", "volume_id": VOL_DATA_OLD},
+            "rejected",
+            "fly-tools",
+        ),
+    ]:
         record = AuditRecord.build(
-            agent_id=agent, endpoint=ENDPOINTS[tool], args=args, decision=cast(Verdict, decision),
+            agent_id=agent,
+            endpoint=ENDPOINTS[tool],
+            args=args,
+            decision=cast(Verdict, decision),
             decided_by="--no" if decision == "rejected" else "toolkit policy",
             outcome="not_executed" if decision == "rejected" else "ok",
-        )  # fmt: skip
+        )
         stamp = (NOW - ago).strftime("%Y-%m-%dT%H:%M:%S.000Z")
         sink.write(AuditRecord.from_dict({**record.to_dict(), "time": stamp}))
 
@@ -123,8 +138,19 @@ def test_since_reads_times_dates_and_durations() -> None:
 def test_a_call_then_its_audit(run: Run, fake: FakeFly, tmp_path: Path) -> None:
     audit = str(tmp_path / "audit.jsonl")
     delete = json.dumps({"volume_id": VOL_DATA_OLD})
-    run("call", "fly_delete_volume", "--scope", "deploy", "--app", "web", "--args", delete,
-        "--no", "--audit", audit)  # fmt: skip
+    run(
+        "call",
+        "fly_delete_volume",
+        "--scope",
+        "deploy",
+        "--app",
+        "web",
+        "--args",
+        delete,
+        "--no",
+        "--audit",
+        audit,
+    )
     status, out, _ = run("audit", audit, "--decision", "rejected", "--tool", "fly_delete_volume")
     assert status == 0
     assert "delete volume" in out

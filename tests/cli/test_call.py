@@ -47,8 +47,16 @@ def test_a_tool_of_an_opt_in_group_can_be_called_by_name(run: Run, fake: FakeFly
     status, _, err = run("call", "fly_list_regions", "--scope", "org", "--groups", "machines")
     assert status == 1
     assert "fly_list_regions is in group platform, which --groups leaves out" in err
-    status, _, err = run("call", "fly_list_regions", "--scope", "org", "--max-risk", "read",
-                         "--exclude", "fly_list_regions")  # fmt: skip
+    status, _, err = run(
+        "call",
+        "fly_list_regions",
+        "--scope",
+        "org",
+        "--max-risk",
+        "read",
+        "--exclude",
+        "fly_list_regions",
+    )
     assert status == 1
     assert "fly_list_regions is left out by --exclude" in err
     assert [r.path for r in fake.requests] == ["/v1/platform/regions"]  # only the first call
@@ -98,9 +106,17 @@ def test_a_gated_call_without_a_terminal_is_rejected(
 ) -> None:
     audit = tmp_path / "audit.jsonl"
     status, out, err = run(
-        "call", "fly_delete_volume", "--scope", "deploy", "--app", "web", "--args", DELETE_OLD,
-        "--audit", str(audit),
-    )  # fmt: skip
+        "call",
+        "fly_delete_volume",
+        "--scope",
+        "deploy",
+        "--app",
+        "web",
+        "--args",
+        DELETE_OLD,
+        "--audit",
+        str(audit),
+    )
     assert (status, out) == (1, "")
     assert "pass --yes to approve" in err
     assert f"fly_delete_volume on volume {VOL_DATA_OLD} in app web was not sent" in err
@@ -133,9 +149,10 @@ def test_at_a_terminal_call_asks_with_the_shared_prompt(
     answers = iter(["y", VOL_DATA_OLD])
     monkeypatch.setattr("sys.stdin.isatty", lambda: True, raising=False)
     monkeypatch.setattr(
-        call_command, "ConsoleApproval",
+        call_command,
+        "ConsoleApproval",
         lambda output: ConsoleApproval(input=lambda prompt: next(answers), output=output),
-    )  # fmt: skip
+    )
     status, out, err = run(
         "call", "fly_delete_volume", "--scope", "deploy", "--app", "web", "--args", DELETE_OLD
     )
@@ -218,9 +235,17 @@ def test_a_tool_the_filters_leave_out_names_the_flag(
     run: Run, fake: FakeFly, flags: list[str], reason: str
 ) -> None:
     status, _, err = run(
-        "call", "fly_delete_volume", "--scope", "deploy", "--app", "web", "--args", DELETE_OLD,
-        "--yes", *flags,
-    )  # fmt: skip
+        "call",
+        "fly_delete_volume",
+        "--scope",
+        "deploy",
+        "--app",
+        "web",
+        "--args",
+        DELETE_OLD,
+        "--yes",
+        *flags,
+    )
     assert status == 1
     assert f"refused: {reason}; nothing was sent" in err
     assert fake.requests == []
@@ -232,16 +257,41 @@ def test_confirm_at_exec_commands_and_agent_id_reach_the_toolkit(
     audit = str(tmp_path / "audit.jsonl")
     stop = json.dumps({"machine_id": WEB_1})
     status, _, err = run(
-        "call", "fly_stop_machine", "--scope", "deploy", "--app", "web", "--args", stop,
-        "--confirm-at", "disruptive", "--audit", audit, "--agent-id", "night-shift",
-    )  # fmt: skip
+        "call",
+        "fly_stop_machine",
+        "--scope",
+        "deploy",
+        "--app",
+        "web",
+        "--args",
+        stop,
+        "--confirm-at",
+        "disruptive",
+        "--audit",
+        audit,
+        "--agent-id",
+        "night-shift",
+    )
     assert status == 1
     assert "no terminal to ask" in err
     exec_rm = json.dumps({"machine_id": WEB_1, "command": ["rm", "-rf", "/data"]})
     status, _, err = run(
-        "call", "fly_exec_machine", "--scope", "deploy", "--app", "web", "--args", exec_rm,
-        "--exec-commands", "ls,cat", "--yes", "--audit", audit, "--agent", "night-shift",
-    )  # fmt: skip
+        "call",
+        "fly_exec_machine",
+        "--scope",
+        "deploy",
+        "--app",
+        "web",
+        "--args",
+        exec_rm,
+        "--exec-commands",
+        "ls,cat",
+        "--yes",
+        "--audit",
+        audit,
+        "--agent",
+        "night-shift",
+    )
     assert status == 1
     assert "rm" in err
     # Neither the stop nor the exec was sent; reads to describe the stop may have been.
@@ -257,9 +307,20 @@ def test_the_policy_applies_to_call(run: Run, fake: FakeFly, tmp_path: Path) -> 
     audit = tmp_path / "audit.jsonl"
     args = json.dumps({"volume_id": VOL_DATA})
     status, _, err = run(
-        "call", "fly_delete_volume", "--scope", "deploy", "--app", "web", "--args", args, "--yes",
-        "--policy", str(POLICY), "--audit", str(audit),
-    )  # fmt: skip
+        "call",
+        "fly_delete_volume",
+        "--scope",
+        "deploy",
+        "--app",
+        "web",
+        "--args",
+        args,
+        "--yes",
+        "--policy",
+        str(POLICY),
+        "--audit",
+        str(audit),
+    )
     assert status == 1
     assert "grants only read access to the volumes group" in err
     assert read_jsonl(audit)[0].agent_id == "ops-bot"
@@ -351,9 +412,17 @@ def test_json_failure_still_prints_the_document_and_the_error_on_stderr(
     run: Run, fake: FakeFly
 ) -> None:
     status, out, err = run(
-        "call", "fly_delete_volume", "--scope", "deploy", "--app", "web", "--args", DELETE_OLD,
-        "--no", "--json",
-    )  # fmt: skip
+        "call",
+        "fly_delete_volume",
+        "--scope",
+        "deploy",
+        "--app",
+        "web",
+        "--args",
+        DELETE_OLD,
+        "--no",
+        "--json",
+    )
     assert status == 1
     document = json.loads(out)
     assert document["ok"] is False
@@ -376,9 +445,16 @@ def test_json_usage_errors_print_nothing_on_stdout(run: Run) -> None:
 @pytest.mark.parametrize(("flag", "asks"), [((), True), (("--no-check-scope",), False)])
 def test_check_scope_flag(fake: FakeFly, run: Run, flag: tuple[str, ...], asks: bool) -> None:
     status, _, err = run(
-        "call", "fly_restart_machine", "--scope", "deploy", "--app", "web",
-        "--args", '{"machine_id": "3d8d9015b23489"}', *flag,
-    )  # fmt: skip
+        "call",
+        "fly_restart_machine",
+        "--scope",
+        "deploy",
+        "--app",
+        "web",
+        "--args",
+        '{"machine_id": "3d8d9015b23489"}',
+        *flag,
+    )
     assert status == 0, err
     assert any(r.path.startswith("/v1/tokens/") for r in fake.requests) is asks
     assert any(r.path.endswith("/restart") for r in fake.requests)

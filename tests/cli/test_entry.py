@@ -61,8 +61,18 @@ def test_call_help_says_where_the_call_goes_and_names_both_token_variables(
     assert "Without --live the call goes to a fresh copy of the fake Fly API's demo world" in text
     assert "FLY_API_TOKEN or FLY_ACCESS_TOKEN" in text
     assert "with --live the scope is read from the token; without --live it is readonly" in text
-    for flag in ("--groups", "--max-risk", "--include", "--exclude", "--confirm-at",
-                 "--confirm-timeout", "--exec-commands", "--agent-id", "--limiter", "--json"):  # fmt: skip
+    for flag in (
+        "--groups",
+        "--max-risk",
+        "--include",
+        "--exclude",
+        "--confirm-at",
+        "--confirm-timeout",
+        "--exec-commands",
+        "--agent-id",
+        "--limiter",
+        "--json",
+    ):
         assert flag in text
 
 
@@ -91,8 +101,11 @@ def test_help_and_version_import_nothing_heavy(argv: list[str]) -> None:
 def test_the_module_runs_as_a_program() -> None:
     result = subprocess.run(
         [sys.executable, "-m", "fly_tools.cli", "--version"],
-        capture_output=True, text=True, cwd=ROOT, check=False,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=False,
+    )
     assert (result.returncode, result.stdout) == (0, f"fly-tools {__version__}\n")
 
 

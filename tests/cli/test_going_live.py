@@ -214,9 +214,16 @@ def test_a_redis_limiter_without_the_extra_says_what_to_install(
     monkeypatch.setitem(sys.modules, "throttled", None)
     live_env(closed_port)
     status, _, err = run(
-        "call", "fly_list_apps", "--live", "--scope", "org", "--args", '{"org_slug": "acme"}',
-        "--limiter", "redis://user:pw@127.0.0.1:1/0",
-    )  # fmt: skip
+        "call",
+        "fly_list_apps",
+        "--live",
+        "--scope",
+        "org",
+        "--args",
+        '{"org_slug": "acme"}',
+        "--limiter",
+        "redis://user:pw@127.0.0.1:1/0",
+    )
     assert status == 2
     line = _first_line(err)
     assert "pip install 'fly-tools[redis]'" in line

@@ -55,9 +55,13 @@ def test_live_without_scope_reads_it_from_the_token(
 ) -> None:
     monkeypatch.setattr(options, "live_client", lambda **extra: fake.client(scope="readonly"))
     status, _, err = run(
-        "call", "fly_stop_machine", "--live", "--args", json.dumps({"app_name": "web", "machine_id": WEB_1}),
+        "call",
+        "fly_stop_machine",
+        "--live",
+        "--args",
+        json.dumps({"app_name": "web", "machine_id": WEB_1}),
         "--yes",
-    )  # fmt: skip
+    )
     assert status == 1
     assert "not available to a readonly-scoped token" in err
     assert [r.path for r in fake.requests] == ["/v1/tokens/current", "/v1/tokens/authorize"]

@@ -35,10 +35,14 @@ def fly_tools(
     """``fly-tools argv`` as a new process, from ``cwd``, with this checkout's package."""
     return subprocess.run(
         [sys.executable, "-m", "fly_tools.cli", *argv],
-        cwd=cwd, env=ENV | _approver_vars(), stdout=stdout, stderr=subprocess.PIPE, text=True,
+        cwd=cwd,
+        env=ENV | _approver_vars(),
+        stdout=stdout,
+        stderr=subprocess.PIPE,
+        text=True,
         timeout=60,
         check=False,
-    )  # fmt: skip
+    )
 
 
 def _approver_vars() -> dict[str, str]:
@@ -122,9 +126,16 @@ def test_argument_errors_are_readable_and_exit_2(
 ) -> None:
     audit = tmp_path / "audit.jsonl"
     done = fly_tools(
-        "call", "fly_wait_machine", "--app", "web", "--args", json.dumps(args),
-        "--audit", str(audit), cwd=tmp_path,
-    )  # fmt: skip
+        "call",
+        "fly_wait_machine",
+        "--app",
+        "web",
+        "--args",
+        json.dumps(args),
+        "--audit",
+        str(audit),
+        cwd=tmp_path,
+    )
     assert (done.returncode, done.stdout) == (2, "")
     assert done.stderr.startswith("fly-tools: --args for fly_wait_machine are invalid: ")
     assert message in done.stderr
@@ -139,9 +150,16 @@ def test_argument_errors_are_readable_and_exit_2(
 def test_a_size_names_its_own_range(tmp_path: Path) -> None:
     args = json.dumps({"name": "data", "region": "ord", "size_gb": "big"})
     done = fly_tools(
-        "call", "fly_create_volume", "--scope", "deploy", "--app", "web", "--args", args,
+        "call",
+        "fly_create_volume",
+        "--scope",
+        "deploy",
+        "--app",
+        "web",
+        "--args",
+        args,
         cwd=tmp_path,
-    )  # fmt: skip
+    )
     assert done.returncode == 2
     assert "size_gb: must be a whole number from 1 to 500; got 'big'" in done.stderr
 
@@ -249,9 +267,18 @@ def test_a_relative_store_is_printed_absolute_and_found_from_elsewhere(tmp_path:
     elsewhere.mkdir()
     args = json.dumps({"volume_id": VOL_DATA_OLD})
     asked = fly_tools(
-        "call", "fly_delete_volume", "--scope", "deploy", "--app", "web", "--args", args,
-        "--store", "approvals.db", cwd=here,
-    )  # fmt: skip
+        "call",
+        "fly_delete_volume",
+        "--scope",
+        "deploy",
+        "--app",
+        "web",
+        "--args",
+        args,
+        "--store",
+        "approvals.db",
+        cwd=here,
+    )
     assert asked.returncode == 1
     store = here / "approvals.db"
     assert f"--store {store}`" in asked.stderr
@@ -294,9 +321,14 @@ def test_audit_starts_without_pydantic_langchain_or_the_catalogue(
     write_trail(path)
     code = AUDIT_IMPORTS.format(argv=["audit", str(path), *flags])
     done = subprocess.run(
-        [sys.executable, "-c", code], cwd=tmp_path, env=ENV, capture_output=True, text=True,
-        timeout=60, check=True,
-    )  # fmt: skip
+        [sys.executable, "-c", code],
+        cwd=tmp_path,
+        env=ENV,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
     imported = {
         name.split(".")[0]
         for name in json.loads(done.stdout.rsplit("IMPORTED ", 1)[1].replace("'", '"'))
@@ -335,8 +367,13 @@ def test_logs_are_turned_on_by_environment_and_show_no_token(tmp_path: Path) -> 
     env = {**ENV, "FLY_TOOLS_LOG": "debug"}
     done = subprocess.run(
         [sys.executable, "-m", "fly_tools.cli", "call", "fly_list_machines", "--app", "web"],
-        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60, check=False,
-    )  # fmt: skip
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert done.returncode == 0
     assert "fly-tools DEBUG fly_tools.client: GET /apps/web/machines -> 200" in done.stderr
     assert "fm2_" not in done.stderr

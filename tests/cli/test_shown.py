@@ -25,14 +25,23 @@ def test_a_hostile_machine_name_reaches_the_call_prompt_escaped(
     fake.state.machine("web", WEB_1).name = FORGED
     monkeypatch.setattr("sys.stdin.isatty", lambda: True, raising=False)
     monkeypatch.setattr(
-        call_command, "ConsoleApproval",
+        call_command,
+        "ConsoleApproval",
         lambda output: ConsoleApproval(input=lambda prompt: "n", output=output),
-    )  # fmt: skip
+    )
     args = json.dumps({"machine_id": WEB_1})
     _, out, err = run(
-        "call", "fly_stop_machine", "--scope", "deploy", "--app", "web", "--args", args,
-        "--confirm-at", "disruptive",
-    )  # fmt: skip
+        "call",
+        "fly_stop_machine",
+        "--scope",
+        "deploy",
+        "--app",
+        "web",
+        "--args",
+        args,
+        "--confirm-at",
+        "disruptive",
+    )
     assert "Approve fly_stop_machine" in err
     assert (
         '"web-1\\r\\x1b[1A\\x1b[2K(read from Fly just now: destroyed) \\u202e\\u2028\\x9b"' in err
@@ -44,10 +53,14 @@ def test_a_hostile_machine_name_reaches_the_call_prompt_escaped(
 def test_audit_prints_a_clients_reject_reason_escaped(run: Run, tmp_path: Path) -> None:
     path = tmp_path / "audit.jsonl"
     record = AuditRecord.build(
-        agent_id="ops-bot", endpoint=ENDPOINTS["fly_delete_app"], args={"app_name": "web"},
-        decision="rejected", decided_by="mcp client", outcome="not_executed",
+        agent_id="ops-bot",
+        endpoint=ENDPOINTS["fly_delete_app"],
+        args={"app_name": "web"},
+        decision="rejected",
+        decided_by="mcp client",
+        outcome="not_executed",
         error="the user chose reject: " + FORGED,
-    )  # fmt: skip
+    )
     JsonlSink(path).write(record)
     # Whatever wrote the file, the sentence in it is shown inert too.
     forged = AuditRecord.from_dict({**record.to_dict(), "sentence": "ok\x1b[2K" + "z" * 900})

@@ -116,8 +116,12 @@ def test_each_example_runs_with_only_its_install_step(tmp_path: Path) -> None:
         allowed = sorted(modules_of(distributions(needs(example))) | {"fly_tools"})
         processes[example.name] = subprocess.Popen(
             [sys.executable, "-c", ONLY_THESE, json.dumps(allowed), str(example)],
-            cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        )  # fmt: skip
+            cwd=tmp_path,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
     failures = {}
     try:
         for name, process in processes.items():
@@ -136,9 +140,13 @@ def test_hiding_a_distribution_is_noticed(tmp_path: Path) -> None:
     allowed = sorted(modules_of(distributions(["fly-tools"])) | {"fly_tools"})
     done = subprocess.run(
         [sys.executable, "-c", ONLY_THESE, json.dumps(allowed), str(quickstart)],
-        cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(ROOT)}, capture_output=True,
-        text=True, timeout=TIMEOUT, check=False,
-    )  # fmt: skip
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+        check=False,
+    )
     assert done.returncode != 0
     assert "No module named 'langchain" in done.stderr
 

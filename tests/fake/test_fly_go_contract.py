@@ -24,11 +24,20 @@ M2 = f"/apps/web/machines/{WEB_2}"
 M3 = f"/apps/web/machines/{WEB_3}"
 # `fly volumes create` / `fork`: fly-go's CreateVolumeRequest, pointers without omitempty.
 VOLUME_BODY: dict[str, Any] = {
-    "name": "data2", "region": "ord", "size_gb": None, "encrypted": None, "fstype": None,
-    "snapshot_id": None, "snapshot_retention": None, "source_volume_id": None,
-    "require_unique_zone": None, "unique_zone_app_wide": None, "compute": None,
-    "compute_image": "", "auto_backup_enabled": None,
-}  # fmt: skip
+    "name": "data2",
+    "region": "ord",
+    "size_gb": None,
+    "encrypted": None,
+    "fstype": None,
+    "snapshot_id": None,
+    "snapshot_retention": None,
+    "source_volume_id": None,
+    "require_unique_zone": None,
+    "unique_zone_app_wide": None,
+    "compute": None,
+    "compute_image": "",
+    "auto_backup_enabled": None,
+}
 
 
 def fly_go(fake: FakeFly, scope: str = "org") -> httpx.Client:
@@ -37,27 +46,49 @@ def fly_go(fake: FakeFly, scope: str = "org") -> httpx.Client:
 
 
 FLY_GO_FORMS: list[tuple[str, str, Any, int]] = [
-    ("POST", "/apps?wait=true", {"name": "go-app", "org_slug": "acme", "network": "",
-                                 "app_role_id": ""}, 201),
+    (
+        "POST",
+        "/apps?wait=true",
+        {"name": "go-app", "org_slug": "acme", "network": "", "app_role_id": ""},
+        201,
+    ),
     ("GET", "/apps?org_slug=acme", None, 200),
     ("GET", "/apps/web/machines?include_deleted=true&region=ord&summary=true", None, 200),
     ("POST", "/apps/web/volumes", VOLUME_BODY, 200),
-    ("POST", "/apps/web/volumes", VOLUME_BODY | {"name": "fork", "source_volume_id": VOL_DATA_OLD,
-                                                "region": None}, 200),
+    (
+        "POST",
+        "/apps/web/volumes",
+        VOLUME_BODY | {"name": "fork", "source_volume_id": VOL_DATA_OLD, "region": None},
+        200,
+    ),
     ("PUT", f"/apps/web/volumes/{VOL_DATA}/extend", {"size_gb": 20}, 200),
     ("GET", "/apps/web/secrets?version=1", None, 200),
     ("POST", f"{M2}/lease?ttl=30", None, 201),
     ("GET", f"{M2}/wait?state=started&state=stopped&timeout=60", None, 200),
     ("POST", f"{M2}/signal", {"signal": 9}, 200),
     ("POST", f"/apps/web/machines/{WEB_1}/exec", {"cmd": "hostname", "timeout": 5}, 200),
-    ("POST", f"/apps/web/machines/{WEB_1}/restart?force_stop=false&timeout=10s&signal=SIGTERM",
-     None, 200),
-    ("POST", "/apps/web/machines", {"config": {"image": "nginx:1.27", "future_field": {"a": 1},
-                                               "services": [{"internal_port": 80}]},
-                                    "region": "ord"}, 200),
+    (
+        "POST",
+        f"/apps/web/machines/{WEB_1}/restart?force_stop=false&timeout=10s&signal=SIGTERM",
+        None,
+        200,
+    ),
+    (
+        "POST",
+        "/apps/web/machines",
+        {
+            "config": {
+                "image": "nginx:1.27",
+                "future_field": {"a": 1},
+                "services": [{"internal_port": 80}],
+            },
+            "region": "ord",
+        },
+        200,
+    ),
     ("DELETE", f"{M3}?kill=true", None, 200),
     ("GET", "/tokens/current", None, 200),
-]  # fmt: skip
+]
 
 
 @pytest.mark.parametrize(("method", "path", "body", "expected"), FLY_GO_FORMS)
@@ -120,12 +151,18 @@ def test_create_app_returns_when_the_new_app_is_usable(fake: FakeFly) -> None:
     [
         ("fly_delete_volume", {"app_name": "web", "volume_id": VOL_DATA_OLD}, "fly_delete_volume"),
         ("fly_delete_app", {"app_name": "worker"}, "fly_delete_app"),
-        ("fly_delete_secret", {"app_name": "web", "secret_name": "SESSION_SECRET"},
-         "fly_delete_secret"),
-        ("fly_extend_volume", {"app_name": "web", "volume_id": VOL_DATA, "size_gb": 20},
-         "fly_extend_volume"),
+        (
+            "fly_delete_secret",
+            {"app_name": "web", "secret_name": "SESSION_SECRET"},
+            "fly_delete_secret",
+        ),
+        (
+            "fly_extend_volume",
+            {"app_name": "web", "volume_id": VOL_DATA, "size_gb": 20},
+            "fly_extend_volume",
+        ),
     ],
-)  # fmt: skip
+)
 def test_a_lost_reply_then_a_retry_reports_the_first_attempt_s_success(
     fake: FakeFly, tool: str, args: dict[str, Any], match: str
 ) -> None:

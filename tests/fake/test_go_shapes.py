@@ -103,9 +103,12 @@ def test_bytes_come_as_go_or_spec_writes_them_and_the_client_reads_both(shapes: 
 def test_decrypt_shows_the_plaintext_decoded_and_labelled(shapes: Shapes) -> None:
     fake = FakeFly.demo(shapes=shapes)
     toolkit = FlyToolkit(
-        client=fake.client(), scope="org", groups=["secretkeys"], check_scope=False,
+        client=fake.client(),
+        scope="org",
+        groups=["secretkeys"],
+        check_scope=False,
         confirm=lambda request: Approve(by="alice"),
-    )  # fmt: skip
+    )
     box = {"app_name": "web", "secret_name": "box"}
     toolkit.call("fly_generate_secret_key", box | {"type": "nacl_secretbox"})
     sealed = fake.client().call("fly_encrypt_with_secret_key", box | {"plaintext": "hello"})
@@ -123,8 +126,12 @@ def test_geo_regions_are_fly_go_s(http_org: httpx.Client) -> None:
     # north_america, south_america.
     rows = {r["code"]: r["geo_region"] for r in http_org.get("/platform/regions").json()["regions"]}
     assert (rows["ams"], rows["ord"], rows["gru"], rows["nrt"], rows["jnb"]) == (
-        "europe", "north_america", "south_america", "asia_pacific", "africa",
-    )  # fmt: skip
+        "europe",
+        "north_america",
+        "south_america",
+        "asia_pacific",
+        "africa",
+    )
     assert set(rows.values()) <= {
         "africa",
         "asia_pacific",
@@ -158,8 +165,10 @@ def test_an_ipv6_release_sends_the_colons_raw_as_fly_go_does(use_async: bool) ->
             client.call("fly_release_ip", web | {"ip": address})
     last = fake.requests[-1]
     assert (last.method, last.path, last.status) == (
-        "DELETE", f"/v1/apps/web/ip_assignments/{address}", 204,
-    )  # fmt: skip
+        "DELETE",
+        f"/v1/apps/web/ip_assignments/{address}",
+        204,
+    )
     assert ":" in address
     assert "%3A" not in last.path.upper()
 

@@ -226,5 +226,9 @@ def test_mounting_a_volume_follows_fly_rules(client: FlyClient) -> None:
     placed = client.call("fly_create_machine", taken | {"volume_id": VOL_DATA_OLD})
     assert placed["region"] == "ord"  # the volume's region
     assert placed["config"]["mounts"][0] | {} == {
-        "volume": VOL_DATA_OLD, "path": "/d", "name": "data_old", "size_gb": 3, "encrypted": True,
-    }  # fmt: skip
+        "volume": VOL_DATA_OLD,
+        "path": "/d",
+        "name": "data_old",
+        "size_gb": 3,
+        "encrypted": True,
+    }

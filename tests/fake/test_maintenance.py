@@ -18,11 +18,17 @@ from tests.fake.tour_maintenance import ORIGINAL_METADATA, maintenance_tour
 W1 = f"/apps/web/machines/{WEB_1}"
 M1: dict[str, Any] = {"app_name": "web", "machine_id": WEB_1}
 MAINTENANCE = (
-    "fly_cordon_machine", "fly_uncordon_machine", "fly_get_machine_memory",
-    "fly_set_machine_memory_limit", "fly_reclaim_machine_memory", "fly_get_machine_metadata",
-    "fly_update_machine_metadata", "fly_get_machine_metadata_key",
-    "fly_set_machine_metadata_key", "fly_delete_machine_metadata_key",
-)  # fmt: skip
+    "fly_cordon_machine",
+    "fly_uncordon_machine",
+    "fly_get_machine_memory",
+    "fly_set_machine_memory_limit",
+    "fly_reclaim_machine_memory",
+    "fly_get_machine_metadata",
+    "fly_update_machine_metadata",
+    "fly_get_machine_metadata_key",
+    "fly_set_machine_metadata_key",
+    "fly_delete_machine_metadata_key",
+)
 
 
 @pytest.fixture

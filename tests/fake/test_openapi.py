@@ -36,9 +36,13 @@ def body(value: object) -> bytes:
     ],
 )
 def test_mismatches_are_reported(
-    checker: SpecChecker, operation: str | None, status: int, content_type: str,
-    payload: object, problem: str,
-) -> None:  # fmt: skip
+    checker: SpecChecker,
+    operation: str | None,
+    status: int,
+    content_type: str,
+    payload: object,
+    problem: str,
+) -> None:
     raw = payload.encode() if isinstance(payload, str) else body(payload)
     found = checker.problems(operation, status, content_type, raw)
     assert any(problem in line for line in found), found

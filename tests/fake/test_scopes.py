@@ -13,9 +13,15 @@ from tests.fake.conftest import raw_client
 from tests.fake.tour import demo_reads, drive
 
 PATH_VALUES = {
-    "app_name": "web", "machine_id": WEB_1, "volume_id": VOL_DATA, "secret_name": "X",
-    "org_slug": "acme", "hostname": "www.example.com", "ip": "137.66.1.2", "key": "role",
-}  # fmt: skip
+    "app_name": "web",
+    "machine_id": WEB_1,
+    "volume_id": VOL_DATA,
+    "secret_name": "X",
+    "org_slug": "acme",
+    "hostname": "www.example.com",
+    "ip": "137.66.1.2",
+    "key": "role",
+}
 
 
 def request(fake: FakeFly, token: str | None, endpoint: Endpoint, **values: str) -> httpx.Response:

@@ -41,8 +41,12 @@ def test_web_1_has_image_size_service_check_and_volume(http: httpx.Client) -> No
     assert config["guest"] == {"cpu_kind": "shared", "cpus": 1, "memory_mb": 256}
     assert config["services"][0]["internal_port"] == 8080
     assert config["mounts"][0] | {} == {
-        "volume": w.VOL_DATA, "path": "/data", "name": "data", "size_gb": 10, "encrypted": True,
-    }  # fmt: skip
+        "volume": w.VOL_DATA,
+        "path": "/data",
+        "name": "data",
+        "size_gb": 10,
+        "encrypted": True,
+    }
     assert [(c["status"], c["name"]) for c in web_1["checks"]] == [
         ("passing", "servicecheck-00-http-8080")
     ]

@@ -66,19 +66,27 @@ def test_policy_intersects_with_token_scope() -> None:
 @pytest.mark.parametrize(
     ("data", "message"),
     [
-        ({"agent_id": "a", "groups": {"machine": "full"}},
-         "unknown group in policy for a: 'machine' (did you mean 'machines'?); valid: apps, "),
-        ({"agent_id": "a", "groups": {"apps": "write"}},
-         "unknown group level in policy for a apps='write'; valid: off, read, full"),
-        ({"agent_id": "a", "tools": {"fly_delete_apps": "deny"}},
-         "unknown tool in policy for a: 'fly_delete_apps' (did you mean 'fly_delete_app'?)"),
-        ({"agent_id": "a", "tools": {"fly_get_app": "yes"}},
-         "unknown tool rule in policy for a fly_get_app='yes'; valid: allow, deny"),
+        (
+            {"agent_id": "a", "groups": {"machine": "full"}},
+            "unknown group in policy for a: 'machine' (did you mean 'machines'?); valid: apps, ",
+        ),
+        (
+            {"agent_id": "a", "groups": {"apps": "write"}},
+            "unknown group level in policy for a apps='write'; valid: off, read, full",
+        ),
+        (
+            {"agent_id": "a", "tools": {"fly_delete_apps": "deny"}},
+            "unknown tool in policy for a: 'fly_delete_apps' (did you mean 'fly_delete_app'?)",
+        ),
+        (
+            {"agent_id": "a", "tools": {"fly_get_app": "yes"}},
+            "unknown tool rule in policy for a fly_get_app='yes'; valid: allow, deny",
+        ),
         ({"agent_id": "a", "group": {}}, "unknown policy key: 'group'"),
         ({"groups": {"apps": "read"}}, "non-empty agent_id"),
         ({"agent_id": "a", "groups": ["apps"]}, "'groups' must be a mapping"),
     ],
-)  # fmt: skip
+)
 def test_unknown_names_are_errors_naming_the_valid_ones(
     data: dict[str, object], message: str
 ) -> None:
@@ -196,12 +204,15 @@ def test_coerce_accepts_a_policy_a_mapping_a_path_or_none(tmp_path: Path) -> Non
     ("value", "error", "message"),
     [
         ({"agent_id": "a", "group": {"apps": "full"}}, ValueError, "unknown policy key: 'group'"),
-        ({"agent_id": "a", "tools": {"fly_exec_machnie": "allow"}}, ValueError,
-         "did you mean 'fly_exec_machine'?"),
+        (
+            {"agent_id": "a", "tools": {"fly_exec_machnie": "allow"}},
+            ValueError,
+            "did you mean 'fly_exec_machine'?",
+        ),
         (["agent_id", "a"], TypeError, "policy must be an AgentPolicy, a mapping"),
         (42, TypeError, "got int"),
     ],
-)  # fmt: skip
+)
 def test_coerce_is_as_strict_as_from_dict(
     value: object, error: type[Exception], message: str
 ) -> None:

@@ -47,26 +47,45 @@ def record(
     ("fields", "sentence"),
     [
         ({}, "ops-bot stopped machine 3d8d9015b23489 in app web — approved at the prompt."),
-        ({"decision": "edited", "decided_by": "alice"},
-         "ops-bot stopped machine 3d8d9015b23489 in app web — edited and approved by alice."),
-        ({"decision": "allowed", "decided_by": "toolkit policy", "tool": "fly_list_machines"},
-         "ops-bot listed the machines in app web."),
-        ({"decision": "refused", "decided_by": "guard", "outcome": "not_executed",
-          "tool": "fly_delete_app", "error": "a readonly-scoped token cannot call fly_delete_app"},
-         "ops-bot's attempt to delete app web was refused: "
-         "a readonly-scoped token cannot call fly_delete_app."),
-        ({"decision": "rejected", "outcome": "not_executed", "error": "keep it running."},
-         "ops-bot's attempt to stop machine 3d8d9015b23489 in app web was rejected at the prompt: "
-         "keep it running."),
-        ({"outcome": "error", "status": 404, "error": "machine not found"},
-         "ops-bot's attempt to stop machine 3d8d9015b23489 in app web failed: "
-         "404 machine not found (approved at the prompt)."),
-        ({"decision": "allowed", "outcome": "error", "status": 409, "error": "409: lease held"},
-         "ops-bot's attempt to stop machine 3d8d9015b23489 in app web failed: 409: lease held."),
-        ({"agent_id": None, "decision": "allowed"},
-         "The agent stopped machine 3d8d9015b23489 in app web."),
+        (
+            {"decision": "edited", "decided_by": "alice"},
+            "ops-bot stopped machine 3d8d9015b23489 in app web — edited and approved by alice.",
+        ),
+        (
+            {"decision": "allowed", "decided_by": "toolkit policy", "tool": "fly_list_machines"},
+            "ops-bot listed the machines in app web.",
+        ),
+        (
+            {
+                "decision": "refused",
+                "decided_by": "guard",
+                "outcome": "not_executed",
+                "tool": "fly_delete_app",
+                "error": "a readonly-scoped token cannot call fly_delete_app",
+            },
+            "ops-bot's attempt to delete app web was refused: "
+            "a readonly-scoped token cannot call fly_delete_app.",
+        ),
+        (
+            {"decision": "rejected", "outcome": "not_executed", "error": "keep it running."},
+            "ops-bot's attempt to stop machine 3d8d9015b23489 in app web was rejected at the prompt: "
+            "keep it running.",
+        ),
+        (
+            {"outcome": "error", "status": 404, "error": "machine not found"},
+            "ops-bot's attempt to stop machine 3d8d9015b23489 in app web failed: "
+            "404 machine not found (approved at the prompt).",
+        ),
+        (
+            {"decision": "allowed", "outcome": "error", "status": 409, "error": "409: lease held"},
+            "ops-bot's attempt to stop machine 3d8d9015b23489 in app web failed: 409: lease held.",
+        ),
+        (
+            {"agent_id": None, "decision": "allowed"},
+            "The agent stopped machine 3d8d9015b23489 in app web.",
+        ),
     ],
-)  # fmt: skip
+)
 def test_each_record_is_one_plain_english_sentence(
     args_for: Callable[..., FlyArgs], fields: dict[str, Any], sentence: str
 ) -> None:
@@ -85,9 +104,13 @@ def test_a_sentence_reads_the_records_phrase_never_its_tool_name() -> None:
     assert "fly_quiesce_machine" not in ENDPOINTS
     args = {"app_name": "web", "machine_id": "3d8d9015b23489"}
     done = AuditRecord.build(
-        agent_id="ops-bot", endpoint=quiesce, args=args, decision="allowed",
-        decided_by="toolkit policy", outcome="ok",
-    )  # fmt: skip
+        agent_id="ops-bot",
+        endpoint=quiesce,
+        args=args,
+        decision="allowed",
+        decided_by="toolkit policy",
+        outcome="ok",
+    )
     assert done.sentence == "ops-bot quiesced machine 3d8d9015b23489 in app web."
     refused = replace(done, decision="refused", outcome="not_executed", error="no")
     assert refused.worded(quiesce).sentence == (
@@ -95,9 +118,13 @@ def test_a_sentence_reads_the_records_phrase_never_its_tool_name() -> None:
     )
     unworded = replace(quiesce, phrase=None)
     bare = AuditRecord.build(
-        agent_id="ops-bot", endpoint=unworded, args=args, decision="allowed",
-        decided_by="toolkit policy", outcome="ok",
-    )  # fmt: skip
+        agent_id="ops-bot",
+        endpoint=unworded,
+        args=args,
+        decision="allowed",
+        decided_by="toolkit policy",
+        outcome="ok",
+    )
     assert bare.sentence == (
         "ops-bot called fly_quiesce_machine on machine 3d8d9015b23489 in app web."
     )
@@ -108,24 +135,41 @@ def test_a_sentence_reads_the_records_phrase_never_its_tool_name() -> None:
 @pytest.mark.parametrize(
     ("agent", "decided_by", "error", "sentence"),
     [
-        ("fly-tools", "--no", "run with --no",
-         "fly-tools' attempt to delete volume vol_abc123 in app web was rejected with --no "
-         "on the command line."),
-        ("ops-bot", "console", "declined",
-         "ops-bot's attempt to delete volume vol_abc123 in app web was rejected at the prompt: "
-         "declined."),
-        ("ops-bot", "mcp client", "the user chose reject: \x1b[2Kfine\u202e",
-         "ops-bot's attempt to delete volume vol_abc123 in app web was rejected by mcp client: "
-         "the user chose reject: \\x1b[2Kfine\\u202e."),
+        (
+            "fly-tools",
+            "--no",
+            "run with --no",
+            "fly-tools' attempt to delete volume vol_abc123 in app web was rejected with --no "
+            "on the command line.",
+        ),
+        (
+            "ops-bot",
+            "console",
+            "declined",
+            "ops-bot's attempt to delete volume vol_abc123 in app web was rejected at the prompt: "
+            "declined.",
+        ),
+        (
+            "ops-bot",
+            "mcp client",
+            "the user chose reject: \x1b[2Kfine\u202e",
+            "ops-bot's attempt to delete volume vol_abc123 in app web was rejected by mcp client: "
+            "the user chose reject: \\x1b[2Kfine\\u202e.",
+        ),
     ],
-)  # fmt: skip
+)
 def test_rejections_read_as_a_person_writes(
     args_for: Callable[..., FlyArgs], agent: str, decided_by: str, error: str, sentence: str
 ) -> None:
     rec = record(
-        args_for, "fly_delete_volume", agent_id=agent, decision="rejected",
-        decided_by=decided_by, outcome="not_executed", error=error,
-    )  # fmt: skip
+        args_for,
+        "fly_delete_volume",
+        agent_id=agent,
+        decision="rejected",
+        decided_by=decided_by,
+        outcome="not_executed",
+        error=error,
+    )
     assert rec.sentence == sentence
     assert format_trail([rec]).startswith("1. ")
     assert "\x1b" not in format_trail([rec])

@@ -19,9 +19,13 @@ CONFIG: dict[str, Any] = {
     "services": [{"protocol": "tcp", "internal_port": 8080}],
 }
 MACHINE: dict[str, Any] = {
-    "id": "3d8d9015b23489", "name": "web-1", "state": "started", "region": "ord",
-    "instance_id": "01HV", "config": CONFIG,
-}  # fmt: skip
+    "id": "3d8d9015b23489",
+    "name": "web-1",
+    "state": "started",
+    "region": "ord",
+    "instance_id": "01HV",
+    "config": CONFIG,
+}
 
 
 def test_exec_shows_the_whole_command(args_for: Callable[..., FlyArgs]) -> None:

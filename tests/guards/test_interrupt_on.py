@@ -200,8 +200,14 @@ def test_a_hostile_pending_call_is_described_inert() -> None:
     tool = FlyToolkit(client=FakeFly.demo().client(), scope="org").get_tools()
     describe = interrupt_on(tool)["fly_exec_machine"]["description"]
     command = ["sh", "-c", "echo ok\r\x1b[2K\u202e" + "." * 300 + "; rm -rf /data"]
-    text = describe({"name": "fly_exec_machine", "args": {
-        "app_name": "web", "machine_id": "3d8d9015b23489", "command": command}}, {}, None)  # fmt: skip
+    text = describe(
+        {
+            "name": "fly_exec_machine",
+            "args": {"app_name": "web", "machine_id": "3d8d9015b23489", "command": command},
+        },
+        {},
+        None,
+    )
     assert "rm -rf /data" in text
     assert not any(is_hidden(c) for c in text)
     odd = describe({"name": "fly_exec_machine", "args": {"app_name": "web\x1b"}}, {}, None)

@@ -75,8 +75,14 @@ def shown_whole(value: str, text: str) -> bool:
 
 def machine(name: str, state: str, region: str, env: dict[str, str]) -> dict[str, Any]:
     config = {"image": "registry.fly.io/web:v42", "env": env}
-    return {"id": PLACE["machine_id"], "name": name, "state": state, "region": region,
-            "instance_id": "01HV", "config": config}  # fmt: skip
+    return {
+        "id": PLACE["machine_id"],
+        "name": name,
+        "state": state,
+        "region": region,
+        "instance_id": "01HV",
+        "config": config,
+    }
 
 
 FACTS = (
@@ -168,10 +174,15 @@ def test_the_console_and_the_audit_trail_stay_inert(
     state = machine(name, "started", "ord", {})
     description = describe_action(endpoint, args, state)
     request = ActionRequest(
-        tool=endpoint.name, group=endpoint.group, risk=endpoint.risk,
-        args=redact_args(endpoint, args), target=target_of(endpoint, args),
-        description=description, agent_id=agent, facts={"name": name, "state": "started"},
-    )  # fmt: skip
+        tool=endpoint.name,
+        group=endpoint.group,
+        risk=endpoint.risk,
+        args=redact_args(endpoint, args),
+        target=target_of(endpoint, args),
+        description=description,
+        agent_id=agent,
+        facts={"name": name, "state": "started"},
+    )
     out = io.StringIO()
     answers = iter([answer, answer, answer])
     ConsoleApproval(input=lambda prompt: next(answers), output=out)(request)
@@ -182,9 +193,14 @@ def test_the_console_and_the_audit_trail_stay_inert(
     if name:
         assert f"named {quoted(name)[:40]}" in shown
     record = AuditRecord.build(
-        agent_id=agent, endpoint=endpoint, args=args, decision="rejected",
-        decided_by="mcp client", outcome="not_executed", error=reason,
-    )  # fmt: skip
+        agent_id=agent,
+        endpoint=endpoint,
+        args=args,
+        decision="rejected",
+        decided_by="mcp client",
+        outcome="not_executed",
+        error=reason,
+    )
     trail = format_trail([record])
     assert inert(trail)
     assert "\n" not in trail

@@ -23,9 +23,15 @@ from fly_tools.testing.auth import access_of, first_denial
 from fly_tools.testing.world import VOL_DATA, WEB_1
 
 PATH_VALUES = {
-    "app_name": "web", "machine_id": WEB_1, "volume_id": VOL_DATA, "secret_name": "X",
-    "org_slug": "acme", "hostname": "www.example.com", "ip": "137.66.1.2", "key": "role",
-}  # fmt: skip
+    "app_name": "web",
+    "machine_id": WEB_1,
+    "volume_id": VOL_DATA,
+    "secret_name": "X",
+    "org_slug": "acme",
+    "hostname": "www.example.com",
+    "ip": "137.66.1.2",
+    "key": "role",
+}
 EXEC_BODY = {"command": ["ls"]}
 POLICIES: dict[str, dict[str, Any]] = {
     "readonly": {"scope": "readonly"},
@@ -37,7 +43,8 @@ POLICIES: dict[str, dict[str, Any]] = {
     "policy: machines read, control full, exec denied": {
         "scope": "org",
         "policy": AgentPolicy(
-            agent_id="ops-bot", groups={"machines": "read", "control": "full"},
+            agent_id="ops-bot",
+            groups={"machines": "read", "control": "full"},
             tools={"fly_exec_machine": "deny"},
         ),
     },
@@ -48,16 +55,19 @@ POLICIES: dict[str, dict[str, Any]] = {
             agent_id="janitor", tools={"fly_list_volumes": "allow", "fly_delete_volume": "allow"}
         ),
     },
-}  # fmt: skip
+}
 
 
 # These only need a valid token, in the package's reading: reading the token itself and
 # the platform's regions. No caveat refuses them, so a policy that leaves them out is
 # held by the toolkit alone (they change nothing and reveal nothing of the org).
 TOKEN_ONLY = {
-    "fly_list_regions", "fly_get_placements", "fly_get_current_token",
-    "fly_authorize_token", "fly_authenticate_token",
-}  # fmt: skip
+    "fly_list_regions",
+    "fly_get_placements",
+    "fly_get_current_token",
+    "fly_authorize_token",
+    "fly_authenticate_token",
+}
 
 
 def test_the_calls_no_caveat_can_refuse_are_exactly_the_token_only_reads() -> None:
@@ -71,9 +81,13 @@ def kit_for(fake: FakeFly, policy: dict[str, Any]) -> FlyToolkit:
     # The user's token is an org token whatever the toolkit declares: the narrowing alone
     # must hold the line.
     return FlyToolkit(
-        client=fake.client(), groups=list(GROUPS), check_scope=False, confirm=approve_all,
-        attenuate=Attenuation(clock=fake.clock.now), **policy,
-    )  # fmt: skip
+        client=fake.client(),
+        groups=list(GROUPS),
+        check_scope=False,
+        confirm=approve_all,
+        attenuate=Attenuation(clock=fake.clock.now),
+        **policy,
+    )
 
 
 def narrowing_of(kit: FlyToolkit) -> Narrowing:
@@ -130,9 +144,10 @@ def test_the_reach_token_sent_straight_to_the_fake_is_refused_where_the_policy_r
     ids = {name: app.internal_numeric_id for name, app in fake.state.apps.items()}
     own = "FlyV1 " + kit._runtime.base_client.token.reveal()
     refused = [
-        e for e in ENDPOINTS.records
+        e
+        for e in ENDPOINTS.records
         if (e.name not in kit.tool_names or kit.gated(e.name)) and e.name not in TOKEN_ONLY
-    ]  # fmt: skip
+    ]
     assert refused
     answered: dict[str, int] = {}
     with httpx.Client(transport=fake.transport()) as http:

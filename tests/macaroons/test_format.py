@@ -153,10 +153,15 @@ def test_validity_window_and_unknown_caveats() -> None:
 
 def test_typed_caveats_round_trip_through_their_msgpack() -> None:
     caveats = [
-        Organization(7, ALL), Apps({3: READ, 1: ALL}), Volumes({"vol_b": DELETE, "vol_a": READ}),
-        Machines({"m": CONTROL}), Action(READ | WRITE), ValidityWindow(1, 2),
-        Commands((Command(("ls",), exact=True),)), IfPresent((Commands(), Machines({"": READ})), READ),
-    ]  # fmt: skip
+        Organization(7, ALL),
+        Apps({3: READ, 1: ALL}),
+        Volumes({"vol_b": DELETE, "vol_a": READ}),
+        Machines({"m": CONTROL}),
+        Action(READ | WRITE),
+        ValidityWindow(1, 2),
+        Commands((Command(("ls",), exact=True),)),
+        IfPresent((Commands(), Machines({"": READ})), READ),
+    ]
     assert decode_set(pack_set(caveats)) == caveats
 
 

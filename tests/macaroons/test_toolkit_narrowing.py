@@ -32,9 +32,13 @@ class Spy(httpx.BaseTransport):
 
 def toolkit(fake: FakeFly, spy: Spy, token: str | None = None, **kw: object) -> FlyToolkit:
     client = FlyClient(
-        token=token or fake.tokens["org"], base_url=BASE_URL, transport=spy, rate_limit=False,
-        clock=fake.clock.now, sleep=fake.clock.sleep,
-    )  # fmt: skip
+        token=token or fake.tokens["org"],
+        base_url=BASE_URL,
+        transport=spy,
+        rate_limit=False,
+        clock=fake.clock.now,
+        sleep=fake.clock.sleep,
+    )
     options: dict[str, object] = {"scope": "org", "app": "web", "check_scope": False}
     return FlyToolkit(client=client, attenuate=Attenuation(clock=fake.clock.now), **options | kw)
 
@@ -106,9 +110,12 @@ def test_a_gated_call_without_an_approval_never_gets_a_one_call_token() -> None:
 async def test_async_calls_are_narrowed_too() -> None:
     fake = FakeFly.demo()
     kit = FlyToolkit(
-        client=fake.async_client(), scope="org", app="web", check_scope=False,
+        client=fake.async_client(),
+        scope="org",
+        app="web",
+        check_scope=False,
         attenuate=Attenuation(clock=fake.clock.now),
-    )  # fmt: skip
+    )
     tool = {t.name: t for t in kit.get_tools()}["fly_get_machine"]
     assert WEB_1 in str(await tool.ainvoke({"machine_id": WEB_1}))
     reach = "FlyV1 " + kit._runtime.base_client.token.reveal()
@@ -133,9 +140,12 @@ def test_the_scope_check_still_reads_the_token_and_writes_go_through() -> None:
     fake = FakeFly.demo()
     spy = Spy(fake)
     client = FlyClient(
-        token=fake.issue_token("deploy", app="web"), base_url=BASE_URL, transport=spy,
-        rate_limit=False, clock=fake.clock.now,
-    )  # fmt: skip
+        token=fake.issue_token("deploy", app="web"),
+        base_url=BASE_URL,
+        transport=spy,
+        rate_limit=False,
+        clock=fake.clock.now,
+    )
     kit = FlyToolkit(
         client=client, scope="deploy", app="web", attenuate=Attenuation(clock=fake.clock.now)
     )  # check_scope on (the default)

@@ -285,9 +285,15 @@ def test_approval_form_is_a_valid_elicitation_schema() -> None:
     from fly_tools.risk import RiskTier
 
     request = ActionRequest(
-        tool="fly_delete_app", group="apps", risk=RiskTier.DESTRUCTIVE, args={"app_name": "web"},
-        target=Target("app", "web"), description="Delete app web", type_back="web", reversible=False,
-    )  # fmt: skip
+        tool="fly_delete_app",
+        group="apps",
+        risk=RiskTier.DESTRUCTIVE,
+        args={"app_name": "web"},
+        target=Target("app", "web"),
+        description="Delete app web",
+        type_back="web",
+        reversible=False,
+    )
     params = question(request).params
     assert isinstance(params, ElicitRequestFormParams)
     schema = params.requested_schema

@@ -134,8 +134,11 @@ async def test_the_printed_block_starts_the_server() -> None:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     printed = subprocess.run(
         [sys.executable, "-m", "fly_tools.cli", "mcp", "config", "--host", "claude"],
-        capture_output=True, text=True, check=True, env=env,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        check=True,
+        env=env,
+    )
     entry = json.loads(printed.stdout)["mcpServers"]["fly-tools"]
     assert "env" not in entry  # offline: no token needed
     # A desktop host's PATH has no fly-tools on it: the absolute path must do.

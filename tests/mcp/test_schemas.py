@@ -61,9 +61,12 @@ async def test_output_schemas_only_on_reads_and_every_answer_matches_its_schema(
         tools = (await client.list_tools()).tools
         declared = [t for t in tools if t.output_schema is not None]
         assert {t.name for t in declared} >= {
-            "fly_list_machines", "fly_get_machine", "fly_wait_machine", "fly_list_volumes",
+            "fly_list_machines",
+            "fly_get_machine",
+            "fly_wait_machine",
+            "fly_list_volumes",
             "fly_list_secrets",
-        }  # fmt: skip
+        }
         for tool in declared:
             assert tool.annotations is not None
             assert tool.annotations.read_only_hint, tool.name

@@ -63,15 +63,18 @@ def stopped(process: subprocess.Popen[bytes], sig: signal.Signals | None) -> tup
 
 HELLO = [
     {
-        "jsonrpc": "2.0", "id": 1, "method": "initialize",
+        "jsonrpc": "2.0",
+        "id": 1,
+        "method": "initialize",
         "params": {
-            "protocolVersion": "2025-11-25", "capabilities": {},
+            "protocolVersion": "2025-11-25",
+            "capabilities": {},
             "clientInfo": {"name": "host", "version": "1"},
         },
     },
     {"jsonrpc": "2.0", "method": "notifications/initialized"},
     {"jsonrpc": "2.0", "id": 2, "method": "tools/list"},
-]  # fmt: skip
+]
 
 
 def converse(process: subprocess.Popen[bytes]) -> None:

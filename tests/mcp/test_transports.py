@@ -46,9 +46,13 @@ async def tour(client: Client) -> dict[str, Any]:
         unknown = exc.code
     capabilities = client.server_capabilities
     return {
-        "tools": tools, "machines": machines, "delete": delete, "after": after,
-        "unknown": unknown, "advertised": capabilities.model_dump(exclude_none=True),
-    }  # fmt: skip
+        "tools": tools,
+        "machines": machines,
+        "delete": delete,
+        "after": after,
+        "unknown": unknown,
+        "advertised": capabilities.model_dump(exclude_none=True),
+    }
 
 
 def conforms(seen: dict[str, Any]) -> None:

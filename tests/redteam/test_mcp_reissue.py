@@ -67,8 +67,9 @@ def _replicas(fake: FakeFly) -> list[Any]:
     """Two replicas of one MCP server (two toolkits, two ticket books) on one Fly."""
     servers = []
     for _ in range(2):
-        toolkit = FlyToolkit(client=fake.async_client(scope="deploy", app="web"),
-                             scope="deploy", app="web")  # fmt: skip
+        toolkit = FlyToolkit(
+            client=fake.async_client(scope="deploy", app="web"), scope="deploy", app="web"
+        )
         servers.append(build_server(toolkit))
     return servers
 
@@ -83,10 +84,12 @@ async def test_replicas_sharing_a_key_and_a_ledger_answer_each_others_questions_
     async with Client(first, elicitation_callback=approve()) as at_first:
         asked = await ask(at_first, "fly_delete_volume", OLD)
         async with Client(second, elicitation_callback=approve()) as at_second:
-            done = await reply(at_second, "fly_delete_volume", OLD, asked.request_state,
-                               approval(VOL_DATA_OLD))  # fmt: skip
-        again = await reply(at_first, "fly_delete_volume", OLD, asked.request_state,
-                            approval(VOL_DATA_OLD))  # fmt: skip
+            done = await reply(
+                at_second, "fly_delete_volume", OLD, asked.request_state, approval(VOL_DATA_OLD)
+            )
+        again = await reply(
+            at_first, "fly_delete_volume", OLD, asked.request_state, approval(VOL_DATA_OLD)
+        )
     assert not done.is_error, done
     assert again.is_error
     deletes = [(r.method, r.path) for r in fake.requests if r.method == "DELETE"]
@@ -99,7 +102,8 @@ async def test_replicas_without_a_shared_key_refuse_each_others_answers() -> Non
     async with Client(first, elicitation_callback=approve()) as at_first:
         asked = await ask(at_first, "fly_delete_volume", OLD)
     async with Client(second, elicitation_callback=approve()) as at_second:
-        result = await reply(at_second, "fly_delete_volume", OLD, asked.request_state,
-                             approval(VOL_DATA_OLD))  # fmt: skip
+        result = await reply(
+            at_second, "fly_delete_volume", OLD, asked.request_state, approval(VOL_DATA_OLD)
+        )
     assert result.is_error
     assert [r for r in fake.requests if r.method == "DELETE"] == []

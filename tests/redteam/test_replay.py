@@ -115,10 +115,13 @@ def _update_rig(fake: FakeFly, mode: str, run_async: bool, script: list[Any]) ->
 
     rig = Rig(fake, script, mode=mode, run_async=run_async)
     rig.toolkit = FlyToolkit(
-        client=fake.client(scope="deploy", app="web"), scope="deploy", app="web",
-        confirm=MiddlewareApproval(reviewer="alice"), confirm_at="disruptive",
+        client=fake.client(scope="deploy", app="web"),
+        scope="deploy",
+        app="web",
+        confirm=MiddlewareApproval(reviewer="alice"),
+        confirm_at="disruptive",
         audit=AuditLog(rig.sink),
-    )  # fmt: skip
+    )
     rig.agent = create_agent(
         ScriptedChatModel(script=script),
         tools=rig.toolkit.get_tools(),
@@ -133,13 +136,16 @@ async def test_the_version_pinned_is_the_one_the_reviewer_saw(mode: str, run_asy
 
     fake = FakeFly.demo()
     shown_version = fake.state.apps["web"].machines[WEB_3].version
-    rig = _update_rig(fake, mode, run_async, [call("fly_update_machine", machine_id=WEB_3,
-                                                    memory_mb=512)])  # fmt: skip
+    rig = _update_rig(
+        fake, mode, run_async, [call("fly_update_machine", machine_id=WEB_3, memory_mb=512)]
+    )
     await rig.start()
     # someone else changes the machine's config while the question waits
     other = fake.client("org")
-    other.call("fly_update_machine", {"app_name": "web", "machine_id": WEB_3,
-                                      "env": {"MODE": "maintenance"}})  # fmt: skip
+    other.call(
+        "fly_update_machine",
+        {"app_name": "web", "machine_id": WEB_3, "env": {"MODE": "maintenance"}},
+    )
     changed_version = fake.state.apps["web"].machines[WEB_3].version
     assert changed_version != shown_version
     await rig.answer({"type": "approve"})
@@ -155,11 +161,12 @@ async def test_an_edit_is_approved_only_as_it_was_shown(mode: str, run_async: bo
     from fly_tools.testing.world import VOL_DATA
 
     fake = FakeFly.demo()
-    rig = Rig(fake, [call("fly_delete_volume", volume_id=VOL_DATA)], mode=mode,
-              run_async=run_async)  # fmt: skip
+    rig = Rig(fake, [call("fly_delete_volume", volume_id=VOL_DATA)], mode=mode, run_async=run_async)
     await rig.start()
-    edit = {"type": "edit",
-            "edited_action": {"name": "fly_delete_volume", "args": {"volume_id": VOL_DATA_OLD}}}  # fmt: skip
+    edit = {
+        "type": "edit",
+        "edited_action": {"name": "fly_delete_volume", "args": {"volume_id": VOL_DATA_OLD}},
+    }
     second = await rig.answer(edit)
     asked = second["__interrupt__"][0].value
     shown = str(asked)
@@ -175,11 +182,12 @@ async def test_an_edit_approved_as_shown_runs_once(mode: str, run_async: bool) -
     from fly_tools.testing.world import VOL_DATA
 
     fake = FakeFly.demo()
-    rig = Rig(fake, [call("fly_delete_volume", volume_id=VOL_DATA)], mode=mode,
-              run_async=run_async)  # fmt: skip
+    rig = Rig(fake, [call("fly_delete_volume", volume_id=VOL_DATA)], mode=mode, run_async=run_async)
     await rig.start()
-    edit = {"type": "edit",
-            "edited_action": {"name": "fly_delete_volume", "args": {"volume_id": VOL_DATA_OLD}}}  # fmt: skip
+    edit = {
+        "type": "edit",
+        "edited_action": {"name": "fly_delete_volume", "args": {"volume_id": VOL_DATA_OLD}},
+    }
     await rig.answer(edit)
     await rig.answer({"type": "approve"})
     assert_only_approved(fake, [DELETE_OLD])
@@ -192,21 +200,28 @@ def test_a_receipt_is_claimed_only_by_the_door_it_was_issued_for() -> None:
 
     fake = FakeFly.demo()
     toolkit = FlyToolkit(
-        client=fake.client(scope="deploy", app="web"), scope="deploy", app="web",
+        client=fake.client(scope="deploy", app="web"),
+        scope="deploy",
+        app="web",
         confirm=MiddlewareApproval(),
-    )  # fmt: skip
+    )
     endpoint = toolkit.catalogue["fly_delete_volume"]
     args = endpoint.args_model.model_validate({"app_name": "web", "volume_id": VOL_DATA_OLD})
     # a decision about the tool itself, left unclaimed (another middleware stopped it)
     ctx = CallContext(tool_call_id="call-1", thread_id="t1", front_door="langchain")
-    toolkit._runtime.receipts.issue(endpoint, args, decided_by="alice", verdict="approved",
-                                    context=ctx)  # fmt: skip
+    toolkit._runtime.receipts.issue(
+        endpoint, args, decided_by="alice", verdict="approved", context=ctx
+    )
     facade = next(t for t in toolkit.facade_tools() if t.name == CALL_TOOL)
     result = facade.invoke(
-        {"type": "tool_call", "name": CALL_TOOL, "id": "call-1",
-         "args": {"operation": "fly_delete_volume", "arguments": {"volume_id": VOL_DATA_OLD}}},
+        {
+            "type": "tool_call",
+            "name": CALL_TOOL,
+            "id": "call-1",
+            "args": {"operation": "fly_delete_volume", "arguments": {"volume_id": VOL_DATA_OLD}},
+        },
         {"configurable": {"thread_id": "t1"}},
-    )  # fmt: skip
+    )
     assert result.status == "error"
     assert_only_approved(fake, [])
     assert toolkit._runtime.receipts.claim(ctx) is None  # and it is gone
@@ -249,9 +264,12 @@ def _facade_agent(fake: FakeFly, mode: str, saver: InMemorySaver) -> tuple[Any, 
 
     sink = MemorySink()
     toolkit = FlyToolkit(
-        client=fake.client(scope="deploy", app="web"), scope="deploy", app="web",
-        confirm=MiddlewareApproval(reviewer="alice"), audit=AuditLog(sink),
-    )  # fmt: skip
+        client=fake.client(scope="deploy", app="web"),
+        scope="deploy",
+        app="web",
+        confirm=MiddlewareApproval(reviewer="alice"),
+        audit=AuditLog(sink),
+    )
     step = call(CALL_TOOL, operation="fly_delete_volume", arguments={"volume_id": VOL_DATA_OLD})
     agent = create_agent(
         ScriptedChatModel(script=[step]),
@@ -287,8 +305,10 @@ async def test_a_facade_call_cannot_be_edited(run_async: bool) -> None:
     agent, sink = _facade_agent(fake, "batched", saver)
     start = {"messages": [HumanMessage("clean up")]}
     await agent.ainvoke(start, config) if run_async else agent.invoke(start, config)
-    edit = {"type": "edit", "edited_action": {"name": "fly_delete_volume",
-                                              "args": {"volume_id": VOL_DATA_OLD}}}  # fmt: skip
+    edit = {
+        "type": "edit",
+        "edited_action": {"name": "fly_delete_volume", "args": {"volume_id": VOL_DATA_OLD}},
+    }
     resume: Command[Any] = Command(resume={"decisions": [edit]})
     await agent.ainvoke(resume, config) if run_async else agent.invoke(resume, config)
     assert_only_approved(fake, [])

@@ -22,9 +22,23 @@ from fly_tools.testing.world import MACHINES, VOL_DATA, VOL_DATA_OLD
 from tests.reliability.samples import Args, sample_arguments
 
 IDENTIFIERS = frozenset(
-    {"app_name", "machine_id", "volume_id", "secret_name", "org_slug", "region", "lease_nonce",
-     "source_volume_id", "current_version", "version", "name", "hostname", "ip", "key"}
-)  # fmt: skip
+    {
+        "app_name",
+        "machine_id",
+        "volume_id",
+        "secret_name",
+        "org_slug",
+        "region",
+        "lease_nonce",
+        "source_volume_id",
+        "current_version",
+        "version",
+        "name",
+        "hostname",
+        "ip",
+        "key",
+    }
+)
 """Fields typed as validated identifiers (``fly_tools.models.identifiers``)."""
 
 LENIENT_TYPES: dict[str, frozenset[str]] = {
@@ -39,8 +53,26 @@ LENIENT_TYPES: dict[str, frozenset[str]] = {
 """Value types a field accepts beyond what its schema shows, by design."""
 
 # Pieces no identifier may contain: each alters a URL, a header or is not ASCII.
-PATH_ALTERING = ["/", "/../", "..", "?", "#", "%2F", "%2e%2e", "\\", " ", "\t", "\r\n",
-                 "\x00", "&", ";", "é", "\u202e", "日本", "\U0001f642"]  # fmt: skip
+PATH_ALTERING = [
+    "/",
+    "/../",
+    "..",
+    "?",
+    "#",
+    "%2F",
+    "%2e%2e",
+    "\\",
+    " ",
+    "\t",
+    "\r\n",
+    "\x00",
+    "&",
+    ";",
+    "é",
+    "\u202e",
+    "日本",
+    "\U0001f642",
+]
 
 # ---------------------------------------------------------------- valid inputs
 
@@ -281,9 +313,10 @@ BAD_BYTES = st.sampled_from(["", "   ", "!!!!", "zz z", "a", "YQ==YQ==", "\x00AA
 ).flatmap(lambda good: st.sampled_from([256, -1, True, 1.0, "7"]).map(lambda bad: [*good, bad]))
 """Neither base64 text nor an array of byte values 0-255."""
 BAD_METADATA_KEYS = st.sampled_from([".", "..", ".hidden", "a..b", "", "k" * 257]) | st.builds(
-    lambda head, bad: head + bad, st.from_regex(r"[a-z]{0,6}", fullmatch=True),
+    lambda head, bad: head + bad,
+    st.from_regex(r"[a-z]{0,6}", fullmatch=True),
     st.sampled_from(["/", "\x00", "\r\n", " ", "=", "%2F", "?", "é"]),
-)  # fmt: skip
+)
 """Metadata keys Fly must never receive: path-walking, control characters, too long."""
 _CHAIN_WITH_KEY = (
     "-----BEGIN CERTIFICATE-----\nQUJD\n-----END CERTIFICATE-----\n"

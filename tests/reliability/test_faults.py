@@ -81,8 +81,12 @@ def plan(rng: random.Random) -> list[Call]:
 
 
 def _create(n: int, rng: random.Random) -> tuple[str, dict[str, Any]]:
-    machine = {"app_name": "worker", "name": f"fault-{n}", "image": "nginx:1.27",
-               "skip_launch": True}  # fmt: skip
+    machine = {
+        "app_name": "worker",
+        "name": f"fault-{n}",
+        "image": "nginx:1.27",
+        "skip_launch": True,
+    }
     creates: list[tuple[str, dict[str, Any]]] = [
         ("fly_create_machine", machine),
         ("fly_create_volume", {"app_name": "worker", "name": f"fault_{n}", "region": "iad"}),

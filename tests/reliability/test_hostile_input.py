@@ -231,14 +231,16 @@ NEVER_SENT: list[tuple[str, Any]] = [
     ("machine_config", {"containers": [{"name": "app", "env": {"A B": "x"}}]}),
     ("machine_config", {"mounts": [{"volume": VOL_DATA_OLD, "path": "/d\x00"}]}),
     ("machine_config", {"files": [{"guest_path": "/" + "f" * 5000, "raw_value": "eA=="}]}),
-    *[("machine_config", {"checks": {"up": {"type": "tcp", "interval": value}}})
-      for value in (NAN, INF, -INF, 1e-10, 1e300, True, "99999999999h")],
+    *[
+        ("machine_config", {"checks": {"up": {"type": "tcp", "interval": value}}})
+        for value in (NAN, INF, -INF, 1e-10, 1e300, True, "99999999999h")
+    ],
     ("machine_config", {"restart": {"gpu_bid_price": NAN}}),
     ("machine_config", {"containers": [{"name": "app", "healthchecks": [{"x": INF}]}]}),
     ("machine_config", {"services": [{"protocol": "tcp", "internal_port": True}]}),
     *[("internal_port", value) for value in (True, False, 8080.5, NAN, "8080.0")],
     *[("cpus", value) for value in (True, INF)],
-]  # fmt: skip
+]
 STOP_TIMEOUTS = [NAN, INF, -INF, 1e-10, 1e300, 10**30, True, "1e+07s", "infs"]
 
 
@@ -274,8 +276,13 @@ def test_values_fly_must_never_receive_are_refused_on_every_path(
     recorder = RecordingTransport(fake.transport())
     client = fake.client("org", transport=recorder)
     args = _hostile_call(name, field, value)
-    bound = FlyToolkit(client=fake.client("deploy", "web", transport=recorder), scope="deploy",
-                       app="web", groups=GROUPS, confirm=approve_all)  # fmt: skip
+    bound = FlyToolkit(
+        client=fake.client("deploy", "web", transport=recorder),
+        scope="deploy",
+        app="web",
+        groups=GROUPS,
+        confirm=approve_all,
+    )
     toolkit = FlyToolkit(client=client, scope="org", groups=GROUPS, confirm=approve_all)
     tool = tools_by_name(toolkit)[name]
     bound_args = {k: v for k, v in args.items() if k != "app_name"}

@@ -29,11 +29,13 @@ def test_redacting_a_long_argument_takes_linear_time() -> None:
     ("tool", "args"),
     [
         ("fly_list_apps", {"org_slug": "acme", "app_role": "r" * 70_000}),
-        ("fly_restart_machine",
-         {"app_name": "web", "machine_id": MACHINES["web-1"], "timeout": "9" * 70_000 + "s"}),
+        (
+            "fly_restart_machine",
+            {"app_name": "web", "machine_id": MACHINES["web-1"], "timeout": "9" * 70_000 + "s"},
+        ),
     ],
     ids=["bounded-by-the-model", "caught-by-the-client"],
-)  # fmt: skip
+)
 def test_a_query_too_long_for_a_url_is_a_tool_error(
     leak_scan: LeakScan, tool: str, args: dict[str, object]
 ) -> None:

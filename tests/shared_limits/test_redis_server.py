@@ -24,8 +24,12 @@ KEY = ("fly_start_machine", "m1")
 def test_processes_share_one_bucket_on_the_servers_clock(loopback_redis_url: str) -> None:
     first, second = RedisLimiter(loopback_redis_url), RedisLimiter(loopback_redis_url)
     started = time.monotonic()
-    answers = [first.acquire(KEY, "standard"), second.acquire(KEY, "standard"),
-               first.acquire(KEY, "standard"), second.acquire(KEY, "standard")]  # fmt: skip
+    answers = [
+        first.acquire(KEY, "standard"),
+        second.acquire(KEY, "standard"),
+        first.acquire(KEY, "standard"),
+        second.acquire(KEY, "standard"),
+    ]
     took = time.monotonic() - started
     assert [a.granted for a in answers] == [True, True, True, False]
     assert 1 + MARGIN - took - 0.01 <= answers[3].wait <= 1 + MARGIN

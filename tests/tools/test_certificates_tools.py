@@ -50,8 +50,11 @@ def test_the_default_toolkit_leaves_these_tools_out() -> None:
 
 def test_readonly_scope_gets_only_the_reads() -> None:
     toolkit = FlyToolkit(client=FakeFly.demo().client(), scope="readonly", groups=GROUPS)
-    assert toolkit.tool_names == ["fly_list_certificates", "fly_get_certificate",
-                                  "fly_list_ip_assignments"]  # fmt: skip
+    assert toolkit.tool_names == [
+        "fly_list_certificates",
+        "fly_get_certificate",
+        "fly_list_ip_assignments",
+    ]
 
 
 # ---------------------------------------------------------------- what is sent
@@ -75,8 +78,10 @@ def test_request_acme_sends_the_lower_cased_hostname(s: Setup) -> None:
     )
     (request,) = s.sent()
     assert (request.method, request.path, request.status) == (
-        "POST", "/v1/apps/web/certificates/acme", 201,
-    )  # fmt: skip
+        "POST",
+        "/v1/apps/web/certificates/acme",
+        201,
+    )
     assert s.recorder.body() == {"hostname": "shop.example.com"}
     assert str(message.content).startswith(
         "Requested a Let's Encrypt certificate shop.example.com in app web. "
@@ -102,8 +107,12 @@ def test_get_and_check_read_one_hostname(s: Setup) -> None:
 
 
 def test_upload_sends_the_key_to_fly_and_nowhere_else(s: Setup) -> None:
-    args = {"app_name": "web", "hostname": "c.example.com", "fullchain": FULLCHAIN,
-            "private_key": PRIVATE_KEY}  # fmt: skip
+    args = {
+        "app_name": "web",
+        "hostname": "c.example.com",
+        "fullchain": FULLCHAIN,
+        "private_key": PRIVATE_KEY,
+    }
     message = s.invoke("fly_upload_custom_certificate", args)
     assert s.recorder.body() == {k: v for k, v in args.items() if k != "app_name"}
     assert s.sent()[-1].status == 201
@@ -116,20 +125,33 @@ def test_upload_sends_the_key_to_fly_and_nowhere_else(s: Setup) -> None:
     assert all(KEY_TEXT not in r.to_json() for r in s.sink.records)
     (record,) = [r for r in s.sink.records if r.tool == "fly_upload_custom_certificate"]
     assert json.loads(record.to_json())["target"] == {
-        "kind": "certificate", "app": "web", "id": "c.example.com",
-    }  # fmt: skip
+        "kind": "certificate",
+        "app": "web",
+        "id": "c.example.com",
+    }
 
 
 def test_assign_ip_sends_the_spec_body(s: Setup) -> None:
-    args = {"app_name": "web", "type": "v4", "region": "ord", "org_slug": "acme",
-            "service_name": "http"}  # fmt: skip
+    args = {
+        "app_name": "web",
+        "type": "v4",
+        "region": "ord",
+        "org_slug": "acme",
+        "service_name": "http",
+    }
     message = s.invoke("fly_assign_ip", args)
-    assert s.recorder.body() == {"type": "v4", "region": "ord", "org_slug": "acme",
-                                 "service_name": "http"}  # fmt: skip
+    assert s.recorder.body() == {
+        "type": "v4",
+        "region": "ord",
+        "org_slug": "acme",
+        "service_name": "http",
+    }
     (request,) = s.sent()
     assert (request.method, request.path, request.status) == (
-        "POST", "/v1/apps/web/ip_assignments", 200,
-    )  # fmt: skip
+        "POST",
+        "/v1/apps/web/ip_assignments",
+        200,
+    )
     assert str(message.content).startswith(
         "Assigned an IP address to app web. The IP address: ip=137.66."
     )
@@ -177,8 +199,9 @@ def test_certificate_deletes_ask_with_the_hostname_and_consequence(
 ) -> None:
     host = {"app_name": "web", "hostname": "e.example.com"}
     s.seed("fly_request_acme_certificate", host)
-    s.seed("fly_upload_custom_certificate", host | {"fullchain": FULLCHAIN,
-                                                     "private_key": PRIVATE_KEY})  # fmt: skip
+    s.seed(
+        "fly_upload_custom_certificate", host | {"fullchain": FULLCHAIN, "private_key": PRIVATE_KEY}
+    )
     s.invoke(tool, host)
     (asked,) = s.hook.asked
     assert "e.example.com" in asked.description
@@ -249,14 +272,22 @@ def test_hostile_identifiers_are_refused_before_any_request(
         ("fly_assign_ip", {"type": "dedicated"}, "type"),
         ("fly_list_certificates", {"limit": 501}, "limit"),
         ("fly_list_certificates", {"filter": "a&b=c"}, "filter"),
-        ("fly_upload_custom_certificate",
-         {"hostname": "a.example.com", "fullchain": FULLCHAIN + PRIVATE_KEY,
-          "private_key": PRIVATE_KEY}, "fullchain holds a private key"),
-        ("fly_upload_custom_certificate",
-         {"hostname": "a.example.com", "fullchain": FULLCHAIN, "private_key": "hunter2"},
-         "private_key must be one unencrypted PEM key"),
+        (
+            "fly_upload_custom_certificate",
+            {
+                "hostname": "a.example.com",
+                "fullchain": FULLCHAIN + PRIVATE_KEY,
+                "private_key": PRIVATE_KEY,
+            },
+            "fullchain holds a private key",
+        ),
+        (
+            "fly_upload_custom_certificate",
+            {"hostname": "a.example.com", "fullchain": FULLCHAIN, "private_key": "hunter2"},
+            "private_key must be one unencrypted PEM key",
+        ),
     ],
-)  # fmt: skip
+)
 def test_arguments_fly_would_refuse_are_refused_here(
     s: Setup, tool: str, args: dict[str, Any], problem: str
 ) -> None:
@@ -273,8 +304,12 @@ def test_arguments_fly_would_refuse_are_refused_here(
 @pytest.mark.parametrize("fullchain", [FULLCHAIN, FULLCHAIN + PRIVATE_KEY])
 async def test_callbacks_never_see_the_private_key(s: Setup, fullchain: str) -> None:
     tracer = Tracer()
-    args = {"app_name": "web", "hostname": "g.example.com", "fullchain": fullchain,
-            "private_key": PRIVATE_KEY}  # fmt: skip
+    args = {
+        "app_name": "web",
+        "hostname": "g.example.com",
+        "fullchain": fullchain,
+        "private_key": PRIVATE_KEY,
+    }
     call = {"type": "tool_call", "id": "c1", "name": "fly_upload_custom_certificate", "args": args}
     tool = s.tool("fly_upload_custom_certificate")
     message = tool.invoke(call, config={"callbacks": [tracer]})

@@ -127,14 +127,29 @@ def test_every_result_kind_has_one_renderer() -> None:
 
 
 DOCS_EVENTS = [  # the shape of the events in Fly's docs' machine example
-    {"type": "exit", "status": "stopped", "source": "flyd", "timestamp": 1694799086340,
-     "request": {"exit_event": {"requested_stop": True, "restarting": False,
-                                "guest_exit_code": 0, "guest_signal": -1, "guest_error": "",
-                                "exit_code": 143, "signal": -1, "error": "", "oom_killed": False,
-                                "exited_at": "2023-09-15T17:31:26.227Z"},
-                 "restart_count": 0}},
+    {
+        "type": "exit",
+        "status": "stopped",
+        "source": "flyd",
+        "timestamp": 1694799086340,
+        "request": {
+            "exit_event": {
+                "requested_stop": True,
+                "restarting": False,
+                "guest_exit_code": 0,
+                "guest_signal": -1,
+                "guest_error": "",
+                "exit_code": 143,
+                "signal": -1,
+                "error": "",
+                "oom_killed": False,
+                "exited_at": "2023-09-15T17:31:26.227Z",
+            },
+            "restart_count": 0,
+        },
+    },
     {"type": "start", "status": "started", "source": "flyd", "timestamp": 1694799071474},
-]  # fmt: skip
+]
 
 
 def render(tool: str, args: dict[str, Any], result: Any) -> str:

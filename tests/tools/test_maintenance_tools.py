@@ -51,8 +51,10 @@ def test_groups_and_scopes_offer_them(world: World) -> None:
     fake = FakeFly.demo()
     readonly = FlyToolkit(client=fake.client("readonly"), scope="readonly", groups=GROUPS)
     assert readonly.tool_names == [
-        "fly_get_machine_memory", "fly_get_machine_metadata", "fly_get_machine_metadata_key",
-    ]  # fmt: skip
+        "fly_get_machine_memory",
+        "fly_get_machine_metadata",
+        "fly_get_machine_metadata_key",
+    ]
     bound = FlyToolkit(
         client=fake.client("deploy", "web"), scope="deploy", app="web", groups=GROUPS
     )
@@ -208,9 +210,13 @@ def test_a_rejected_change_sends_nothing(tool: str, args: dict[str, Any]) -> Non
 )
 @pytest.mark.parametrize(
     "tool",
-    ["fly_get_machine_metadata_key", "fly_set_machine_metadata_key",
-     "fly_delete_machine_metadata_key", "fly_update_machine_metadata"],
-)  # fmt: skip
+    [
+        "fly_get_machine_metadata_key",
+        "fly_set_machine_metadata_key",
+        "fly_delete_machine_metadata_key",
+        "fly_update_machine_metadata",
+    ],
+)
 def test_hostile_keys_are_refused_before_any_request(world: World, tool: str, key: str) -> None:
     if tool == "fly_update_machine_metadata":
         args = WEB_1_ARGS | {"changes": {key: "x"}}

@@ -72,9 +72,11 @@ def test_placements_send_the_guest_size_as_compute(s: Setup) -> None:
     message = s.invoke("fly_get_placements", args)
     request, _ = s.recorder.last("/platform/placements")
     assert json.loads(request.content) == {
-        "org_slug": "acme", "region": "ord,eu", "count": 3,
+        "org_slug": "acme",
+        "region": "ord,eu",
+        "count": 3,
         "compute": {"cpus": 2, "memory_mb": 4096},
-    }  # fmt: skip
+    }
     assert "region=ord" in str(message.content)
 
 

@@ -34,28 +34,44 @@ CHECK = {"type": "http", "port": 8080, "path": "/up", "interval": 30, "timeout":
 CHECK_SENT = {**CHECK, "interval": "30s", "timeout": "1.5s"}
 
 CREATE_FLAT: dict[str, Any] = {
-    "image": "nginx:1.27", "cpus": 2, "memory_mb": 1024, "cpu_kind": "shared",
-    "env": {"LOG_LEVEL": "debug"}, "internal_port": 8080, "volume_id": VOL_DATA_OLD,
-    "mount_path": "/data", "restart_policy": "on-failure", "name": "web-4", "region": "ord",
+    "image": "nginx:1.27",
+    "cpus": 2,
+    "memory_mb": 1024,
+    "cpu_kind": "shared",
+    "env": {"LOG_LEVEL": "debug"},
+    "internal_port": 8080,
+    "volume_id": VOL_DATA_OLD,
+    "mount_path": "/data",
+    "restart_policy": "on-failure",
+    "name": "web-4",
+    "region": "ord",
     "skip_launch": True,
     "machine_config": {
-        "metadata": {"team": "ops"}, "checks": {"up": CHECK}, "init": {"cmd": ["nginx"]},
+        "metadata": {"team": "ops"},
+        "checks": {"up": CHECK},
+        "init": {"cmd": ["nginx"]},
         "stop_config": {"signal": "SIGTERM", "timeout": 10},
         "processes": [{"env": {"WORKERS": "4"}, "cmd": ["serve"]}],
     },
-}  # fmt: skip
+}
 CREATE_FLAT_SENT: dict[str, Any] = {
     "config": {
-        "image": "nginx:1.27", "env": {"LOG_LEVEL": "debug"},
+        "image": "nginx:1.27",
+        "env": {"LOG_LEVEL": "debug"},
         "guest": {"cpus": 2, "memory_mb": 1024, "cpu_kind": "shared"},
-        "services": [HTTP_SERVICE], "mounts": [{"volume": VOL_DATA_OLD, "path": "/data"}],
-        "restart": {"policy": "on-failure"}, "metadata": {"team": "ops"},
-        "checks": {"up": CHECK_SENT}, "init": {"cmd": ["nginx"]},
+        "services": [HTTP_SERVICE],
+        "mounts": [{"volume": VOL_DATA_OLD, "path": "/data"}],
+        "restart": {"policy": "on-failure"},
+        "metadata": {"team": "ops"},
+        "checks": {"up": CHECK_SENT},
+        "init": {"cmd": ["nginx"]},
         "stop_config": {"signal": "SIGTERM", "timeout": "10s"},
         "processes": [{"env": {"WORKERS": "4"}, "cmd": ["serve"]}],
     },
-    "name": "web-4", "region": "ord", "skip_launch": True,
-}  # fmt: skip
+    "name": "web-4",
+    "region": "ord",
+    "skip_launch": True,
+}
 # Everything in machine_config, nothing flat but the image: the case that used to go
 # out as a bare image while the tool reported success.
 CREATE_NESTED: dict[str, Any] = {
@@ -79,10 +95,16 @@ UPDATE_ONLY_CONFIG: dict[str, Any] = {
     "machine_config": {"metadata": {"release": "r7"}, "checks": {"up": CHECK}},
 }
 UPDATE_FLAT: dict[str, Any] = {
-    "machine_id": WEB_2, "image": "nginx:1.28", "cpus": 2, "memory_mb": 512,
-    "cpu_kind": "shared", "env": {"NEW": "1"}, "internal_port": 9090,
-    "restart_policy": "always", "machine_config": {"metadata": {"release": "r8"}},
-}  # fmt: skip
+    "machine_id": WEB_2,
+    "image": "nginx:1.28",
+    "cpus": 2,
+    "memory_mb": 512,
+    "cpu_kind": "shared",
+    "env": {"NEW": "1"},
+    "internal_port": 9090,
+    "restart_policy": "always",
+    "machine_config": {"metadata": {"release": "r8"}},
+}
 
 CASES = {
     "create-flat": ("fly_create_machine", CREATE_FLAT),

@@ -127,9 +127,13 @@ def test_bound_tool_refuses_another_app(
         "fly_get_machine"
     ]
     message = tool.invoke(
-        {"type": "tool_call", "id": "1", "name": tool.name,
-         "args": {"app_name": "worker", "machine_id": "abc"}}
-    )  # fmt: skip
+        {
+            "type": "tool_call",
+            "id": "1",
+            "name": tool.name,
+            "args": {"app_name": "worker", "machine_id": "abc"},
+        }
+    )
     assert isinstance(message, ToolMessage)
     assert "app_name" in str(message.content)
     assert requests_seen == []
@@ -215,9 +219,13 @@ def test_invalid_arguments_name_the_field_and_send_nothing(
         "fly_get_machine"
     ]
     message = tool.invoke(
-        {"type": "tool_call", "id": "1", "name": tool.name,
-         "args": {"app_name": "web", "machine_id": "../../apps/other"}}
-    )  # fmt: skip
+        {
+            "type": "tool_call",
+            "id": "1",
+            "name": tool.name,
+            "args": {"app_name": "web", "machine_id": "../../apps/other"},
+        }
+    )
     assert "machine_id" in str(message.content)
     assert "nothing was sent" in str(message.content)
     assert requests_seen == []
@@ -228,9 +236,13 @@ def test_a_command_string_gets_told_to_be_a_list(
 ) -> None:
     tool = FlyToolkit(client=client, scope="machine-exec").get_tools()[0]
     message = tool.invoke(
-        {"type": "tool_call", "id": "1", "name": tool.name,
-         "args": {"app_name": "web", "machine_id": "abc", "command": "ls -la"}}
-    )  # fmt: skip
+        {
+            "type": "tool_call",
+            "id": "1",
+            "name": tool.name,
+            "args": {"app_name": "web", "machine_id": "abc", "command": "ls -la"},
+        }
+    )
     assert "command: must be a list" in str(message.content)
     assert requests_seen == []
 

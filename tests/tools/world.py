@@ -50,8 +50,10 @@ EXAMPLES: dict[str, dict[str, Any]] = {
     "fly_get_certificate": {"app_name": "web", "hostname": HOST},
     "fly_request_acme_certificate": {"app_name": "web", "hostname": "api.example.com"},
     "fly_upload_custom_certificate": {
-        "app_name": "web", "hostname": "*.example.org",
-        "fullchain": FULLCHAIN, "private_key": PRIVATE_KEY,
+        "app_name": "web",
+        "hostname": "*.example.org",
+        "fullchain": FULLCHAIN,
+        "private_key": PRIVATE_KEY,
     },
     "fly_check_certificate": {"app_name": "web", "hostname": HOST},
     "fly_delete_certificate": {"app_name": "web", "hostname": HOST},
@@ -68,16 +70,25 @@ EXAMPLES: dict[str, dict[str, Any]] = {
     "fly_reclaim_machine_memory": {"app_name": "web", "machine_id": WEB_1, "amount_mb": 8},
     "fly_get_machine_metadata": {"app_name": "web", "machine_id": WEB_1},
     "fly_update_machine_metadata": {
-        "app_name": "web", "machine_id": WEB_1, "changes": {"role": "primary"},
+        "app_name": "web",
+        "machine_id": WEB_1,
+        "changes": {"role": "primary"},
     },
     "fly_get_machine_metadata_key": {
-        "app_name": "web", "machine_id": WEB_1, "key": "fly_process_group",
+        "app_name": "web",
+        "machine_id": WEB_1,
+        "key": "fly_process_group",
     },
     "fly_set_machine_metadata_key": {
-        "app_name": "web", "machine_id": WEB_1, "key": "role", "value": "primary",
+        "app_name": "web",
+        "machine_id": WEB_1,
+        "key": "role",
+        "value": "primary",
     },
     "fly_delete_machine_metadata_key": {
-        "app_name": "web", "machine_id": WEB_1, "key": "fly_platform_version",
+        "app_name": "web",
+        "machine_id": WEB_1,
+        "key": "fly_platform_version",
     },
     # snapshots, platform, credentials
     "fly_list_volume_snapshots": {"app_name": "web", "volume_id": VOL_DATA},
@@ -94,7 +105,7 @@ EXAMPLES: dict[str, dict[str, Any]] = {
     "fly_authenticate_token": {},
     # secret keys and secret values
     **SECRETKEY_EXAMPLES,
-}  # fmt: skip
+}
 
 
 def prepared_world(tool: str) -> tuple[FakeFly, dict[str, Any]]:

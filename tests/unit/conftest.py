@@ -14,8 +14,12 @@ TOKEN = "fo1_unit-test-token-7f3a9c"
 """A recognisable token: tests search every output for it."""
 
 FLY_ENV_VARS = (
-    "FLY_API_TOKEN", "FLY_ACCESS_TOKEN", "FLY_API_HOSTNAME", "FLY_FLAPS_BASE_URL", "FLY_TOOLS_TIMEOUT",
-)  # fmt: skip
+    "FLY_API_TOKEN",
+    "FLY_ACCESS_TOKEN",
+    "FLY_API_HOSTNAME",
+    "FLY_FLAPS_BASE_URL",
+    "FLY_TOOLS_TIMEOUT",
+)
 
 Reply = httpx.Response | Exception | Callable[[httpx.Request], httpx.Response]
 

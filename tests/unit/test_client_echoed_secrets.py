@@ -19,9 +19,11 @@ from fly_tools.testing.world import WEB_1
 SECRET = 'sk_live "quoted" \\ back/slash\nnext-line é-1234567890'
 CALLS: list[tuple[str, dict[str, Any]]] = [
     ("fly_set_secret", {"app_name": "web", "secret_name": "STRIPE_KEY", "value": SECRET}),
-    ("fly_exec_machine", {"app_name": "web", "machine_id": WEB_1, "command": ["cat"],
-                          "stdin": SECRET}),
-]  # fmt: skip
+    (
+        "fly_exec_machine",
+        {"app_name": "web", "machine_id": WEB_1, "command": ["cat"], "stdin": SECRET},
+    ),
+]
 
 
 def _forms(value: str) -> list[str]:

@@ -35,22 +35,37 @@ def _raising(exc_type: type[httpx.TransportError], text: str) -> Callable[[httpx
 
 def _client(fly: ScriptedFly, clock: ManualClock, sleeps: Sleeps, **options: Any) -> FlyClient:
     return FlyClient(
-        TOKEN, base_url=BASE, transport=fly.transport, sleep=sleeps, clock=clock,
-        rate_limit=False, **options,
-    )  # fmt: skip
+        TOKEN,
+        base_url=BASE,
+        transport=fly.transport,
+        sleep=sleeps,
+        clock=clock,
+        rate_limit=False,
+        **options,
+    )
 
 
 @pytest.mark.parametrize(
     ("raised", "text", "first_words"),
     [
-        (httpx.ConnectError, "[Errno -2] Name or service not known",
-         "Host not found: fly-api.invalid:4280 does not resolve (DNS lookup failed)"),
-        (httpx.ConnectError, "[Errno 111] Connection refused",
-         "Connection refused: nothing accepts connections at fly-api.invalid:4280"),
+        (
+            httpx.ConnectError,
+            "[Errno -2] Name or service not known",
+            "Host not found: fly-api.invalid:4280 does not resolve (DNS lookup failed)",
+        ),
+        (
+            httpx.ConnectError,
+            "[Errno 111] Connection refused",
+            "Connection refused: nothing accepts connections at fly-api.invalid:4280",
+        ),
         (httpx.ReadTimeout, "timed out", "No answer in 30 s"),
-        (httpx.ConnectTimeout, "timed out", f"No connection to fly-api.invalid:4280 in {CONNECT_TIMEOUT:g} s"),
+        (
+            httpx.ConnectTimeout,
+            "timed out",
+            f"No connection to fly-api.invalid:4280 in {CONNECT_TIMEOUT:g} s",
+        ),
     ],
-)  # fmt: skip
+)
 def test_the_first_words_name_the_cause(
     clean_env: pytest.MonkeyPatch,
     clock: ManualClock,
@@ -104,9 +119,15 @@ def test_the_async_client_keeps_the_same_deadline(
 ) -> None:
     fly = ScriptedFly([_slow(clock, 2.0)])
     client = AsyncFlyClient(
-        TOKEN, base_url=BASE, transport=fly.transport, sleep=sleeps.asleep, clock=clock,
-        rate_limit=False, timeout=2.0, max_retries=50,
-    )  # fmt: skip
+        TOKEN,
+        base_url=BASE,
+        transport=fly.transport,
+        sleep=sleeps.asleep,
+        clock=clock,
+        rate_limit=False,
+        timeout=2.0,
+        max_retries=50,
+    )
     with pytest.raises(FlyTimeoutError) as caught:
         asyncio.run(client.call(*LIST_APPS))
     assert len(fly.requests) == 2

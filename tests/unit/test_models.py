@@ -16,9 +16,23 @@ from fly_tools.models import args as a
 from fly_tools.models.config import MachineConfig
 
 HOSTILE = [
-    "../web", "web/../../admin", "web?x=1", "web#frag", "web%2f", "we b", "web\n",
-    "web\x00", "", "a" * 64, "Web", "-web", "web-", "wéb", "web;rm", "web&x=1",
-]  # fmt: skip
+    "../web",
+    "web/../../admin",
+    "web?x=1",
+    "web#frag",
+    "web%2f",
+    "we b",
+    "web\n",
+    "web\x00",
+    "",
+    "a" * 64,
+    "Web",
+    "-web",
+    "web-",
+    "wéb",
+    "web;rm",
+    "web&x=1",
+]
 
 
 @pytest.mark.parametrize("value", HOSTILE)
@@ -33,10 +47,13 @@ def test_hostile_app_names_rejected_with_the_expected_form(value: str) -> None:
 @pytest.mark.parametrize(
     ("field", "value"),
     [
-        ("machine_id", "abc/def"), ("machine_id", "..") , ("machine_id", "abc?x"),
-        ("machine_id", "ABC"), ("machine_id", "a b"),
+        ("machine_id", "abc/def"),
+        ("machine_id", ".."),
+        ("machine_id", "abc?x"),
+        ("machine_id", "ABC"),
+        ("machine_id", "a b"),
     ],
-)  # fmt: skip
+)
 def test_hostile_machine_ids(field: str, value: str) -> None:
     with pytest.raises(ValidationError, match="machine id must be"):
         a.MachineArgs(app_name="web", machine_id=value)
@@ -70,10 +87,18 @@ def test_unknown_arguments_are_rejected() -> None:
 @pytest.mark.parametrize(
     ("given", "sent"),
     [
-        (30, "30s"), ("30s", "30s"), ("1m30s", "1m30s"), (1.5, "1.5s"), (0.5, "500ms"),
-        (1e7, "10000000s"), (1e-9, "1ns"), (0, "0s"), (2.5e-6, "2.5us"), ("500ms", "500ms"),
+        (30, "30s"),
+        ("30s", "30s"),
+        ("1m30s", "1m30s"),
+        (1.5, "1.5s"),
+        (0.5, "500ms"),
+        (1e7, "10000000s"),
+        (1e-9, "1ns"),
+        (0, "0s"),
+        (2.5e-6, "2.5us"),
+        ("500ms", "500ms"),
     ],
-)  # fmt: skip
+)
 def test_durations_go_out_as_strings(given: object, sent: str) -> None:
     args = a.StopMachineArgs(app_name="web", machine_id="abc", timeout=given)
     assert args.json_body(frozenset({"app_name", "machine_id"})) == {"timeout": sent}
@@ -82,10 +107,25 @@ def test_durations_go_out_as_strings(given: object, sent: str) -> None:
 @pytest.mark.parametrize(
     "bad",
     [
-        "30", "thirty seconds", -1, True, "1d", float("inf"), float("-inf"), float("nan"),
-        1e-10, 1e300, 10**30, "99999999999h", "1.5ns", "-1s", "1e7s", "infs", "nans",
+        "30",
+        "thirty seconds",
+        -1,
+        True,
+        "1d",
+        float("inf"),
+        float("-inf"),
+        float("nan"),
+        1e-10,
+        1e300,
+        10**30,
+        "99999999999h",
+        "1.5ns",
+        "-1s",
+        "1e7s",
+        "infs",
+        "nans",
     ],
-)  # fmt: skip
+)
 def test_bad_durations_rejected(bad: object) -> None:
     with pytest.raises(ValidationError, match="duration"):
         a.StopMachineArgs(app_name="web", machine_id="abc", timeout=bad)
@@ -101,11 +141,16 @@ def test_config_durations_normalised() -> None:
 @pytest.mark.parametrize(
     ("kind", "cpus", "memory", "ok"),
     [
-        ("shared", 1, 256, True), ("shared", 1, 2048, True), ("shared", 1, 4096, False),
-        ("shared", 2, 300, False), ("shared", 3, 768, False), ("performance", 1, 1024, False),
-        ("performance", 2, 4096, True), ("performance", 1, 8192, True),
+        ("shared", 1, 256, True),
+        ("shared", 1, 2048, True),
+        ("shared", 1, 4096, False),
+        ("shared", 2, 300, False),
+        ("shared", 3, 768, False),
+        ("performance", 1, 1024, False),
+        ("performance", 2, 4096, True),
+        ("performance", 1, 8192, True),
     ],
-)  # fmt: skip
+)
 def test_guest_limits(kind: str, cpus: int, memory: int, ok: bool) -> None:
     build: Callable[[], a.CreateMachineArgs] = lambda: a.CreateMachineArgs(  # noqa: E731
         app_name="web",
@@ -130,10 +175,18 @@ def test_create_machine_needs_an_image() -> None:
 
 def test_create_machine_flat_fields_build_fly_config() -> None:
     args = a.CreateMachineArgs(
-        app_name="web", image="nginx", region="ord", cpus=2, memory_mb=1024,
-        internal_port=8080, volume_id="vol_abc", mount_path="/data", restart_policy="always",
-        env={"A": "1"}, machine_config={"metadata": {"team": "ops"}, "env": {"B": "2"}},
-    )  # fmt: skip
+        app_name="web",
+        image="nginx",
+        region="ord",
+        cpus=2,
+        memory_mb=1024,
+        internal_port=8080,
+        volume_id="vol_abc",
+        mount_path="/data",
+        restart_policy="always",
+        env={"A": "1"},
+        machine_config={"metadata": {"team": "ops"}, "env": {"B": "2"}},
+    )
     body = args.json_body(frozenset({"app_name"}))
     config = body["config"]
     assert body["region"] == "ord"
@@ -299,12 +352,19 @@ FLOAT_PLACES = [
     {"restart": {"gpu_bid_price": "HERE"}},
     {"spot": {"max_price_fraction": "HERE"}},
     {"metadata": {"a": "HERE"}},
-    {"services": [{"protocol": "tcp", "internal_port": 80,
-                   "ports": [{"port": 80, "http_options": {"response": {"headers": {"x": "HERE"}}}}]}]},
+    {
+        "services": [
+            {
+                "protocol": "tcp",
+                "internal_port": 80,
+                "ports": [{"port": 80, "http_options": {"response": {"headers": {"x": "HERE"}}}}],
+            }
+        ]
+    },
     {"containers": [{"name": "c", "healthchecks": [{"grace_period": "HERE"}]}]},
     {"checks": {"c": {"interval": "HERE"}}},
     {"guest": {"cpus": "HERE"}},
-]  # fmt: skip
+]
 
 
 def _placed(tree: object, value: object) -> object:
@@ -332,9 +392,14 @@ def test_non_finite_numbers_anywhere_in_machine_config_are_argument_errors(
 
 @pytest.mark.parametrize(
     ("field", "given", "read"),
-    [("internal_port", 8080, 8080), ("internal_port", "8080", 8080), ("internal_port", 8080.0, 8080),
-     ("cpus", "2", 2), ("memory_mb", "+512", 512)],
-)  # fmt: skip
+    [
+        ("internal_port", 8080, 8080),
+        ("internal_port", "8080", 8080),
+        ("internal_port", 8080.0, 8080),
+        ("cpus", "2", 2),
+        ("memory_mb", "+512", 512),
+    ],
+)
 def test_whole_numbers_may_come_as_text_or_integral_floats(
     field: str, given: object, read: int
 ) -> None:
@@ -360,12 +425,14 @@ def test_booleans_fractions_and_odd_text_are_never_ints(value: object) -> None:
 
 @pytest.mark.parametrize(
     ("model", "field", "required"),
-    [(a.CreateVolumeArgs, "size_gb", {"app_name": "web", "name": "d", "region": "ord"}),
-     (a.ExtendVolumeArgs, "size_gb", {"app_name": "web", "volume_id": "vol_a"}),
-     (a.WaitMachineArgs, "timeout", {"app_name": "web", "machine_id": "m1"}),
-     (a.ListEventsArgs, "limit", {"app_name": "web", "machine_id": "m1"}),
-     (a.AcquireLeaseArgs, "ttl", {"app_name": "web", "machine_id": "m1"})],
-)  # fmt: skip
+    [
+        (a.CreateVolumeArgs, "size_gb", {"app_name": "web", "name": "d", "region": "ord"}),
+        (a.ExtendVolumeArgs, "size_gb", {"app_name": "web", "volume_id": "vol_a"}),
+        (a.WaitMachineArgs, "timeout", {"app_name": "web", "machine_id": "m1"}),
+        (a.ListEventsArgs, "limit", {"app_name": "web", "machine_id": "m1"}),
+        (a.AcquireLeaseArgs, "ttl", {"app_name": "web", "machine_id": "m1"}),
+    ],
+)
 def test_every_integer_field_refuses_booleans(
     model: type[a.FlyArgs], field: str, required: dict[str, object]
 ) -> None:
@@ -385,8 +452,16 @@ def test_numbers_are_never_booleans(value: object) -> None:
 GO_DURATION = re.compile(
     r"[-+]?(?:0|(?:(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:ns|us|µs|μs|ms|s|m|h))+)"
 )
-GO_UNITS = {"ns": 1, "us": 10**3, "µs": 10**3, "μs": 10**3, "ms": 10**6, "s": 10**9,
-            "m": 60 * 10**9, "h": 3600 * 10**9}  # fmt: skip
+GO_UNITS = {
+    "ns": 1,
+    "us": 10**3,
+    "µs": 10**3,
+    "μs": 10**3,
+    "ms": 10**6,
+    "s": 10**9,
+    "m": 60 * 10**9,
+    "h": 3600 * 10**9,
+}
 
 
 def go_parse_ns(text: str) -> Decimal:

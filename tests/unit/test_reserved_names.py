@@ -39,9 +39,13 @@ def langchain_reserved() -> frozenset[str]:
     # Names BaseTool strips from the input before calling the tool function.
     names |= set(tool_base.FILTERED_ARGS)
     for method in (
-        BaseTool.run, BaseTool.arun, BaseTool.invoke, BaseTool.ainvoke,
-        StructuredTool._run, StructuredTool._arun,
-    ):  # fmt: skip
+        BaseTool.run,
+        BaseTool.arun,
+        BaseTool.invoke,
+        BaseTool.ainvoke,
+        StructuredTool._run,
+        StructuredTool._arun,
+    ):
         names |= set(inspect.signature(method).parameters) - {"self"}
     names |= set(get_type_hints(RunnableConfig))
     return frozenset(names)
@@ -92,8 +96,10 @@ def test_the_reserved_set_read_from_langchain_covers_what_it_strips() -> None:
     assert {"run_manager", "config", "configurable", "recursion_limit"} <= RESERVED
 
 
-@pytest.mark.parametrize(("field", "path"), [("config", "invoke"), ("config", "ainvoke"),
-                                             ("config", "graph"), ("runtime", "graph")])  # fmt: skip
+@pytest.mark.parametrize(
+    ("field", "path"),
+    [("config", "invoke"), ("config", "ainvoke"), ("config", "graph"), ("runtime", "graph")],
+)
 def test_the_probe_sees_a_reserved_name_dropped(field: str, path: str) -> None:
     # The probe can fail: these names are taken by LangChain or LangGraph today.
     assert not arrives(field, path)

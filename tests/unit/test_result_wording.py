@@ -84,14 +84,20 @@ def _no_name_words(text: str) -> None:
     [
         ("item", {"name": "blue"}, f"Renamed the widget of machine {WEB_1} in app web. "),
         ("item", None, f"Renamed the widget of machine {WEB_1} in app web."),
-        ("machine", {"id": WEB_1, "state": "started"},
-         f"Renamed the widget of machine {WEB_1} in app web.\n"),
-        ("action", {"ok": True},
-         f"Fly accepted: rename the widget of machine {WEB_1} in app web. "
-         "Read the machine again to see its new widget."),
+        (
+            "machine",
+            {"id": WEB_1, "state": "started"},
+            f"Renamed the widget of machine {WEB_1} in app web.\n",
+        ),
+        (
+            "action",
+            {"ok": True},
+            f"Fly accepted: rename the widget of machine {WEB_1} in app web. "
+            "Read the machine again to see its new widget.",
+        ),
     ],
     ids=["item", "empty", "machine", "action"],
-)  # fmt: skip
+)
 def test_a_change_is_worded_with_its_phrase(result: Any, answer: Any, said: str) -> None:
     text = _said(replace(WIDGET, result=result, noun="widget"), answer)
     assert text.startswith(said), text
@@ -107,12 +113,18 @@ def test_a_record_without_a_phrase_names_the_call_and_guesses_no_words() -> None
 @pytest.mark.parametrize(
     ("tool", "said"),
     [
-        ("fly_stop_machine", "Fly accepted: stop machine {m} in app web. "
-         "Call fly_wait_machine with state='stopped' to confirm."),
-        ("fly_cordon_machine", "Fly accepted: cordon machine {m} in app web. "
-         "Fly's proxy sends it no traffic until fly_uncordon_machine."),
+        (
+            "fly_stop_machine",
+            "Fly accepted: stop machine {m} in app web. "
+            "Call fly_wait_machine with state='stopped' to confirm.",
+        ),
+        (
+            "fly_cordon_machine",
+            "Fly accepted: cordon machine {m} in app web. "
+            "Fly's proxy sends it no traffic until fly_uncordon_machine.",
+        ),
     ],
-)  # fmt: skip
+)
 def test_a_catalogue_action_says_what_fly_accepted_and_what_to_do_next(
     tool: str, said: str
 ) -> None:

@@ -174,16 +174,22 @@ def _check_errors(
     if status == "pending_ownership":
         # flyctl certificates/root.go:340-345: the TXT record to add, then check again.
         own = needs["ownership"]
-        return [{
-            "code": "ownership_pending", "timestamp": iso(now),
-            "message": f"no TXT record {own['name']} with this app's value yet",
-            "remediation": f"Add a TXT record {own['name']} = {own['app_value']}, then check again.",
-        }]  # fmt: skip
-    return [{
-        "code": "dns_pending", "timestamp": iso(now),
-        "message": f"{hostname} does not resolve to the app yet",
-        "remediation": f"Add a CNAME record to {needs['cname']} or A/AAAA records, then check again.",
-    }]  # fmt: skip
+        return [
+            {
+                "code": "ownership_pending",
+                "timestamp": iso(now),
+                "message": f"no TXT record {own['name']} with this app's value yet",
+                "remediation": f"Add a TXT record {own['name']} = {own['app_value']}, then check again.",
+            }
+        ]
+    return [
+        {
+            "code": "dns_pending",
+            "timestamp": iso(now),
+            "message": f"{hostname} does not resolve to the app yet",
+            "remediation": f"Add a CNAME record to {needs['cname']} or A/AAAA records, then check again.",
+        }
+    ]
 
 
 @route("fly_delete_certificate", CertificatePath)

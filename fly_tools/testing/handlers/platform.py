@@ -135,11 +135,17 @@ def list_org_machines(fly: FakeState, call: Call, p: OrgListParams) -> Reply:
 
 def _org_machine(app_name: str, machine: Any, p: OrgListParams) -> dict[str, Any]:
     wire = {
-        "id": machine.id, "name": machine.name, "app_name": app_name,
-        "state": machine.state, "region": machine.region, "private_ip": machine.private_ip,
-        "instance_id": machine.version, "version": machine.version,
-        "created_at": iso(machine.created_at), "updated_at": iso(machine.updated_at),
-    }  # fmt: skip
+        "id": machine.id,
+        "name": machine.name,
+        "app_name": app_name,
+        "state": machine.state,
+        "region": machine.region,
+        "private_ip": machine.private_ip,
+        "instance_id": machine.version,
+        "version": machine.version,
+        "created_at": iso(machine.created_at),
+        "updated_at": iso(machine.updated_at),
+    }
     if not p.summary:
         config = machine.config
         overview = {k: config[k] for k in ("image", "guest", "metadata") if k in config}

@@ -118,10 +118,13 @@ def _granted(fly: FakeState, token: Token, wanted: dict[str, Any]) -> dict[str, 
     if app is not None:
         access["appid"] = app.internal_numeric_id
     for key, wire in (
-        ("machine_id", "machine"), ("command", "command"), ("volume_id", "volume"),
-        ("app_feature", "app_feature"), ("machine_feature", "machine_feature"),
+        ("machine_id", "machine"),
+        ("command", "command"),
+        ("volume_id", "volume"),
+        ("app_feature", "app_feature"),
+        ("machine_feature", "machine_feature"),
         ("org_feature", "feature"),
-    ):  # fmt: skip
+    ):
         if wanted.get(key) is not None:
             access[wire] = wanted[key]
     _check_caveats(fly, token, action, access)
@@ -135,12 +138,17 @@ def _check_caveats(fly: FakeState, token: Token, action: int, access: dict[str, 
         return
     command = access.get("command")
     asked = mac.Access(
-        action=action, org_id=access["orgid"], app_id=access.get("appid"),
-        machine=access.get("machine"), volume=access.get("volume"),
+        action=action,
+        org_id=access["orgid"],
+        app_id=access.get("appid"),
+        machine=access.get("machine"),
+        volume=access.get("volume"),
         command=tuple(command) if isinstance(command, list) else None,
-        machine_feature=access.get("machine_feature"), app_feature=access.get("app_feature"),
-        feature=access.get("feature"), now=fly.now(),
-    )  # fmt: skip
+        machine_feature=access.get("machine_feature"),
+        app_feature=access.get("app_feature"),
+        feature=access.get("feature"),
+        now=fly.now(),
+    )
     for caveat in token.caveats:
         denial = caveat.prohibits(asked)
         if denial is not None:
