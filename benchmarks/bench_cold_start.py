@@ -47,7 +47,13 @@ CORE_VENV = ROOT / "benchmarks" / ".venv-core"
 
 def fresh_process(code: str, *flags: str, python: str = sys.executable) -> tuple[float, float, str]:
     """Run ``code`` in a new interpreter: (seconds inside, wall seconds, stderr)."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("FLY_")}
+    # An installed package has its bytecode compiled (pip does it); so does the warm-up
+    # here, which a PYTHONDONTWRITEBYTECODE inherited from the shell would prevent.
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("FLY_") and k != "PYTHONDONTWRITEBYTECODE"
+    }
     started = time.perf_counter()
     result = subprocess.run(
         [python, *flags, "-c", TIMER.format(code=code)],
@@ -116,7 +122,13 @@ def time_snippets(
 def command_line_start(repeats: int) -> tuple[dict[str, float], dict[str, float]]:
     """Median wall seconds of ``fly-tools --help``/``--version`` in fresh processes: as
     installed, and with the package's ``__init__`` bypassed (the command line's own cost)."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("FLY_")}
+    # An installed package has its bytecode compiled (pip does it); so does the warm-up
+    # here, which a PYTHONDONTWRITEBYTECODE inherited from the shell would prevent.
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("FLY_") and k != "PYTHONDONTWRITEBYTECODE"
+    }
     script = Path(sys.executable).with_name("fly-tools")
     command = [str(script)] if script.exists() else [sys.executable, "-m", "fly_tools.cli"]
     package = str(ROOT / "fly_tools")
