@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
 from dataclasses import dataclass
 
 from fly_tools.catalogue import Endpoint
@@ -45,7 +44,3 @@ class CallGuard:
                 return f"command {program!r} is not in the exec allow-list ({allowed})"
         return None
 
-
-def allowed_names(names: Collection[str]) -> frozenset[str]:
-    """A frozen copy of tool names (helper for building guards)."""
-    return frozenset(names)
