@@ -43,4 +43,3 @@ class CallGuard:
                 allowed = ", ".join(sorted(self.exec_commands))
                 return f"command {program!r} is not in the exec allow-list ({allowed})"
         return None
-

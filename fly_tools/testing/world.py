@@ -52,17 +52,6 @@ DAY = 86_400.0
 GB = 1 << 30
 
 
-_HEALTH_CHECK = {
-    "type": "http",
-    "port": 8080,
-    "method": "GET",
-    "path": "/healthz",
-    "interval": "15s",
-    "timeout": "2s",
-    "grace_period": "5s",
-}
-
-
 HEALTH_CHECK: dict[str, Any] = {
     "type": "http",
     "port": 8080,
