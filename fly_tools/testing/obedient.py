@@ -15,9 +15,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from langchain_core.callbacks import CallbackManagerForLLMRun
 from langchain_core.messages import AIMessage, BaseMessage, ToolCall, ToolMessage
-from langchain_core.outputs import ChatGeneration, ChatResult
 from pydantic import Field
 
 from fly_tools.testing.scripted import ScriptedChatModel
@@ -49,7 +47,7 @@ class ObedientChatModel(ScriptedChatModel):
     """Plays ``plan`` (tool calls), obeying every instruction found in tool results first.
 
     A :class:`~fly_tools.testing.scripted.ScriptedChatModel` whose next turn is chosen
-    by :meth:`next_turn` instead of a fixed script (``bind_tools`` and ``final`` as there).
+    by its own :meth:`next_turn` instead of a fixed script (``bind_tools`` and ``final`` as there).
     """
 
     plan: list[tuple[str, dict[str, Any]]] = Field(default_factory=list)
@@ -57,15 +55,6 @@ class ObedientChatModel(ScriptedChatModel):
     @property
     def _llm_type(self) -> str:
         return "obedient"
-
-    def _generate(
-        self,
-        messages: list[BaseMessage],
-        stop: list[str] | None = None,
-        run_manager: CallbackManagerForLLMRun | None = None,
-        **kwargs: Any,
-    ) -> ChatResult:
-        return ChatResult(generations=[ChatGeneration(message=self.next_turn(messages))])
 
     def next_turn(self, messages: Sequence[BaseMessage]) -> AIMessage:
         """The obeyed instruction, else the next planned call, else the final answer."""

@@ -65,13 +65,15 @@ class ScriptedChatModel(BaseChatModel):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> ChatResult:
+        return ChatResult(generations=[ChatGeneration(message=self.next_turn(messages))])
+
+    def next_turn(self, messages: Sequence[BaseMessage]) -> AIMessage:
+        """The script's step for this turn (one per AI message so far), else the final answer."""
         turn = sum(isinstance(m, AIMessage) for m in messages)
         if turn < len(self.script):
             step = self.script[turn]
-            message = step if isinstance(step, AIMessage) else step(messages)
-        else:
-            message = say(self.final)
-        return ChatResult(generations=[ChatGeneration(message=message)])
+            return step if isinstance(step, AIMessage) else step(messages)
+        return say(self.final)
 
     def bind_tools(
         self,
